@@ -1,0 +1,13 @@
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_is_append_only();
+DROP TABLE answers;
+DROP TABLE responses;
+DROP TABLE case_links;
+DROP TABLE invitations;
+DROP TABLE api_keys;
+DROP TABLE instrument_versions;
+DROP TABLE procedures;
+DROP TABLE fields;
+DROP TABLE officers;
+DROP TABLE units;
+DROP TABLE service_settings;

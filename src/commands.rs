@@ -1,0 +1,100 @@
+//! What each `sipas` subcommand does; `main.rs` only parses the command line and calls these.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use rand::Rng;
+
+use crate::config::Config;
+use crate::db::cluster::{Cluster, ClusterOptions, DB_NAME};
+use crate::db::{self, Pool};
+use crate::health::metrics::Metrics;
+use crate::instrument::{Instruments, store::record_versions};
+use crate::schema::service_settings;
+use crate::startup::{self, AppState};
+
+/// The database the service uses: given by `DATABASE_URL`, or a private cluster it runs itself.
+pub struct Database {
+    pub url: String,
+    /// Present when the service manages the cluster; dropping it stops the cluster.
+    pub cluster: Option<Cluster>,
+}
+
+/// Resolves the database: `DATABASE_URL`, or starts the private cluster under `DATA_DIR`.
+pub fn database(config: &Config) -> Result<Database, String> {
+    match &config.database_url {
+        Some(url) => Ok(Database { url: url.clone(), cluster: None }),
+        None => {
+            let dir = config.data_dir.join("postgres");
+            tracing::info!(dir = %dir.display(), "DATABASE_URL is unset: starting the private PostgreSQL cluster");
+            let cluster = Cluster::start(&ClusterOptions::new(dir)).map_err(|e| e.to_string())?;
+            Ok(Database { url: cluster.url(DB_NAME), cluster: Some(cluster) })
+        }
+    }
+}
+
+/// Migrates, records the questionnaire versions, and returns the shared secret: everything the
+/// database must hold before the service answers its first request.
+pub fn prepare_database(url: &str, config: &Config, instruments: &Instruments) -> Result<Vec<u8>, String> {
+    let mut conn = db::connect(url)?;
+    let applied = db::migrate(&mut conn)?;
+    tracing::info!(applied, "migrations are up to date");
+    record_versions(&mut conn, instruments.all()).map_err(|e| e.to_string())?;
+    match &config.secret_key {
+        Some(key) => Ok(key.as_bytes().to_vec()),
+        None => load_or_create_secret(&mut conn).map_err(|e| format!("cannot read the secret key: {e}")),
+    }
+}
+
+/// The generated secret kept in the database, created by whichever instance starts first.
+fn load_or_create_secret(conn: &mut PgConnection) -> QueryResult<Vec<u8>> {
+    let mut fresh = [0u8; 32];
+    rand::rng().fill_bytes(&mut fresh);
+    diesel::insert_into(service_settings::table)
+        .values((service_settings::name.eq("secret_key"), service_settings::value.eq(hex::encode(fresh))))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    let value: String =
+        service_settings::table.find("secret_key").select(service_settings::value).first(conn)?;
+    Ok(hex::decode(&value).unwrap_or_else(|_| value.into_bytes()))
+}
+
+/// Builds the shared state for a prepared database.
+pub fn state(url: &str, config: Config, instruments: Instruments, secret: Vec<u8>) -> AppState {
+    let pool: Pool = db::build_pool(url, config.db_pool_size, Duration::from_secs(config.db_timeout_secs));
+    AppState {
+        pool,
+        config: Arc::new(config),
+        instruments: Arc::new(instruments),
+        metrics: Metrics::new(),
+        secret: Arc::new(secret),
+    }
+}
+
+/// `sipas serve`: runs until SIGINT or SIGTERM, then stops the private cluster if it started one.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let instruments = Instruments::load_published()?;
+    let database = database(&config)?;
+    let secret = prepare_database(&database.url, &config, &instruments)?;
+    let listener =
+        TcpListener::bind(config.bind_addr).map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let base = config.public_base_url.clone();
+    let state = state(&database.url, config, instruments, secret);
+    let server = startup::run(listener, state).map_err(|e| e.to_string())?;
+    tracing::info!(%addr, public_base_url = %base, "sipas is serving");
+    let result = server.await.map_err(|e| format!("server error: {e}"));
+    tracing::info!("stopped serving");
+    drop(database);
+    result
+}
+
+/// `sipas migrate`: applies the migrations and records the questionnaire versions.
+pub fn migrate(config: &Config) -> Result<(), String> {
+    let instruments = Instruments::load_published()?;
+    let database = database(config)?;
+    prepare_database(&database.url, config, &instruments)?;
+    Ok(())
+}

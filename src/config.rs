@@ -1,0 +1,197 @@
+//! Configuration, read once from the environment at start-up. Every variable is listed in the
+//! README and `.env.example`; a bad value stops start-up with a message naming the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// A variable that is set but not usable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("configuration variable {var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+/// The service's settings. Built by [`Config::from_env`] in `main`, or by tests with any values.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Any PostgreSQL; when `None`, the service manages its own cluster under `data_dir`.
+    pub database_url: Option<String>,
+    pub bind_addr: SocketAddr,
+    /// The origin written into survey links and QR codes, without a trailing slash.
+    pub public_base_url: String,
+    pub data_dir: PathBuf,
+    /// Largest number of pooled database connections.
+    pub db_pool_size: u32,
+    /// How long a request waits for a pooled connection before it gets a 503.
+    pub db_timeout_secs: u64,
+    pub invitation_ttl_days: i64,
+    pub additions_window_minutes: i64,
+    /// Groups with fewer responses show their count but not their rates. `None`: the
+    /// instrument's `min_n`.
+    pub min_n: Option<u32>,
+    /// Secret for signing cookies and salting client hashes. `None`: one is generated and kept
+    /// in the database, so every instance shares it.
+    pub secret_key: Option<String>,
+    /// Write logs as JSON lines instead of readable text.
+    pub log_json: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let bind_addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
+        Config {
+            database_url: None,
+            bind_addr,
+            public_base_url: format!("http://{bind_addr}"),
+            data_dir: PathBuf::from("./data"),
+            db_pool_size: 16,
+            db_timeout_secs: 3,
+            invitation_ttl_days: 7,
+            additions_window_minutes: 30,
+            min_n: None,
+            secret_key: None,
+            log_json: false,
+        }
+    }
+}
+
+/// Every variable the service reads, with its meaning; printed by `sipas config` and kept in
+/// step with `.env.example`.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("DATABASE_URL", "PostgreSQL URL; unset = a private cluster under DATA_DIR"),
+    ("BIND_ADDR", "address to listen on (default 127.0.0.1:8080)"),
+    ("PUBLIC_BASE_URL", "origin written into survey links and QR codes (default http://BIND_ADDR)"),
+    ("DATA_DIR", "where the managed PostgreSQL cluster lives (default ./data)"),
+    ("DB_POOL_SIZE", "largest number of database connections (default 16)"),
+    ("DB_TIMEOUT_SECS", "seconds to wait for a connection before answering 503 (default 3)"),
+    ("INVITATION_TTL_DAYS", "days an invitation stays answerable (default 7)"),
+    ("ADDITIONS_WINDOW_MINUTES", "minutes after the first answer during which screens can be added (default 30)"),
+    ("MIN_N", "smallest group whose rates are shown (default: the instrument's, 5)"),
+    ("SECRET_KEY", "at least 32 characters; signs cookies and salts client hashes (default: generated and kept in the database)"),
+    ("LOG_FORMAT", "text or json (default text)"),
+    ("RUST_LOG", "log filter, e.g. info or sipas=debug (default info)"),
+];
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads variables through `get`; unset and empty mean "use the default".
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let d = Config::default();
+        let bind_addr = parse_var(&get, "BIND_ADDR", d.bind_addr, "an address such as 127.0.0.1:8080")?;
+        let public_base_url = match get("PUBLIC_BASE_URL") {
+            None => format!("http://{bind_addr}"),
+            Some(u) => {
+                let u = u.trim_end_matches('/').to_string();
+                let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+                if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
+                    return Err(ConfigError {
+                        var: "PUBLIC_BASE_URL",
+                        problem: format!("`{u}` is not an http(s) origin such as https://khaosat.example.gov.vn"),
+                    });
+                }
+                u
+            }
+        };
+        let secret_key = get("SECRET_KEY");
+        if secret_key.as_ref().is_some_and(|k| k.len() < 32) {
+            return Err(ConfigError { var: "SECRET_KEY", problem: "must be at least 32 characters".into() });
+        }
+        let log_json = match get("LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(ConfigError { var: "LOG_FORMAT", problem: format!("`{other}` is neither text nor json") });
+            }
+        };
+        let config = Config {
+            database_url: get("DATABASE_URL"),
+            bind_addr,
+            public_base_url,
+            data_dir: get("DATA_DIR").map(PathBuf::from).unwrap_or(d.data_dir),
+            db_pool_size: parse_var(&get, "DB_POOL_SIZE", d.db_pool_size, "a whole number from 1 to 200")?,
+            db_timeout_secs: parse_var(&get, "DB_TIMEOUT_SECS", d.db_timeout_secs, "a whole number of seconds")?,
+            invitation_ttl_days: parse_var(&get, "INVITATION_TTL_DAYS", d.invitation_ttl_days, "a whole number of days")?,
+            additions_window_minutes: parse_var(
+                &get,
+                "ADDITIONS_WINDOW_MINUTES",
+                d.additions_window_minutes,
+                "a whole number of minutes",
+            )?,
+            min_n: get("MIN_N")
+                .map(|v| v.parse().map_err(|_| ConfigError { var: "MIN_N", problem: format!("`{v}` is not a whole number") }))
+                .transpose()?,
+            secret_key,
+            log_json,
+        };
+        check_range("DB_POOL_SIZE", config.db_pool_size as i64, 1, 200)?;
+        check_range("DB_TIMEOUT_SECS", config.db_timeout_secs as i64, 1, 120)?;
+        check_range("INVITATION_TTL_DAYS", config.invitation_ttl_days, 1, 366)?;
+        check_range("ADDITIONS_WINDOW_MINUTES", config.additions_window_minutes, 0, 24 * 60)?;
+        check_range("MIN_N", config.min_n.unwrap_or(1) as i64, 1, 1000)?;
+        Ok(config)
+    }
+}
+
+fn parse_var<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| ConfigError { var, problem: format!("`{v}` is not {expected}") }),
+    }
+}
+
+fn check_range(var: &'static str, value: i64, min: i64, max: i64) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError { var, problem: format!("{value} is outside {min} to {max}") })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(c.invitation_ttl_days, 7);
+        assert!(c.database_url.is_none());
+    }
+
+    #[test]
+    fn the_public_base_url_follows_bind_addr_unless_set() {
+        let c = config(&[("BIND_ADDR", "0.0.0.0:9000")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.public_base_url, "http://0.0.0.0:9000");
+        let c = config(&[("PUBLIC_BASE_URL", "https://ks.chiemhoa.gov.vn/")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.public_base_url, "https://ks.chiemhoa.gov.vn");
+    }
+
+    #[test]
+    fn a_bad_variable_is_named_in_the_error() {
+        assert_eq!(config(&[("BIND_ADDR", "localhost")]).map(|_| ()).unwrap_err().var, "BIND_ADDR");
+        assert_eq!(config(&[("INVITATION_TTL_DAYS", "0")]).map(|_| ()).unwrap_err().var, "INVITATION_TTL_DAYS");
+        assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).map(|_| ()).unwrap_err().var, "PUBLIC_BASE_URL");
+        assert_eq!(config(&[("SECRET_KEY", "short")]).map(|_| ()).unwrap_err().var, "SECRET_KEY");
+        assert_eq!(config(&[("LOG_FORMAT", "xml")]).map(|_| ()).unwrap_err().var, "LOG_FORMAT");
+    }
+}

@@ -1,0 +1,205 @@
+//! One error type for every request path, mapped to HTTP once. Every error body has the shape
+//! `{"error": "<machine_code>", "message": "<human sentence>"}`; actix's own extractor errors are
+//! mapped into it too (see [`json_config`] and friends).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde::Serialize;
+
+/// An error a request can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The caller's fault: a 4xx with a machine code and a sentence for a person.
+    #[error("{code}: {message}")]
+    Client { status: StatusCode, code: &'static str, message: String },
+    /// The database cannot be reached or the pool is exhausted: 503, the client may retry.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: 500, and the body says only "internal error". The detail is logged once,
+    /// by the request span.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Client { status, code, message: message.into() }
+    }
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::client(StatusCode::BAD_REQUEST, code, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::client(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::client(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::client(StatusCode::NOT_FOUND, code, message)
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::client(StatusCode::CONFLICT, code, message)
+    }
+    pub fn gone(code: &'static str, message: impl Into<String>) -> Self {
+        Self::client(StatusCode::GONE, code, message)
+    }
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::client(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        Self::client(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+    }
+
+    /// The machine code of the body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Client { code, .. } => code,
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The sentence of the body; never a detail of a server-side failure.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Client { message, .. } => message.clone(),
+            AppError::Unavailable(_) => {
+                "The service cannot reach its database right now; please try again in a moment.".into()
+            }
+            AppError::Internal(_) => "internal error".into(),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Client { status, .. } => *status,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, AppError::Unavailable(_)) {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response.json(ErrorBody { error: self.code().to_string(), message: self.public_message() })
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                AppError::Unavailable(e.to_string())
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => AppError::Unavailable(e.to_string()),
+            _ => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> Self {
+        AppError::Unavailable(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+/// JSON bodies: malformed JSON is 400, a body over the limit 413, a wrong content type 415.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(move |err, _req: &HttpRequest| {
+        use actix_web::error::JsonPayloadError as J;
+        let app = match &err {
+            J::OverflowKnownLength { .. } | J::Overflow { .. } => AppError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The request body is larger than {limit} bytes."),
+            ),
+            J::ContentType => AppError::client(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.",
+            ),
+            J::Deserialize(e) if e.is_data() => {
+                AppError::unprocessable("invalid_body", format!("The JSON body does not have the expected fields: {e}"))
+            }
+            _ => AppError::bad_request("malformed_json", format!("The request body is not valid JSON: {err}")),
+        };
+        app.into()
+    })
+}
+
+/// Query strings: a bad one is 400.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        AppError::bad_request("invalid_query", format!("The query string is not valid: {err}")).into()
+    })
+}
+
+/// Path segments that do not parse are 404: such an address does not exist.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|_err, _req| AppError::not_found("not_found", "There is nothing at this address.").into())
+}
+
+/// HTML form bodies: garbage is 400, too large 413.
+pub fn form_config(limit: usize) -> web::FormConfig {
+    web::FormConfig::default().limit(limit).error_handler(move |err, _req| {
+        use actix_web::error::UrlencodedError as U;
+        match err {
+            U::Overflow { .. } => AppError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The form is larger than {limit} bytes."),
+            ),
+            other => AppError::bad_request("invalid_form", format!("The form could not be read: {other}")),
+        }
+        .into()
+    })
+}
+
+/// The fallback for unknown routes and methods.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::not_found("not_found", "There is nothing at this address."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    #[actix_web::test]
+    async fn internal_errors_say_only_internal_error() {
+        let e = AppError::Internal("password=secret in a query".into());
+        assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = to_bytes(e.error_response().into_body()).await.unwrap_or_default();
+        let body: ErrorBody = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(body.error, "internal");
+        assert_eq!(body.message, "internal error");
+    }
+
+    #[test]
+    fn a_closed_connection_is_unavailable_not_internal() {
+        let e = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection".to_string()),
+        );
+        assert_eq!(AppError::from(e).status_code(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

@@ -1,0 +1,15 @@
+//! SIPAS desk survey service: residents rate the commune's one-stop desk through a QR code on
+//! their receipt; staff and the province read exact, fast satisfaction figures.
+//!
+//! One module per capability (see the README's "Layout"); `startup::build_app` assembles them.
+
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod instrument;
+pub mod schema;
+pub mod stats;
+pub mod startup;
+pub mod telemetry;

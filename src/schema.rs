@@ -1,0 +1,166 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    answers (response_id, item_code) {
+        response_id -> Int8,
+        item_code -> Text,
+        level -> Nullable<Int2>,
+        choices -> Nullable<Array<Nullable<Int2>>>,
+        text -> Nullable<Text>,
+        answered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Int8,
+        unit_code -> Text,
+        name -> Text,
+        key_hash -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        actor -> Text,
+        action -> Text,
+        subject -> Text,
+        details -> Jsonb,
+    }
+}
+
+diesel::table! {
+    case_links (invitation_id) {
+        invitation_id -> Int8,
+        unit_code -> Text,
+        case_number -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    fields (code) {
+        code -> Text,
+        name -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    instrument_versions (instrument_id, version) {
+        instrument_id -> Text,
+        version -> Text,
+        sha256 -> Text,
+        has_unverified_items -> Bool,
+        first_loaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Int8,
+        token -> Text,
+        code -> Text,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        instrument_id -> Text,
+        instrument_version -> Text,
+        issued_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        issued_by -> Text,
+    }
+}
+
+diesel::table! {
+    officers (code) {
+        code -> Text,
+        name -> Text,
+        unit_code -> Text,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    procedures (code) {
+        code -> Text,
+        name -> Text,
+        field_code -> Text,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> Int8,
+        invitation_id -> Int8,
+        instrument_id -> Text,
+        instrument_version -> Text,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        submitted_at -> Timestamptz,
+        last_added_at -> Timestamptz,
+        client_hash -> Nullable<Text>,
+        device_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    service_settings (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    units (code) {
+        code -> Text,
+        name -> Text,
+        province_code -> Text,
+        public_page -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(answers -> responses (response_id));
+diesel::joinable!(api_keys -> units (unit_code));
+diesel::joinable!(case_links -> invitations (invitation_id));
+diesel::joinable!(case_links -> units (unit_code));
+diesel::joinable!(invitations -> officers (officer_code));
+diesel::joinable!(invitations -> procedures (procedure_code));
+diesel::joinable!(invitations -> units (unit_code));
+diesel::joinable!(officers -> units (unit_code));
+diesel::joinable!(procedures -> fields (field_code));
+diesel::joinable!(responses -> invitations (invitation_id));
+diesel::joinable!(responses -> officers (officer_code));
+diesel::joinable!(responses -> procedures (procedure_code));
+diesel::joinable!(responses -> units (unit_code));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    answers,
+    api_keys,
+    audit_log,
+    case_links,
+    fields,
+    instrument_versions,
+    invitations,
+    officers,
+    procedures,
+    responses,
+    service_settings,
+    units,
+);

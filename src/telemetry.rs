@@ -1,0 +1,13 @@
+//! Logging: `tracing` with a subscriber filtered by `RUST_LOG` (default `info`), as readable text
+//! or JSON lines. Each request runs in a span carrying its request id (tracing-actix-web).
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber once; later calls (tests) do nothing.
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let result = if json { builder.json().flatten_event(true).try_init() } else { builder.compact().try_init() };
+    // an already installed subscriber (a test that set one up) is fine
+    drop(result);
+}
