@@ -78,8 +78,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let instruments = Instruments::load_published()?;
     let database = database(&config)?;
     let secret = prepare_database(&database.url, &config, &instruments)?;
-    let listener =
-        TcpListener::bind(config.bind_addr).map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
+    let listener = TcpListener::bind(config.bind_addr)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = config.public_base_url.clone();
     let state = state(&database.url, config, instruments, secret);

@@ -67,9 +67,15 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("DB_POOL_SIZE", "largest number of database connections (default 16)"),
     ("DB_TIMEOUT_SECS", "seconds to wait for a connection before answering 503 (default 3)"),
     ("INVITATION_TTL_DAYS", "days an invitation stays answerable (default 7)"),
-    ("ADDITIONS_WINDOW_MINUTES", "minutes after the first answer during which screens can be added (default 30)"),
+    (
+        "ADDITIONS_WINDOW_MINUTES",
+        "minutes after the first answer during which screens can be added (default 30)",
+    ),
     ("MIN_N", "smallest group whose rates are shown (default: the instrument's, 5)"),
-    ("SECRET_KEY", "at least 32 characters; signs cookies and salts client hashes (default: generated and kept in the database)"),
+    (
+        "SECRET_KEY",
+        "at least 32 characters; signs cookies and salts client hashes (default: generated and kept in the database)",
+    ),
     ("LOG_FORMAT", "text or json (default text)"),
     ("RUST_LOG", "log filter, e.g. info or sipas=debug (default info)"),
 ];
@@ -93,7 +99,9 @@ impl Config {
                 if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
                     return Err(ConfigError {
                         var: "PUBLIC_BASE_URL",
-                        problem: format!("`{u}` is not an http(s) origin such as https://khaosat.example.gov.vn"),
+                        problem: format!(
+                            "`{u}` is not an http(s) origin such as https://khaosat.example.gov.vn"
+                        ),
                     });
                 }
                 u
@@ -107,7 +115,10 @@ impl Config {
             None | Some("text") => false,
             Some("json") => true,
             Some(other) => {
-                return Err(ConfigError { var: "LOG_FORMAT", problem: format!("`{other}` is neither text nor json") });
+                return Err(ConfigError {
+                    var: "LOG_FORMAT",
+                    problem: format!("`{other}` is neither text nor json"),
+                });
             }
         };
         let config = Config {
@@ -116,8 +127,18 @@ impl Config {
             public_base_url,
             data_dir: get("DATA_DIR").map(PathBuf::from).unwrap_or(d.data_dir),
             db_pool_size: parse_var(&get, "DB_POOL_SIZE", d.db_pool_size, "a whole number from 1 to 200")?,
-            db_timeout_secs: parse_var(&get, "DB_TIMEOUT_SECS", d.db_timeout_secs, "a whole number of seconds")?,
-            invitation_ttl_days: parse_var(&get, "INVITATION_TTL_DAYS", d.invitation_ttl_days, "a whole number of days")?,
+            db_timeout_secs: parse_var(
+                &get,
+                "DB_TIMEOUT_SECS",
+                d.db_timeout_secs,
+                "a whole number of seconds",
+            )?,
+            invitation_ttl_days: parse_var(
+                &get,
+                "INVITATION_TTL_DAYS",
+                d.invitation_ttl_days,
+                "a whole number of days",
+            )?,
             additions_window_minutes: parse_var(
                 &get,
                 "ADDITIONS_WINDOW_MINUTES",
@@ -125,7 +146,12 @@ impl Config {
                 "a whole number of minutes",
             )?,
             min_n: get("MIN_N")
-                .map(|v| v.parse().map_err(|_| ConfigError { var: "MIN_N", problem: format!("`{v}` is not a whole number") }))
+                .map(|v| {
+                    v.parse().map_err(|_| ConfigError {
+                        var: "MIN_N",
+                        problem: format!("`{v}` is not a whole number"),
+                    })
+                })
                 .transpose()?,
             secret_key,
             log_json,
@@ -182,14 +208,18 @@ mod tests {
     fn the_public_base_url_follows_bind_addr_unless_set() {
         let c = config(&[("BIND_ADDR", "0.0.0.0:9000")]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.public_base_url, "http://0.0.0.0:9000");
-        let c = config(&[("PUBLIC_BASE_URL", "https://ks.chiemhoa.gov.vn/")]).unwrap_or_else(|e| panic!("{e}"));
+        let c =
+            config(&[("PUBLIC_BASE_URL", "https://ks.chiemhoa.gov.vn/")]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.public_base_url, "https://ks.chiemhoa.gov.vn");
     }
 
     #[test]
     fn a_bad_variable_is_named_in_the_error() {
         assert_eq!(config(&[("BIND_ADDR", "localhost")]).map(|_| ()).unwrap_err().var, "BIND_ADDR");
-        assert_eq!(config(&[("INVITATION_TTL_DAYS", "0")]).map(|_| ()).unwrap_err().var, "INVITATION_TTL_DAYS");
+        assert_eq!(
+            config(&[("INVITATION_TTL_DAYS", "0")]).map(|_| ()).unwrap_err().var,
+            "INVITATION_TTL_DAYS"
+        );
         assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).map(|_| ()).unwrap_err().var, "PUBLIC_BASE_URL");
         assert_eq!(config(&[("SECRET_KEY", "short")]).map(|_| ()).unwrap_err().var, "SECRET_KEY");
         assert_eq!(config(&[("LOG_FORMAT", "xml")]).map(|_| ()).unwrap_err().var, "LOG_FORMAT");

@@ -100,10 +100,13 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match &e {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => AppError::Unavailable(e.to_string()),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::Unavailable(e.to_string())
             }
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => AppError::Unavailable(e.to_string()),
             _ => AppError::Internal(e.to_string()),
         }
     }
@@ -136,10 +139,13 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
                 "unsupported_media_type",
                 "Send the body as application/json.",
             ),
-            J::Deserialize(e) if e.is_data() => {
-                AppError::unprocessable("invalid_body", format!("The JSON body does not have the expected fields: {e}"))
+            J::Deserialize(e) if e.is_data() => AppError::unprocessable(
+                "invalid_body",
+                format!("The JSON body does not have the expected fields: {e}"),
+            ),
+            _ => {
+                AppError::bad_request("malformed_json", format!("The request body is not valid JSON: {err}"))
             }
-            _ => AppError::bad_request("malformed_json", format!("The request body is not valid JSON: {err}")),
         };
         app.into()
     })
@@ -154,8 +160,9 @@ pub fn query_config() -> web::QueryConfig {
 
 /// Path segments that do not parse are 404: such an address does not exist.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|_err, _req| AppError::not_found("not_found", "There is nothing at this address.").into())
+    web::PathConfig::default().error_handler(|_err, _req| {
+        AppError::not_found("not_found", "There is nothing at this address.").into()
+    })
 }
 
 /// HTML form bodies: garbage is 400, too large 413.

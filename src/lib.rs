@@ -10,6 +10,6 @@ pub mod error;
 pub mod health;
 pub mod instrument;
 pub mod schema;
-pub mod stats;
 pub mod startup;
+pub mod stats;
 pub mod telemetry;

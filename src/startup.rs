@@ -91,9 +91,7 @@ fn security_headers() -> DefaultHeaders {
 
 /// Starts serving on an already bound listener; the server stops gracefully on SIGINT/SIGTERM.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
-    let server = HttpServer::new(move || build_app(state.clone()))
-        .listen(listener)?
-        .shutdown_timeout(10)
-        .run();
+    let server =
+        HttpServer::new(move || build_app(state.clone())).listen(listener)?.shutdown_timeout(10).run();
     Ok(server)
 }

@@ -7,7 +7,8 @@ use tracing_subscriber::EnvFilter;
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let result = if json { builder.json().flatten_event(true).try_init() } else { builder.compact().try_init() };
+    let result =
+        if json { builder.json().flatten_event(true).try_init() } else { builder.compact().try_init() };
     // an already installed subscriber (a test that set one up) is fine
     drop(result);
 }

@@ -86,7 +86,8 @@ impl Cluster {
         let socket_dir = if dir.as_os_str().len() <= 80 {
             dir.clone()
         } else {
-            let short = std::env::temp_dir().join(format!("sipas-{:016x}", fnv(dir.as_os_str().as_encoded_bytes())));
+            let short =
+                std::env::temp_dir().join(format!("sipas-{:016x}", fnv(dir.as_os_str().as_encoded_bytes())));
             std::fs::create_dir_all(&short).map_err(io(&short))?;
             short
         };
@@ -158,17 +159,21 @@ impl Cluster {
             .arg("start")
             .output();
         check("pg_ctl start", out).map_err(|e| match e {
-            ClusterError::Command { action, detail } => ClusterError::Command {
-                action,
-                detail: format!("{detail} (see {})", log.display()),
-            },
+            ClusterError::Command { action, detail } => {
+                ClusterError::Command { action, detail: format!("{detail} (see {})", log.display()) }
+            }
             other => other,
         })
     }
 
     /// True when a postmaster is running on this cluster's data folder.
     pub fn is_running(&self) -> bool {
-        self.command("pg_ctl").arg("-D").arg(&self.pgdata).arg("status").output().is_ok_and(|o| o.status.success())
+        self.command("pg_ctl")
+            .arg("-D")
+            .arg(&self.pgdata)
+            .arg("status")
+            .output()
+            .is_ok_and(|o| o.status.success())
     }
 
     fn ensure_database(&self, name: &str) -> Result<(), ClusterError> {
@@ -271,10 +276,15 @@ pub fn find_binaries() -> Option<PathBuf> {
         .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).collect())
         .unwrap_or_default();
     versioned.sort_by_key(|p| {
-        p.parent().and_then(Path::file_name).and_then(OsStr::to_str).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
+        p.parent()
+            .and_then(Path::file_name)
+            .and_then(OsStr::to_str)
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
     });
     versioned.reverse();
-    let fixed = ["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"].map(PathBuf::from);
+    let fixed =
+        ["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"].map(PathBuf::from);
     from_path.chain(versioned).chain(fixed).find(|d| has_all(d))
 }
 

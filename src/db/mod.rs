@@ -73,8 +73,12 @@ pub fn migrate(conn: &mut PgConnection) -> Result<usize, String> {
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .execute(conn)
         .map_err(|e| format!("could not take the migration lock: {e}"))?;
-    let applied = conn.run_pending_migrations(MIGRATIONS).map(|v| v.len()).map_err(|e| format!("migration failed: {e}"));
-    let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn);
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|v| v.len())
+        .map_err(|e| format!("migration failed: {e}"));
+    let unlocked =
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn);
     let applied = applied?;
     unlocked.map_err(|e| format!("could not release the migration lock: {e}"))?;
     Ok(applied)

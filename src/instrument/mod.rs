@@ -10,10 +10,8 @@ pub use model::{AnswerError, AnswerValue, Instrument, InstrumentError, Item, Ite
 
 /// Published versions, oldest first, as (file name, text). The last one is what new invitations
 /// answer. A published file is never edited: a new wording is a new file added here.
-const PUBLISHED: &[(&str, &str)] = &[(
-    "sipas-desk-2026.1.toml",
-    include_str!("../../instruments/sipas-desk-2026.1.toml"),
-)];
+const PUBLISHED: &[(&str, &str)] =
+    &[("sipas-desk-2026.1.toml", include_str!("../../instruments/sipas-desk-2026.1.toml"))];
 
 /// Every published questionnaire version, validated.
 #[derive(Debug, Clone)]
@@ -35,7 +33,10 @@ impl Instruments {
             if versions.iter().any(|v: &Arc<Instrument>| {
                 v.meta.id == instrument.meta.id && v.meta.version == instrument.meta.version
             }) {
-                return Err(format!("instrument {name}: version {} is embedded twice", instrument.meta.version));
+                return Err(format!(
+                    "instrument {name}: version {} is embedded twice",
+                    instrument.meta.version
+                ));
             }
             versions.push(Arc::new(instrument));
         }

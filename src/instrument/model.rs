@@ -171,8 +171,7 @@ pub struct Instrument {
 impl Instrument {
     /// Parses and validates an instrument file.
     pub fn parse(text: &str) -> Result<Self, InstrumentError> {
-        let raw: RawInstrument =
-            toml::from_str(text).map_err(|e| InstrumentError::Parse(e.to_string()))?;
+        let raw: RawInstrument = toml::from_str(text).map_err(|e| InstrumentError::Parse(e.to_string()))?;
         let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
         let mut index = HashMap::new();
         for (si, section) in raw.sections.iter().enumerate() {
@@ -234,7 +233,10 @@ impl Instrument {
 
     fn validate_item(&self, item: &Item) -> Result<(), InstrumentError> {
         let code = item.code.as_str();
-        if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
+        if code.is_empty()
+            || code.len() > 32
+            || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        {
             return Err(item_err(code, "an item code is 1 to 32 letters, digits, '.' or '_'"));
         }
         match item.kind {
@@ -246,7 +248,10 @@ impl Instrument {
                     return Err(item_err(code, format!("unknown scale `{scale}`")));
                 }
                 if !item.options.is_empty() {
-                    return Err(item_err(code, "a scale item takes its levels from the scale, not `options`"));
+                    return Err(item_err(
+                        code,
+                        "a scale item takes its levels from the scale, not `options`",
+                    ));
                 }
             }
             ItemKind::Choice | ItemKind::Multi => {
@@ -280,7 +285,13 @@ impl Instrument {
     }
 
     /// `shown_if` and `points_when` must name another item that has the given code.
-    fn check_reference(&self, code: &str, what: &str, target: &str, value: i16) -> Result<(), InstrumentError> {
+    fn check_reference(
+        &self,
+        code: &str,
+        what: &str,
+        target: &str,
+        value: i16,
+    ) -> Result<(), InstrumentError> {
         if target == code {
             return Err(item_err(code, format!("`{what}` names the item itself")));
         }
@@ -288,7 +299,10 @@ impl Instrument {
             return Err(item_err(code, format!("`{what}` names unknown item `{target}`")));
         };
         if !self.codes_of(other).contains(&value) {
-            return Err(item_err(code, format!("`{what}` names code {value}, which item `{target}` does not have")));
+            return Err(item_err(
+                code,
+                format!("`{what}` names code {value}, which item `{target}` does not have"),
+            ));
         }
         Ok(())
     }
@@ -304,22 +318,34 @@ impl Instrument {
             }
         }
         if let Some(s) = self.sections.iter().find(|s| s.element && !c.elements.contains(&s.code)) {
-            return Err(InstrumentError::Computation(format!("section `{}` is an element but not listed in `elements`", s.code)));
+            return Err(InstrumentError::Computation(format!(
+                "section `{}` is an element but not listed in `elements`",
+                s.code
+            )));
         }
         for code in &c.tt01_indicators {
             let Some(item) = self.item(code) else {
                 return Err(InstrumentError::Computation(format!("indicator `{code}` is not an item")));
             };
             if item.kind != ItemKind::Choice || item.options.iter().any(|o| o.points.is_none()) {
-                return Err(item_err(code, "a TT01 indicator is a choice item whose every option has `points`"));
+                return Err(item_err(
+                    code,
+                    "a TT01 indicator is a choice item whose every option has `points`",
+                ));
             }
         }
-        for (name, bands) in [("tt01_officer_bands", &c.tt01_officer_bands), ("tt01_agency_bands", &c.tt01_agency_bands)] {
+        for (name, bands) in
+            [("tt01_officer_bands", &c.tt01_officer_bands), ("tt01_agency_bands", &c.tt01_agency_bands)]
+        {
             if bands.is_empty() || bands.windows(2).any(|w| w[0].min <= w[1].min) {
-                return Err(InstrumentError::Computation(format!("`{name}` must list bands from the highest `min` down")));
+                return Err(InstrumentError::Computation(format!(
+                    "`{name}` must list bands from the highest `min` down"
+                )));
             }
             if bands.last().is_some_and(|b| b.min > 0.0) {
-                return Err(InstrumentError::Computation(format!("`{name}` must end with a band of `min = 0`")));
+                return Err(InstrumentError::Computation(format!(
+                    "`{name}` must end with a band of `min = 0`"
+                )));
             }
         }
         if c.percent_decimals > 6 || c.tt01_decimals > 6 {
@@ -478,7 +504,13 @@ mod tests {
         let i = published();
         assert_eq!(i.meta.id, "sipas-desk");
         assert_eq!(i.meta.version, "2026.1");
-        let statements = i.sections.iter().filter(|s| s.element).flat_map(|s| &s.items).filter(|it| it.kind == ItemKind::Scale).count();
+        let statements = i
+            .sections
+            .iter()
+            .filter(|s| s.element)
+            .flat_map(|s| &s.items)
+            .filter(|it| it.kind == ItemKind::Scale)
+            .count();
         assert_eq!(statements, 19, "the Ministry's 19 statements");
         assert_eq!(i.computation.min_n, 5);
         assert!(i.has_unverified_items());
@@ -498,13 +530,19 @@ mod tests {
 
     #[test]
     fn an_unknown_scale_is_refused_naming_the_item() {
-        let e = broken("code = \"E1.3\"\n  kind = \"scale\"\n  scale = \"satisfaction5\"", "code = \"E1.3\"\n  kind = \"scale\"\n  scale = \"satisfaction7\"");
+        let e = broken(
+            "code = \"E1.3\"\n  kind = \"scale\"\n  scale = \"satisfaction5\"",
+            "code = \"E1.3\"\n  kind = \"scale\"\n  scale = \"satisfaction7\"",
+        );
         assert_eq!(e.to_string(), "item E1.3: unknown scale `satisfaction7`");
     }
 
     #[test]
     fn a_shown_if_naming_a_missing_code_is_refused() {
-        let e = broken("shown_if = { item = \"E5.GATE\", code = 1 }", "shown_if = { item = \"E5.GATE\", code = 9 }");
+        let e = broken(
+            "shown_if = { item = \"E5.GATE\", code = 1 }",
+            "shown_if = { item = \"E5.GATE\", code = 9 }",
+        );
         assert_eq!(e.to_string(), "item E5.1: `shown_if` names code 9, which item `E5.GATE` does not have");
     }
 
@@ -516,7 +554,10 @@ mod tests {
 
     #[test]
     fn a_repeated_option_code_is_refused() {
-        let e = broken("{ code = 2, vi = \"Có\", en = \"Yes\", points = 0 }", "{ code = 1, vi = \"Có\", en = \"Yes\", points = 0 }");
+        let e = broken(
+            "{ code = 2, vi = \"Có\", en = \"Yes\", points = 0 }",
+            "{ code = 1, vi = \"Có\", en = \"Yes\", points = 0 }",
+        );
         assert_eq!(e.to_string(), "item TT01.I7: option code 1 is used twice");
     }
 
@@ -541,7 +582,10 @@ mod tests {
         assert_eq!(i.parse_answer("NOPE", &json!(1)), Err(AnswerError::UnknownItem));
         assert_eq!(i.parse_answer("COMMENT", &json!(" Tốt ")), Ok(AnswerValue::Text("Tốt".into())));
         assert_eq!(i.parse_answer("COMMENT", &json!("x".repeat(1001))), Err(AnswerError::TooLong(1000)));
-        assert_eq!(i.parse_answer("COMMENT", &json!("ă".repeat(1000))), Ok(AnswerValue::Text("ă".repeat(1000))));
+        assert_eq!(
+            i.parse_answer("COMMENT", &json!("ă".repeat(1000))),
+            Ok(AnswerValue::Text("ă".repeat(1000)))
+        );
         assert_eq!(i.parse_answer("COMMENT", &json!("a\u{0}b")), Err(AnswerError::ControlCharacters));
     }
 }

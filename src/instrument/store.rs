@@ -17,7 +17,10 @@ pub enum RecordError {
 }
 
 /// Inserts each version once, and refuses a version whose text changed since it was first loaded.
-pub fn record_versions(conn: &mut PgConnection, versions: &[std::sync::Arc<Instrument>]) -> Result<(), RecordError> {
+pub fn record_versions(
+    conn: &mut PgConnection,
+    versions: &[std::sync::Arc<Instrument>],
+) -> Result<(), RecordError> {
     conn.transaction(|conn| {
         for v in versions {
             diesel::insert_into(instrument_versions::table)
