@@ -153,6 +153,32 @@ pub fn api_key_revoke(config: &Config, id: i64) -> Result<String, String> {
     Ok(format!("API key {id} is revoked"))
 }
 
+/// `sipas user create`: the password comes from `SIPAS_PASSWORD`, else the first line of
+/// standard input (never from an argument, which other users of the machine could see).
+pub fn user_create(
+    config: &Config,
+    username: &str,
+    role: crate::staff::model::Role,
+    unit: Option<String>,
+    officer: Option<String>,
+) -> Result<String, String> {
+    use crate::staff::{model::Scope, password, store};
+    let scope = Scope::new(role, unit, officer).map_err(|e| e.to_string())?;
+    let pw = match std::env::var("SIPAS_PASSWORD") {
+        Ok(pw) if !pw.is_empty() => pw,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    password::check_policy(username, &pw).map_err(|e| e.to_string())?;
+    let hash = password::hash(&pw)?;
+    let (_db, mut conn) = connect_prepared(config)?;
+    let id = store::create(&mut conn, username, &hash, &scope, "cli").map_err(|e| e.to_string())?;
+    Ok(format!("account {id} `{username}` ({role}) is created"))
+}
+
 /// `sipas instrument check FILE`: validates a draft questionnaire before it is published.
 pub fn instrument_check(file: &std::path::Path) -> Result<String, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;

@@ -6,12 +6,14 @@
 pub mod auth;
 pub mod commands;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod health;
 pub mod instrument;
 pub mod masterdata;
 pub mod schema;
+pub mod staff;
 pub mod startup;
 pub mod stats;
 pub mod telemetry;

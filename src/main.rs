@@ -31,6 +31,9 @@ enum Command {
     /// Check questionnaire files.
     #[command(subcommand)]
     Instrument(InstrumentCommand),
+    /// Manage staff accounts (the password comes from SIPAS_PASSWORD or standard input).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Print the configuration variables the service reads.
     Config,
 }
@@ -46,6 +49,23 @@ enum ApiKeyCommand {
     },
     /// Revoke a key by its id.
     Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; read the password from SIPAS_PASSWORD or the first line of standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: sipas::staff::model::Role,
+        /// The officer code (officers only).
+        #[arg(long)]
+        officer: Option<String>,
+        /// The unit (required for leaders and officers).
+        #[arg(long)]
+        unit: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -83,6 +103,9 @@ fn main() -> ExitCode {
             commands::api_key_create(&config, &unit, &name)
         }
         Command::ApiKey(ApiKeyCommand::Revoke { id }) => commands::api_key_revoke(&config, id),
+        Command::User(UserCommand::Create { username, role, officer, unit }) => {
+            commands::user_create(&config, &username, role, unit, officer)
+        }
         Command::Instrument(_) | Command::Config => Ok(String::new()),
     };
     report(result)

@@ -79,6 +79,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_throttle (client_hash) {
+        client_hash -> Text,
+        failures -> Int4,
+        window_started_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     officers (code) {
         code -> Text,
         name -> Text,
@@ -136,6 +146,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        unit_code -> Nullable<Text>,
+        officer_code -> Nullable<Text>,
+        active -> Bool,
+        failed_logins -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        session_epoch -> Int4,
+        last_login_at -> Nullable<Timestamptz>,
+        password_changed_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(api_keys -> units (unit_code));
 diesel::joinable!(case_links -> invitations (invitation_id));
@@ -149,6 +178,8 @@ diesel::joinable!(responses -> invitations (invitation_id));
 diesel::joinable!(responses -> officers (officer_code));
 diesel::joinable!(responses -> procedures (procedure_code));
 diesel::joinable!(responses -> units (unit_code));
+diesel::joinable!(users -> officers (officer_code));
+diesel::joinable!(users -> units (unit_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
     answers,
@@ -158,9 +189,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     fields,
     instrument_versions,
     invitations,
+    login_throttle,
     officers,
     procedures,
     responses,
     service_settings,
     units,
+    users,
 );

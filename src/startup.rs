@@ -55,7 +55,18 @@ pub fn build_app(
         .app_data(error::path_config())
         .app_data(error::form_config(FORM_LIMIT))
         .configure(health::routes)
+        .configure(crate::staff::routes)
+        .configure(crate::dashboard::routes)
         .default_service(web::to(error::not_found))
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service as _;
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                crate::staff::session::write_pending(&mut res);
+                Ok(res)
+            }
+        })
         .wrap(Compress::default())
         .wrap(security_headers())
         .wrap_fn(move |req, srv| {

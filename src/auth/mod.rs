@@ -1,5 +1,8 @@
-//! Who is calling: API keys of one-stop systems (a bearer key scoped to one unit). Staff
-//! sessions join here when the staff capability lands.
+//! Who is calling: API keys of one-stop systems (a bearer key scoped to one unit), or staff
+//! signed in through the web pages (a session cookie, see `crate::staff::session`).
+//!
+//! Roles are enforced here for the API and the pages alike: an admin acts for every unit, a
+//! leader for their unit, an officer for their unit and sees only their own officer code.
 
 pub mod apikeys;
 
@@ -10,6 +13,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
 use crate::db;
 use crate::error::AppError;
+use crate::staff::model::{Role, Scope};
 use crate::startup::AppState;
 
 /// An authenticated caller of the API.
@@ -17,25 +21,102 @@ use crate::startup::AppState;
 pub enum Caller {
     /// A one-stop system holding an API key of `unit_code`.
     ApiKey { key_id: i64, unit_code: String },
+    /// A staff member signed in through the web pages.
+    Staff(StaffCaller),
 }
 
-impl Caller {
-    /// The unit the caller acts for.
-    pub fn unit_code(&self) -> &str {
-        match self {
-            Caller::ApiKey { unit_code, .. } => unit_code,
+/// A signed-in staff member, as re-read from the `users` table on this request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffCaller {
+    pub user_id: i64,
+    pub username: String,
+    pub scope: Scope,
+    /// The CSRF token of the session's forms.
+    pub csrf: String,
+}
+
+impl StaffCaller {
+    pub fn role(&self) -> Role {
+        self.scope.role()
+    }
+
+    /// Refuses with 403 unless the role is one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.role()) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("Your role does not allow this page or action."))
         }
     }
 
-    /// True when the caller may act for (issue for, read the figures of) this unit.
+    /// The actor written to the audit log.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.user_id)
+    }
+}
+
+impl Caller {
+    /// The unit the caller acts for: the API key's unit, or the staff member's unit. An admin
+    /// without a home unit has none and gets "", which matches no unit; code that reads figures
+    /// should use [`Caller::unit_scope`], where an admin's `None` means every unit.
+    pub fn unit_code(&self) -> &str {
+        match self {
+            Caller::ApiKey { unit_code, .. } => unit_code,
+            Caller::Staff(s) => s.scope.unit().unwrap_or(""),
+        }
+    }
+
+    /// The unit the caller is limited to, or `None` for an admin (every unit).
+    pub fn unit_scope(&self) -> Option<&str> {
+        match self {
+            Caller::ApiKey { unit_code, .. } => Some(unit_code),
+            Caller::Staff(s) if s.role() == Role::Admin => None,
+            Caller::Staff(s) => s.scope.unit(),
+        }
+    }
+
+    /// The only officer whose results and follow-ups the caller may see: `Some` for an officer.
+    pub fn officer_scope(&self) -> Option<&str> {
+        match self {
+            Caller::ApiKey { .. } => None,
+            Caller::Staff(s) => s.scope.officer(),
+        }
+    }
+
+    /// True when the caller may act for (issue for, read the figures of) this unit. An admin
+    /// may act for every unit.
     pub fn may_act_for_unit(&self, unit: &str) -> bool {
-        self.unit_code() == unit
+        match self.unit_scope() {
+            None => true,
+            Some(own) => own == unit,
+        }
+    }
+
+    /// True when the caller may see the results of this officer of this unit.
+    pub fn may_see_officer(&self, officer: &str, officer_unit: &str) -> bool {
+        self.may_act_for_unit(officer_unit) && self.officer_scope().is_none_or(|own| own == officer)
+    }
+
+    /// The staff member, or 403 for an API key.
+    pub fn staff(&self) -> Result<&StaffCaller, AppError> {
+        match self {
+            Caller::Staff(s) => Ok(s),
+            Caller::ApiKey { .. } => Err(AppError::forbidden("This needs a staff sign-in, not an API key.")),
+        }
+    }
+
+    /// Refuses with 403 unless the caller is staff with one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<&StaffCaller, AppError> {
+        let staff = self.staff()?;
+        staff.require_role(roles)?;
+        Ok(staff)
     }
 
     /// How the caller is named in the audit log and on the rows it creates.
     pub fn actor(&self) -> String {
         match self {
             Caller::ApiKey { key_id, .. } => format!("api-key:{key_id}"),
+            Caller::Staff(s) => s.actor(),
         }
     }
 }
@@ -45,6 +126,22 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        if req.headers().get(header::AUTHORIZATION).is_none() {
+            // no API key: a staff session, or nobody
+            let session = crate::staff::auth::resolve(req);
+            let cross_site = crate::staff::auth::cross_site_write(req);
+            return Box::pin(async move {
+                match session.await? {
+                    Some(_) if cross_site => Err(AppError::forbidden(
+                        "A signed-in change must come from this service's own pages.",
+                    )),
+                    Some(staff) => Ok(Caller::Staff(staff)),
+                    None => Err(AppError::unauthorized(
+                        "Send an API key as `Authorization: Bearer <key>`, or sign in at /login.",
+                    )),
+                }
+            });
+        }
         let key = bearer_key(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {

@@ -1,0 +1,602 @@
+//! `GET /dashboard` (the commune for leaders and admins, their own page for officers) and
+//! `GET /dashboard/officers/{code}` (one officer: trend, E3, TT01 with the band, comments).
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+
+use super::chart::{self, Bar, TrendPoint};
+use super::filters::{CHANNELS, Filters, Period, Step, period_choices};
+use super::source::{StatsQuery, fetch};
+use super::store::{self, Comment};
+use super::view::{Group, StatsView};
+use crate::auth::Caller;
+use crate::db;
+use crate::error::AppError;
+use crate::instrument::Instrument;
+use crate::staff::auth::StaffPage;
+use crate::staff::directory::{self, FieldRow, OfficerRow, ProcedureRow, UnitRow};
+use crate::staff::format::{self, count, delta, interval, local_offset, percent};
+use crate::staff::model::Role;
+use crate::staff::pages::{Layout, PageError, render};
+use crate::staff::text;
+use crate::startup::AppState;
+
+/// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
+fn min_n(state: &AppState) -> u64 {
+    u64::from(state.config.min_n.unwrap_or(state.instruments.current().computation.min_n))
+}
+
+fn today() -> chrono::NaiveDate {
+    Utc::now().with_timezone(&local_offset()).date_naive()
+}
+
+/// A headline figure with its change against the previous period.
+pub struct Kpi {
+    pub value: String,
+    pub change: String,
+    /// `up`, `down` or empty, for the arrow's class; the sign is in the text too.
+    pub direction: &'static str,
+    pub arrow: &'static str,
+}
+
+fn kpi(now: Option<f64>, before: Option<f64>) -> Kpi {
+    let d = now.zip(before).map(|(a, b)| a - b);
+    let (direction, arrow) = match d {
+        Some(d) if d >= 0.005 => ("up", "▲"),
+        Some(d) if d <= -0.005 => ("down", "▼"),
+        Some(_) => ("", "＝"),
+        None => ("", ""),
+    };
+    Kpi { value: percent(now), change: delta(d), direction, arrow }
+}
+
+/// A row of a breakdown table.
+pub struct Row {
+    pub code: String,
+    pub label: String,
+    pub link: String,
+    pub responses: String,
+    pub invitations: String,
+    pub response_rate: String,
+    pub overall: String,
+    pub ci: String,
+    pub sipas: String,
+    pub suppressed: bool,
+    sort_rate: Option<f64>,
+    sort_n: u64,
+}
+
+/// One breakdown table (by procedure, field or officer).
+pub struct Table {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub key_title: &'static str,
+    pub rows: Vec<Row>,
+}
+
+fn row(g: &Group, link: String) -> Row {
+    Row {
+        code: g.key.clone(),
+        label: g.label.clone(),
+        link,
+        responses: count(g.responses),
+        invitations: count(g.invitations),
+        response_rate: percent(g.response_rate),
+        overall: if g.suppressed { "ẩn (n nhỏ)".into() } else { percent(g.overall_rate()) },
+        ci: if g.suppressed { String::new() } else { interval(g.overall_ci()) },
+        sipas: if g.suppressed { String::new() } else { percent(g.sipas_index) },
+        suppressed: g.suppressed,
+        sort_rate: if g.suppressed { None } else { g.overall_rate() },
+        sort_n: g.responses,
+    }
+}
+
+/// Sorts rows: by overall rate, lowest first (where to look first), groups without a rate last;
+/// or by number of responses, most first; or by code.
+fn sort_rows(rows: &mut [Row], sort: &str) {
+    match sort {
+        "n" => rows.sort_by(|a, b| b.sort_n.cmp(&a.sort_n).then_with(|| a.code.cmp(&b.code))),
+        "code" => rows.sort_by(|a, b| a.code.cmp(&b.code)),
+        _ => rows.sort_by(|a, b| match (a.sort_rate, b.sort_rate) {
+            (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.code.cmp(&b.code)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => b.sort_n.cmp(&a.sort_n).then_with(|| a.code.cmp(&b.code)),
+        }),
+    }
+}
+
+/// A point label for the trend axis: `11/2026`, `Q4/2026`.
+fn short_label(key: &str) -> String {
+    match key.split_once('-') {
+        Some((y, q)) if q.starts_with('Q') => format!("{q}/{y}"),
+        Some((y, m)) => format!("{}/{y}", m.trim_start_matches('0')),
+        None => key.to_string(),
+    }
+}
+
+/// One row of the trend's table (the chart's text alternative).
+pub struct TrendRow {
+    pub label: String,
+    pub responses: String,
+    pub overall: String,
+    pub sipas: String,
+}
+
+fn trend(view: &StatsView) -> (Vec<TrendPoint>, Vec<TrendRow>) {
+    let points: Vec<TrendPoint> = view
+        .groups
+        .iter()
+        .map(|g| TrendPoint {
+            label: short_label(&g.key),
+            responses: g.responses,
+            overall: if g.suppressed { None } else { g.overall_rate() },
+            sipas: if g.suppressed { None } else { g.sipas_index },
+        })
+        .collect();
+    let rows = view
+        .groups
+        .iter()
+        .map(|g| TrendRow {
+            label: if g.label.is_empty() { g.key.clone() } else { g.label.clone() },
+            responses: count(g.responses),
+            overall: if g.suppressed { "ẩn (n nhỏ)".into() } else { percent(g.overall_rate()) },
+            sipas: if g.suppressed { String::new() } else { percent(g.sipas_index) },
+        })
+        .collect();
+    (points, rows)
+}
+
+/// The five elements of a group, named from the instrument.
+fn element_bars(instrument: &Instrument, g: Option<&Group>) -> Vec<Bar> {
+    instrument
+        .computation
+        .elements
+        .iter()
+        .map(|code| {
+            let label = instrument
+                .sections
+                .iter()
+                .find(|s| &s.code == code)
+                .map(|s| s.vi.clone())
+                .unwrap_or_default();
+            let e = g.filter(|g| !g.suppressed).and_then(|g| g.element(code));
+            Bar { code: code.clone(), label, value: e.and_then(|e| e.index), n: e.map_or(0, |e| e.n) }
+        })
+        .collect()
+}
+
+/// TT01 indicators of a group, with names, for a table.
+pub struct Tt01Row {
+    pub code: String,
+    pub label: String,
+    pub score: String,
+}
+
+pub struct Tt01Block {
+    pub rows: Vec<Tt01Row>,
+    pub total: String,
+    pub scored: String,
+    pub band: String,
+}
+
+fn tt01_block(instrument: &Instrument, g: Option<&Group>) -> Tt01Block {
+    let indicators = &instrument.computation.tt01_indicators;
+    let t = g.filter(|g| !g.suppressed).map(|g| g.tt01(indicators)).unwrap_or_default();
+    let rows = indicators
+        .iter()
+        .map(|code| {
+            let score = t.scores.iter().find(|(c, _)| c == code).and_then(|(_, s)| *s);
+            Tt01Row {
+                code: code.clone(),
+                label: instrument.item(code).map(|i| i.vi.clone()).unwrap_or_default(),
+                score: score.map_or_else(|| "—".into(), |s| format::decimal(s, 1)),
+            }
+        })
+        .collect();
+    Tt01Block {
+        rows,
+        total: t.total.map_or_else(|| "—".into(), |s| format::decimal(s, 1)),
+        scored: if t.scored.is_empty() { "—".into() } else { t.scored.join(", ") },
+        band: t.band.unwrap_or_else(|| "—".into()),
+    }
+}
+
+/// What the filter form offers.
+pub struct FormData {
+    pub periods: Vec<(&'static str, Vec<(String, String)>)>,
+    pub period: String,
+    pub custom_from: String,
+    pub custom_to: String,
+    pub step: &'static str,
+    pub procedures: Vec<ProcedureRow>,
+    pub fields: Vec<FieldRow>,
+    pub officers: Vec<OfficerRow>,
+    pub units: Vec<UnitRow>,
+    pub channels: Vec<(String, String)>,
+    pub procedure: String,
+    pub field: String,
+    pub officer: String,
+    pub channel: String,
+    pub unit: String,
+    pub sort: String,
+    pub show_units: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff/dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    form: FormData,
+    scope_label: String,
+    period_label: String,
+    previous_label: String,
+    sipas: Kpi,
+    overall: Kpi,
+    overall_ci: String,
+    responses: String,
+    invitations: String,
+    response_rate: String,
+    suppressed: bool,
+    min_n: u64,
+    trend_svg: String,
+    trend_rows: Vec<TrendRow>,
+    step_label: &'static str,
+    elements_svg: String,
+    tt01: Tt01Block,
+    tables: Vec<Table>,
+}
+
+/// The statistics the commune dashboard needs, read in one blocking call.
+struct DashboardData {
+    now: StatsView,
+    before: StatsView,
+    trend: StatsView,
+    by_procedure: StatsView,
+    by_field: StatsView,
+    by_officer: StatsView,
+    procedures: Vec<ProcedureRow>,
+    fields: Vec<FieldRow>,
+    officers: Vec<OfficerRow>,
+    units: Vec<UnitRow>,
+    unit_name: Option<String>,
+}
+
+fn query_for(filters: &Filters, period: &Period, group_by: &'static str, unit: Option<String>) -> StatsQuery {
+    let (from, to) = period.range();
+    StatsQuery {
+        from,
+        to,
+        group_by,
+        unit,
+        procedure: filters.procedure.clone(),
+        field: filters.field.clone(),
+        officer: filters.officer.clone(),
+        channel: filters.channel.clone(),
+    }
+}
+
+/// Checks the filters against the caller's scope: a leader's unit is forced, an officer may
+/// only ask for themself. Returns the unit to filter by.
+fn scoped_unit(caller: &Caller, filters: &Filters) -> Result<Option<String>, PageError> {
+    match caller.unit_scope() {
+        None => Ok(filters.unit.clone()),
+        Some(own) => {
+            if filters.unit.as_deref().is_some_and(|u| u != own) {
+                return Err(PageError::Forbidden);
+            }
+            Ok(Some(own.to_string()))
+        }
+    }
+}
+
+fn bad_filter(message: String) -> PageError {
+    PageError::App(AppError::bad_request("invalid_filter", message))
+}
+
+/// `GET /dashboard`
+#[tracing::instrument(name = "dashboard", skip_all)]
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    staff: StaffPage,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
+    let filters = Filters::parse(&params, today()).map_err(bad_filter)?;
+    let caller = Caller::Staff(staff.0.clone());
+    if let Some(own) = caller.officer_scope() {
+        // an officer's dashboard is their own page
+        if filters.officer.as_deref().is_some_and(|o| o != own) {
+            return Err(PageError::Forbidden);
+        }
+        let own = own.to_string();
+        return officer_page(&state, &staff, &caller, own, filters).await;
+    }
+    let unit = scoped_unit(&caller, &filters)?;
+    let sort = params.get("sort").cloned().unwrap_or_else(|| "rate".into());
+    let instruments = state.instruments.clone();
+    let min_n = min_n(&state);
+    let f = filters.clone();
+    let leader_unit = caller.unit_scope().map(str::to_string);
+    let data = db::run(&state.pool, move |conn| {
+        let (trend_from, trend_to) = f.step.range_ending(f.period.range().1);
+        let trend_q = StatsQuery {
+            from: trend_from,
+            to: trend_to,
+            ..query_for(&f, &f.period, f.step.as_str(), unit.clone())
+        };
+        let unit_name = match &unit {
+            Some(u) => directory::units(conn)?.into_iter().find(|x| &x.code == u).map(|x| x.name),
+            None => None,
+        };
+        Ok(DashboardData {
+            now: fetch(conn, &instruments, min_n, &query_for(&f, &f.period, "none", unit.clone()))?,
+            before: fetch(
+                conn,
+                &instruments,
+                min_n,
+                &query_for(&f, &f.period.previous(), "none", unit.clone()),
+            )?,
+            trend: fetch(conn, &instruments, min_n, &trend_q)?,
+            by_procedure: fetch(
+                conn,
+                &instruments,
+                min_n,
+                &query_for(&f, &f.period, "procedure", unit.clone()),
+            )?,
+            by_field: fetch(conn, &instruments, min_n, &query_for(&f, &f.period, "field", unit.clone()))?,
+            by_officer: fetch(conn, &instruments, min_n, &query_for(&f, &f.period, "officer", unit.clone()))?,
+            procedures: directory::procedures(conn)?,
+            fields: directory::fields(conn)?,
+            officers: directory::officers(conn, leader_unit.as_deref())?,
+            units: directory::units(conn)?,
+            unit_name,
+        })
+    })
+    .await?;
+    let instrument = state.instruments.current();
+    let now = data.now.all();
+    let before = data.before.all();
+    let shown = |g: Option<&Group>, get: fn(&Group) -> Option<f64>| g.filter(|g| !g.suppressed).and_then(get);
+    let (points, trend_rows) = trend(&data.trend);
+    let mut tables = Vec::new();
+    for (id, title, key_title, view, param) in [
+        ("by-procedure", "Theo thủ tục hành chính", "Thủ tục", &data.by_procedure, "procedure"),
+        ("by-field", "Theo lĩnh vực", "Lĩnh vực", &data.by_field, "field"),
+        ("by-officer", "Theo cán bộ", "Cán bộ", &data.by_officer, "officer"),
+    ] {
+        let mut rows: Vec<Row> = view
+            .groups
+            .iter()
+            .map(|g| {
+                let link = if param == "officer" {
+                    format!(
+                        "/dashboard/officers/{}?{}",
+                        crate::staff::pages::urlencode(&g.key),
+                        filters.query(&["officer"], &[])
+                    )
+                } else {
+                    format!("/dashboard?{}", filters.query(&[], &[(param, &g.key)]))
+                };
+                row(g, link)
+            })
+            .collect();
+        sort_rows(&mut rows, &sort);
+        tables.push(Table { id, title, key_title, rows });
+    }
+    let (from, to) = filters.period.range();
+    let scope_label = data.unit_name.clone().unwrap_or_else(|| "Tất cả đơn vị".to_string());
+    let page = DashboardPage {
+        layout: Layout::new(&staff.0, text::DASHBOARD_TITLE, "dashboard"),
+        form: FormData {
+            periods: period_choices(today()),
+            period: filters.period.key(),
+            custom_from: from.to_string(),
+            custom_to: to.to_string(),
+            step: filters.step.as_str(),
+            procedures: data.procedures,
+            fields: data.fields,
+            officers: data.officers,
+            units: data.units,
+            channels: CHANNELS.iter().map(|(c, l)| (c.to_string(), l.to_string())).collect(),
+            procedure: filters.procedure.clone().unwrap_or_default(),
+            field: filters.field.clone().unwrap_or_default(),
+            officer: filters.officer.clone().unwrap_or_default(),
+            channel: filters.channel.clone().unwrap_or_default(),
+            unit: filters.unit.clone().unwrap_or_default(),
+            sort: sort.clone(),
+            show_units: caller.unit_scope().is_none(),
+        },
+        scope_label,
+        period_label: filters.period.label(),
+        previous_label: filters.period.previous().label(),
+        sipas: kpi(shown(now, |g| g.sipas_index), shown(before, |g| g.sipas_index)),
+        overall: kpi(shown(now, Group::overall_rate), shown(before, Group::overall_rate)),
+        overall_ci: interval(now.filter(|g| !g.suppressed).and_then(Group::overall_ci)),
+        responses: count(now.map_or(0, |g| g.responses)),
+        invitations: count(now.map_or(0, |g| g.invitations)),
+        response_rate: percent(now.and_then(|g| g.response_rate)),
+        suppressed: now.is_none_or(|g| g.suppressed),
+        min_n,
+        trend_svg: chart::trend_svg(&points, "Xu hướng mức độ hài lòng và số phiếu"),
+        trend_rows,
+        step_label: if filters.step == Step::Month { "tháng" } else { "quý" },
+        elements_svg: chart::bars_svg(&element_bars(instrument, now), "Chỉ số năm yếu tố"),
+        tt01: tt01_block(instrument, now),
+        tables,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "staff/officer.html")]
+struct OfficerPage {
+    layout: Layout,
+    officer_code: String,
+    officer_name: String,
+    unit_code: String,
+    period_label: String,
+    previous_label: String,
+    periods: Vec<(&'static str, Vec<(String, String)>)>,
+    period: String,
+    custom_from: String,
+    custom_to: String,
+    step: &'static str,
+    overall: Kpi,
+    overall_ci: String,
+    responses: String,
+    response_rate: String,
+    suppressed: bool,
+    min_n: u64,
+    trend_svg: String,
+    trend_rows: Vec<TrendRow>,
+    e3_label: String,
+    e3_index: String,
+    e3_n: String,
+    e3_rows: Vec<CriterionRow>,
+    tt01: Tt01Block,
+    comments: Vec<CommentView>,
+    action: String,
+    back: Option<String>,
+}
+
+pub struct CriterionRow {
+    pub code: String,
+    pub label: String,
+    pub rate: String,
+    pub n: String,
+    pub ci: String,
+}
+
+pub struct CommentView {
+    pub day: String,
+    pub text: String,
+}
+
+/// The element whose statements judge the officer in person (E3, "the official who handled your
+/// case").
+const OFFICER_ELEMENT: &str = "E3";
+/// Comments shown on an officer's page.
+const COMMENT_LIMIT: i32 = 50;
+
+async fn officer_page(
+    state: &AppState,
+    staff: &StaffPage,
+    caller: &Caller,
+    code: String,
+    filters: Filters,
+) -> Result<HttpResponse, PageError> {
+    let instruments = state.instruments.clone();
+    let min_n = min_n(state);
+    let f = filters.clone();
+    let c = code.clone();
+    let found = db::run(&state.pool, move |conn| {
+        let Some(officer) = directory::officer(conn, &c)? else { return Ok(None) };
+        let unit = Some(officer.unit_code.clone());
+        let mut q = query_for(&f, &f.period, "none", unit.clone());
+        q.officer = Some(c.clone());
+        q.procedure = None;
+        q.field = None;
+        let mut before_q = query_for(&f, &f.period.previous(), "none", unit.clone());
+        before_q.officer = Some(c.clone());
+        before_q.procedure = None;
+        before_q.field = None;
+        let (trend_from, trend_to) = f.step.range_ending(f.period.range().1);
+        let trend_q = StatsQuery { from: trend_from, to: trend_to, group_by: f.step.as_str(), ..q.clone() };
+        let (from, to) = f.period.range();
+        Ok(Some((
+            officer,
+            fetch(conn, &instruments, min_n, &q)?,
+            fetch(conn, &instruments, min_n, &before_q)?,
+            fetch(conn, &instruments, min_n, &trend_q)?,
+            store::officer_comments(conn, &c, from, to, COMMENT_LIMIT)?,
+        )))
+    })
+    .await?;
+    let Some((officer, now, before, trend_view, comments)) = found else { return Err(PageError::NotFound) };
+    if !caller.may_see_officer(&officer.code, &officer.unit_code) {
+        return Err(PageError::Forbidden);
+    }
+    let instrument = state.instruments.current();
+    let g = now.all().filter(|g| !g.suppressed);
+    let b = before.all().filter(|g| !g.suppressed);
+    let (points, trend_rows) = trend(&trend_view);
+    let e3 = g.and_then(|g| g.element(OFFICER_ELEMENT));
+    let e3_rows = instrument
+        .sections
+        .iter()
+        .filter(|s| s.code == OFFICER_ELEMENT)
+        .flat_map(|s| s.items.iter())
+        .map(|item| {
+            let r = g.and_then(|g| g.criterion(&item.code));
+            CriterionRow {
+                code: item.code.clone(),
+                label: item.vi.clone(),
+                rate: percent(r.and_then(|r| r.rate)),
+                n: count(r.map_or(0, |r| r.n)),
+                ci: interval(r.and_then(|r| r.ci95).map(|[a, b]| (a, b))),
+            }
+        })
+        .collect();
+    let (from, to) = filters.period.range();
+    let is_own = caller.officer_scope().is_some();
+    let page = OfficerPage {
+        layout: Layout::new(&staff.0, format!("{} · {}", text::OFFICER_TITLE, officer.name), "dashboard"),
+        officer_code: officer.code.clone(),
+        officer_name: officer.name.clone(),
+        unit_code: officer.unit_code.clone(),
+        period_label: filters.period.label(),
+        previous_label: filters.period.previous().label(),
+        periods: period_choices(today()),
+        period: filters.period.key(),
+        custom_from: from.to_string(),
+        custom_to: to.to_string(),
+        step: filters.step.as_str(),
+        overall: kpi(g.and_then(Group::overall_rate), b.and_then(Group::overall_rate)),
+        overall_ci: interval(g.and_then(Group::overall_ci)),
+        responses: count(now.all().map_or(0, |g| g.responses)),
+        response_rate: percent(now.all().and_then(|g| g.response_rate)),
+        suppressed: g.is_none(),
+        min_n,
+        trend_svg: chart::trend_svg(&points, "Xu hướng mức độ hài lòng và số phiếu"),
+        trend_rows,
+        e3_label: instrument
+            .sections
+            .iter()
+            .find(|s| s.code == OFFICER_ELEMENT)
+            .map(|s| s.vi.clone())
+            .unwrap_or_default(),
+        e3_index: percent(e3.and_then(|e| e.index)),
+        e3_n: count(e3.map_or(0, |e| e.n)),
+        e3_rows,
+        tt01: tt01_block(instrument, g),
+        comments: comments
+            .into_iter()
+            .map(|c: Comment| CommentView { day: c.day.format("%d/%m/%Y").to_string(), text: c.text })
+            .collect(),
+        action: if is_own { "/dashboard".into() } else { format!("/dashboard/officers/{}", officer.code) },
+        back: (!is_own).then(|| format!("/dashboard?{}", filters.query(&["officer"], &[]))),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `GET /dashboard/officers/{code}`: leaders see the officers of their unit, admins every
+/// officer, an officer only themself.
+pub async fn officer(
+    state: web::Data<AppState>,
+    staff: StaffPage,
+    path: web::Path<String>,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
+    staff.require(&[Role::Admin, Role::Leader, Role::Officer])?;
+    let filters = Filters::parse(&params, today()).map_err(bad_filter)?;
+    let caller = Caller::Staff(staff.0.clone());
+    let code = path.into_inner();
+    if caller.officer_scope().is_some_and(|own| own != code) {
+        return Err(PageError::Forbidden);
+    }
+    officer_page(&state, &staff, &caller, code, filters).await
+}

@@ -1,0 +1,149 @@
+//! `GET /login`, `POST /login`, `POST /logout`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::StaffPage;
+use super::pages::{PageError, css_href, render, safe_next, see_other};
+use super::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionData};
+use super::store::{self, LoginOutcome};
+use super::{password, text};
+use crate::auth::apikeys::audit;
+use crate::db;
+use crate::startup::AppState;
+
+#[derive(Template)]
+#[template(path = "staff/login.html")]
+struct LoginPage {
+    css: String,
+    title: &'static str,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+fn next_or_default(next: Option<&str>) -> String {
+    next.filter(|n| safe_next(n)).unwrap_or("/dashboard").to_string()
+}
+
+/// A login page with a fresh double-submit token (or the one the browser already holds).
+fn login_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    next: String,
+    username: String,
+    error: Option<&'static str>,
+) -> Result<HttpResponse, PageError> {
+    let key = session::cookie_key(&state.secret);
+    let csrf = session::read_private(req, &key, LOGIN_CSRF_COOKIE).unwrap_or_else(session::random_token);
+    let page =
+        LoginPage { css: css_href(), title: text::LOGIN_TITLE, csrf: csrf.clone(), next, username, error };
+    let mut res = render(status, &page)?;
+    let _ = res.add_cookie(&session::login_csrf_cookie(&key, &csrf, session::secure(state)));
+    Ok(res)
+}
+
+/// `GET /login`
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
+    let next = next_or_default(query.next.as_deref());
+    login_page(&state, &req, StatusCode::OK, next, String::new(), None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /login`: checks the double-submit token, then the password (slowly, with per-account
+/// and per-client throttling), and starts a session.
+#[tracing::instrument(name = "staff sign-in", skip_all)]
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let key = session::cookie_key(&state.secret);
+    let expected = session::read_private(&req, &key, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if !session::tokens_match(&form.csrf, &expected) {
+        return Err(PageError::Csrf);
+    }
+    let next = next_or_default(Some(&form.next));
+    let username = form.username.trim().to_string();
+    if username.is_empty() || form.password.is_empty() {
+        return login_page(
+            &state,
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            next,
+            username,
+            Some(text::LOGIN_MISSING),
+        );
+    }
+    let client = session::client_hash(&state.secret, &req);
+    let now = chrono::Utc::now();
+    let (name, pw) = (username.clone(), form.password);
+    let outcome = db::run(&state.pool, move |conn| {
+        use diesel::Connection as _;
+        Ok(conn.transaction(|conn| store::attempt_login(conn, &name, &pw, &client, now, password::verify))?)
+    })
+    .await?;
+    match outcome {
+        LoginOutcome::SignedIn(user) => {
+            tracing::info!(user.id = user.id, "signed in");
+            let data = SessionData::new(user.id, user.session_epoch, now.timestamp());
+            let secure = session::secure(&state);
+            let mut res = see_other(&next);
+            let _ = res.add_cookie(&session::session_cookie(&key, &data, secure));
+            let _ = res.add_cookie(&session::removal(LOGIN_CSRF_COOKIE, secure));
+            Ok(res)
+        }
+        LoginOutcome::Refused => {
+            login_page(&state, &req, StatusCode::UNAUTHORIZED, next, username, Some(text::LOGIN_REFUSED))
+        }
+        LoginOutcome::ClientBlocked { .. } => {
+            login_page(&state, &req, StatusCode::TOO_MANY_REQUESTS, next, username, Some(text::LOGIN_BLOCKED))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /logout`: ends the session in this browser.
+pub async fn logout(
+    state: web::Data<AppState>,
+    staff: StaffPage,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check_csrf(&form.csrf)?;
+    let actor = staff.0.actor();
+    db::run(&state.pool, move |conn| Ok(audit(conn, &actor, "logout", &actor, serde_json::json!({}))?))
+        .await?;
+    let mut res = see_other("/login");
+    let _ = res.add_cookie(&session::removal(SESSION_COOKIE, session::secure(&state)));
+    Ok(res)
+}

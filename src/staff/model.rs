@@ -1,0 +1,217 @@
+//! Staff accounts as the rest of the service sees them: a role, and the unit and officer code
+//! the role is scoped to. A [`Scope`] is valid once built: a leader always has a unit, an
+//! officer always has a unit and an officer code.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a staff member may see and do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything: every unit, accounts, master data, the audit log.
+    Admin,
+    /// The figures, comments and follow-ups of their unit.
+    Leader,
+    /// Their own results and follow-ups only.
+    Officer,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Leader, Role::Officer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Leader => "leader",
+            Role::Officer => "officer",
+        }
+    }
+
+    /// The Vietnamese name shown on pages.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Role::Admin => "Quản trị",
+            Role::Leader => "Lãnh đạo",
+            Role::Officer => "Cán bộ một cửa",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "leader" => Ok(Role::Leader),
+            "officer" => Ok(Role::Officer),
+            other => Err(format!("`{other}` is not a role (admin, leader or officer)")),
+        }
+    }
+}
+
+/// A role with what it is scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// An admin, optionally attached to a home unit (the unit used when they issue, for one).
+    Admin {
+        unit: Option<String>,
+    },
+    Leader {
+        unit: String,
+    },
+    Officer {
+        unit: String,
+        officer: String,
+    },
+}
+
+/// Why a role and its scope do not fit together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    #[error("a leader needs a unit (--unit CODE)")]
+    LeaderWithoutUnit,
+    #[error("an officer needs a unit (--unit CODE) and an officer code (--officer CODE)")]
+    OfficerIncomplete,
+    #[error("only officers have an officer code")]
+    OfficerCodeNotAllowed,
+}
+
+impl Scope {
+    /// Builds the scope of a role from optional unit and officer codes (empty means absent).
+    pub fn new(role: Role, unit: Option<String>, officer: Option<String>) -> Result<Scope, ScopeError> {
+        let unit = unit.map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
+        let officer = officer.map(|o| o.trim().to_string()).filter(|o| !o.is_empty());
+        match (role, unit, officer) {
+            (Role::Admin, unit, None) => Ok(Scope::Admin { unit }),
+            (Role::Leader, Some(unit), None) => Ok(Scope::Leader { unit }),
+            (Role::Leader, None, _) => Err(ScopeError::LeaderWithoutUnit),
+            (Role::Officer, Some(unit), Some(officer)) => Ok(Scope::Officer { unit, officer }),
+            (Role::Officer, _, _) => Err(ScopeError::OfficerIncomplete),
+            (_, _, Some(_)) => Err(ScopeError::OfficerCodeNotAllowed),
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        match self {
+            Scope::Admin { .. } => Role::Admin,
+            Scope::Leader { .. } => Role::Leader,
+            Scope::Officer { .. } => Role::Officer,
+        }
+    }
+
+    /// The unit the account belongs to (an admin may have none).
+    pub fn unit(&self) -> Option<&str> {
+        match self {
+            Scope::Admin { unit } => unit.as_deref(),
+            Scope::Leader { unit } | Scope::Officer { unit, .. } => Some(unit),
+        }
+    }
+
+    /// The officer code of an officer.
+    pub fn officer(&self) -> Option<&str> {
+        match self {
+            Scope::Officer { officer, .. } => Some(officer),
+            _ => None,
+        }
+    }
+}
+
+/// True for a username of 3 to 64 letters, digits, '.', '_' or '-'.
+pub fn valid_username(name: &str) -> bool {
+    (3..=64).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Wrong passwords in a row before an account is slowed down.
+pub const ACCOUNT_FREE_FAILURES: i32 = 3;
+/// Wrong passwords in a row after which an account is locked for [`ACCOUNT_LOCK`].
+pub const ACCOUNT_LOCK_FAILURES: i32 = 10;
+/// How long a locked account stays locked (an admin can unlock it sooner).
+pub const ACCOUNT_LOCK: Duration = Duration::minutes(15);
+
+/// How long an account waits after `failures` wrong passwords in a row: nothing for the first
+/// few, then 1, 2, 4 … 64 seconds, then a lock of [`ACCOUNT_LOCK`]. Attempts made while the
+/// account waits are refused unchecked and count as failures, so guessing cannot outrun it.
+pub fn account_delay(failures: i32) -> Option<Duration> {
+    if failures < ACCOUNT_FREE_FAILURES {
+        None
+    } else if failures < ACCOUNT_LOCK_FAILURES {
+        Some(Duration::seconds(1 << (failures - ACCOUNT_FREE_FAILURES)))
+    } else {
+        Some(ACCOUNT_LOCK)
+    }
+}
+
+/// Wrong passwords from one client within [`CLIENT_WINDOW`] before it is blocked. Higher than
+/// an account's, since a whole office may share one address.
+pub const CLIENT_MAX_FAILURES: i32 = 30;
+/// The window in which a client's failures add up.
+pub const CLIENT_WINDOW: Duration = Duration::minutes(15);
+/// How long a blocked client waits.
+pub const CLIENT_LOCK: Duration = Duration::minutes(15);
+
+/// An account as the admin pages list it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub scope: Scope,
+    pub active: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Account {
+    /// True while sign-in is refused because of wrong passwords.
+    pub fn locked_at(&self, now: DateTime<Utc>) -> bool {
+        self.locked_until.is_some_and(|t| t > now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_need_what_their_role_needs() {
+        assert_eq!(Scope::new(Role::Admin, None, None), Ok(Scope::Admin { unit: None }));
+        assert_eq!(Scope::new(Role::Leader, Some(" ".into()), None), Err(ScopeError::LeaderWithoutUnit));
+        assert_eq!(Scope::new(Role::Officer, Some("CH".into()), None), Err(ScopeError::OfficerIncomplete));
+        assert_eq!(
+            Scope::new(Role::Leader, Some("CH".into()), Some("CB01".into())),
+            Err(ScopeError::OfficerCodeNotAllowed)
+        );
+        let o = Scope::new(Role::Officer, Some("CH".into()), Some("CB01".into()));
+        assert_eq!(o.as_ref().map(Scope::officer).ok().flatten(), Some("CB01"));
+    }
+
+    #[test]
+    fn twelve_wrong_passwords_lock_an_account() {
+        assert_eq!(account_delay(2), None);
+        assert_eq!(account_delay(3), Some(Duration::seconds(1)));
+        assert_eq!(account_delay(9), Some(Duration::seconds(64)));
+        assert_eq!(account_delay(12), Some(ACCOUNT_LOCK));
+    }
+
+    #[test]
+    fn usernames_are_plain_codes() {
+        assert!(valid_username("lan.nt"));
+        assert!(!valid_username("la"));
+        assert!(!valid_username("lan nt"));
+        assert!(!valid_username("lân"));
+    }
+}

@@ -1,0 +1,190 @@
+//! What every staff page shares: the layout's data, HTML rendering, the page error (a redirect
+//! to sign in, or an HTML error page with the right status) and the embedded stylesheet.
+
+use std::sync::LazyLock;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use sha2::{Digest, Sha256};
+
+use crate::auth::StaffCaller;
+use crate::error::AppError;
+use crate::staff::model::Role;
+use crate::staff::text;
+
+/// The staff stylesheet, embedded, linked with a version so browsers may keep it.
+pub struct Stylesheet {
+    pub body: &'static str,
+    pub version: String,
+}
+
+pub static CSS: LazyLock<Stylesheet> = LazyLock::new(|| {
+    let body = include_str!("../../web/static/staff.css");
+    Stylesheet { body, version: hex::encode(Sha256::digest(body.as_bytes()))[..16].to_string() }
+});
+
+/// `GET /static/staff.css`
+pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
+    let etag = format!("\"{}\"", CSS.version);
+    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return HttpResponse::NotModified().finish();
+    }
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(CSS.body)
+}
+
+/// The layout's data: who is signed in, the menu they may use, the CSRF token for the
+/// sign-out form, and which menu entry is current.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub title: String,
+    pub css: String,
+    pub username: String,
+    pub role_label: &'static str,
+    pub csrf: String,
+    pub is_admin: bool,
+    pub is_officer: bool,
+    pub current: &'static str,
+}
+
+impl Layout {
+    pub fn new(staff: &StaffCaller, title: impl Into<String>, current: &'static str) -> Layout {
+        Layout {
+            title: title.into(),
+            css: css_href(),
+            username: staff.username.clone(),
+            role_label: staff.role().label_vi(),
+            csrf: staff.csrf.clone(),
+            is_admin: staff.role() == Role::Admin,
+            is_officer: staff.role() == Role::Officer,
+            current,
+        }
+    }
+}
+
+/// The stylesheet address with its version.
+pub fn css_href() -> String {
+    format!("/static/staff.css?v={}", CSS.version)
+}
+
+/// Renders a template as an HTML response with `status`.
+pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
+    let html = page.render().map_err(|e| PageError::App(AppError::Internal(format!("template: {e}"))))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
+
+/// A 303 to `to` (after a form post).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// How a page request ends when it does not show its page.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// Not signed in: go to the sign-in page, then back to `next`.
+    #[error("sign-in required")]
+    Login { next: String },
+    /// Signed in, but the role may not see this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A form without this session's CSRF token.
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    /// Nothing here.
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+#[derive(Template)]
+#[template(path = "staff/error.html")]
+struct ErrorPage<'a> {
+    css: String,
+    title: &'a str,
+    message: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::Login { .. } => StatusCode::SEE_OTHER,
+            PageError::Forbidden => StatusCode::FORBIDDEN,
+            PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::App(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let PageError::Login { next } = self {
+            let to =
+                if safe_next(next) { format!("/login?next={}", urlencode(next)) } else { "/login".into() };
+            return see_other(&to);
+        }
+        let (title, message) = match self {
+            PageError::Forbidden => (text::FORBIDDEN_TITLE, text::FORBIDDEN.to_string()),
+            PageError::Csrf => (text::CSRF_TITLE, text::CSRF.to_string()),
+            PageError::NotFound => (text::NOT_FOUND_TITLE, text::NOT_FOUND.to_string()),
+            PageError::App(e) => (text::ERROR_TITLE, e.public_message()),
+            PageError::Login { .. } => (text::ERROR_TITLE, String::new()),
+        };
+        let page = ErrorPage { css: css_href(), title, message };
+        let body = page.render().unwrap_or_else(|_| title.to_string());
+        let mut res = HttpResponse::build(self.status_code());
+        if matches!(self, PageError::App(AppError::Unavailable(_))) {
+            res.insert_header(("Retry-After", "5"));
+        }
+        res.content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body)
+    }
+}
+
+/// True for a local path to return to after signing in (never another site).
+pub fn safe_next(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/login")
+        && next.len() <= 512
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert!(safe_next("/dashboard?period=2026-Q1"));
+        assert!(!safe_next("//evil.example/"));
+        assert!(!safe_next("https://evil.example/"));
+        assert!(!safe_next("/\\evil.example"));
+        assert!(!safe_next("/login"));
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(urlencode("/dashboard?a=1&b=Hộ"), "%2Fdashboard%3Fa%3D1%26b%3DH%E1%BB%99");
+    }
+}
