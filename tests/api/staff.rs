@@ -616,3 +616,37 @@ async fn sipas_user_create_takes_the_password_from_the_environment_or_standard_i
     sign_in(&svc, "root.admin").await;
     assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM users"), 1);
 }
+
+#[actix_web::test]
+async fn sessions_slide_while_used_and_end_after_30_idle_minutes_or_12_hours() {
+    use sipas::staff::session::{self, SessionData};
+    let app = TestApp::new().await;
+    people(&app);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let id = count(&mut app.conn(), "SELECT id AS n FROM users WHERE username = 'leader'");
+    let key = session::cookie_key(&app.state.secret);
+    let now = chrono::Utc::now().timestamp();
+    let cookie = |iat: i64, seen: i64| {
+        let data = SessionData { uid: id, epoch: 0, iat, seen, csrf: "t".into() };
+        session::session_cookie(&key, &data, false)
+    };
+    // used 5 minutes ago: valid, and the cookie is re-issued with the idle clock reset
+    let req = awt::TestRequest::get().uri("/api/v1/me").cookie(cookie(now - 600, now - 300)).to_request();
+    let res = awt::call_service(&svc, req).await;
+    assert_eq!(res.status(), 200);
+    let fresh = cookie_of(&res, "sipas_session").unwrap_or_else(|| panic!("the session did not slide"));
+    let mut jar = actix_web::cookie::CookieJar::new();
+    jar.add_original(fresh);
+    let seen = jar
+        .private(&key)
+        .get("sipas_session")
+        .and_then(|c| serde_json::from_str::<SessionData>(c.value()).ok())
+        .map_or(0, |d| d.seen);
+    assert!(seen >= now, "the idle clock was not reset");
+    // idle for 31 minutes, or signed in 13 hours ago: out
+    assert_eq!(get_page(&svc, "/api/v1/me", Some(&cookie(now - 3600, now - 31 * 60))).await.0, 401);
+    assert_eq!(get_page(&svc, "/api/v1/me", Some(&cookie(now - 13 * 3600, now - 60))).await.0, 401);
+    // a session of an older epoch (password reset since) is out as well
+    diesel::sql_query("UPDATE users SET session_epoch = session_epoch + 1").execute(&mut app.conn()).ok();
+    assert_eq!(get_page(&svc, "/api/v1/me", Some(&cookie(now - 60, now - 30))).await.0, 401);
+}
