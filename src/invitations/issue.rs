@@ -92,8 +92,9 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
     let case_number =
         CaseNumber::parse(req.case_number.as_deref()).map_err(|m| refuse(422, "invalid_case_number", m))?;
 
-    let unit = store::unit(conn, unit_code)?
-        .ok_or_else(|| refuse(422, "unknown_unit", format!("unit_code `{unit_code}` is not a known unit.")))?;
+    let unit = store::unit(conn, unit_code)?.ok_or_else(|| {
+        refuse(422, "unknown_unit", format!("unit_code `{unit_code}` is not a known unit."))
+    })?;
     if unit.code != ctx.caller_unit {
         return Err(refuse(
             403,
@@ -112,7 +113,11 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
         ));
     }
     let procedure = store::procedure(conn, procedure_code)?.ok_or_else(|| {
-        refuse(422, "unknown_procedure", format!("procedure_code `{procedure_code}` is not a known procedure."))
+        refuse(
+            422,
+            "unknown_procedure",
+            format!("procedure_code `{procedure_code}` is not a known procedure."),
+        )
     })?;
 
     // Idempotency comes before the "still active" checks: a retry of a request that succeeded
@@ -197,9 +202,9 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
         // Another request bound the same case number between our look-up and our insert.
         Err(DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) if case_number.is_some() => {
             let case = case_number.as_ref().map(CaseNumber::as_str).unwrap_or_default();
-            store::by_case(conn, &unit.code, case)?.map(Outcome::Existing).ok_or_else(|| {
-                IssueError::Db(DbError::NotFound)
-            })
+            store::by_case(conn, &unit.code, case)?
+                .map(Outcome::Existing)
+                .ok_or_else(|| IssueError::Db(DbError::NotFound))
         }
         Err(e) => Err(IssueError::Db(e)),
     }

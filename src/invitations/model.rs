@@ -72,13 +72,15 @@ impl TypedCode {
     pub fn generate() -> Self {
         let mut rng = rand::rng();
         let payload: Vec<u32> = (0..CODE_PAYLOAD)
-            .map(|_| loop {
-                // rejection sampling keeps every character equally likely
-                let mut b = [0u8; 1];
-                rng.fill_bytes(&mut b);
-                let v = u32::from(b[0] & 0x1f);
-                if v < 31 {
-                    break v;
+            .map(|_| {
+                loop {
+                    // rejection sampling keeps every character equally likely
+                    let mut b = [0u8; 1];
+                    rng.fill_bytes(&mut b);
+                    let v = u32::from(b[0] & 0x1f);
+                    if v < 31 {
+                        break v;
+                    }
                 }
             })
             .collect();
@@ -93,8 +95,11 @@ impl TypedCode {
 
     /// Reads what a person typed: case does not matter, spaces and dashes are dropped.
     pub fn parse(input: &str) -> Result<Self, CodeError> {
-        let normalised: String =
-            input.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_uppercase()).collect();
+        let normalised: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
         if normalised.chars().count() != CODE_LEN {
             return Err(CodeError::Length);
         }
@@ -187,6 +192,24 @@ pub fn local_offset() -> FixedOffset {
 /// A date as residents read it: `dd/mm/yyyy`, in local time.
 pub fn local_date(at: DateTime<Utc>) -> String {
     at.with_timezone(&local_offset()).format("%d/%m/%Y").to_string()
+}
+
+/// Lower case without Vietnamese marks, so "dang ky" finds "Đăng ký" and "KHAI SINH" finds
+/// "khai sinh".
+pub fn fold_for_search(s: &str) -> String {
+    const GROUPS: &[(&str, char)] = &[
+        ("àáạảãâầấậẩẫăằắặẳẵ", 'a'),
+        ("èéẹẻẽêềếệểễ", 'e'),
+        ("ìíịỉĩ", 'i'),
+        ("òóọỏõôồốộổỗơờớợởỡ", 'o'),
+        ("ùúụủũưừứựửữ", 'u'),
+        ("ỳýỵỷỹ", 'y'),
+        ("đ", 'd'),
+    ];
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| GROUPS.iter().find(|(from, _)| from.contains(c)).map_or(c, |&(_, to)| to))
+        .collect()
 }
 
 #[cfg(test)]
@@ -300,6 +323,13 @@ mod tests {
         );
         assert!(CaseNumber::parse(Some(&"x".repeat(65))).is_err());
         assert!(CaseNumber::parse(Some("a\u{0}b")).is_err());
+    }
+
+    #[test]
+    fn search_ignores_case_and_vietnamese_marks() {
+        assert_eq!(fold_for_search("Đăng ký KHAI SINH"), "dang ky khai sinh");
+        assert_eq!(fold_for_search("Chứng thực bản sao"), "chung thuc ban sao");
+        assert_eq!(fold_for_search("1.001193"), "1.001193");
     }
 
     #[test]

@@ -117,7 +117,11 @@ pub fn active_officers(conn: &mut PgConnection, unit_code: &str) -> QueryResult<
 }
 
 /// The invitation already bound to a unit's case number, if any.
-pub fn by_case(conn: &mut PgConnection, unit_code: &str, case_number: &str) -> QueryResult<Option<Invitation>> {
+pub fn by_case(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    case_number: &str,
+) -> QueryResult<Option<Invitation>> {
     case_links::table
         .inner_join(invitations::table)
         .filter(case_links::unit_code.eq(unit_code))
@@ -128,7 +132,11 @@ pub fn by_case(conn: &mut PgConnection, unit_code: &str, case_number: &str) -> Q
 }
 
 pub fn by_token(conn: &mut PgConnection, token: &str) -> QueryResult<Option<Invitation>> {
-    invitations::table.filter(invitations::token.eq(token)).select(Invitation::as_select()).first(conn).optional()
+    invitations::table
+        .filter(invitations::token.eq(token))
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The token of a typed code (stored upper-case, without separator).
