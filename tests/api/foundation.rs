@@ -98,6 +98,20 @@ async fn metrics_count_requests_by_route_pattern() {
 }
 
 #[actix_web::test]
+async fn the_openapi_document_is_served_and_documents_the_error_shape() {
+    let app = TestApp::new().await;
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/api/openapi.json").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let doc: serde_json::Value = awt::read_body_json(res).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["components"]["schemas"]["Error"]["required"], serde_json::json!(["error", "message"]));
+    for path in ["/api/v1/invitations", "/api/v1/responses/{token}", "/api/v1/stats", "/healthz"] {
+        assert!(doc["paths"][path].is_object(), "{path} is not documented");
+    }
+}
+
+#[actix_web::test]
 async fn migrations_run_all_up_all_down_and_all_up_again() {
     let app = TestApp::new().await;
     let mut conn = app.conn();
