@@ -38,8 +38,9 @@ enum CaseNumberValue {
 }
 
 /// Body of `POST /api/v1/invitations` (and each batch item). Every field is optional here so a
-/// missing one gets a 422 that names it.
+/// missing one gets a 422 that names it; an unknown field is a 422 naming it too.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IssueBody {
     procedure_code: Option<String>,
     officer_code: Option<String>,

@@ -220,6 +220,7 @@ async fn unknown_or_unusable_codes_get_422_naming_the_field_and_write_nothing() 
         ("channel", json!("email"), "invalid_channel"),
         ("procedure_code", Value::Null, "missing_field"),
         ("case_number", json!("x".repeat(65)), "invalid_case_number"),
+        ("colour", json!("blue"), "invalid_body"),
     ];
     for (field, value, code) in cases {
         let mut body = issue_body(Some("H58-0003"));
@@ -590,4 +591,54 @@ async fn a_receipt_slip_prints_on_one_80mm_page_and_an_a4_sheet_holds_several_sl
     let (pages, w, h) = print_to_pdf(format!("{server}/slips?layout=a4&tokens={}", tokens.join(","))).await;
     assert_eq!(pages, 2, "ten slips take two A4 pages of eight");
     assert!((mm(w) - 210.0).abs() < 1.0 && (mm(h) - 297.0).abs() < 1.0, "{:.1} x {:.1} mm", mm(w), mm(h));
+}
+
+/// Sends one HTTP/1.1 request over a plain socket; returns (status, body).
+fn raw_http(server: &str, method: &str, path: &str, key: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = server.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap_or_else(|e| panic!("{e}"));
+    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[actix_web::test]
+async fn the_same_case_issued_by_many_requests_at_once_gets_one_invitation() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let server = app.spawn_server();
+    let body = issue_body(Some("RACE-1")).to_string();
+    let answers = actix_web::rt::task::spawn_blocking(move || {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (server, key, body) = (server.clone(), key.clone(), body.clone());
+                std::thread::spawn(move || raw_http(&server, "POST", "/api/v1/invitations", &key, &body))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|_| panic!("a request thread panicked")))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let existing = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!((created, existing), (1, 7), "{answers:?}");
+    let tokens: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<Value>(b).map(|v| v["token"].to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 1);
 }
