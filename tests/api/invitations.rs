@@ -642,3 +642,49 @@ async fn the_same_case_issued_by_many_requests_at_once_gets_one_invitation() {
     assert_eq!(tokens.len(), 1, "{tokens:?}");
     assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 1);
 }
+
+/// The DOM of `url` after its scripts ran for a few seconds in headless Chromium.
+async fn rendered_dom(url: String) -> String {
+    actix_web::rt::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = Command::new("timeout")
+            .arg("90")
+            .arg(chromium())
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+            .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+            .arg("--virtual-time-budget=8000")
+            .arg("--dump-dom")
+            .arg(&url)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[actix_web::test]
+async fn the_customer_screen_shows_the_latest_code_in_a_real_browser() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let (_, latest) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let code = latest["code"].as_str().unwrap_or_default();
+    let token = latest["token"].as_str().unwrap_or_default();
+    let server = app.spawn_server();
+
+    let dom = rendered_dom(format!("{server}/desk/screen#key={key}")).await;
+    assert!(
+        dom.contains(&format!("{}-{}", &code[..4], &code[4..])),
+        "the screen shows the latest code: {dom}"
+    );
+    assert!(dom.contains(&format!("/q/{token}.svg")), "and its QR code");
+    assert!(dom.contains("id=\"screen-idle\" class=\"screen-panel\" hidden"), "the welcome is hidden");
+
+    // without a key the screen asks for one and shows no code
+    let dom = rendered_dom(format!("{server}/desk/screen")).await;
+    assert!(dom.contains("<strong id=\"screen-code\"></strong>"), "no code is shown: {dom}");
+    assert!(dom.contains("id=\"key-section\" class=\"desk-ui card\">"), "the key form is shown: {dom}");
+}

@@ -35,7 +35,18 @@
     $("api-key").focus();
   }
 
+  // A link may carry the key in its fragment (#key=…), so a screen without a keyboard can be set
+  // up from a bookmark; the fragment never reaches a server and is removed from the address.
+  function takeKeyFromAddress() {
+    var match = /^#key=([A-Za-z0-9_-]{10,100})$/.exec(window.location.hash);
+    if (match) {
+      remember(KEY, match[1]);
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+  }
+
   function setUpKeyForm(onReady) {
+    takeKeyFromAddress();
     $("key-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var value = $("api-key").value.trim();
