@@ -93,11 +93,12 @@ impl TypedCode {
         TypedCode(text.collect())
     }
 
-    /// Reads what a person typed: case does not matter, spaces and dashes are dropped.
+    /// Reads what a person typed: case does not matter; spaces and dashes (including the long
+    /// dashes phones substitute) are dropped.
     pub fn parse(input: &str) -> Result<Self, CodeError> {
         let normalised: String = input
             .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
+            .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '‐' | '‑' | '–' | '—'))
             .map(|c| c.to_ascii_uppercase())
             .collect();
         if normalised.chars().count() != CODE_LEN {
@@ -249,6 +250,7 @@ mod tests {
         let code = TypedCode::generate();
         let typed = format!(" {} ", code.to_string().to_lowercase().replace('-', " - "));
         assert_eq!(TypedCode::parse(&typed), Ok(code.clone()));
+        assert_eq!(TypedCode::parse(&code.to_string().replace('-', "–")), Ok(code.clone()));
         assert_eq!(TypedCode::parse(&code.to_string()), Ok(code));
     }
 

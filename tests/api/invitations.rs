@@ -315,8 +315,11 @@ async fn a_batch_issues_the_valid_items_in_one_call_and_reports_each() {
     );
     assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 2);
 
-    // 500 items fit in one call; 501 are refused whole
-    let many: Vec<Value> = (0..500).map(|i| issue_body(Some(&format!("M-{i:04}")))).collect();
+    // 500 items fit in one call (a body larger than the 64 KiB other JSON bodies may have); 501
+    // are refused whole
+    let many: Vec<Value> =
+        (0..500).map(|i| issue_body(Some(&format!("M-{i:04}-{}", "x".repeat(50))))).collect();
+    assert!(json!({ "invitations": many }).to_string().len() > 64 * 1024);
     let (status, body) =
         post!(&svc, "/api/v1/invitations/batch", Some(&key), &json!({ "invitations": many }));
     assert_eq!(status, 200, "{body}");
