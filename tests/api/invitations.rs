@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sipas::invitations::model::TypedCode;
 use sipas::startup::build_app;
 
-use crate::harness::{SEED, TestApp};
+use crate::harness::{SEED, TestApp, http};
 
 const BASE: &str = "https://ks.chiemhoa.example";
 
@@ -596,24 +596,6 @@ async fn a_receipt_slip_prints_on_one_80mm_page_and_an_a4_sheet_holds_several_sl
     assert!((mm(w) - 210.0).abs() < 1.0 && (mm(h) - 297.0).abs() < 1.0, "{:.1} x {:.1} mm", mm(w), mm(h));
 }
 
-/// Sends one HTTP/1.1 request over a plain socket; returns (status, body).
-fn raw_http(server: &str, method: &str, path: &str, key: &str, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let addr = server.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap_or_else(|e| panic!("{e}"));
-    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
-}
-
 #[actix_web::test]
 async fn the_same_case_issued_by_many_requests_at_once_gets_one_invitation() {
     let app = app().await;
@@ -625,7 +607,11 @@ async fn the_same_case_issued_by_many_requests_at_once_gets_one_invitation() {
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let (server, key, body) = (server.clone(), key.clone(), body.clone());
-                std::thread::spawn(move || raw_http(&server, "POST", "/api/v1/invitations", &key, &body))
+                std::thread::spawn(move || {
+                    let auth = format!("Bearer {key}");
+                    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+                    http(server.trim_start_matches("http://"), "POST", "/api/v1/invitations", &headers, &body)
+                })
             })
             .collect();
         threads
