@@ -237,7 +237,7 @@ async fn unknown_or_unusable_codes_get_422_naming_the_field_and_write_nothing() 
 }
 
 #[actix_web::test]
-async fn without_a_valid_key_issuing_is_401() {
+async fn without_a_valid_key_or_with_a_revoked_one_issuing_is_401() {
     let app = app().await;
     app.seed();
     let svc = awt::init_service(build_app(app.state.clone())).await;
@@ -247,7 +247,17 @@ async fn without_a_valid_key_issuing_is_401() {
     let (status, _) = post!(&svc, "/api/v1/invitations", Some("sipas_not-a-real-key"), &issue_body(None));
     assert_eq!(status, 401);
     assert_eq!(get!(&svc, "/api/v1/procedures", None).status(), 401);
-    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 0);
+    assert_eq!(get!(&svc, "/api/v1/invitations/latest", None).status(), 401);
+    // a revoked key no longer issues
+    let key = app.api_key(SEED.unit);
+    let (status, _) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    assert_eq!(status, 201);
+    diesel::sql_query("UPDATE api_keys SET revoked_at = now()")
+        .execute(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    assert_eq!(status, 401);
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 1);
 }
 
 #[actix_web::test]
