@@ -110,14 +110,13 @@ pub async fn create(
     body: web::Json<IssueBody>,
 ) -> Result<HttpResponse, AppError> {
     let request: issue::Request = body.into_inner().into();
-    let unit = caller.unit_code().to_string();
     let actor = caller.actor();
     let instrument = state.instruments.current().clone();
     let ttl_days = state.config.invitation_ttl_days;
     let outcome = db::run(&state.pool, move |conn| {
         use diesel::Connection as _;
         let ctx = Context {
-            caller_unit: &unit,
+            may_issue_for: &|unit: &str| caller.may_act_for_unit(unit),
             actor: &actor,
             instrument_id: &instrument.meta.id,
             instrument_version: &instrument.meta.version,
@@ -203,14 +202,13 @@ pub async fn create_batch(
             })
         })
         .collect();
-    let unit = caller.unit_code().to_string();
     let actor = caller.actor();
     let instrument = state.instruments.current().clone();
     let ttl_days = state.config.invitation_ttl_days;
     let results = db::run(&state.pool, move |conn| {
         use diesel::Connection as _;
         let ctx = Context {
-            caller_unit: &unit,
+            may_issue_for: &|unit: &str| caller.may_act_for_unit(unit),
             actor: &actor,
             instrument_id: &instrument.meta.id,
             instrument_version: &instrument.meta.version,

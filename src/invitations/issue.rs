@@ -21,10 +21,10 @@ pub struct Request {
 }
 
 /// Who issues, with what, and when; the same for every item of a batch.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Context<'a> {
-    /// The unit the caller may issue for.
-    pub caller_unit: &'a str,
+    /// Whether the caller may issue for a unit (an API key: its own unit only).
+    pub may_issue_for: &'a dyn Fn(&str) -> bool,
     /// Recorded as `issued_by` and as the audit actor (`api-key:<id>`, `user:<id>`).
     pub actor: &'a str,
     pub instrument_id: &'a str,
@@ -95,11 +95,11 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
     let unit = store::unit(conn, unit_code)?.ok_or_else(|| {
         refuse(422, "unknown_unit", format!("unit_code `{unit_code}` is not a known unit."))
     })?;
-    if unit.code != ctx.caller_unit {
+    if !(ctx.may_issue_for)(&unit.code) {
         return Err(refuse(
             403,
             "forbidden",
-            format!("This key issues for unit {}, not for unit_code `{}`.", ctx.caller_unit, unit.code),
+            format!("The caller may not issue for unit_code `{}`.", unit.code),
         ));
     }
     let officer = store::officer(conn, officer_code)?.ok_or_else(|| {

@@ -12,7 +12,8 @@
 //!   printable slips.
 //! - `GET /c`, `GET /c?code=…`, `GET /c/{code}`: type the short code, be sent to the survey.
 //! - `GET /desk`, `GET /desk/screen`: the officer's page and the resident-facing screen.
-//! - `GET /static/{slip,slip-receipt,slip-a4,code,desk}.css`, `GET /static/desk.js`.
+//! - `GET /static/{slip,slip-receipt,slip-a4,code,desk}.css`, `GET /static/{slip,desk}.js`: the
+//!   pages' own assets, compiled in (exact routes, so a later generic `/static/{file}` can coexist).
 
 mod assets;
 mod handlers;
