@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod instrument;
+pub mod invitations;
 pub mod masterdata;
 pub mod schema;
 pub mod staff;

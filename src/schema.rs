@@ -111,6 +111,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limits (bucket, client_hash, window_start) {
+        bucket -> Text,
+        client_hash -> Text,
+        window_start -> Timestamptz,
+        hits -> Int4,
+    }
+}
+
+diesel::table! {
     responses (id) {
         id -> Int8,
         invitation_id -> Int8,
@@ -192,6 +201,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     officers,
     procedures,
+    rate_limits,
     responses,
     service_settings,
     units,

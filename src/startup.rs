@@ -16,6 +16,7 @@ use crate::db::Pool;
 use crate::error;
 use crate::health::{self, metrics::Metrics};
 use crate::instrument::Instruments;
+use crate::invitations;
 
 /// Largest JSON body accepted by default (answers have their own, smaller limit).
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -55,6 +56,7 @@ pub fn build_app(
         .app_data(error::path_config())
         .app_data(error::form_config(FORM_LIMIT))
         .configure(health::routes)
+        .configure(invitations::routes)
         .configure(crate::staff::routes)
         .configure(crate::dashboard::routes)
         .default_service(web::to(error::not_found))

@@ -2,5 +2,6 @@
 
 mod foundation;
 mod harness;
+mod invitations;
 mod staff;
 mod staff_dashboard;
