@@ -172,7 +172,12 @@ impl Config {
                 d.submission_limit,
                 "a whole number of submissions",
             )?,
-            trust_forwarded_for: parse_var(&get, "TRUST_FORWARDED_FOR", d.trust_forwarded_for, "true or false")?,
+            trust_forwarded_for: parse_var(
+                &get,
+                "TRUST_FORWARDED_FOR",
+                d.trust_forwarded_for,
+                "true or false",
+            )?,
         };
         check_range("DB_POOL_SIZE", config.db_pool_size as i64, 1, 200)?;
         check_range("DB_TIMEOUT_SECS", config.db_timeout_secs as i64, 1, 120)?;

@@ -47,7 +47,8 @@ pub async fn submit(
     let limits = Limits::from_config(&state.config);
     let instruments = state.instruments.clone();
     let outcome =
-        db::run(&state.pool, move |conn| Ok(submit::submit(conn, &instruments, &limits, submission))).await??;
+        db::run(&state.pool, move |conn| Ok(submit::submit(conn, &instruments, &limits, submission)))
+            .await??;
     let (status, word) = match outcome.effect {
         Effect::Created => (StatusCode::CREATED, "created"),
         Effect::Added | Effect::Unchanged => (StatusCode::OK, "added"),
@@ -65,7 +66,9 @@ impl From<Refusal> for AppError {
             Refusal::RateLimited => AppError::too_many_requests(
                 "Too many answers were sent from this network; please try again in a few minutes.",
             ),
-            Refusal::UnknownToken => AppError::not_found("unknown_token", "There is no survey with this token."),
+            Refusal::UnknownToken => {
+                AppError::not_found("unknown_token", "There is no survey with this token.")
+            }
             Refusal::Expired => AppError::gone("expired", "This survey invitation has expired."),
             Refusal::Spent => AppError::conflict(
                 "spent",

@@ -28,7 +28,8 @@ impl RawAnswers {
         match self {
             RawAnswers::Json(map) => {
                 for (code, value) in map {
-                    let parsed = instrument.parse_answer(code, value).map_err(|e| Refusal::invalid(code, e))?;
+                    let parsed =
+                        instrument.parse_answer(code, value).map_err(|e| Refusal::invalid(code, e))?;
                     set.insert(code.clone(), parsed);
                 }
             }
@@ -134,7 +135,10 @@ pub enum Problem {
     /// A first response must rate `CASE.OVERALL`.
     MissingOverall,
     /// The item is asked only when another item has a given code.
-    NotShown { item: String, code: i16 },
+    NotShown {
+        item: String,
+        code: i16,
+    },
 }
 
 impl std::fmt::Display for Problem {
@@ -202,15 +206,10 @@ mod tests {
 
     #[test]
     fn form_fields_become_typed_answers_and_empty_fields_are_unanswered() {
-        let set = form(&[
-            ("CASE.OVERALL", "4"),
-            ("EXP", "3"),
-            ("EXP", "1"),
-            ("COMMENT", " 12 "),
-            ("D.SEX", ""),
-        ])
-        .parse(&instrument())
-        .unwrap();
+        let set =
+            form(&[("CASE.OVERALL", "4"), ("EXP", "3"), ("EXP", "1"), ("COMMENT", " 12 "), ("D.SEX", "")])
+                .parse(&instrument())
+                .unwrap();
         assert_eq!(set.get("CASE.OVERALL"), Some(&AnswerValue::Level(4)));
         assert_eq!(set.get("EXP"), Some(&AnswerValue::Multi(vec![1, 3])));
         assert_eq!(set.get("COMMENT"), Some(&AnswerValue::Text("12".into())));
@@ -223,7 +222,8 @@ mod tests {
         assert_eq!(e.item(), Some("TT01.I1"));
         let e = form(&[("TT01.I1", "1"), ("TT01.I1", "2")]).parse(&instrument()).unwrap_err();
         assert_eq!(e.item(), Some("TT01.I1"));
-        let e = form(&[("EXP", "1"), ("EXP", "2"), ("EXP", "3"), ("EXP", "4")]).parse(&instrument()).unwrap_err();
+        let e =
+            form(&[("EXP", "1"), ("EXP", "2"), ("EXP", "3"), ("EXP", "4")]).parse(&instrument()).unwrap_err();
         assert_eq!(e.to_string(), "item EXP: takes at most 3 choices");
     }
 
@@ -239,7 +239,8 @@ mod tests {
     #[test]
     fn a_gated_statement_needs_its_gate_answered_yes() {
         let i = instrument();
-        let parse = |v: serde_json::Value| RawAnswers::Json(v.as_object().unwrap().clone()).parse(&i).unwrap();
+        let parse =
+            |v: serde_json::Value| RawAnswers::Json(v.as_object().unwrap().clone()).parse(&i).unwrap();
         let new = parse(json!({"E5.1": 4}));
         assert_eq!(check_response(&i, false, &new, &new).unwrap_err().item(), Some("E5.1"));
         let mut merged = parse(json!({"E5.GATE": 2}));

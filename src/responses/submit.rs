@@ -60,10 +60,8 @@ pub fn submit(
     if !plausible_token(&sub.token) {
         return Err(Refusal::UnknownToken);
     }
-    let window_start = sub
-        .now
-        .duration_trunc(Duration::minutes(RATE_WINDOW_MINUTES))
-        .map_err(|_| Refusal::RateLimited)?;
+    let window_start =
+        sub.now.duration_trunc(Duration::minutes(RATE_WINDOW_MINUTES)).map_err(|_| Refusal::RateLimited)?;
     let count = store::count_submission(
         conn,
         &sub.client.client_hash,
@@ -106,7 +104,9 @@ fn store_submission(
     let mut repeats = Vec::new();
     for (code, value) in &new {
         match before.get(code) {
-            Some(old) if sub.repeats == Repeats::IgnoreIdentical && old == value => repeats.push(code.clone()),
+            Some(old) if sub.repeats == Repeats::IgnoreIdentical && old == value => {
+                repeats.push(code.clone())
+            }
             Some(_) => return Err(Refusal::AlreadyAnswered(code.clone())),
             None => {}
         }
@@ -179,7 +179,12 @@ fn store_submission(
         items = new.len(),
         "response stored"
     );
-    Ok(Outcome { effect, instrument, answers: after, additions_until: submitted_at + limits.additions_window })
+    Ok(Outcome {
+        effect,
+        instrument,
+        answers: after,
+        additions_until: submitted_at + limits.additions_window,
+    })
 }
 
 #[cfg(test)]

@@ -61,9 +61,5 @@ fn serve(req: &HttpRequest, asset: &Asset) -> HttpResponse {
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut res = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     res.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache));
-    if matches {
-        res.finish()
-    } else {
-        res.content_type(asset.content_type).body(asset.body)
-    }
+    if matches { res.finish() } else { res.content_type(asset.content_type).body(asset.body) }
 }

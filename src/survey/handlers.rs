@@ -318,7 +318,12 @@ async fn refused(
     }
 }
 
-fn render_quick(ctx: &Ctx, instrument: &Instrument, error: Option<String>, status: StatusCode) -> HttpResponse {
+fn render_quick(
+    ctx: &Ctx,
+    instrument: &Instrument,
+    error: Option<String>,
+    status: StatusCode,
+) -> HttpResponse {
     let lang = ctx.lang;
     let Some(item) = instrument.item(OVERALL) else {
         return failure(ctx, &AppError::Internal("instrument without CASE.OVERALL".into()));
@@ -330,13 +335,23 @@ fn render_quick(ctx: &Ctx, instrument: &Instrument, error: Option<String>, statu
         .map(|(n, level)| {
             // spread any number of levels over the five faces, saddest first
             let face = if levels.len() > 1 { 1 + n * 4 / (levels.len() - 1) } else { 5 };
-            Face { code: level.code, face, mouth: mouth(face), label: lang.pick(&level.vi, &level.en).to_string() }
+            Face {
+                code: level.code,
+                face,
+                mouth: mouth(face),
+                label: lang.pick(&level.vi, &level.en).to_string(),
+            }
         })
         .collect();
     let question = lang.pick(&item.vi, &item.en).to_string();
     let step = instrument.sections[0].code.as_str();
     let page = QuickPage {
-        page: ctx.chrome(None, lang.pick(&instrument.meta.title_vi, &instrument.meta.title_en), false, (0, 0)),
+        page: ctx.chrome(
+            None,
+            lang.pick(&instrument.meta.title_vi, &instrument.meta.title_en),
+            false,
+            (0, 0),
+        ),
         t: ctx.t,
         action: ctx.url(Some(step)),
         item: OVERALL.to_string(),

@@ -33,10 +33,7 @@ impl Lang {
 
     /// Picks the language from an explicit `?lang=`, else from `Accept-Language`, else Vietnamese.
     pub fn negotiate(explicit: Option<&str>, accept_language: Option<&str>) -> Lang {
-        explicit
-            .and_then(Lang::from_code)
-            .or_else(|| accept_language.and_then(preferred))
-            .unwrap_or(Lang::Vi)
+        explicit.and_then(Lang::from_code).or_else(|| accept_language.and_then(preferred)).unwrap_or(Lang::Vi)
     }
 
     pub fn strings(self) -> &'static Strings {

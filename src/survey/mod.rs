@@ -13,7 +13,9 @@ use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/s/{token}").route(web::get().to(handlers::show)).route(web::post().to(handlers::post)),
+        web::resource("/s/{token}")
+            .route(web::get().to(handlers::show))
+            .route(web::post().to(handlers::post)),
     )
     .configure(assets::routes);
 }
