@@ -6,34 +6,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use diesel::prelude::*;
-
 use crate::harness::{SEED, TestApp};
-
-/// The stored answers of one invitation's response, as sorted `code=value` strings.
-fn answers_of(app: &TestApp, invitation_id: i64) -> Vec<String> {
-    use sipas::schema::{answers as a, responses as r};
-    let rows: Vec<(String, Option<i16>, Option<Vec<Option<i16>>>, Option<String>)> = a::table
-        .inner_join(r::table)
-        .filter(r::invitation_id.eq(invitation_id))
-        .select((a::item_code, a::level, a::choices, a::text))
-        .order(a::item_code)
-        .load(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
-    rows.into_iter()
-        .map(|(code, level, choices, text)| match (level, choices, text) {
-            (Some(l), _, _) => format!("{code}={l}"),
-            (_, Some(c), _) => {
-                format!(
-                    "{code}={}",
-                    c.into_iter().flatten().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
-                )
-            }
-            (_, _, Some(t)) => format!("{code}={t}"),
-            _ => panic!("answer without a value"),
-        })
-        .collect()
-}
+use crate::survey::stored_for as answers_of;
 
 #[actix_web::test]
 async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript() {

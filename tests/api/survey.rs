@@ -94,22 +94,39 @@ fn answers(app: &TestApp) -> i64 {
     count(app, "SELECT count(*) AS n FROM answers")
 }
 
-/// The stored answers of the only response, as `code=value` strings.
+type AnswerRow = (String, Option<i16>, Option<Vec<Option<i16>>>, Option<String>);
+
+/// The stored answers of every response, as sorted `code=value` strings.
 fn stored(app: &TestApp) -> Vec<String> {
     use sipas::schema::answers as a;
-    let rows: Vec<(String, Option<i16>, Option<Vec<Option<i16>>>, Option<String>)> = a::table
+    let rows: Vec<AnswerRow> = a::table
         .select((a::item_code, a::level, a::choices, a::text))
         .order(a::item_code)
         .load(&mut app.conn())
         .unwrap_or_else(|e| panic!("{e}"));
+    show(rows)
+}
+
+/// The stored answers of one invitation's response, as sorted `code=value` strings.
+pub fn stored_for(app: &TestApp, invitation_id: i64) -> Vec<String> {
+    use sipas::schema::{answers as a, responses as r};
+    let rows: Vec<AnswerRow> = a::table
+        .inner_join(r::table)
+        .filter(r::invitation_id.eq(invitation_id))
+        .select((a::item_code, a::level, a::choices, a::text))
+        .order(a::item_code)
+        .load(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+    show(rows)
+}
+
+fn show(rows: Vec<AnswerRow>) -> Vec<String> {
     rows.into_iter()
         .map(|(code, level, choices, text)| match (level, choices, text) {
             (Some(l), _, _) => format!("{code}={l}"),
             (_, Some(c), _) => {
-                format!(
-                    "{code}={}",
-                    c.into_iter().flatten().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
-                )
+                let codes: Vec<String> = c.into_iter().flatten().map(|c| c.to_string()).collect();
+                format!("{code}={}", codes.join(","))
             }
             (_, _, Some(t)) => format!("{code}={t}"),
             _ => panic!("answer without a value"),
