@@ -238,6 +238,20 @@ mod tests {
     }
 
     #[test]
+    fn the_submission_limit_and_proxy_trust_are_read_and_checked() {
+        let c = config(&[("SUBMISSION_LIMIT", "50"), ("TRUST_FORWARDED_FOR", "true")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.submission_limit, c.trust_forwarded_for), (50, true));
+        let d = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((d.submission_limit, d.trust_forwarded_for), (200, false));
+        assert_eq!(config(&[("SUBMISSION_LIMIT", "0")]).map(|_| ()).unwrap_err().var, "SUBMISSION_LIMIT");
+        assert_eq!(
+            config(&[("TRUST_FORWARDED_FOR", "yes")]).map(|_| ()).unwrap_err().var,
+            "TRUST_FORWARDED_FOR"
+        );
+    }
+
+    #[test]
     fn a_bad_variable_is_named_in_the_error() {
         assert_eq!(config(&[("BIND_ADDR", "localhost")]).map(|_| ()).unwrap_err().var, "BIND_ADDR");
         assert_eq!(
