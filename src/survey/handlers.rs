@@ -388,7 +388,6 @@ fn render_step(
                 continue_href: ctx.url(Some(next_key(plan.next(i, answers)))),
                 skip_href: ctx.url(Some(next_key(plan.after_part(i, instrument, answers)))),
                 finish_href: ctx.url(Some(DONE)),
-                unverified: instrument.has_unverified_items(),
             };
             html(status, page.render())
         }

@@ -90,7 +90,6 @@ pub struct IntroPage {
     pub continue_href: String,
     pub skip_href: String,
     pub finish_href: String,
-    pub unverified: bool,
 }
 
 #[derive(Template)]

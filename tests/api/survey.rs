@@ -364,6 +364,17 @@ async fn submissions_are_rate_limited_per_client_in_the_database() {
     assert_eq!(r.status, 429, "{}", r.body);
     assert_eq!(r.json()["error"], "rate_limited");
     assert_eq!(responses(&app), 3);
+    // the survey form says so kindly, in a page
+    let req = awt::TestRequest::post()
+        .uri(&format!("/s/{}?step=QUICK", inv.token))
+        .peer_addr("198.51.100.1:1234".parse().unwrap_or_else(|e| panic!("{e}")))
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload("CASE.OVERALL=4")
+        .to_request();
+    let r = call(&svc, req).await;
+    assert_eq!(r.status, 429);
+    assert!(r.body.contains("Có quá nhiều lượt gửi từ mạng này"), "{}", r.body);
+    assert_eq!(responses(&app), 3);
     // another network is not held back, and the counters hold hashes only
     assert_eq!(call(&svc, from(&inv.token, "198.51.100.2")).await.status, 201);
     assert_eq!(
