@@ -127,6 +127,7 @@ async function survey(url, javaScript) {
   check(await page.getByText('Trang 2/10').isVisible(), 'progress is not shown');
   await page.getByRole('group', { name: /Kết quả được trả/ }).getByLabel('Đúng ngày hẹn').check();
   await page.getByRole('group', { name: /nhũng nhiễu/ }).getByLabel('Không', { exact: true }).check();
+  await page.screenshot({ path: path.join(artifacts, `survey-case-${label}-360x740.png`), fullPage: true });
   await checkTouchTargets(page, 'case screen');
   if (javaScript) await checkAxe(page, 'case screen');
   await page.getByRole('button', { name: 'Gửi và tiếp tục' }).click();
@@ -178,6 +179,8 @@ async function survey(url, javaScript) {
   check(/đừng ghi họ tên, số điện thoại/.test(warning), `the comment has no warning: ${warning}`);
   const counter = await page.locator('.counter').count();
   check(javaScript ? counter === 1 : counter === 0, `the character counter ${javaScript ? 'is missing' : 'ran without JavaScript'}`);
+  await page.screenshot({ path: path.join(artifacts, `survey-expectations-${label}-360x740.png`), fullPage: true });
+  await checkTouchTargets(page, 'expectations screen');
   if (javaScript) await checkAxe(page, 'expectations screen');
   if (javaScript) {
     await page.getByRole('button', { name: 'Kết thúc' }).click();
