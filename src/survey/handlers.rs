@@ -506,6 +506,7 @@ fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpResponse {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::VARY, "Accept-Language"))
             .body(body),
         Err(e) => {
             tracing::error!(error = %e, "survey template failed");

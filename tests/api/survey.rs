@@ -471,6 +471,7 @@ async fn the_first_screen_is_one_vietnamese_question_with_five_buttons_and_no_sc
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/html"));
     assert_eq!(r.header("cache-control"), "no-store");
+    assert_eq!(r.header("vary"), "Accept-Language");
     let html = r.body;
     assert!(html.contains("<html lang=\"vi\""));
     assert!(html.contains("Nhìn chung, Ông/Bà hài lòng thế nào với việc giải quyết hồ sơ hôm nay?"));
