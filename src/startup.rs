@@ -57,6 +57,8 @@ pub fn build_app(
         .app_data(error::form_config(FORM_LIMIT))
         .configure(health::routes)
         .configure(invitations::routes)
+        .configure(crate::responses::routes)
+        .configure(crate::survey::routes)
         .default_service(web::to(error::not_found))
         .wrap(Compress::default())
         .wrap(security_headers())

@@ -1,5 +1,8 @@
 //! The one integration-test binary: every module talks to a real PostgreSQL through the harness.
 
+mod browser;
 mod foundation;
 mod harness;
 mod invitations;
+mod reliability;
+mod survey;
