@@ -24,8 +24,7 @@ fn answer_all(addr: String, tokens: Vec<String>, clients: usize, pause: Duration
         .map(|_| {
             let (queue, outcomes, addr) = (queue.clone(), outcomes.clone(), addr.clone());
             std::thread::spawn(move || {
-                loop {
-                    let Some(token) = queue.lock().ok().and_then(|mut q| q.pop()) else { break };
+                while let Some(token) = queue.lock().ok().and_then(|mut q| q.pop()) {
                     let started = Instant::now();
                     let (status, _) = http(
                         &addr,
