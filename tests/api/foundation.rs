@@ -373,7 +373,7 @@ async fn request_logs_name_the_route_never_the_token_or_the_client() {
         .map(|a| a.port())
         .unwrap_or(18557);
     let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(bin())
+    let child = Command::new(bin())
         .arg("serve")
         .env("DATABASE_URL", &app.url)
         .env("BIND_ADDR", &addr)
