@@ -145,6 +145,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    submission_limits (client_hash, window_start) {
+        client_hash -> Text,
+        window_start -> Timestamptz,
+        count -> Int4,
+    }
+}
+
+diesel::table! {
     units (code) {
         code -> Text,
         name -> Text,
@@ -204,6 +212,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     responses,
     service_settings,
+    submission_limits,
     units,
     users,
 );

@@ -57,6 +57,8 @@ pub fn build_app(
         .app_data(error::form_config(FORM_LIMIT))
         .configure(health::routes)
         .configure(invitations::routes)
+        .configure(crate::responses::routes)
+        .configure(crate::survey::routes)
         .configure(crate::staff::routes)
         .configure(crate::dashboard::routes)
         .default_service(web::to(error::not_found))
@@ -80,11 +82,20 @@ pub fn build_app(
             async move {
                 let res = fut.await?;
                 let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-                metrics.observe(&route, &method, res.status().as_u16(), started.elapsed());
+                let elapsed = started.elapsed();
+                metrics.observe(&route, &method, res.status().as_u16(), elapsed);
+                // one line per request, inside the request span (which carries its id)
+                tracing::info!(
+                    http.route = %route,
+                    http.method = %method,
+                    http.status = res.status().as_u16(),
+                    duration_ms = elapsed.as_secs_f64() * 1000.0,
+                    "request"
+                );
                 Ok(res)
             }
         })
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
 }
 
 /// Headers every answer carries. Pages load only their own CSS and scripts (no inline code, no

@@ -1,7 +1,10 @@
 //! The one integration-test binary: every module talks to a real PostgreSQL through the harness.
 
+mod browser;
 mod foundation;
 mod harness;
 mod invitations;
+mod reliability;
+mod survey;
 mod staff;
 mod staff_dashboard;
