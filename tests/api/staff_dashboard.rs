@@ -272,3 +272,66 @@ async fn bad_dashboard_filters_get_a_clear_400_and_groups_under_min_n_are_shown_
     assert_eq!(status, 200);
     assert!(html.contains("72,73%"));
 }
+
+/// Answers in the current and the previous local quarter (the browser test's default period and
+/// the one it switches to). Returns the previous quarter's label.
+fn recent_answers(app: &TestApp) -> String {
+    use chrono::Datelike;
+    use sipas::dashboard::filters::Period;
+    let today = Utc::now().with_timezone(&FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| panic!())).date_naive();
+    let current = Period::default_for(today);
+    let previous = current.previous();
+    for (period, levels) in [(current, [5, 4, 4, 5, 2, 5]), (previous, [5, 5, 3, 4, 4, 1])] {
+        let start = period.range().0;
+        for (i, level) in levels.into_iter().enumerate() {
+            let at = local(start.year(), start.month(), start.day(), i as u32);
+            let items = [("CASE.OVERALL", json!(level)), ("E3.1", json!(level)), ("E1.1", json!(4))];
+            case(app, SEED.officers[i % 2], SEED.procedures[i % 3], at, &items);
+        }
+    }
+    previous.label()
+}
+
+#[actix_web::test]
+async fn in_chromium_a_leader_signs_in_opens_the_dashboard_changes_a_filter_and_sees_the_chart() {
+    use std::path::Path;
+    use std::process::Command;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("tests/browser/dashboard.mjs");
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core").is_dir(),
+        "the browser tests need their node modules: run `npm ci --prefix tests/browser`"
+    );
+    assert!(
+        Path::new(&chromium).exists(),
+        "the browser tests need Debian's Chromium at {chromium}: run `apt-get install -y chromium`"
+    );
+    let app = TestApp::new().await;
+    people(&app);
+    let previous = recent_answers(&app);
+    let base = app.spawn_server();
+    let args = [base, "leader".to_string(), crate::staff::PASSWORD.to_string(), previous];
+    let output = actix_web::web::block(move || {
+        Command::new("node").arg(script).args(args).env("CHROMIUM_PATH", chromium).output()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
+    assert!(root.join("artifacts/staff-dashboard-filtered.png").is_file());
+    let signed_in = count_rows(&app, "SELECT count(*) AS n FROM audit_log WHERE action = 'login.success'");
+    assert_eq!(signed_in, 1, "the browser signed in through the form");
+}
+
+fn count_rows(app: &TestApp, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql).get_result::<N>(&mut app.conn()).unwrap_or_else(|e| panic!("{sql}: {e}")).n
+}
