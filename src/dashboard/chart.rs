@@ -48,7 +48,7 @@ pub fn trend_svg(points: &[TrendPoint], title: &str) -> String {
     let step = (W - LEFT - RIGHT) / n;
     let x = |i: usize| LEFT + step * (i as f64 + 0.5);
     let y = |v: f64| TOP + PLOT_H * (1.0 - v.clamp(0.0, 100.0) / 100.0);
-    let bars_top = TOP + PLOT_H + 34.0;
+    let bars_top = TOP + PLOT_H + 46.0;
     let h = bars_top + BARS_H + 22.0;
     let max_n = points.iter().map(|p| p.responses).max().unwrap_or(0).max(1) as f64;
     let mut s = String::new();
@@ -104,10 +104,12 @@ pub fn trend_svg(points: &[TrendPoint], title: &str) -> String {
                     cx - 4.0,
                     cy - 4.0
                 );
+                // beside the marker, so it never sits on the overall line's label above its dot
                 let _ = write!(
                     s,
-                    r#"<text class="small" x="{cx:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-                    cy + 18.0,
+                    r#"<text class="small" x="{:.1}" y="{:.1}" text-anchor="start">{}</text>"#,
+                    cx + 7.0,
+                    cy + 4.0,
                     decimal(v, 1)
                 );
             }

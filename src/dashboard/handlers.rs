@@ -536,7 +536,7 @@ async fn officer_page(
                 code: item.code.clone(),
                 label: item.vi.clone(),
                 rate: percent(r.and_then(|r| r.rate)),
-                n: count(r.map_or(0, |r| r.n)),
+                n: if g.is_none() { "—".into() } else { count(r.map_or(0, |r| r.n)) },
                 ci: interval(r.and_then(|r| r.ci95).map(|[a, b]| (a, b))),
             }
         })
@@ -570,7 +570,7 @@ async fn officer_page(
             .map(|s| s.vi.clone())
             .unwrap_or_default(),
         e3_index: percent(e3.and_then(|e| e.index)),
-        e3_n: count(e3.map_or(0, |e| e.n)),
+        e3_n: if g.is_none() { "—".into() } else { count(e3.map_or(0, |e| e.n)) },
         e3_rows,
         tt01: tt01_block(instrument, g),
         comments: comments
