@@ -5,6 +5,6 @@ mod foundation;
 mod harness;
 mod invitations;
 mod reliability;
-mod survey;
 mod staff;
 mod staff_dashboard;
+mod survey;

@@ -278,7 +278,8 @@ async fn bad_dashboard_filters_get_a_clear_400_and_groups_under_min_n_are_shown_
 fn recent_answers(app: &TestApp) -> String {
     use chrono::Datelike;
     use sipas::dashboard::filters::Period;
-    let today = Utc::now().with_timezone(&FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| panic!())).date_naive();
+    let today =
+        Utc::now().with_timezone(&FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| panic!())).date_naive();
     let current = Period::default_for(today);
     let previous = current.previous();
     for (period, levels) in [(current, [5, 4, 4, 5, 2, 5]), (previous, [5, 5, 3, 4, 4, 1])] {
