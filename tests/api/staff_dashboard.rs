@@ -128,6 +128,7 @@ pub fn case(
 /// - CHIEMHOA overall 8/11 = 72,73%.
 /// - KB01 (KIMBINH): overall 1 ×5 (0%): never part of CHIEMHOA's figures.
 /// - 2025-Q4: CB01 overall 5 ×5 = 100%.
+///
 /// Returns CB01's tokens.
 pub fn quarter_of_answers(app: &TestApp) -> Vec<String> {
     let p = SEED.procedures;
