@@ -59,6 +59,10 @@ pub async fn show(
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, PageError> {
     let next = next_or_default(query.next.as_deref());
+    // already signed in: straight on
+    if super::auth::resolve(&req).await?.is_some() {
+        return Ok(see_other(&next));
+    }
     login_page(&state, &req, StatusCode::OK, next, String::new(), None)
 }
 

@@ -549,6 +549,8 @@ async fn signing_out_ends_the_session_in_the_browser() {
     people(&app);
     let svc = awt::init_service(build_app(app.state.clone())).await;
     let leader = sign_in(&svc, "leader").await;
+    let (status, _, location) = get_page(&svc, "/login", Some(&leader)).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/dashboard")), "signed in already");
     let csrf = session_csrf(&svc, &leader).await;
     let req = awt::TestRequest::post()
         .uri("/logout")
