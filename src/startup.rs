@@ -60,6 +60,7 @@ pub fn build_app(
         .configure(crate::responses::routes)
         .configure(crate::survey::routes)
         .default_service(web::to(error::not_found))
+        .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::fill_empty_error_body))
         .wrap(Compress::default())
         .wrap(security_headers())
         .wrap_fn(move |req, srv| {
