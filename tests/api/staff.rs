@@ -652,3 +652,58 @@ async fn sessions_slide_while_used_and_end_after_30_idle_minutes_or_12_hours() {
     diesel::sql_query("UPDATE users SET session_epoch = session_epoch + 1").execute(&mut app.conn()).ok();
     assert_eq!(get_page(&svc, "/api/v1/me", Some(&cookie(now - 60, now - 30))).await.0, 401);
 }
+
+#[actix_web::test]
+async fn a_password_reset_or_a_role_change_by_an_admin_ends_the_accounts_sessions() {
+    let app = TestApp::new().await;
+    people(&app);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let admin = sign_in(&svc, "admin").await;
+    let csrf = session_csrf(&svc, &admin).await;
+    let id = count(&mut app.conn(), "SELECT id AS n FROM users WHERE username = 'officer1'");
+    let officer = sign_in(&svc, "officer1").await;
+    // a common password is refused and changes nothing
+    let uri = format!("/admin/users/{id}/password");
+    let (status, html, _) =
+        post_page(&svc, &uri, &admin, &[("csrf", &csrf), ("password", "iloveyou123")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("quá phổ biến"), "{html}");
+    assert_eq!(get_page(&svc, "/api/v1/me", Some(&officer)).await.0, 200);
+    let (status, _, location) =
+        post_page(&svc, &uri, &admin, &[("csrf", &csrf), ("password", "một-mật-khẩu-mới-2026")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(location, Some(format!("/admin/users/{id}?done=password")));
+    assert_eq!(get_page(&svc, "/api/v1/me", Some(&officer)).await.0, 401, "the old session still works");
+    // the new password opens the account; a promotion to leader ends that session too
+    let res = post_login(&svc, "officer1", "một-mật-khẩu-mới-2026", "10.0.0.3:1").await;
+    let officer = cookie_of(&res, "sipas_session").unwrap_or_else(|| panic!("new password refused"));
+    let (status, _, _) = post_page(
+        &svc,
+        &format!("/admin/users/{id}/scope"),
+        &admin,
+        &[("csrf", &csrf), ("role", "leader"), ("unit", SEED.unit), ("officer", "")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(get_page(&svc, "/api/v1/me", Some(&officer)).await.0, 401);
+    let role = count(
+        &mut app.conn(),
+        "SELECT count(*) AS n FROM users WHERE username = 'officer1' AND role = 'leader' AND officer_code IS NULL",
+    );
+    assert_eq!(role, 1);
+    // an admin cannot demote themself
+    let me = count(&mut app.conn(), "SELECT id AS n FROM users WHERE username = 'admin'");
+    let (status, _, _) = post_page(
+        &svc,
+        &format!("/admin/users/{me}/scope"),
+        &admin,
+        &[("csrf", &csrf), ("role", "leader"), ("unit", SEED.unit)],
+    )
+    .await;
+    assert_eq!(status, 422);
+    let audited = count(
+        &mut app.conn(),
+        "SELECT count(*) AS n FROM audit_log WHERE action IN ('user.reset_password', 'user.change_role')",
+    );
+    assert_eq!(audited, 2);
+}
