@@ -114,6 +114,57 @@ diesel::table! {
         last_added_at -> Timestamptz,
         client_hash -> Nullable<Text>,
         device_hash -> Nullable<Text>,
+        tt01_i7_unfounded -> Bool,
+        held -> Bool,
+    }
+}
+
+diesel::table! {
+    rollup_day (day, unit_code, officer_code, procedure_code, channel, held, item_code, level) {
+        day -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int8,
+        scored -> Int8,
+        points -> Int8,
+    }
+}
+
+diesel::table! {
+    rollup_deltas (id) {
+        id -> Int8,
+        day -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
+    }
+}
+
+diesel::table! {
+    rollup_month (month, unit_code, officer_code, procedure_code, channel, held, item_code, level) {
+        month -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int8,
+        scored -> Int8,
+        points -> Int8,
     }
 }
 
@@ -161,6 +212,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     officers,
     procedures,
     responses,
+    rollup_day,
+    rollup_deltas,
+    rollup_month,
     service_settings,
     units,
 );
