@@ -24,12 +24,17 @@ pub struct Database {
 
 /// Resolves the database: `DATABASE_URL`, or starts the private cluster under `DATA_DIR`.
 pub fn database(config: &Config) -> Result<Database, String> {
+    database_for(config, false)
+}
+
+fn database_for(config: &Config, serving: bool) -> Result<Database, String> {
     match &config.database_url {
         Some(url) => Ok(Database { url: url.clone(), cluster: None }),
         None => {
             let dir = config.data_dir.join("postgres");
             tracing::info!(dir = %dir.display(), "DATABASE_URL is unset: starting the private PostgreSQL cluster");
-            let cluster = Cluster::start(&ClusterOptions::new(dir)).map_err(|e| e.to_string())?;
+            let options = ClusterOptions { stop_adopted: serving, ..ClusterOptions::new(dir) };
+            let cluster = Cluster::start(&options).map_err(|e| e.to_string())?;
             Ok(Database { url: cluster.url(DB_NAME), cluster: Some(cluster) })
         }
     }
@@ -76,7 +81,7 @@ pub fn state(url: &str, config: Config, instruments: Instruments, secret: Vec<u8
 /// `sipas serve`: runs until SIGINT or SIGTERM, then stops the private cluster if it started one.
 pub async fn serve(config: Config) -> Result<(), String> {
     let instruments = Instruments::load_published()?;
-    let database = database(&config)?;
+    let database = database_for(&config, true)?;
     let secret = prepare_database(&database.url, &config, &instruments)?;
     let listener = TcpListener::bind(config.bind_addr)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
@@ -97,4 +102,68 @@ pub fn migrate(config: &Config) -> Result<(), String> {
     let database = database(config)?;
     prepare_database(&database.url, config, &instruments)?;
     Ok(())
+}
+
+/// Connects to the prepared database for a one-off command (migrating first, so a fresh
+/// installation works from its first command).
+fn connect_prepared(config: &Config) -> Result<(Database, PgConnection), String> {
+    let instruments = Instruments::load_published()?;
+    let database = database(config)?;
+    prepare_database(&database.url, config, &instruments)?;
+    let conn = db::connect(&database.url)?;
+    Ok((database, conn))
+}
+
+/// `sipas import units|officers|procedures FILE.csv`: all or nothing; prints what it did.
+pub fn import(
+    config: &Config,
+    kind: crate::masterdata::Kind,
+    file: &std::path::Path,
+) -> Result<String, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let rows = crate::masterdata::parse(kind, &bytes)
+        .map_err(|e| format!("{}: {e}; nothing was imported", file.display()))?;
+    let (_db, mut conn) = connect_prepared(config)?;
+    let summary = crate::masterdata::store::import(&mut conn, &rows, "cli").map_err(|e| match e {
+        crate::masterdata::store::StoreError::Row(e) => {
+            format!("{}: {e}; nothing was imported", file.display())
+        }
+        other => format!("{other}; nothing was imported"),
+    })?;
+    Ok(format!(
+        "imported {} rows from {}: {} new, {} updated",
+        rows.len(),
+        file.display(),
+        summary.created,
+        summary.updated
+    ))
+}
+
+/// `sipas api-key create`: the key is the last line of the output, shown only this once.
+pub fn api_key_create(config: &Config, unit: &str, name: &str) -> Result<String, String> {
+    let (_db, mut conn) = connect_prepared(config)?;
+    let (id, key) = crate::auth::apikeys::create(&mut conn, unit, name, "cli").map_err(|e| e.to_string())?;
+    Ok(format!("API key {id} for unit {unit} (store it now; it is not shown again):\n{key}"))
+}
+
+/// `sipas api-key revoke ID`.
+pub fn api_key_revoke(config: &Config, id: i64) -> Result<String, String> {
+    let (_db, mut conn) = connect_prepared(config)?;
+    crate::auth::apikeys::revoke(&mut conn, id, "cli").map_err(|e| e.to_string())?;
+    Ok(format!("API key {id} is revoked"))
+}
+
+/// `sipas instrument check FILE`: validates a draft questionnaire before it is published.
+pub fn instrument_check(file: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let i = crate::instrument::Instrument::parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(format!(
+        "{}: instrument {} {} is valid ({} sections, {} items, sha256 {})",
+        file.display(),
+        i.meta.id,
+        i.meta.version,
+        i.sections.len(),
+        i.items().count(),
+        i.sha256
+    ))
 }

@@ -3,12 +3,14 @@
 //!
 //! One module per capability (see the README's "Layout"); `startup::build_app` assembles them.
 
+pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
 pub mod instrument;
+pub mod masterdata;
 pub mod schema;
 pub mod startup;
 pub mod stats;

@@ -3,9 +3,10 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber once; later calls (tests) do nothing.
-pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the global subscriber once; later calls (tests) do nothing. `default_level` applies
+/// when `RUST_LOG` is unset (`info` for the service, `warn` for one-off commands).
+pub fn init(json: bool, default_level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let result =
         if json { builder.json().flatten_event(true).try_init() } else { builder.compact().try_init() };

@@ -42,15 +42,25 @@ pub struct ClusterOptions {
     pub dir: PathBuf,
     /// `false` for throwaway test clusters: no fsync, faster by far, unsafe for real data.
     pub durable: bool,
-    /// Stop the cluster when the [`Cluster`] value is dropped.
+    /// Stop the cluster when the [`Cluster`] value is dropped, if this process started it.
     pub stop_on_drop: bool,
+    /// Also stop, on drop, a cluster that was already running and was adopted (`sipas serve`
+    /// does, to clean up after a killed predecessor; one-off commands must not stop a cluster a
+    /// running service uses).
+    pub stop_adopted: bool,
     /// `max_connections` of the cluster.
     pub max_connections: u32,
 }
 
 impl ClusterOptions {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        ClusterOptions { dir: dir.into(), durable: true, stop_on_drop: true, max_connections: 100 }
+        ClusterOptions {
+            dir: dir.into(),
+            durable: true,
+            stop_on_drop: true,
+            stop_adopted: false,
+            max_connections: 100,
+        }
     }
 }
 
@@ -92,26 +102,33 @@ impl Cluster {
             short
         };
         if let Some(user) = &run_as {
+            if let Some(blocked) = dir.ancestors().skip(1).find(|a| !traversable_by(a, user)) {
+                return Err(ClusterError::Io {
+                    path: dir.display().to_string(),
+                    error: std::io::Error::other(format!(
+                        "the `postgres` user cannot reach it because {} is closed to other users; \
+                         set DATA_DIR to a folder it can reach (such as /var/lib/sipas) or run `chmod o+x {}`",
+                        blocked.display(),
+                        blocked.display()
+                    )),
+                });
+            }
             for d in [&dir, &socket_dir] {
                 chown(d.as_path(), Some(user.uid.as_raw()), Some(user.gid.as_raw())).map_err(io(d))?;
                 // the postgres user must reach the folder; others need not read it
                 std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).map_err(io(d))?;
             }
         }
-        let cluster = Cluster {
-            bin_dir,
-            pgdata,
-            socket_dir,
-            run_as,
-            stop_on_drop: options.stop_on_drop,
-            stopped: false,
-        };
+        let mut cluster =
+            Cluster { bin_dir, pgdata, socket_dir, run_as, stop_on_drop: false, stopped: false };
         if !cluster.pgdata.join("PG_VERSION").exists() {
             cluster.initdb()?;
         }
-        if !cluster.is_running() {
+        let adopted = cluster.is_running();
+        if !adopted {
             cluster.pg_ctl_start(options)?;
         }
+        cluster.stop_on_drop = options.stop_on_drop && (!adopted || options.stop_adopted);
         cluster.ensure_database(DB_NAME)?;
         Ok(cluster)
     }
@@ -286,6 +303,12 @@ pub fn find_binaries() -> Option<PathBuf> {
     let fixed =
         ["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"].map(PathBuf::from);
     from_path.chain(versioned).chain(fixed).find(|d| has_all(d))
+}
+
+/// True when `user` may pass through folder `dir` (owner, or "x" for others; groups ignored).
+fn traversable_by(dir: &Path, user: &User) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).is_ok_and(|m| m.mode() & 0o001 != 0 || m.uid() == user.uid.as_raw())
 }
 
 fn fnv(bytes: &[u8]) -> u64 {

@@ -20,7 +20,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Key of the advisory lock held while migrating, so two instances starting together take
 /// turns instead of racing ("SIPAS" in ASCII).
-const MIGRATION_LOCK_KEY: i64 = 0x5349_5041_53;
+const MIGRATION_LOCK_KEY: i64 = 0x0053_4950_4153;
 
 /// Bounds every statement of a request connection, so a stuck query becomes an error, not a hang.
 #[derive(Debug)]
@@ -87,7 +87,7 @@ pub fn migrate(conn: &mut PgConnection) -> Result<usize, String> {
 /// Reverts every applied migration (for the migration round-trip test and `sipas migrate --revert-all`).
 pub fn revert_all(conn: &mut PgConnection) -> Result<usize, String> {
     let mut reverted = 0;
-    while conn.applied_migrations().map_err(|e| e.to_string())?.first().is_some() {
+    while !conn.applied_migrations().map_err(|e| e.to_string())?.is_empty() {
         conn.revert_last_migration(MIGRATIONS).map_err(|e| format!("revert failed: {e}"))?;
         reverted += 1;
     }

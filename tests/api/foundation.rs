@@ -1,0 +1,361 @@
+//! The foundation: health, errors, migrations, the questionnaire, master-data import, API keys,
+//! and the embedded default that runs the service from nothing.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use actix_web::test as awt;
+use diesel::prelude::*;
+use sipas::startup::build_app;
+
+use crate::harness::{SEED, TestApp, wait_for};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sipas")
+}
+
+/// Runs `sipas` with the test's database; returns (success, stdout, stderr).
+fn sipas(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .env("DATABASE_URL", &app.url)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn write_temp(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    (dir, path)
+}
+
+fn count(conn: &mut PgConnection, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql).get_result::<N>(conn).unwrap_or_else(|e| panic!("{sql}: {e}")).n
+}
+
+#[actix_web::test]
+async fn healthz_answers_200_in_json_when_the_database_is_reachable() {
+    let app = TestApp::new().await;
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/healthz").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = awt::read_body_json(res).await;
+    assert_eq!(body["database"], "ok");
+}
+
+#[actix_web::test]
+async fn healthz_answers_503_when_the_database_cannot_be_reached() {
+    let app = TestApp::with_config(|c| c.db_timeout_secs = 1).await;
+    let mut state = app.state.clone();
+    state.pool = sipas::db::build_pool("postgres://nobody@127.0.0.1:1/none", 2, Duration::from_secs(1));
+    let svc = awt::init_service(build_app(state)).await;
+    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/healthz").to_request()).await;
+    assert_eq!(res.status(), 503);
+}
+
+#[actix_web::test]
+async fn unknown_addresses_get_a_json_404_and_security_headers() {
+    let app = TestApp::new().await;
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/no/such/page").to_request()).await;
+    assert_eq!(res.status(), 404);
+    let csp = res.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(res.headers().get("referrer-policy").and_then(|v| v.to_str().ok()), Some("no-referrer"));
+    let body: serde_json::Value = awt::read_body_json(res).await;
+    assert_eq!(body["error"], "not_found");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let app = TestApp::new().await;
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    awt::call_service(&svc, awt::TestRequest::get().uri("/healthz").to_request()).await;
+    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/metrics").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let text = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+    assert!(
+        text.contains(r#"sipas_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("sipas_db_pool_connections"), "{text}");
+}
+
+#[actix_web::test]
+async fn migrations_run_all_up_all_down_and_all_up_again() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn();
+    let reverted = sipas::db::revert_all(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    assert!(reverted >= 1);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations'"
+        ),
+        0
+    );
+    let applied = sipas::db::migrate(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(applied, reverted);
+    assert!(count(&mut conn, "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'responses'") == 1);
+}
+
+#[actix_web::test]
+async fn the_questionnaire_version_is_recorded_with_its_hash() {
+    let app = TestApp::new().await;
+    let current = app.state.instruments.current().clone();
+    let mut conn = app.conn();
+    use sipas::schema::instrument_versions as iv;
+    let (sha, unverified): (String, bool) = iv::table
+        .find((&current.meta.id, &current.meta.version))
+        .select((iv::sha256, iv::has_unverified_items))
+        .first(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sha, current.sha256);
+    assert!(unverified);
+}
+
+#[actix_web::test]
+async fn an_edited_published_version_stops_start_up() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn();
+    diesel::sql_query(format!("UPDATE instrument_versions SET sha256 = '{}'", "0".repeat(64)))
+        .execute(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (ok, _, err) = sipas(&app, &["migrate"]);
+    assert!(!ok);
+    assert!(err.contains("must never be edited"), "{err}");
+}
+
+#[actix_web::test]
+async fn a_broken_instrument_file_is_refused_naming_the_item_and_the_problem() {
+    let published = include_str!("../../instruments/sipas-desk-2026.1.toml");
+    let broken = published.replacen(
+        "shown_if = { item = \"E5.GATE\", code = 1 }",
+        "shown_if = { item = \"E5.GATES\", code = 1 }",
+        1,
+    );
+    let (_dir, path) = write_temp("draft.toml", &broken);
+    let out = Command::new(bin())
+        .args(["instrument", "check"])
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("item E5.1: `shown_if` names unknown item `E5.GATES`"), "{err}");
+    let (_dir2, good) = write_temp("good.toml", published);
+    let out = Command::new(bin())
+        .args(["instrument", "check"])
+        .arg(&good)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[actix_web::test]
+async fn a_procedures_csv_with_a_bad_code_on_line_3_is_refused_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let (_dir, path) = write_temp(
+        "procedures.csv",
+        "code,name,field_code,field_name\n1.001193,Đăng ký khai sinh,HOTICH,Hộ tịch\n1.0011,Đăng ký kết hôn,HOTICH,Hộ tịch\n",
+    );
+    let (ok, _, err) = sipas(&app, &["import", "procedures", path.to_str().unwrap_or_default()]);
+    assert!(!ok);
+    assert!(err.contains("line 3, column 1 (code)"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    let mut conn = app.conn();
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM procedures"), 0);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM fields"), 0);
+}
+
+#[actix_web::test]
+async fn importing_again_updates_by_code_and_officers_need_an_existing_unit() {
+    let app = TestApp::new().await;
+    app.seed();
+    let (_dir, units) =
+        write_temp("units.csv", "code,name,province_code\nCHIEMHOA,UBND xã Chiêm Hóa (mới),08\n");
+    let (ok, out, err) = sipas(&app, &["import", "units", units.to_str().unwrap_or_default()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("0 new, 1 updated"), "{out}");
+    let mut conn = app.conn();
+    let name: String = sipas::schema::units::table
+        .find("CHIEMHOA")
+        .select(sipas::schema::units::name)
+        .first(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(name, "UBND xã Chiêm Hóa (mới)");
+
+    let (_dir, officers) =
+        write_temp("officers.csv", "code,name,unit_code\nCB09,Lý Văn Tú,CHIEMHOA\nCB10,Vi Thị Mai,NOWHERE\n");
+    let (ok, _, err) = sipas(&app, &["import", "officers", officers.to_str().unwrap_or_default()]);
+    assert!(!ok);
+    assert!(err.contains("line 3, column 3 (unit_code): unit `NOWHERE` does not exist"), "{err}");
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM officers WHERE code = 'CB09'"), 0);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM audit_log WHERE action = 'masterdata.import'"), 4);
+}
+
+#[actix_web::test]
+async fn an_api_key_is_printed_once_stored_as_a_hash_and_can_be_revoked() {
+    let app = TestApp::new().await;
+    app.seed();
+    let (ok, out, err) = sipas(&app, &["api-key", "create", "--unit", SEED.unit, "--name", "một cửa"]);
+    assert!(ok, "{err}");
+    let key = out.lines().last().unwrap_or_default().to_string();
+    assert!(key.starts_with("sipas_"), "{out}");
+    let mut conn = app.conn();
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM api_keys WHERE key_hash = '{}'",
+                sipas::auth::apikeys::hash(&key)
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!("SELECT count(*) AS n FROM api_keys WHERE key_hash LIKE '%{key}%' OR name = '{key}'")
+        ),
+        0
+    );
+    let found = sipas::auth::apikeys::authenticate(&mut conn, &key).unwrap_or_else(|e| panic!("{e}"));
+    let (id, unit) = found.unwrap_or_else(|| panic!("the new key authenticates"));
+    assert_eq!(unit, SEED.unit);
+    let (ok, _, err) = sipas(&app, &["api-key", "revoke", &id.to_string()]);
+    assert!(ok, "{err}");
+    assert_eq!(sipas::auth::apikeys::authenticate(&mut conn, &key).unwrap_or_else(|e| panic!("{e}")), None);
+    let (ok, _, err) = sipas(&app, &["api-key", "create", "--unit", "NOWHERE"]);
+    assert!(!ok && err.contains("NOWHERE"), "{err}");
+}
+
+#[actix_web::test]
+async fn audit_rows_cannot_be_changed_or_deleted_even_by_the_service_user() {
+    let app = TestApp::new().await;
+    app.seed();
+    let mut conn = app.conn();
+    for sql in ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+        let e = diesel::sql_query(sql).execute(&mut conn).map(|_| ()).unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM audit_log"), 3);
+}
+
+#[actix_web::test]
+async fn the_real_server_boots_on_a_free_port() {
+    let app = TestApp::new().await;
+    let base = app.spawn_server();
+    let addr = base.trim_start_matches("http://").to_string();
+    let (status, body) =
+        actix_web::web::block(move || http_get(&addr, "/healthz")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A minimal HTTP/1.0 GET, enough to probe a server from a test without a client library.
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect(addr) else { return (0, String::new()) };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    if write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").is_err() {
+        return (0, String::new());
+    }
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn postgres_running_in(dir: &Path) -> bool {
+    let pid_file = dir.join("postgres/pgdata/postmaster.pid");
+    std::fs::read_to_string(pid_file)
+        .ok()
+        .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<u32>().ok()))
+        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// The README's run command on a machine with nothing configured: the service creates its own
+/// PostgreSQL cluster, serves, stops it on SIGTERM, and reuses the data on the next start.
+#[test]
+fn the_embedded_default_runs_stops_cleanly_and_keeps_its_data() {
+    let data = std::env::temp_dir().join(format!("sipas-embedded-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).unwrap_or_else(|e| panic!("{e}"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18555);
+    let addr = format!("127.0.0.1:{port}");
+    let serve = || {
+        Command::new(bin())
+            .arg("serve")
+            .env_remove("DATABASE_URL")
+            .env("DATA_DIR", &data)
+            .env("BIND_ADDR", &addr)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let stop = |child: &mut std::process::Child| {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let exited = wait_for(Duration::from_secs(20), || child.try_wait().ok().flatten().is_some());
+        assert!(exited, "sipas did not stop within 20 s of SIGTERM");
+    };
+
+    let mut first = serve();
+    assert!(
+        wait_for(Duration::from_secs(60), || http_get(&addr, "/healthz").0 == 200),
+        "no 200 from /healthz"
+    );
+    stop(&mut first);
+    assert!(!postgres_running_in(&data), "PostgreSQL was left running after SIGTERM");
+
+    let units = data.join("units.csv");
+    std::fs::write(&units, "code,name,province_code\nCHIEMHOA,UBND xã Chiêm Hóa,08\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let import = |expect: &str| {
+        let out = Command::new(bin())
+            .args(["import", "units"])
+            .arg(&units)
+            .env_remove("DATABASE_URL")
+            .env("DATA_DIR", &data)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(expect), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    };
+    import("1 new, 0 updated");
+
+    let mut second = serve();
+    assert!(
+        wait_for(Duration::from_secs(60), || http_get(&addr, "/healthz").0 == 200),
+        "no 200 after restart"
+    );
+    stop(&mut second);
+    assert!(!postgres_running_in(&data));
+    // the unit imported between the two runs is still there: the data was reused
+    import("0 new, 1 updated");
+    assert!(!postgres_running_in(&data));
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -1,0 +1,307 @@
+//! Test harness: each test gets its own database, cloned from a migrated template, on either
+//! `TEST_DATABASE_URL` / `DATABASE_URL` (any PostgreSQL where we may create databases) or a
+//! throwaway cluster started here from the machine's PostgreSQL binaries (Unix socket, no fsync)
+//! and removed when the test process exits.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use rand::{Rng, RngExt};
+use sipas::commands;
+use sipas::config::Config;
+use sipas::db::cluster::{Cluster, ClusterOptions};
+use sipas::instrument::Instruments;
+use sipas::startup::AppState;
+
+/// Where the test databases live, set up once per test process.
+struct Shared {
+    /// URL of a maintenance database on the server (for CREATE/DROP DATABASE).
+    admin_url: String,
+    /// Builds a URL for a database name on the same server.
+    url_prefix: UrlShape,
+    template: String,
+    /// Kept alive for the whole process; the watchdog stops it after the process exits.
+    _cluster: Option<Cluster>,
+}
+
+enum UrlShape {
+    /// `postgres://user@host:port/` + name (+ query)
+    Tcp {
+        base: String,
+        query: String,
+    },
+    Socket(ClusterUrl),
+}
+
+struct ClusterUrl(Box<dyn Fn(&str) -> String + Send + Sync>);
+
+impl UrlShape {
+    fn url(&self, db: &str) -> String {
+        match self {
+            UrlShape::Tcp { base, query } => format!("{base}{db}{query}"),
+            UrlShape::Socket(f) => (f.0)(db),
+        }
+    }
+}
+
+static SHARED: OnceLock<Shared> = OnceLock::new();
+
+fn shared() -> &'static Shared {
+    SHARED.get_or_init(|| {
+        let external = std::env::var("TEST_DATABASE_URL").ok().or_else(|| std::env::var("DATABASE_URL").ok());
+        let (admin_url, url_prefix, cluster) = match external {
+            Some(url) => {
+                let (base, rest) = url
+                    .rsplit_once('/')
+                    .unwrap_or_else(|| panic!("TEST_DATABASE_URL `{url}` has no database"));
+                let query = rest.find('?').map(|i| rest[i..].to_string()).unwrap_or_default();
+                (url.clone(), UrlShape::Tcp { base: format!("{base}/"), query }, None)
+            }
+            None => {
+                let dir = std::env::temp_dir().join(format!("sipas-test-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                let options =
+                    ClusterOptions { durable: false, max_connections: 300, ..ClusterOptions::new(&dir) };
+                let cluster =
+                    Cluster::start(&options).unwrap_or_else(|e| panic!("cannot start a test cluster: {e}"));
+                spawn_watchdog(&dir);
+                let admin = cluster.url("postgres");
+                let socket = cluster.socket_dir().to_path_buf();
+                let shape = UrlShape::Socket(ClusterUrl(Box::new(move |db| {
+                    format!(
+                        "postgres://{}@/{db}?host={}&port=5432",
+                        sipas::db::cluster::DB_USER,
+                        socket.display()
+                    )
+                })));
+                (admin, shape, Some(cluster))
+            }
+        };
+        let template = format!("sipas_tmpl_{}_{}", std::process::id(), rand::rng().random_range(0..u32::MAX));
+        let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{admin_url}: {e}"));
+        drop_stale_databases(&mut admin);
+        diesel::sql_query(format!("CREATE DATABASE {template}"))
+            .execute(&mut admin)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let url = url_prefix.url(&template);
+        let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
+        commands::prepare_database(&url, &Config::default(), &instruments).unwrap_or_else(|e| panic!("{e}"));
+        // a template must have no connections when it is copied
+        diesel::sql_query(format!("ALTER DATABASE {template} WITH ALLOW_CONNECTIONS false"))
+            .execute(&mut admin)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Shared { admin_url, url_prefix, template, _cluster: cluster }
+    })
+}
+
+/// Stops the throwaway cluster and removes its folder once this test process has exited (a
+/// static is never dropped, so the process cannot do it itself).
+fn spawn_watchdog(dir: &std::path::Path) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
+         pid=$(head -1 '{d}/pgdata/postmaster.pid' 2>/dev/null); [ -n \"$pid\" ] && kill -QUIT \"$pid\"; \
+         sleep 1; rm -rf '{d}'",
+        pid = std::process::id(),
+        d = dir.display()
+    );
+    let spawned = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        eprintln!("warning: no watchdog for the test cluster: {e}");
+    }
+}
+
+/// Drops databases left behind by test processes that no longer exist (external servers only
+/// keep them; a throwaway cluster is new every run).
+fn drop_stale_databases(admin: &mut PgConnection) {
+    #[derive(QueryableByName)]
+    struct Db {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let dbs: Vec<Db> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'sipas\\_t%'")
+        .load(admin)
+        .unwrap_or_default();
+    for db in dbs {
+        let pid = db.datname.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        if pid
+            .is_some_and(|p| p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.datname))
+                .execute(admin);
+        }
+    }
+}
+
+/// One test's database and application state. Dropping it drops the database.
+pub struct TestApp {
+    pub state: AppState,
+    pub db_name: String,
+    pub url: String,
+}
+
+/// Master data every test can rely on after [`TestApp::seed`].
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// The commune under test and its desk officers.
+    pub unit: &'static str,
+    pub officers: [&'static str; 2],
+    /// A second commune with one officer.
+    pub other_unit: &'static str,
+    pub other_officer: &'static str,
+    /// Procedures: birth registration (civil status), marriage (civil status), certified copy
+    /// (certification), land (land).
+    pub procedures: [&'static str; 4],
+}
+
+pub const SEED: Seed = Seed {
+    unit: "CHIEMHOA",
+    officers: ["CB01", "CB02"],
+    other_unit: "KIMBINH",
+    other_officer: "KB01",
+    procedures: ["1.001193", "1.000894", "2.000815", "1.004227"],
+};
+
+/// A raw invitation row made by [`TestApp::insert_invitation`].
+#[derive(Debug, Clone)]
+pub struct TestInvitation {
+    pub id: i64,
+    pub token: String,
+    pub code: String,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_config(|_| {}).await
+    }
+
+    /// A fresh database; `adjust` changes the default configuration first.
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let shared = shared();
+        let db_name = format!("sipas_t_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&shared.admin_url).unwrap_or_else(|e| panic!("{e}"));
+        diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {}", shared.template))
+            .execute(&mut admin)
+            .unwrap_or_else(|e| panic!("cannot clone the template: {e}"));
+        let url = shared.url_prefix.url(&db_name);
+        let mut config = Config { db_pool_size: 8, db_timeout_secs: 5, ..Config::default() };
+        adjust(&mut config);
+        config.database_url = Some(url.clone());
+        let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
+        let secret =
+            commands::prepare_database(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
+        let state = commands::state(&url, config, instruments, secret);
+        TestApp { state, db_name, url }
+    }
+
+    /// A direct connection to this test's database.
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Imports the [`SEED`] master data through the real import path.
+    pub fn seed(&self) -> Seed {
+        use sipas::masterdata::{Kind, parse, store::import};
+        let mut conn = self.conn();
+        let files = [
+            (
+                Kind::Units,
+                "code,name,province_code\nCHIEMHOA,UBND xã Chiêm Hóa,08\nKIMBINH,UBND xã Kim Bình,08\n",
+            ),
+            (
+                Kind::Officers,
+                "code,name,unit_code\nCB01,Nguyễn Thị Lan,CHIEMHOA\nCB02,Hoàng Văn Minh,CHIEMHOA\nKB01,Ma Thị Hoa,KIMBINH\n",
+            ),
+            (
+                Kind::Procedures,
+                "code,name,field_code,field_name\n\
+                 1.001193,Đăng ký khai sinh,HOTICH,Hộ tịch\n\
+                 1.000894,Đăng ký kết hôn,HOTICH,Hộ tịch\n\
+                 2.000815,Chứng thực bản sao từ bản chính giấy tờ,CHUNGTHUC,Chứng thực\n\
+                 1.004227,Đăng ký biến động quyền sử dụng đất,DATDAI,Đất đai\n",
+            ),
+        ];
+        for (kind, text) in files {
+            let rows = parse(kind, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+            import(&mut conn, &rows, "test").unwrap_or_else(|e| panic!("{e}"));
+        }
+        SEED
+    }
+
+    /// A new API key of `unit`.
+    pub fn api_key(&self, unit: &str) -> String {
+        sipas::auth::apikeys::create(&mut self.conn(), unit, "test", "test")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .1
+    }
+
+    /// Inserts an invitation row directly (for tests that do not exercise issuing), issued now
+    /// and valid for the configured number of days.
+    pub fn insert_invitation(&self, unit: &str, officer: &str, procedure: &str) -> TestInvitation {
+        use sipas::schema::invitations as inv;
+        let current = self.state.instruments.current();
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let code: String = (0..8).map(|_| char::from(b'A' + rand::rng().random_range(0..26u8))).collect();
+        let now = chrono::Utc::now();
+        let id = diesel::insert_into(inv::table)
+            .values((
+                inv::token.eq(&token),
+                inv::code.eq(&code),
+                inv::unit_code.eq(unit),
+                inv::officer_code.eq(officer),
+                inv::procedure_code.eq(procedure),
+                inv::channel.eq("desk"),
+                inv::instrument_id.eq(&current.meta.id),
+                inv::instrument_version.eq(&current.meta.version),
+                inv::issued_at.eq(now),
+                inv::expires_at.eq(now + chrono::Duration::days(self.state.config.invitation_ttl_days)),
+                inv::issued_by.eq("test"),
+            ))
+            .returning(inv::id)
+            .get_result(&mut self.conn())
+            .unwrap_or_else(|e| panic!("{e}"));
+        TestInvitation { id, token, code }
+    }
+
+    /// Boots the real HTTP server on a free loopback port; returns its base URL.
+    pub fn spawn_server(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let server = sipas::startup::run(listener, self.state.clone()).unwrap_or_else(|e| panic!("{e}"));
+        actix_web::rt::spawn(server);
+        format!("http://{addr}")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let shared = shared();
+        if let Ok(mut admin) = PgConnection::establish(&shared.admin_url) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name))
+                .execute(&mut admin);
+        }
+    }
+}
+
+/// Waits until `check` holds or `timeout` passes (for effects of another process).
+pub fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    check()
+}
