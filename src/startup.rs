@@ -55,6 +55,7 @@ pub fn build_app(
         .app_data(error::path_config())
         .app_data(error::form_config(FORM_LIMIT))
         .configure(health::routes)
+        .configure(crate::stats::routes)
         .default_service(web::to(error::not_found))
         .wrap(Compress::default())
         .wrap(security_headers())

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 
+use crate::instrument::model::Band;
 use crate::instrument::{AnswerValue, Instrument, ItemKind, OVERALL};
 
 use super::rollup::AnswerSet;
@@ -258,10 +259,7 @@ pub enum BandKind {
 }
 
 /// The first band (from the highest) whose `min` the total reaches.
-pub fn band<'a>(
-    total: f64,
-    bands: &'a [crate::instrument::model::Band],
-) -> Option<&'a crate::instrument::model::Band> {
+pub fn band(total: f64, bands: &[Band]) -> Option<&Band> {
     bands.iter().find(|b| total >= b.min - 1e-9)
 }
 

@@ -218,7 +218,8 @@ fn load_response(conn: &mut PgConnection, response_id: i64) -> QueryResult<Optio
 
 /// A response's stored answers as an [`AnswerSet`].
 pub fn load_answers(conn: &mut PgConnection, response_id: i64) -> QueryResult<AnswerSet> {
-    let rows: Vec<(String, Option<i16>, Option<Vec<Option<i16>>>, Option<String>)> = answers::table
+    type Row = (String, Option<i16>, Option<Vec<Option<i16>>>, Option<String>);
+    let rows: Vec<Row> = answers::table
         .filter(answers::response_id.eq(response_id))
         .select((answers::item_code, answers::level, answers::choices, answers::text))
         .load(conn)?;
