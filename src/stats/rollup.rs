@@ -381,6 +381,7 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
         diesel::sql_query("LOCK TABLE rollup_deltas IN ACCESS EXCLUSIVE MODE").execute(conn)?;
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(ROLLUP_LOCK_KEY).execute(conn)?;
         diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(conn)?;
+        diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
         diesel::sql_query("TRUNCATE rollup_deltas, rollup_day, rollup_month").execute(conn)?;
         let sql = format!(
             "INSERT INTO rollup_day \
@@ -418,90 +419,123 @@ pub fn local_day_sql(column: &str) -> String {
 /// [`rebuild`] and by the naive scan the benchmark compares with. `range` restricts responses and
 /// invitations to `[from, to)` (SQL timestamptz expressions).
 pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) -> String {
-    // The instrument, as VALUES: every (version, scale/choice item, level) with its TT01 scoring,
-    // and every (version, element, statement).
-    let mut levels = Vec::new();
-    let mut multis = Vec::new();
-    let mut stmts = Vec::new();
+    // The instruments become SQL expressions over `r` (the response) and `a` (the answer), one
+    // branch per version, so the planner sees a plain answers ⋈ responses join.
+    let array = |codes: &[&str]| {
+        if codes.is_empty() {
+            "ARRAY[]::text[]".to_string()
+        } else {
+            format!("ARRAY[{}]", codes.iter().map(|c| lit(c)).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let mut leveled = Vec::new(); // the answer counts by level (scale, choice)
+    let mut tt01 = Vec::new(); // the answer is scored in a TT01 indicator
+    let mut points = Vec::new(); // the points it earns
+    let mut multi = Vec::new(); // the answer is a multi item's
+    let mut statement = Vec::new(); // the answer is an element's statement
+    let mut element = Vec::new(); // which element
     for inst in instruments.all() {
-        let (iid, iver) = (lit(&inst.meta.id), lit(&inst.meta.version));
-        for item in inst.items() {
-            match item.kind {
-                ItemKind::Scale | ItemKind::Choice => {
-                    let tt01 = inst.computation.tt01_indicators.contains(&item.code);
-                    for choice in inst.choices_of(item) {
-                        let (wi, wc, wp) = match &choice.points_when {
-                            Some(pw) if tt01 => (lit(&pw.item), pw.code.to_string(), pw.points.to_string()),
-                            _ => ("NULL::text".into(), "NULL::smallint".into(), "NULL::int".into()),
-                        };
-                        levels.push(format!(
-                            "({iid}, {iver}, {}, {}::smallint, {}, {}, {wi}, {wc}, {wp})",
-                            lit(&item.code),
-                            choice.code,
-                            tt01,
-                            if tt01 { choice.points.unwrap_or(0) } else { 0 },
-                        ));
-                    }
-                }
-                ItemKind::Multi => multis.push(format!("({iid}, {iver}, {})", lit(&item.code))),
-                ItemKind::Text => {}
+        let version = format!(
+            "r.instrument_id = {} AND r.instrument_version = {}",
+            lit(&inst.meta.id),
+            lit(&inst.meta.version)
+        );
+        let of_kind = |kinds: &[ItemKind]| -> Vec<&str> {
+            inst.items().filter(|i| kinds.contains(&i.kind)).map(|i| i.code.as_str()).collect()
+        };
+        leveled.push(format!(
+            "({version} AND a.item_code = ANY({}))",
+            array(&of_kind(&[ItemKind::Scale, ItemKind::Choice]))
+        ));
+        let indicators: Vec<&str> = inst.computation.tt01_indicators.iter().map(String::as_str).collect();
+        tt01.push(format!("({version} AND a.item_code = ANY({}))", array(&indicators)));
+        multi.push(format!("({version} AND a.item_code = ANY({}))", array(&of_kind(&[ItemKind::Multi]))));
+        let mut per_item = Vec::new();
+        for code in &indicators {
+            let Some(item) = inst.item(code) else { continue };
+            let mut per_level = Vec::new();
+            for option in &item.options {
+                let base = option.points.unwrap_or(0);
+                let value = match &option.points_when {
+                    // an index probe on answers' key, made only for these answers
+                    Some(pw) => format!(
+                        "CASE WHEN (SELECT w.level FROM answers w WHERE w.response_id = a.response_id \
+                         AND w.item_code = {}) = {} THEN {} ELSE {base} END",
+                        lit(&pw.item),
+                        pw.code,
+                        pw.points
+                    ),
+                    None => base.to_string(),
+                };
+                per_level.push(format!("WHEN {} THEN {value}", option.code));
+            }
+            per_item.push(format!("WHEN {} THEN CASE a.level {} ELSE 0 END", lit(code), per_level.join(" ")));
+        }
+        if !per_item.is_empty() {
+            points.push(format!("WHEN {version} THEN CASE a.item_code {} ELSE 0 END", per_item.join(" ")));
+        }
+        let mut codes = Vec::new();
+        let mut whens = Vec::new();
+        for e in &inst.computation.elements {
+            for s in model::statements(inst, e) {
+                codes.push(s);
+                whens.push(format!("WHEN {} THEN {}", lit(s), lit(&format!("{}{e}", model::ELEMENT_PREFIX))));
             }
         }
-        for element in &inst.computation.elements {
-            for s in model::statements(inst, element) {
-                stmts.push(format!("({iid}, {iver}, {}, {})", lit(&format!("@element.{element}")), lit(s)));
-            }
+        statement.push(format!("({version} AND a.item_code = ANY({}))", array(&codes)));
+        if !whens.is_empty() {
+            element.push(format!("WHEN {version} THEN CASE a.item_code {} END", whens.join(" ")));
         }
     }
-    let values = |rows: &[String], empty: &str| {
-        if rows.is_empty() { format!("SELECT {empty} WHERE false") } else { format!("VALUES {}", rows.join(", ")) }
+    let any = |conds: &[String]| if conds.is_empty() { "false".to_string() } else { conds.join(" OR ") };
+    let case = |whens: &[String], default: &str| {
+        if whens.is_empty() { default.to_string() } else { format!("CASE {} ELSE {default} END", whens.join(" ")) }
     };
-    let m = values(
-        &levels,
-        "NULL::text, NULL::text, NULL::text, NULL::smallint, NULL::bool, NULL::int, NULL::text, NULL::smallint, NULL::int",
+    let scored = format!(
+        "(({}) AND NOT (a.item_code = {} AND r.tt01_i7_unfounded))",
+        any(&tt01),
+        lit(model::TT01_I7)
     );
-    let mu = values(&multis, "NULL::text, NULL::text, NULL::text");
-    let st = values(&stmts, "NULL::text, NULL::text, NULL::text, NULL::text");
-    let (resp_where, inv_where) = match range {
+    let (resp_and, inv_where) = match range {
         Some((from, to)) => (
-            format!("WHERE r.submitted_at >= {from} AND r.submitted_at < {to}"),
+            format!("AND r.submitted_at >= {from} AND r.submitted_at < {to}"),
             format!("WHERE i.issued_at >= {from} AND i.issued_at < {to}"),
         ),
         None => (String::new(), String::new()),
     };
     let rday = local_day_sql("r.submitted_at");
     let dims = format!("{rday} AS day, r.unit_code, r.officer_code, r.procedure_code, r.channel, r.held");
+    let edims = "e.day, e.unit_code, e.officer_code, e.procedure_code, e.channel, e.held";
     format!(
-        "WITH m(iid, iver, item_code, level, tt01, points, when_item, when_code, when_points) AS ({m}), \
-         mu(iid, iver, item_code) AS ({mu}), \
-         st(iid, iver, element, item_code) AS ({st}), \
-         r AS (SELECT * FROM responses r {resp_where}) \
-         SELECT {dims}, '@response'::text AS item_code, 0::smallint AS level, 1 AS n, 0 AS scored, 0 AS points \
-         FROM r \
+        "SELECT {dims}, '@response'::text AS item_code, 0::smallint AS level, 1 AS n, 0 AS scored, 0 AS points \
+         FROM responses r WHERE true {resp_and} \
          UNION ALL \
          SELECT {dims}, a.item_code, a.level, 1, \
-                CASE WHEN m.tt01 AND NOT (a.item_code = {i7} AND r.tt01_i7_unfounded) THEN 1 ELSE 0 END, \
-                CASE WHEN m.tt01 AND NOT (a.item_code = {i7} AND r.tt01_i7_unfounded) \
-                     THEN CASE WHEN w.level = m.when_code THEN m.when_points ELSE m.points END ELSE 0 END \
-         FROM r JOIN answers a ON a.response_id = r.id \
-         JOIN m ON m.iid = r.instrument_id AND m.iver = r.instrument_version AND m.item_code = a.item_code \
-               AND m.level = a.level \
-         LEFT JOIN answers w ON m.when_item IS NOT NULL AND w.response_id = a.response_id AND w.item_code = m.when_item \
+                CASE WHEN {scored} THEN 1 ELSE 0 END, \
+                CASE WHEN {scored} THEN {points} ELSE 0 END \
+         FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
+         WHERE a.level IS NOT NULL AND ({leveled}) \
          UNION ALL \
          SELECT {dims}, a.item_code, c.level, 1, 0, 0 \
-         FROM r JOIN answers a ON a.response_id = r.id AND a.choices IS NOT NULL \
-         JOIN mu ON mu.iid = r.instrument_id AND mu.iver = r.instrument_version AND mu.item_code = a.item_code \
+         FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
          CROSS JOIN LATERAL (SELECT -1::smallint AS level UNION ALL SELECT unnest(a.choices)) c \
+         WHERE a.choices IS NOT NULL AND ({multi}) \
          UNION ALL \
-         SELECT {dims}, e.element, 0::smallint, 1, 0, 0 \
-         FROM r JOIN (SELECT DISTINCT a.response_id, st.element, st.iid, st.iver \
-                      FROM answers a JOIN st ON st.item_code = a.item_code) e \
-              ON e.response_id = r.id AND e.iid = r.instrument_id AND e.iver = r.instrument_version \
+         SELECT {edims}, e.element, 0::smallint, 1, 0, 0 \
+         FROM (SELECT DISTINCT r.id, {dims}, {element} AS element \
+               FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
+               WHERE {statement}) e \
+         WHERE e.element IS NOT NULL \
          UNION ALL \
          SELECT {iday}, i.unit_code, i.officer_code, i.procedure_code, i.channel, false, \
                 '@invitation'::text, 0::smallint, 1, 0, 0 \
          FROM invitations i {inv_where}",
-        i7 = lit(model::TT01_I7),
+        points = case(&points, "0"),
+        leveled = any(&leveled),
+        multi = any(&multi),
+        statement = any(&statement),
+        element = case(&element, "NULL"),
         iday = local_day_sql("i.issued_at"),
     )
 }
+

@@ -132,7 +132,11 @@ pub fn rollup_counts(conn: &mut PgConnection, q: &CountQuery) -> QueryResult<Vec
          UNION ALL \
          SELECT day, {COLUMNS} FROM rollup_deltas WHERE day >= {from} AND day <= {to}"
     );
-    grouped(q, &source).load(conn)
+    // Just-in-time compilation costs more than this small aggregation saves.
+    conn.transaction(|conn| {
+        diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
+        grouped(q, &source).load(conn)
+    })
 }
 
 /// The same counts computed by scanning the raw responses, answers and invitations (the naive
