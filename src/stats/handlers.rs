@@ -151,11 +151,19 @@ pub struct GroupBody {
     pub response_rate: Option<f64>,
     pub suppressed: bool,
     pub flagged: u64,
+    // The rates below are left out of a suppressed group (fewer responses than `min_n`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub overall: Option<RateBody>,
-    pub sipas_index: Option<f64>,
+    /// `Some(None)` is written as `null`: no element has data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sipas_index: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub elements: Option<BTreeMap<String, ElementBody>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub criteria: Option<BTreeMap<String, RateBody>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<BTreeMap<String, RateBody>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tt01: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -195,7 +203,7 @@ pub fn group_body(instrument: &Instrument, key: String, label: String, s: &Group
         suppressed: s.suppressed(),
         flagged: s.flagged,
         overall: f.map(|f| rate_body(&f.overall, d)),
-        sipas_index: f.and_then(|f| f.sipas_index).map(|v| round_to(v, d)),
+        sipas_index: f.map(|f| f.sipas_index.map(|v| round_to(v, d))),
         elements: f.map(|f| {
             f.elements
                 .iter()
