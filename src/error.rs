@@ -107,9 +107,33 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::Unavailable(e.to_string())
             }
+            Error::DatabaseError(_, info) if is_outage(info.message()) => {
+                AppError::Unavailable(e.to_string())
+            }
+            Error::BrokenTransactionManager => AppError::Unavailable(e.to_string()),
             _ => AppError::Internal(e.to_string()),
         }
     }
+}
+
+/// Messages PostgreSQL and libpq give while the server restarts, shuts down, cancels a statement
+/// that ran too long, or drops the connection: the request may be retried, so they are 503s.
+/// (diesel does not expose the SQLSTATE, so the text is what there is.)
+fn is_outage(message: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "could not connect",
+        "connection to server",
+        "the database system is",
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
+        "could not receive data",
+        "could not send data",
+        "SSL connection has been closed",
+    ];
+    SIGNS.iter().any(|s| message.contains(s))
 }
 
 impl From<r2d2::Error> for AppError {
@@ -199,6 +223,20 @@ mod tests {
         let body: ErrorBody = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(body.error, "internal");
         assert_eq!(body.message, "internal error");
+    }
+
+    #[test]
+    fn a_server_shutting_down_is_unavailable_not_internal() {
+        let e = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("terminating connection due to administrator command".to_string()),
+        );
+        assert_eq!(AppError::from(e).status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let e = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("division by zero".to_string()),
+        );
+        assert_eq!(AppError::from(e).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

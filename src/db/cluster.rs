@@ -67,6 +67,7 @@ impl ClusterOptions {
 /// A running private cluster. Stops it on drop when asked to.
 #[derive(Debug)]
 pub struct Cluster {
+    options: ClusterOptions,
     bin_dir: PathBuf,
     pgdata: PathBuf,
     socket_dir: PathBuf,
@@ -119,8 +120,15 @@ impl Cluster {
                 std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).map_err(io(d))?;
             }
         }
-        let mut cluster =
-            Cluster { bin_dir, pgdata, socket_dir, run_as, stop_on_drop: false, stopped: false };
+        let mut cluster = Cluster {
+            options: options.clone(),
+            bin_dir,
+            pgdata,
+            socket_dir,
+            run_as,
+            stop_on_drop: false,
+            stopped: false,
+        };
         if !cluster.pgdata.join("PG_VERSION").exists() {
             cluster.initdb()?;
         }
@@ -235,6 +243,14 @@ impl Cluster {
             .output();
         self.stopped = true;
         check("pg_ctl stop", out)
+    }
+
+    /// Starts a cluster this value stopped, with the same settings (fault-injection tests).
+    pub fn resume(&mut self) -> Result<(), ClusterError> {
+        let options = self.options.clone();
+        self.pg_ctl_start(&options)?;
+        self.stopped = false;
+        Ok(())
     }
 
     /// Restarts the cluster in place (fault-injection tests).

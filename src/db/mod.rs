@@ -46,7 +46,8 @@ pub fn build_pool(database_url: &str, max_size: u32, checkout_timeout: Duration)
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(checkout_timeout)
-        .test_on_check_out(false)
+        // a connection the server dropped (restart, failover) is found and replaced at checkout
+        .test_on_check_out(true)
         .connection_customizer(Box::new(SessionSettings { statement_timeout_ms: 30_000 }))
         .build_unchecked(ConnectionManager::new(database_url))
 }

@@ -588,4 +588,74 @@ mod tests {
         );
         assert_eq!(i.parse_answer("COMMENT", &json!("a\u{0}b")), Err(AnswerError::ControlCharacters));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json_value() -> impl Strategy<Value = serde_json::Value> {
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                (-10i64..20).prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number)),
+                ".{0,1200}".prop_map(serde_json::Value::from),
+            ];
+            leaf.prop_recursive(3, 24, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                    prop::collection::hash_map(".{0,8}", inner, 0..4)
+                        .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// Whatever value arrives for whatever item, validation answers without panicking,
+            /// and anything it accepts fits the item.
+            #[test]
+            fn answer_validation_accepts_only_values_that_fit_their_item(
+                item in prop::sample::select(published().items().map(|i| i.code.clone()).collect::<Vec<_>>()),
+                value in json_value(),
+            ) {
+                let i = published();
+                let it = i.item(&item).cloned().unwrap_or_else(|| panic!("{item}"));
+                let codes: Vec<i16> = i.choices_of(&it).iter().map(|c| c.code).collect();
+                match i.parse_answer(&item, &value) {
+                    Ok(AnswerValue::Level(c)) => prop_assert!(codes.contains(&c)),
+                    Ok(AnswerValue::Multi(cs)) => {
+                        prop_assert!(!cs.is_empty() && cs.len() <= it.max_choices.unwrap_or(0));
+                        prop_assert!(cs.iter().all(|c| codes.contains(c)));
+                    }
+                    Ok(AnswerValue::Text(t)) => {
+                        prop_assert!(!t.is_empty() && t.chars().count() <= it.max_len.unwrap_or(0));
+                    }
+                    Err(_) => {}
+                }
+            }
+
+            /// A damaged instrument file is refused with an error, never a panic.
+            #[test]
+            fn the_loader_never_panics_on_a_damaged_file(
+                cut in 0usize..PUBLISHED.len(),
+                len in 0usize..200,
+                insert in "[\\[\\]{}=\",0-9a-zA-Z .\n]{0,20}",
+            ) {
+                let mut text = PUBLISHED.to_string();
+                let start = (0..=cut).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+                let end = (start..=(start + len).min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(start);
+                text.replace_range(start..end, &insert);
+                let _ = Instrument::parse(&text);
+            }
+
+            #[test]
+            fn the_loader_never_panics_on_arbitrary_text(text in ".{0,400}") {
+                prop_assert!(Instrument::parse(&text).is_err());
+            }
+        }
+    }
 }

@@ -1,8 +1,6 @@
 //! The foundation: health, errors, migrations, the questionnaire, master-data import, API keys,
 //! and the embedded default that runs the service from nothing.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -95,6 +93,20 @@ async fn metrics_count_requests_by_route_pattern() {
         "{text}"
     );
     assert!(text.contains("sipas_db_pool_connections"), "{text}");
+}
+
+#[actix_web::test]
+async fn the_openapi_document_is_served_and_documents_the_error_shape() {
+    let app = TestApp::new().await;
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/api/openapi.json").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let doc: serde_json::Value = awt::read_body_json(res).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["components"]["schemas"]["Error"]["required"], serde_json::json!(["error", "message"]));
+    for path in ["/api/v1/invitations", "/api/v1/responses/{token}", "/api/v1/stats", "/healthz"] {
+        assert!(doc["paths"][path].is_object(), "{path} is not documented");
+    }
 }
 
 #[actix_web::test]
@@ -268,18 +280,9 @@ async fn the_real_server_boots_on_a_free_port() {
     assert_eq!(status, 200, "{body}");
 }
 
-/// A minimal HTTP/1.0 GET, enough to probe a server from a test without a client library.
+/// GET through the harness's minimal client.
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
-    let Ok(mut stream) = TcpStream::connect(addr) else { return (0, String::new()) };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").is_err() {
-        return (0, String::new());
-    }
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
+    crate::harness::http(addr, "GET", path, &[], "")
 }
 
 fn postgres_running_in(dir: &Path) -> bool {

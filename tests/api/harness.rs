@@ -286,12 +286,61 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if self.db_name.is_empty() {
+            return; // on a cluster of its own, which goes away with it
+        }
         let shared = shared();
         if let Ok(mut admin) = PgConnection::establish(&shared.admin_url) {
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name))
                 .execute(&mut admin);
         }
     }
+}
+
+impl TestApp {
+    /// A test database on a cluster of its own (durable settings), for tests that restart or
+    /// stop the database; the cluster stops when the returned [`Cluster`] is dropped.
+    pub async fn on_own_cluster(adjust: impl FnOnce(&mut Config)) -> (TestApp, Cluster) {
+        let dir = std::env::temp_dir().join(format!(
+            "sipas-own-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let options = ClusterOptions { max_connections: 50, ..ClusterOptions::new(&dir) };
+        let cluster = Cluster::start(&options).unwrap_or_else(|e| panic!("cannot start a cluster: {e}"));
+        let url = cluster.url(sipas::db::cluster::DB_NAME);
+        let mut config = Config { db_pool_size: 8, db_timeout_secs: 2, ..Config::default() };
+        adjust(&mut config);
+        config.database_url = Some(url.clone());
+        let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
+        let secret =
+            commands::prepare_database(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
+        let state = commands::state(&url, config, instruments, secret);
+        (TestApp { state, db_name: String::new(), url }, cluster)
+    }
+}
+
+/// A minimal HTTP/1.0 client, enough to drive a real server from a test without a client
+/// library: returns (status, body); status 0 when the connection failed.
+pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else { return (0, String::new()) };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut request =
+        format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    if stream.write_all(request.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
 }
 
 /// Waits until `check` holds or `timeout` passes (for effects of another process).
