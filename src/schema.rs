@@ -120,7 +120,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    rollup_day (day, unit_code, officer_code, procedure_code, channel, held, item_code, level) {
+    rollup_day (unit_code, day, officer_code, procedure_code, channel, held, item_code, level) {
         day -> Date,
         unit_code -> Text,
         officer_code -> Text,
@@ -129,9 +129,9 @@ diesel::table! {
         held -> Bool,
         item_code -> Text,
         level -> Int2,
-        n -> Int8,
-        scored -> Int8,
-        points -> Int8,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
     }
 }
 
@@ -153,7 +153,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    rollup_month (month, unit_code, officer_code, procedure_code, channel, held, item_code, level) {
+    rollup_month (unit_code, month, officer_code, procedure_code, channel, held, item_code, level) {
         month -> Date,
         unit_code -> Text,
         officer_code -> Text,
@@ -162,9 +162,9 @@ diesel::table! {
         held -> Bool,
         item_code -> Text,
         level -> Int2,
-        n -> Int8,
-        scored -> Int8,
-        points -> Int8,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
     }
 }
 

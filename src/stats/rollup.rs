@@ -383,6 +383,9 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
         diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(conn)?;
         diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
         diesel::sql_query("TRUNCATE rollup_deltas, rollup_day, rollup_month").execute(conn)?;
+        // Building the keys once, sorted, after the rows are in is far quicker than inserting
+        // millions of keys one by one; the tables are locked by TRUNCATE until commit anyway.
+        let keys = without_primary_keys(conn, &["rollup_day", "rollup_month"])?;
         let sql = format!(
             "INSERT INTO rollup_day \
              SELECT day, unit_code, officer_code, procedure_code, channel, held, item_code, level, \
@@ -398,8 +401,40 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
              FROM rollup_day GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
         )
         .execute(conn)? as i64;
+        for (table, definition) in keys {
+            diesel::sql_query(format!("ALTER TABLE {table} ADD CONSTRAINT {table}_pkey {definition}")).execute(conn)?;
+        }
         Ok(RebuildReport { day_rows, month_rows })
     })
+}
+
+#[derive(QueryableByName)]
+struct KeyDefinition {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// Drops the primary keys of these tables; returns their definitions, to add them back.
+fn without_primary_keys(conn: &mut PgConnection, tables: &[&str]) -> QueryResult<Vec<(String, String)>> {
+    let mut keys = Vec::new();
+    for table in tables {
+        let def: KeyDefinition = diesel::sql_query(
+            "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint \
+             WHERE conrelid = $1::regclass AND contype = 'p'",
+        )
+        .bind::<diesel::sql_types::Text, _>(table)
+        .get_result(conn)?;
+        diesel::sql_query(format!("ALTER TABLE {table} DROP CONSTRAINT {table}_pkey")).execute(conn)?;
+        keys.push((table.to_string(), def.definition));
+    }
+    Ok(keys)
+}
+
+/// Refreshes the planner's statistics and the visibility map of the roll-ups (index-only scans
+/// need it) after a rebuild; outside any transaction.
+pub fn vacuum(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("VACUUM (ANALYZE) rollup_day, rollup_month").execute(conn)?;
+    Ok(())
 }
 
 /// SQL for a string literal (the instrument's codes are checked to be letters, digits, `.`, `_`;

@@ -56,48 +56,44 @@ fn date_lit(d: NaiveDate) -> String {
     format!("'{}'::date", d.format("%Y-%m-%d"))
 }
 
-/// The group key of a row of `s` (with `p`, the procedure, joined when needed), in SQL.
+/// The key a row of `s` is first grouped by, in SQL: cheap columns only. Periods group by the
+/// month's first day and fields by procedure; [`regroup`] turns those into the final keys.
 fn key_sql(group_by: GroupBy) -> &'static str {
     match group_by {
         GroupBy::None => "'all'",
-        GroupBy::Procedure => "s.procedure_code",
-        GroupBy::Field => "p.field_code",
+        GroupBy::Procedure | GroupBy::Field => "s.procedure_code",
         GroupBy::Officer => "s.officer_code",
         GroupBy::Unit => "s.unit_code",
         GroupBy::Channel => "s.channel",
-        GroupBy::Month => "to_char(s.day, 'YYYY-MM')",
-        GroupBy::Quarter => "to_char(s.day, 'YYYY') || '-Q' || to_char(s.day, 'Q')",
-        GroupBy::Half => "to_char(s.day, 'YYYY') || CASE WHEN extract(month FROM s.day) <= 6 THEN '-H1' ELSE '-H2' END",
-        GroupBy::Year => "to_char(s.day, 'YYYY')",
+        GroupBy::Month | GroupBy::Quarter | GroupBy::Half | GroupBy::Year => "date_trunc('month', s.day)::date::text",
     }
 }
 
 /// Wraps a source of measure rows `s` in the grouping and filters of the query.
 fn grouped(q: &CountQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
     let f = &q.filters;
-    let needs_procedure = q.group_by == GroupBy::Field || f.field.is_some();
     let mut conditions = Vec::new();
     let mut binds = Vec::new();
-    for (column, value) in [
-        ("s.unit_code", &f.unit),
-        ("s.procedure_code", &f.procedure),
-        ("p.field_code", &f.field),
-        ("s.officer_code", &f.officer),
-        ("s.channel", &f.channel),
+    for (condition, value) in [
+        ("s.unit_code = $", &f.unit),
+        ("s.procedure_code = $", &f.procedure),
+        ("s.procedure_code IN (SELECT code FROM procedures WHERE field_code = $", &f.field),
+        ("s.officer_code = $", &f.officer),
+        ("s.channel = $", &f.channel),
     ] {
         if let Some(v) = value {
             binds.push(v.clone());
-            conditions.push(format!("{column} = ${}", binds.len()));
+            let close = if condition.ends_with("field_code = $") { ")" } else { "" };
+            conditions.push(format!("{condition}{}{close}", binds.len()));
         }
     }
     let sql = format!(
         "SELECT {key} AS key, s.held, s.item_code, s.level, sum(s.n)::bigint AS n, \
                 sum(s.scored)::bigint AS scored, sum(s.points)::bigint AS points \
-         FROM ({source}) s {join} {where_} \
+         FROM ({source}) s {where_} \
          GROUP BY 1, 2, 3, 4 \
          HAVING sum(s.n) <> 0 OR sum(s.scored) <> 0 OR sum(s.points) <> 0",
         key = key_sql(q.group_by),
-        join = if needs_procedure { "JOIN procedures p ON p.code = s.procedure_code" } else { "" },
         where_ = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) },
     );
     let mut query = diesel::sql_query(sql).into_boxed();
@@ -105,6 +101,37 @@ fn grouped(q: &CountQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::q
         query = query.bind::<Text, _>(b);
     }
     query
+}
+
+/// Turns the first grouping's keys (month starts, procedures) into the query's keys (periods,
+/// fields), summing rows that meet.
+fn regroup(conn: &mut PgConnection, group_by: GroupBy, rows: Vec<CountRow>) -> QueryResult<Vec<CountRow>> {
+    let map: Box<dyn Fn(&str) -> String> = match group_by {
+        GroupBy::Field => {
+            let fields: BTreeMap<String, String> =
+                procedures::table.select((procedures::code, procedures::field_code)).load(conn)?.into_iter().collect();
+            Box::new(move |k: &str| fields.get(k).cloned().unwrap_or_else(|| k.to_string()))
+        }
+        g if g.is_period() => Box::new(move |k: &str| {
+            NaiveDate::parse_from_str(k, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| g.period_key(d))
+                .unwrap_or_else(|| k.to_string())
+        }),
+        _ => return Ok(rows),
+    };
+    type Measure = (String, bool, String, i16);
+    let mut merged: BTreeMap<Measure, (i64, i64, i64)> = BTreeMap::new();
+    for r in rows {
+        let e = merged.entry((map(&r.key), r.held, r.item_code, r.level)).or_default();
+        e.0 += r.n;
+        e.1 += r.scored;
+        e.2 += r.points;
+    }
+    Ok(merged
+        .into_iter()
+        .map(|((key, held, item_code, level), (n, scored, points))| CountRow { key, held, item_code, level, n, scored, points })
+        .collect())
 }
 
 /// The whole months inside `[from, to]`, as `[first, end)` month starts; `first == end` when
@@ -133,10 +160,11 @@ pub fn rollup_counts(conn: &mut PgConnection, q: &CountQuery) -> QueryResult<Vec
          SELECT day, {COLUMNS} FROM rollup_deltas WHERE day >= {from} AND day <= {to}"
     );
     // Just-in-time compilation costs more than this small aggregation saves.
-    conn.transaction(|conn| {
+    let rows = conn.transaction(|conn| {
         diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
         grouped(q, &source).load(conn)
-    })
+    })?;
+    regroup(conn, q.group_by, rows)
 }
 
 /// The same counts computed by scanning the raw responses, answers and invitations (the naive
@@ -147,7 +175,8 @@ pub fn raw_counts(conn: &mut PgConnection, instruments: &Instruments, q: &CountQ
     let ts = |d: NaiveDate| format!("('{}'::timestamp - interval '7 hours') AT TIME ZONE 'UTC'", d.format("%Y-%m-%d"));
     let (from_ts, to_ts) = (ts(q.from), ts(after_to));
     let source = raw_measures_sql(instruments, Some((&from_ts, &to_ts)));
-    grouped(q, &source).load(conn)
+    let rows = grouped(q, &source).load(conn)?;
+    regroup(conn, q.group_by, rows)
 }
 
 /// Display names of group keys from master data (procedures, fields, officers, units) or the
