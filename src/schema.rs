@@ -120,7 +120,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    rollup_day (unit_code, day, officer_code, procedure_code, channel, held, item_code, level) {
+    rollup_day (unit_code, grouping_set, day, officer_code, procedure_code, channel, held, item_code, level) {
+        grouping_set -> Int2,
         day -> Date,
         unit_code -> Text,
         officer_code -> Text,
@@ -153,7 +154,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    rollup_month (unit_code, month, officer_code, procedure_code, channel, held, item_code, level) {
+    rollup_month (unit_code, grouping_set, month, officer_code, procedure_code, channel, held, item_code, level) {
+        grouping_set -> Int2,
         month -> Date,
         unit_code -> Text,
         officer_code -> Text,

@@ -124,10 +124,7 @@ fn delta_row<'a>(cell: &Cell<'a>, item: &'a str, level: i16, a: Amount, sign: i6
 }
 
 /// Appends `sign × amounts` to the cell, in one statement.
-fn append<'a>(
-    conn: &mut PgConnection,
-    parts: &'a [(Cell<'a>, &'a Contributions, i64)],
-) -> QueryResult<()> {
+fn append<'a>(conn: &mut PgConnection, parts: &'a [(Cell<'a>, &'a Contributions, i64)]) -> QueryResult<()> {
     let rows: Vec<DeltaRow<'a>> = parts
         .iter()
         .flat_map(|(cell, amounts, sign)| {
@@ -318,6 +315,51 @@ struct Locked {
     locked: bool,
 }
 
+/// The grouping sets the compacted tables keep (see the migration): (set, keeps officer, keeps
+/// procedure, keeps channel). Set 0 keeps everything; a dropped dimension reads [`ANY`].
+pub const GROUPING_SETS: [(i16, bool, bool, bool); 5] = [
+    (0, true, true, true),
+    (1, true, false, false),
+    (2, false, true, false),
+    (3, false, false, true),
+    (4, false, false, false),
+];
+
+/// The code of a dimension a grouping set dropped (no real code is `*`).
+pub const ANY: &str = "*";
+
+/// The smallest grouping set that keeps the dimensions a query needs.
+pub fn grouping_set_for(officer: bool, procedure: bool, channel: bool) -> i16 {
+    GROUPING_SETS
+        .iter()
+        .filter(|(_, o, p, c)| (*o || !officer) && (*p || !procedure) && (*c || !channel))
+        .map(|(set, o, p, c)| (usize::from(*o) + usize::from(*p) + usize::from(*c), *set))
+        .min()
+        .map(|(_, set)| set)
+        .unwrap_or(0)
+}
+
+/// SQL: `source` (full-detail rows with columns day, unit_code, officer_code, procedure_code,
+/// channel, held, item_code, level, n, scored, points) summed into the grouping sets, as rows of
+/// (grouping_set, `period`, unit_code, officer_code, procedure_code, channel, held, item_code,
+/// level, n, scored, points); `period` is an SQL expression over `day`.
+fn grouping_sets_sql(source: &str, period: &str, sets: &[(i16, bool, bool, bool)]) -> String {
+    let values: Vec<String> =
+        sets.iter().map(|(s, o, p, c)| format!("({s}::smallint, {o}, {p}, {c})")).collect();
+    format!(
+        "SELECT g.set, {period}, src.unit_code, \
+                CASE WHEN g.officer THEN src.officer_code ELSE '{ANY}' END, \
+                CASE WHEN g.procedure THEN src.procedure_code ELSE '{ANY}' END, \
+                CASE WHEN g.channel THEN src.channel ELSE '{ANY}' END, \
+                src.held, src.item_code, src.level, sum(src.n), sum(src.scored), sum(src.points) \
+         FROM ({source}) src CROSS JOIN (VALUES {}) g(set, officer, procedure, channel) \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+        values.join(", ")
+    )
+}
+
+const ADD_UP: &str = "DO UPDATE SET n = t.n + excluded.n, scored = t.scored + excluded.scored, points = t.points + excluded.points";
+
 /// Folds the pending deltas into the daily and monthly counts; returns how many delta rows it
 /// folded (0 when another compactor holds the lock).
 pub fn compact(conn: &mut PgConnection) -> QueryResult<i64> {
@@ -328,25 +370,21 @@ pub fn compact(conn: &mut PgConnection) -> QueryResult<i64> {
         if !locked.locked {
             return Ok(0);
         }
+        let conflict =
+            "unit_code, grouping_set, officer_code, procedure_code, channel, held, item_code, level";
         // Data-modifying CTEs share one snapshot: exactly the rows deleted are added, once.
-        let moved: Count = diesel::sql_query(
+        let moved: Count = diesel::sql_query(format!(
             "WITH moved AS (DELETE FROM rollup_deltas RETURNING *), \
-             agg AS (SELECT day, unit_code, officer_code, procedure_code, channel, held, item_code, level, \
-                            sum(n)::bigint AS n, sum(scored)::bigint AS scored, sum(points)::bigint AS points \
-                     FROM moved GROUP BY 1, 2, 3, 4, 5, 6, 7, 8), \
-             d AS (INSERT INTO rollup_day SELECT * FROM agg \
-                   ON CONFLICT (day, unit_code, officer_code, procedure_code, channel, held, item_code, level) \
-                   DO UPDATE SET n = rollup_day.n + excluded.n, scored = rollup_day.scored + excluded.scored, \
-                                 points = rollup_day.points + excluded.points), \
-             m AS (INSERT INTO rollup_month \
-                   SELECT date_trunc('month', day)::date, unit_code, officer_code, procedure_code, channel, held, \
-                          item_code, level, sum(n), sum(scored), sum(points) \
-                   FROM agg GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 \
-                   ON CONFLICT (month, unit_code, officer_code, procedure_code, channel, held, item_code, level) \
-                   DO UPDATE SET n = rollup_month.n + excluded.n, scored = rollup_month.scored + excluded.scored, \
-                                 points = rollup_month.points + excluded.points) \
+             d AS (INSERT INTO rollup_day AS t {days} ON CONFLICT ({conflict}, day) {ADD_UP}), \
+             m AS (INSERT INTO rollup_month AS t {months} ON CONFLICT ({conflict}, month) {ADD_UP}) \
              SELECT count(*) AS count FROM moved",
-        )
+            days = grouping_sets_sql("SELECT * FROM moved", "src.day", &GROUPING_SETS),
+            months = grouping_sets_sql(
+                "SELECT * FROM moved",
+                "src.day - extract(day FROM src.day)::int + 1",
+                &GROUPING_SETS
+            ),
+        ))
         .get_result(conn)?;
         Ok(moved.count)
     })
@@ -386,20 +424,27 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
         // Building the keys once, sorted, after the rows are in is far quicker than inserting
         // millions of keys one by one; the tables are locked by TRUNCATE until commit anyway.
         let keys = without_primary_keys(conn, &["rollup_day", "rollup_month"])?;
-        let sql = format!(
-            "INSERT INTO rollup_day \
-             SELECT day, unit_code, officer_code, procedure_code, channel, held, item_code, level, \
-                    sum(n), sum(scored), sum(points) \
-             FROM ({}) raw GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
-            raw_measures_sql(instruments, None)
+        // Full detail per day from the raw tables, then the other sets per day from it, then
+        // every set per month from the days.
+        let columns = "grouping_set, day, unit_code, officer_code, procedure_code, channel, held, item_code, level, \
+                       n, scored, points";
+        let detail = format!(
+            "INSERT INTO rollup_day ({columns}) {}",
+            grouping_sets_sql(&raw_measures_sql(instruments, None), "src.day", &GROUPING_SETS[..1])
         );
-        let day_rows = diesel::sql_query(sql).execute(conn)? as i64;
-        let month_rows = diesel::sql_query(
-            "INSERT INTO rollup_month \
-             SELECT date_trunc('month', day)::date, unit_code, officer_code, procedure_code, channel, held, \
-                    item_code, level, sum(n), sum(scored), sum(points) \
-             FROM rollup_day GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
-        )
+        let mut day_rows = diesel::sql_query(detail).execute(conn)? as i64;
+        let coarser = format!(
+            "INSERT INTO rollup_day ({columns}) {}",
+            grouping_sets_sql("SELECT * FROM rollup_day WHERE grouping_set = 0", "src.day", &GROUPING_SETS[1..])
+        );
+        day_rows += diesel::sql_query(coarser).execute(conn)? as i64;
+        let month_rows = diesel::sql_query(format!(
+            "INSERT INTO rollup_month ({}) \
+             SELECT grouping_set, day - extract(day FROM day)::int + 1, unit_code, officer_code, procedure_code, channel, \
+                    held, item_code, level, sum(n), sum(scored), sum(points) \
+             FROM rollup_day GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+            columns.replace("day,", "month,")
+        ))
         .execute(conn)? as i64;
         for (table, definition) in keys {
             diesel::sql_query(format!("ALTER TABLE {table} ADD CONSTRAINT {table}_pkey {definition}")).execute(conn)?;
@@ -468,7 +513,8 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
     let mut points = Vec::new(); // the points it earns
     let mut multi = Vec::new(); // the answer is a multi item's
     let mut statement = Vec::new(); // the answer is an element's statement
-    let mut element = Vec::new(); // which element
+    let mut element = Vec::new(); // the bit of its element
+    let mut bits: Vec<String> = Vec::new(); // element codes, by bit
     for inst in instruments.all() {
         let version = format!(
             "r.instrument_id = {} AND r.instrument_version = {}",
@@ -512,9 +558,16 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
         let mut codes = Vec::new();
         let mut whens = Vec::new();
         for e in &inst.computation.elements {
+            let bit = match bits.iter().position(|b| b == e) {
+                Some(i) => i,
+                None => {
+                    bits.push(e.clone());
+                    bits.len() - 1
+                }
+            };
             for s in model::statements(inst, e) {
                 codes.push(s);
-                whens.push(format!("WHEN {} THEN {}", lit(s), lit(&format!("{}{e}", model::ELEMENT_PREFIX))));
+                whens.push(format!("WHEN {} THEN {}", lit(s), 1_i64 << bit));
             }
         }
         statement.push(format!("({version} AND a.item_code = ANY({}))", array(&codes)));
@@ -524,13 +577,14 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
     }
     let any = |conds: &[String]| if conds.is_empty() { "false".to_string() } else { conds.join(" OR ") };
     let case = |whens: &[String], default: &str| {
-        if whens.is_empty() { default.to_string() } else { format!("CASE {} ELSE {default} END", whens.join(" ")) }
+        if whens.is_empty() {
+            default.to_string()
+        } else {
+            format!("CASE {} ELSE {default} END", whens.join(" "))
+        }
     };
-    let scored = format!(
-        "(({}) AND NOT (a.item_code = {} AND r.tt01_i7_unfounded))",
-        any(&tt01),
-        lit(model::TT01_I7)
-    );
+    let scored =
+        format!("(({}) AND NOT (a.item_code = {} AND r.tt01_i7_unfounded))", any(&tt01), lit(model::TT01_I7));
     let (resp_and, inv_where) = match range {
         Some((from, to)) => (
             format!("AND r.submitted_at >= {from} AND r.submitted_at < {to}"),
@@ -556,11 +610,11 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
          CROSS JOIN LATERAL (SELECT -1::smallint AS level UNION ALL SELECT unnest(a.choices)) c \
          WHERE a.choices IS NOT NULL AND ({multi}) \
          UNION ALL \
-         SELECT {edims}, e.element, 0::smallint, 1, 0, 0 \
-         FROM (SELECT DISTINCT r.id, {dims}, {element} AS element \
+         SELECT {edims}, b.element, 0::smallint, 1, 0, 0 \
+         FROM (SELECT r.id, {dims}, bit_or({element}) AS mask \
                FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
-               WHERE {statement}) e \
-         WHERE e.element IS NOT NULL \
+               WHERE {statement} GROUP BY r.id) e \
+         JOIN ({bits}) b(element, bit) ON e.mask & b.bit <> 0 \
          UNION ALL \
          SELECT {iday}, i.unit_code, i.officer_code, i.procedure_code, i.channel, false, \
                 '@invitation'::text, 0::smallint, 1, 0, 0 \
@@ -569,8 +623,23 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
         leveled = any(&leveled),
         multi = any(&multi),
         statement = any(&statement),
-        element = case(&element, "NULL"),
+        element = case(&element, "0::bigint"),
+        bits = if bits.is_empty() {
+            "SELECT NULL::text, 0::bigint WHERE false".to_string()
+        } else {
+            format!(
+                "VALUES {}",
+                bits.iter()
+                    .enumerate()
+                    .map(|(i, e)| format!(
+                        "({}, {}::bigint)",
+                        lit(&format!("{}{e}", model::ELEMENT_PREFIX)),
+                        1_i64 << i
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
         iday = local_day_sql("i.issued_at"),
     )
 }
-
