@@ -229,7 +229,7 @@ pub fn generate(
     rollup::vacuum(conn).map_err(db_err)?;
     Ok(format!(
         "demo data written: {} invitations, {} responses, {} answers in {:.1} s (COPY {:.1} s, {:.1} s, {:.1} s); \
-         roll-ups rebuilt in {:.1} s ({} daily rows, {} monthly rows); {:.1} s in all",
+         roll-ups rebuilt in {:.1} s ({}; {} daily rows, {} monthly rows); {:.1} s in all",
         totals.0,
         totals.1,
         totals.2,
@@ -238,6 +238,7 @@ pub fn generate(
         seconds[1],
         seconds[2],
         rebuild_started.elapsed().as_secs_f64(),
+        report.timings(),
         report.day_rows,
         report.month_rows,
         started.elapsed().as_secs_f64()

@@ -29,8 +29,9 @@ pub fn rebuild(config: &Config) -> Result<String, String> {
     let report = rollup::rebuild(&mut conn, &instruments).map_err(|e| format!("rebuild failed: {e}"))?;
     rollup::vacuum(&mut conn).map_err(|e| format!("vacuum after the rebuild failed: {e}"))?;
     Ok(format!(
-        "roll-ups rebuilt from the raw answers in {:.1} s: {} daily rows, {} monthly rows",
+        "roll-ups rebuilt from the raw answers in {:.1} s ({}): {} daily rows, {} monthly rows",
         started.elapsed().as_secs_f64(),
+        report.timings(),
         report.day_rows,
         report.month_rows
     ))

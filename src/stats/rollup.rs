@@ -18,7 +18,7 @@
 //!   ([`set_i7_unfounded`]) appends the same kind of difference: no rebuild needed.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -340,21 +340,35 @@ pub fn grouping_set_for(officer: bool, procedure: bool, channel: bool) -> i16 {
 }
 
 /// SQL: `source` (full-detail rows with columns day, unit_code, officer_code, procedure_code,
-/// channel, held, item_code, level, n, scored, points) summed into the grouping sets, as rows of
-/// (grouping_set, `period`, unit_code, officer_code, procedure_code, channel, held, item_code,
-/// level, n, scored, points); `period` is an SQL expression over `day`.
+/// channel, held, item_code, level, n, scored, points) summed into the grouping sets in one pass
+/// (GROUPING SETS), as rows of (grouping_set, `period`, unit_code, officer_code, procedure_code,
+/// channel, held, item_code, level, n, scored, points); `period` is an SQL expression over `day`.
 fn grouping_sets_sql(source: &str, period: &str, sets: &[(i16, bool, bool, bool)]) -> String {
-    let values: Vec<String> =
-        sets.iter().map(|(s, o, p, c)| format!("({s}::smallint, {o}, {p}, {c})")).collect();
+    let mut lists = Vec::new();
+    let mut whens = Vec::new();
+    for (set, o, p, c) in sets {
+        let mut columns = vec!["period", "unit_code"];
+        for (keep, column) in [(o, "officer_code"), (p, "procedure_code"), (c, "channel")] {
+            if *keep {
+                columns.push(column);
+            }
+        }
+        columns.extend(["held", "item_code", "level"]);
+        lists
+            .push(format!("({})", columns.iter().map(|c| format!("src.{c}")).collect::<Vec<_>>().join(", ")));
+        // GROUPING(officer, procedure, channel) has a bit set for each dimension summed away
+        let mask = (u8::from(!o) << 2) | (u8::from(!p) << 1) | u8::from(!c);
+        whens.push(format!("WHEN {mask} THEN {set}"));
+    }
     format!(
-        "SELECT g.set, {period}, src.unit_code, \
-                CASE WHEN g.officer THEN src.officer_code ELSE '{ANY}' END, \
-                CASE WHEN g.procedure THEN src.procedure_code ELSE '{ANY}' END, \
-                CASE WHEN g.channel THEN src.channel ELSE '{ANY}' END, \
-                src.held, src.item_code, src.level, sum(src.n), sum(src.scored), sum(src.points) \
-         FROM ({source}) src CROSS JOIN (VALUES {}) g(set, officer, procedure, channel) \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
-        values.join(", ")
+        "SELECT (CASE GROUPING(src.officer_code, src.procedure_code, src.channel) {} END)::smallint, src.period, \
+                src.unit_code, coalesce(src.officer_code, '{ANY}'), coalesce(src.procedure_code, '{ANY}'), \
+                coalesce(src.channel, '{ANY}'), src.held, src.item_code, src.level, \
+                sum(src.n), sum(src.scored), sum(src.points) \
+         FROM (SELECT {period} AS period, s0.* FROM ({source}) s0) src \
+         GROUP BY GROUPING SETS ({})",
+        whens.join(" "),
+        lists.join(", ")
     )
 }
 
@@ -378,10 +392,10 @@ pub fn compact(conn: &mut PgConnection) -> QueryResult<i64> {
              d AS (INSERT INTO rollup_day AS t {days} ON CONFLICT ({conflict}, day) {ADD_UP}), \
              m AS (INSERT INTO rollup_month AS t {months} ON CONFLICT ({conflict}, month) {ADD_UP}) \
              SELECT count(*) AS count FROM moved",
-            days = grouping_sets_sql("SELECT * FROM moved", "src.day", &GROUPING_SETS),
+            days = grouping_sets_sql("SELECT * FROM moved", "s0.day", &GROUPING_SETS),
             months = grouping_sets_sql(
                 "SELECT * FROM moved",
-                "src.day - extract(day FROM src.day)::int + 1",
+                "s0.day - extract(day FROM s0.day)::int + 1",
                 &GROUPING_SETS
             ),
         ))
@@ -406,16 +420,31 @@ pub fn spawn_compactor(pool: Pool, every: Duration) -> std::io::Result<std::thre
 }
 
 /// What a rebuild produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RebuildReport {
     pub day_rows: i64,
     pub month_rows: i64,
+    /// Seconds each step took.
+    pub steps: Vec<(&'static str, f64)>,
+}
+
+impl RebuildReport {
+    /// "days from the raw answers 12.3 s, months from the days 1.2 s, …"
+    pub fn timings(&self) -> String {
+        self.steps.iter().map(|(s, t)| format!("{s} {t:.1} s")).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Recomputes every roll-up from the raw responses, answers and invitations, in one transaction.
 /// Writers that arrive meanwhile wait for it (it locks the delta table) and are counted after it.
 pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResult<RebuildReport> {
     conn.transaction(|conn| {
+        let mut clock = Instant::now();
+        let mut steps = Vec::new();
+        let mut lap = |step: &'static str| {
+            steps.push((step, clock.elapsed().as_secs_f64()));
+            clock = Instant::now();
+        };
         diesel::sql_query("LOCK TABLE rollup_deltas IN ACCESS EXCLUSIVE MODE").execute(conn)?;
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(ROLLUP_LOCK_KEY).execute(conn)?;
         diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(conn)?;
@@ -424,20 +453,16 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
         // Building the keys once, sorted, after the rows are in is far quicker than inserting
         // millions of keys one by one; the tables are locked by TRUNCATE until commit anyway.
         let keys = without_primary_keys(conn, &["rollup_day", "rollup_month"])?;
-        // Full detail per day from the raw tables, then the other sets per day from it, then
-        // every set per month from the days.
+        // Every set per day from the raw tables in one pass, then every set per month from the days.
         let columns = "grouping_set, day, unit_code, officer_code, procedure_code, channel, held, item_code, level, \
                        n, scored, points";
-        let detail = format!(
+        let days = format!(
             "INSERT INTO rollup_day ({columns}) {}",
-            grouping_sets_sql(&raw_measures_sql(instruments, None), "src.day", &GROUPING_SETS[..1])
+            grouping_sets_sql(&raw_measures_sql(instruments, None), "s0.day", &GROUPING_SETS)
         );
-        let mut day_rows = diesel::sql_query(detail).execute(conn)? as i64;
-        let coarser = format!(
-            "INSERT INTO rollup_day ({columns}) {}",
-            grouping_sets_sql("SELECT * FROM rollup_day WHERE grouping_set = 0", "src.day", &GROUPING_SETS[1..])
-        );
-        day_rows += diesel::sql_query(coarser).execute(conn)? as i64;
+        lap("prepare");
+        let day_rows = diesel::sql_query(days).execute(conn)? as i64;
+        lap("days from the raw answers");
         let month_rows = diesel::sql_query(format!(
             "INSERT INTO rollup_month ({}) \
              SELECT grouping_set, day - extract(day FROM day)::int + 1, unit_code, officer_code, procedure_code, channel, \
@@ -446,10 +471,12 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
             columns.replace("day,", "month,")
         ))
         .execute(conn)? as i64;
+        lap("months from the days");
         for (table, definition) in keys {
             diesel::sql_query(format!("ALTER TABLE {table} ADD CONSTRAINT {table}_pkey {definition}")).execute(conn)?;
         }
-        Ok(RebuildReport { day_rows, month_rows })
+        lap("keys");
+        Ok(RebuildReport { day_rows, month_rows, steps })
     })
 }
 
