@@ -372,6 +372,21 @@ fn grouping_sets_sql(source: &str, period: &str, sets: &[(i16, bool, bool, bool)
     )
 }
 
+/// SQL: like [`grouping_sets_sql`] for one set, with a plain GROUP BY (which PostgreSQL hashes,
+/// spilling to disk when it must, where GROUPING SETS over millions of rows would sort).
+fn one_set_sql(source: &str, period: &str, (set, o, p, c): (i16, bool, bool, bool)) -> String {
+    let keep = |k: bool, column: &str| if k { format!("src.{column}") } else { format!("'{ANY}'") };
+    format!(
+        "SELECT {set}::smallint, src.period, src.unit_code, {}, {}, {}, src.held, src.item_code, src.level, \
+                sum(src.n), sum(src.scored), sum(src.points) \
+         FROM (SELECT {period} AS period, s0.* FROM ({source}) s0) src \
+         GROUP BY 2, 3, 4, 5, 6, 7, 8, 9",
+        keep(o, "officer_code"),
+        keep(p, "procedure_code"),
+        keep(c, "channel"),
+    )
+}
+
 const ADD_UP: &str = "DO UPDATE SET n = t.n + excluded.n, scored = t.scored + excluded.scored, points = t.points + excluded.points";
 
 /// Folds the pending deltas into the daily and monthly counts; returns how many delta rows it
@@ -447,22 +462,32 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
         };
         diesel::sql_query("LOCK TABLE rollup_deltas IN ACCESS EXCLUSIVE MODE").execute(conn)?;
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(ROLLUP_LOCK_KEY).execute(conn)?;
-        diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(conn)?;
+        diesel::sql_query("SET LOCAL work_mem = '512MB'").execute(conn)?;
+        diesel::sql_query("SET LOCAL maintenance_work_mem = '1GB'").execute(conn)?;
         diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
         diesel::sql_query("TRUNCATE rollup_deltas, rollup_day, rollup_month").execute(conn)?;
         // Building the keys once, sorted, after the rows are in is far quicker than inserting
         // millions of keys one by one; the tables are locked by TRUNCATE until commit anyway.
         let keys = without_primary_keys(conn, &["rollup_day", "rollup_month"])?;
-        // Every set per day from the raw tables in one pass, then every set per month from the days.
+        // Full detail per day from the raw tables, the coarser sets per day from the detail, then
+        // every set per month from the days.
         let columns = "grouping_set, day, unit_code, officer_code, procedure_code, channel, held, item_code, level, \
                        n, scored, points";
-        let days = format!(
+        let detail = format!(
             "INSERT INTO rollup_day ({columns}) {}",
-            grouping_sets_sql(&raw_measures_sql(instruments, None), "s0.day", &GROUPING_SETS)
+            one_set_sql(&raw_measures_sql(instruments, None), "s0.day", GROUPING_SETS[0])
         );
         lap("prepare");
-        let day_rows = diesel::sql_query(days).execute(conn)? as i64;
+        let mut day_rows = diesel::sql_query(detail).execute(conn)? as i64;
         lap("days from the raw answers");
+        for set in &GROUPING_SETS[1..] {
+            let coarser = format!(
+                "INSERT INTO rollup_day ({columns}) {}",
+                one_set_sql("SELECT * FROM rollup_day WHERE grouping_set = 0", "s0.day", *set)
+            );
+            day_rows += diesel::sql_query(coarser).execute(conn)? as i64;
+        }
+        lap("coarser sets");
         let month_rows = diesel::sql_query(format!(
             "INSERT INTO rollup_month ({}) \
              SELECT grouping_set, day - extract(day FROM day)::int + 1, unit_code, officer_code, procedure_code, channel, \
