@@ -61,4 +61,5 @@ for N in "${SIZES[@]}"; do
         fi
         echo "| $G | $RM | $RX | $NM | $SAME |"
     done
+    [ "${KEEP:-0}" = 1 ] || bench_psql -d postgres -c "DROP DATABASE $DB"
 done
