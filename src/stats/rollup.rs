@@ -3,19 +3,30 @@
 //!
 //! INTERFACE FOR THE WRITERS (invitations, responses): call these inside the transaction that
 //! writes the row. The statistics capability owns their implementation.
+//! - [`apply_invitation_issued`] after inserting an invitation.
+//! - [`apply_response_change`] after inserting a response or adding answers to it, with the
+//!   answer set before (empty for a new response) and after. Take `held` from the response row as
+//!   your transaction sees it after locking it (the UPDATE of `last_added_at` does), so a
+//!   concurrent [`set_held`] cannot slip between.
+//! - The integrity checks move a response out of / back into the figures with [`set_held`]; a
+//!   follow-up that finds a TT01.I7 complaint unfounded calls [`set_i7_unfounded`]. Both change
+//!   the response row and its roll-ups together; never update those two columns directly.
 //!
 //! How it works (the tables are described in the migration `stats_rollups`):
 //! - A write appends the *difference* it makes — contributions(after) − contributions(before),
 //!   see [`model::contributions`] — as rows of `rollup_deltas`, in one multi-row INSERT. Writers
 //!   never update a shared counter row, so concurrent answers for the same officer, day and item do
-//!   not wait on one another (a hot counter row would serialise them on its row lock until commit).
-//! - [`compact`] (run every few seconds by `sipas serve`, or `sipas rollup compact`) folds the
-//!   deltas into `rollup_day` and `rollup_month` and deletes them, in one transaction, under an
-//!   advisory lock so only one compactor runs. Queries read compacted counts plus the pending
-//!   deltas in one statement, so they are exact whether or not the compactor has run.
-//! - [`rebuild`] recomputes everything from `responses`, `answers` and `invitations`.
-//! - Moving a response in or out of the statistics ([`set_held`]) or out of the TT01.I7 indicator
-//!   ([`set_i7_unfounded`]) appends the same kind of difference: no rebuild needed.
+//!   not wait on one another (a hot counter row would serialise them on its row lock until commit;
+//!   `bench/contention.sh` measures both). A later addition (TT01.I1 after TT01.I7, say) appends
+//!   just what changed, including the I7 points the early result raises.
+//! - [`compact`] (run every 2 seconds by `sipas serve`, or `sipas rollup compact`) folds the
+//!   deltas into `rollup_day` and `rollup_month`, in five grouping sets ([`GROUPING_SETS`]), and
+//!   deletes them, in one transaction, under an advisory lock so only one compactor runs. Queries
+//!   read compacted counts plus the pending deltas in one statement, so they are exact whether or
+//!   not the compactor has run.
+//! - [`rebuild`] (`sipas rollup rebuild`) recomputes everything from `responses`, `answers` and
+//!   `invitations` with SQL written independently of [`model::contributions`]; the tests check
+//!   that both give the same figures.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
