@@ -36,6 +36,10 @@ pub struct Config {
     pub secret_key: Option<String>,
     /// Write logs as JSON lines instead of readable text.
     pub log_json: bool,
+    /// Survey submissions one client address may make per 10 minutes.
+    pub submission_limit: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -53,6 +57,8 @@ impl Default for Config {
             min_n: None,
             secret_key: None,
             log_json: false,
+            submission_limit: 200,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -77,6 +83,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "at least 32 characters; signs cookies and salts client hashes (default: generated and kept in the database)",
     ),
     ("LOG_FORMAT", "text or json (default text)"),
+    ("SUBMISSION_LIMIT", "survey submissions one client address may make per 10 minutes (default 200)"),
+    (
+        "TRUST_FORWARDED_FOR",
+        "true behind a reverse proxy that sets X-Forwarded-For: take the client address from it (default false)",
+    ),
     ("RUST_LOG", "log filter, e.g. info or sipas=debug (default info)"),
 ];
 
@@ -155,12 +166,25 @@ impl Config {
                 .transpose()?,
             secret_key,
             log_json,
+            submission_limit: parse_var(
+                &get,
+                "SUBMISSION_LIMIT",
+                d.submission_limit,
+                "a whole number of submissions",
+            )?,
+            trust_forwarded_for: parse_var(
+                &get,
+                "TRUST_FORWARDED_FOR",
+                d.trust_forwarded_for,
+                "true or false",
+            )?,
         };
         check_range("DB_POOL_SIZE", config.db_pool_size as i64, 1, 200)?;
         check_range("DB_TIMEOUT_SECS", config.db_timeout_secs as i64, 1, 120)?;
         check_range("INVITATION_TTL_DAYS", config.invitation_ttl_days, 1, 366)?;
         check_range("ADDITIONS_WINDOW_MINUTES", config.additions_window_minutes, 0, 24 * 60)?;
         check_range("MIN_N", config.min_n.unwrap_or(1) as i64, 1, 1000)?;
+        check_range("SUBMISSION_LIMIT", config.submission_limit as i64, 1, 1_000_000)?;
         Ok(config)
     }
 }
@@ -211,6 +235,20 @@ mod tests {
         let c =
             config(&[("PUBLIC_BASE_URL", "https://ks.chiemhoa.gov.vn/")]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.public_base_url, "https://ks.chiemhoa.gov.vn");
+    }
+
+    #[test]
+    fn the_submission_limit_and_proxy_trust_are_read_and_checked() {
+        let c = config(&[("SUBMISSION_LIMIT", "50"), ("TRUST_FORWARDED_FOR", "true")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.submission_limit, c.trust_forwarded_for), (50, true));
+        let d = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((d.submission_limit, d.trust_forwarded_for), (200, false));
+        assert_eq!(config(&[("SUBMISSION_LIMIT", "0")]).map(|_| ()).unwrap_err().var, "SUBMISSION_LIMIT");
+        assert_eq!(
+            config(&[("TRUST_FORWARDED_FOR", "yes")]).map(|_| ()).unwrap_err().var,
+            "TRUST_FORWARDED_FOR"
+        );
     }
 
     #[test]

@@ -101,6 +101,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limits (bucket, client_hash, window_start) {
+        bucket -> Text,
+        client_hash -> Text,
+        window_start -> Timestamptz,
+        hits -> Int4,
+    }
+}
+
+diesel::table! {
     responses (id) {
         id -> Int8,
         invitation_id -> Int8,
@@ -179,6 +188,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    submission_limits (client_hash, window_start) {
+        client_hash -> Text,
+        window_start -> Timestamptz,
+        count -> Int4,
+    }
+}
+
+diesel::table! {
     units (code) {
         code -> Text,
         name -> Text,
@@ -213,10 +230,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     officers,
     procedures,
+    rate_limits,
     responses,
     rollup_day,
     rollup_deltas,
     rollup_month,
     service_settings,
+    submission_limits,
     units,
 );

@@ -16,6 +16,7 @@ use crate::db::Pool;
 use crate::error;
 use crate::health::{self, metrics::Metrics};
 use crate::instrument::Instruments;
+use crate::invitations;
 
 /// Largest JSON body accepted by default (answers have their own, smaller limit).
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -56,7 +57,11 @@ pub fn build_app(
         .app_data(error::form_config(FORM_LIMIT))
         .configure(health::routes)
         .configure(crate::stats::routes)
+        .configure(invitations::routes)
+        .configure(crate::responses::routes)
+        .configure(crate::survey::routes)
         .default_service(web::to(error::not_found))
+        .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::fill_empty_error_body))
         .wrap(Compress::default())
         .wrap(security_headers())
         .wrap_fn(move |req, srv| {
@@ -68,11 +73,20 @@ pub fn build_app(
             async move {
                 let res = fut.await?;
                 let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-                metrics.observe(&route, &method, res.status().as_u16(), started.elapsed());
+                let elapsed = started.elapsed();
+                metrics.observe(&route, &method, res.status().as_u16(), elapsed);
+                // one line per request, inside the request span (which carries its id)
+                tracing::info!(
+                    http.route = %route,
+                    http.method = %method,
+                    http.status = res.status().as_u16(),
+                    duration_ms = elapsed.as_secs_f64() * 1000.0,
+                    "request"
+                );
                 Ok(res)
             }
         })
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
 }
 
 /// Headers every answer carries. Pages load only their own CSS and scripts (no inline code, no

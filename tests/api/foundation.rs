@@ -362,3 +362,45 @@ fn the_embedded_default_runs_stops_cleanly_and_keeps_its_data() {
     assert!(!postgres_running_in(&data));
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[actix_web::test]
+async fn request_logs_name_the_route_never_the_token_or_the_client() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    let invitation = app.insert_invitation(seed.unit, seed.officers[0], seed.procedures[0]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18557);
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(bin())
+        .arg("serve")
+        .env("DATABASE_URL", &app.url)
+        .env("BIND_ADDR", &addr)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let token = invitation.token.clone();
+    let logs = actix_web::web::block(move || {
+        assert!(wait_for(Duration::from_secs(30), || http_get(&addr, "/healthz").0 == 200));
+        let (status, _) = http_get(&addr, &format!("/s/{token}?lang=en"));
+        assert_eq!(status, 200);
+        http_get(&addr, "/nowhere/SECRETPATH");
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(logs.contains("/s/{token}"), "the route pattern is logged: {logs}");
+    assert!(!logs.contains(&invitation.token), "a survey token leaked into the logs");
+    assert!(
+        !logs.contains("SECRETPATH") && !logs.contains("client_ip") && !logs.contains("user_agent"),
+        "{logs}"
+    );
+}

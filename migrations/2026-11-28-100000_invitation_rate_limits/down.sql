@@ -1,0 +1,2 @@
+DROP INDEX invitations_issuer_idx;
+DROP TABLE rate_limits;

@@ -1,0 +1,578 @@
+//! Extract → validate → `db::run` → respond, for every route of issuing. Request and response
+//! types of the JSON API live here.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::issue::{self, Context, IssueError, Outcome};
+use super::model::{TypedCode, fold_for_search, is_token_shaped};
+use super::pages::{CodeNotice, CodePage, DeskPage, Layout, ScreenPage, SlipView, SlipsPage};
+use super::rate::{self, TYPED_CODE};
+use super::{qr, store};
+use crate::auth::Caller;
+use crate::db;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+/// Most items in one batch.
+pub const BATCH_MAX: usize = 500;
+/// Most slips on one sheet request.
+pub const SHEET_MAX: usize = 100;
+/// Most procedures in one picker answer.
+const PROCEDURES_MAX: usize = 30;
+
+/// QR images never change for a token, so browsers and printers may keep them for its lifetime.
+const QR_CACHE: &str = "public, max-age=604800, immutable";
+
+// ------------------------------------------------------------------ JSON API
+
+/// A case number may arrive as a string or, from some one-stop systems, a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum CaseNumberValue {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+/// Body of `POST /api/v1/invitations` (and each batch item). Every field is optional here so a
+/// missing one gets a 422 that names it; an unknown field is a 422 naming it too.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueBody {
+    procedure_code: Option<String>,
+    officer_code: Option<String>,
+    unit_code: Option<String>,
+    case_number: Option<CaseNumberValue>,
+    channel: Option<String>,
+}
+
+impl From<IssueBody> for issue::Request {
+    fn from(b: IssueBody) -> Self {
+        issue::Request {
+            procedure_code: b.procedure_code,
+            officer_code: b.officer_code,
+            unit_code: b.unit_code,
+            case_number: b.case_number.map(|c| match c {
+                CaseNumberValue::Text(s) => s,
+                CaseNumberValue::Number(n) => n.to_string(),
+            }),
+            channel: b.channel,
+        }
+    }
+}
+
+/// An issued invitation as the API answers it.
+#[derive(Debug, Serialize)]
+pub struct InvitationOut {
+    token: String,
+    /// The short typed fallback, upper-case without separator (printed as `XXXX-XXXX`).
+    code: String,
+    survey_url: String,
+    qr_svg_url: String,
+    qr_png_url: String,
+    slip_url: String,
+    issued_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+impl InvitationOut {
+    fn new(inv: &store::Invitation, base: &str) -> Self {
+        InvitationOut {
+            token: inv.token.clone(),
+            code: inv.code.clone(),
+            survey_url: survey_url(base, &inv.token),
+            qr_svg_url: format!("{base}/q/{}.svg", inv.token),
+            qr_png_url: format!("{base}/q/{}.png", inv.token),
+            slip_url: format!("{base}/slips/{}", inv.token),
+            issued_at: inv.issued_at,
+            expires_at: inv.expires_at,
+        }
+    }
+}
+
+fn survey_url(base: &str, token: &str) -> String {
+    format!("{base}/s/{token}")
+}
+
+fn refused(r: issue::Refusal) -> AppError {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    AppError::client(status, r.code, r.message)
+}
+
+/// `POST /api/v1/invitations`: 201 with a new invitation, 200 with the one the case already has.
+#[tracing::instrument(name = "issue invitation", skip_all)]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<IssueBody>,
+) -> Result<HttpResponse, AppError> {
+    let request: issue::Request = body.into_inner().into();
+    let actor = caller.actor();
+    let instrument = state.instruments.current().clone();
+    let ttl_days = state.config.invitation_ttl_days;
+    let outcome = db::run(&state.pool, move |conn| {
+        use diesel::Connection as _;
+        let ctx = Context {
+            may_issue_for: &|unit: &str| caller.may_act_for_unit(unit),
+            actor: &actor,
+            instrument_id: &instrument.meta.id,
+            instrument_version: &instrument.meta.version,
+            ttl_days,
+            now: Utc::now(),
+        };
+        conn.transaction(|conn| match issue::issue(conn, &ctx, &request) {
+            Ok(outcome) => Ok(outcome),
+            Err(IssueError::Refused(r)) => Err(refused(r)),
+            Err(IssueError::Db(e)) => Err(e.into()),
+        })
+    })
+    .await?;
+    let base = &state.config.public_base_url;
+    Ok(match outcome {
+        Outcome::Created(inv) => {
+            tracing::info!(invitation.id = inv.id, "invitation issued");
+            HttpResponse::Created()
+                .insert_header((header::LOCATION, survey_url(base, &inv.token)))
+                .json(InvitationOut::new(&inv, base))
+        }
+        Outcome::Existing(inv) => HttpResponse::Ok().json(InvitationOut::new(&inv, base)),
+    })
+}
+
+/// Body of `POST /api/v1/invitations/batch`. Items are read one by one, so one malformed item
+/// gets its own 422 instead of failing the batch.
+#[derive(Debug, Deserialize)]
+pub struct BatchBody {
+    invitations: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct BatchItemOut {
+    index: usize,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invitation: Option<InvitationOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct BatchOut {
+    created: usize,
+    existing: usize,
+    refused: usize,
+    results: Vec<BatchItemOut>,
+}
+
+enum ItemResult {
+    Done(Outcome),
+    Refused(issue::Refusal),
+}
+
+/// `POST /api/v1/invitations/batch`: up to [`BATCH_MAX`] items in one transaction; each gets
+/// its own status (201, 200, 403 or 422) and the valid ones are issued together.
+#[tracing::instrument(name = "issue invitation batch", skip_all)]
+pub async fn create_batch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<BatchBody>,
+) -> Result<HttpResponse, AppError> {
+    let items = body.into_inner().invitations;
+    if items.is_empty() {
+        return Err(AppError::unprocessable("empty_batch", "invitations holds no item."));
+    }
+    if items.len() > BATCH_MAX {
+        return Err(AppError::unprocessable(
+            "batch_too_large",
+            format!("invitations holds {} items; a batch takes at most {BATCH_MAX}.", items.len()),
+        ));
+    }
+    let requests: Vec<Result<issue::Request, issue::Refusal>> = items
+        .into_iter()
+        .map(|v| {
+            serde_json::from_value::<IssueBody>(v).map(Into::into).map_err(|e| issue::Refusal {
+                status: 422,
+                code: "invalid_item",
+                message: format!("This item does not have the expected fields: {e}"),
+            })
+        })
+        .collect();
+    let actor = caller.actor();
+    let instrument = state.instruments.current().clone();
+    let ttl_days = state.config.invitation_ttl_days;
+    let results = db::run(&state.pool, move |conn| {
+        use diesel::Connection as _;
+        let ctx = Context {
+            may_issue_for: &|unit: &str| caller.may_act_for_unit(unit),
+            actor: &actor,
+            instrument_id: &instrument.meta.id,
+            instrument_version: &instrument.meta.version,
+            ttl_days,
+            now: Utc::now(),
+        };
+        conn.transaction::<_, AppError, _>(|conn| {
+            let mut results = Vec::with_capacity(requests.len());
+            for request in &requests {
+                let result = match request {
+                    Err(r) => ItemResult::Refused(r.clone()),
+                    Ok(request) => match issue::issue(conn, &ctx, request) {
+                        Ok(outcome) => ItemResult::Done(outcome),
+                        Err(IssueError::Refused(r)) => ItemResult::Refused(r),
+                        Err(IssueError::Db(e)) => return Err(e.into()),
+                    },
+                };
+                results.push(result);
+            }
+            Ok(results)
+        })
+    })
+    .await?;
+    let base = &state.config.public_base_url;
+    let mut out =
+        BatchOut { created: 0, existing: 0, refused: 0, results: Vec::with_capacity(results.len()) };
+    for (index, result) in results.into_iter().enumerate() {
+        let item = match result {
+            ItemResult::Done(Outcome::Created(inv)) => {
+                out.created += 1;
+                BatchItemOut {
+                    index,
+                    status: 201,
+                    invitation: Some(InvitationOut::new(&inv, base)),
+                    error: None,
+                    message: None,
+                }
+            }
+            ItemResult::Done(Outcome::Existing(inv)) => {
+                out.existing += 1;
+                BatchItemOut {
+                    index,
+                    status: 200,
+                    invitation: Some(InvitationOut::new(&inv, base)),
+                    error: None,
+                    message: None,
+                }
+            }
+            ItemResult::Refused(r) => {
+                out.refused += 1;
+                BatchItemOut {
+                    index,
+                    status: r.status,
+                    invitation: None,
+                    error: Some(r.code),
+                    message: Some(r.message),
+                }
+            }
+        };
+        out.results.push(item);
+    }
+    tracing::info!(created = out.created, existing = out.existing, refused = out.refused, "batch issued");
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Serialize)]
+struct LatestOut {
+    invitation: Option<InvitationOut>,
+    /// Whether the latest invitation has been answered.
+    answered: bool,
+    /// Seconds since it was issued (by the server's clock, so screens need no clock of their own).
+    age_seconds: Option<i64>,
+    /// Where a resident types the short code.
+    code_url: String,
+}
+
+/// `GET /api/v1/invitations/latest`: the latest invitation the caller issued, for the customer
+/// screen, which asks every few seconds.
+pub async fn latest(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let actor = caller.actor();
+    let found = db::run(&state.pool, move |conn| Ok(store::latest_by_issuer(conn, &actor)?)).await?;
+    let base = &state.config.public_base_url;
+    let now = Utc::now();
+    let out = LatestOut {
+        answered: found.as_ref().is_some_and(|(_, a)| *a),
+        age_seconds: found.as_ref().map(|(inv, _)| (now - inv.issued_at).num_seconds().max(0)),
+        invitation: found.as_ref().map(|(inv, _)| InvitationOut::new(inv, base)),
+        code_url: format!("{base}/c"),
+    };
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(out))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProcedureQuery {
+    q: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ProcedureOut {
+    code: String,
+    name: String,
+    field_code: String,
+    field_name: String,
+}
+
+/// `GET /api/v1/procedures?q=`: active procedures whose code or name holds every word of `q`,
+/// ignoring case and Vietnamese marks ("khai sinh", "dang ky", "1.0011").
+pub async fn procedures(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    query: web::Query<ProcedureQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner().q.unwrap_or_default();
+    if q.chars().count() > 100 {
+        return Err(AppError::bad_request("invalid_query", "q is longer than 100 characters."));
+    }
+    let words: Vec<String> = fold_for_search(&q).split_whitespace().map(str::to_string).collect();
+    let all = db::run(&state.pool, |conn| Ok(store::active_procedures(conn)?)).await?;
+    let found: Vec<ProcedureOut> = all
+        .into_iter()
+        .filter(|p| {
+            let haystack = fold_for_search(&format!("{} {} {}", p.code, p.name, p.field_name));
+            words.iter().all(|w| haystack.contains(w.as_str()))
+        })
+        .take(PROCEDURES_MAX)
+        .map(|p| ProcedureOut {
+            code: p.code,
+            name: p.name,
+            field_code: p.field_code,
+            field_name: p.field_name,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "procedures": found })))
+}
+
+#[derive(Debug, Serialize)]
+struct OfficerOut {
+    code: String,
+    name: String,
+}
+
+/// `GET /api/v1/officers`: the active officers of the caller's unit.
+pub async fn officers(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let unit = caller.unit_code().to_string();
+    let found = db::run(&state.pool, move |conn| Ok(store::active_officers(conn, &unit)?)).await?;
+    let out: Vec<OfficerOut> = found.into_iter().map(|o| OfficerOut { code: o.code, name: o.name }).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "unit_code": caller.unit_code(), "officers": out })))
+}
+
+// ------------------------------------------------------------------ QR codes
+
+/// `GET /q/{token}.svg` and `GET /q/{token}.png`.
+pub async fn qr(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let file = path.into_inner();
+    let not_found = || AppError::not_found("not_found", "There is no QR code at this address.");
+    let (token, png) = match (file.strip_suffix(".svg"), file.strip_suffix(".png")) {
+        (Some(t), _) => (t.to_string(), false),
+        (_, Some(t)) => (t.to_string(), true),
+        _ => return Err(not_found()),
+    };
+    if !is_token_shaped(&token) {
+        return Err(not_found());
+    }
+    let lookup = token.clone();
+    let exists = db::run(&state.pool, move |conn| Ok(store::by_token(conn, &lookup)?.is_some())).await?;
+    if !exists {
+        return Err(not_found());
+    }
+    let url = survey_url(&state.config.public_base_url, &token);
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, QR_CACHE));
+    if png {
+        let bytes = qr::png(&url).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(response.content_type("image/png").body(bytes))
+    } else {
+        let svg = qr::svg(&url).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(response.content_type("image/svg+xml").body(svg))
+    }
+}
+
+// ------------------------------------------------------------------ slips
+
+#[derive(Debug, Deserialize)]
+pub struct SlipQuery {
+    layout: Option<String>,
+    tokens: Option<String>,
+}
+
+fn layout_of(q: &SlipQuery, default: Layout) -> Result<Layout, AppError> {
+    match q.layout.as_deref() {
+        None | Some("") => Ok(default),
+        Some(l) => Layout::parse(l).ok_or_else(|| {
+            AppError::bad_request("invalid_layout", format!("layout `{l}` is neither receipt nor a4."))
+        }),
+    }
+}
+
+fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
+}
+
+fn render(t: &impl Template) -> Result<String, AppError> {
+    t.render().map_err(|e| AppError::Internal(format!("template: {e}")))
+}
+
+async fn slips_page(state: &AppState, tokens: Vec<String>, layout: Layout) -> Result<HttpResponse, AppError> {
+    let wanted = tokens.clone();
+    let rows = db::run(&state.pool, move |conn| Ok(store::slips(conn, &wanted)?)).await?;
+    let base = &state.config.public_base_url;
+    let mut views = Vec::with_capacity(tokens.len());
+    for token in &tokens {
+        let row = rows
+            .iter()
+            .find(|r| &r.token == token)
+            .ok_or_else(|| AppError::not_found("not_found", "One of these slips does not exist."))?;
+        views.push(SlipView::new(row, base));
+    }
+    Ok(html(render(&SlipsPage::new(layout, views, base))?))
+}
+
+/// `GET /slips/{token}`: one slip, an 80 mm receipt unless `?layout=a4`.
+pub async fn slip_one(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<SlipQuery>,
+) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let layout = layout_of(&query, Layout::Receipt)?;
+    if !is_token_shaped(&token) {
+        return Err(AppError::not_found("not_found", "This slip does not exist."));
+    }
+    slips_page(&state, vec![token], layout).await
+}
+
+/// `GET /slips?tokens=a,b,c`: several slips, an A4 sheet unless `?layout=receipt` (then one
+/// receipt page each). At most [`SHEET_MAX`] tokens; a repeated token prints once.
+pub async fn slip_sheet(
+    state: web::Data<AppState>,
+    query: web::Query<SlipQuery>,
+) -> Result<HttpResponse, AppError> {
+    let layout = layout_of(&query, Layout::A4)?;
+    let mut tokens: Vec<String> = Vec::new();
+    for t in query.tokens.as_deref().unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if !is_token_shaped(t) {
+            return Err(AppError::not_found("not_found", "One of these slips does not exist."));
+        }
+        if !tokens.iter().any(|k| k == t) {
+            tokens.push(t.to_string());
+        }
+    }
+    if tokens.is_empty() {
+        return Err(AppError::bad_request("missing_tokens", "Give the slips as ?tokens=TOKEN1,TOKEN2,…"));
+    }
+    if tokens.len() > SHEET_MAX {
+        return Err(AppError::bad_request(
+            "too_many_tokens",
+            format!("A sheet takes at most {SHEET_MAX} slips; {} were asked for.", tokens.len()),
+        ));
+    }
+    slips_page(&state, tokens, layout).await
+}
+
+// ------------------------------------------------------------------ typed codes
+
+#[derive(Debug, Deserialize)]
+pub struct CodeQuery {
+    code: Option<String>,
+}
+
+enum CodeLookup {
+    Found(String),
+    NotFound,
+    TooMany(i64),
+}
+
+/// The address rate limits count by. The peer address of the connection: a forwarded-for
+/// header would let a guesser pick a fresh "address" for every attempt.
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+async fn look_up_code(state: &AppState, req: &HttpRequest, typed: &str) -> Result<HttpResponse, AppError> {
+    let client = rate::client_hash(&state.secret, TYPED_CODE.bucket, &client_address(req));
+    let parsed = TypedCode::parse(typed).ok();
+    let found = db::run(&state.pool, move |conn| {
+        let now = Utc::now();
+        let window = TYPED_CODE.window_start(now);
+        if store::rate_hits(conn, TYPED_CODE.bucket, &client, window)? >= TYPED_CODE.max {
+            return Ok(CodeLookup::TooMany(TYPED_CODE.retry_after(now)));
+        }
+        let token = match &parsed {
+            Some(code) => store::token_of_code(conn, code.as_str())?,
+            None => None,
+        };
+        match token {
+            Some(t) => Ok(CodeLookup::Found(t)),
+            None => {
+                let forget = now - chrono::Duration::hours(rate::FORGET_AFTER_HOURS);
+                store::rate_hit(conn, TYPED_CODE.bucket, &client, window, forget)?;
+                Ok(CodeLookup::NotFound)
+            }
+        }
+    })
+    .await?;
+    let shown: String = typed.chars().take(20).collect();
+    Ok(match found {
+        CodeLookup::Found(token) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/s/{token}")))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        CodeLookup::NotFound => {
+            let page = CodePage { notice: CodeNotice::NotFound, typed: shown, retry_minutes: 0 };
+            HttpResponse::NotFound()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(render(&page)?)
+        }
+        CodeLookup::TooMany(secs) => {
+            let page =
+                CodePage { notice: CodeNotice::TooMany, typed: shown, retry_minutes: (secs + 59) / 60 };
+            HttpResponse::TooManyRequests()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::RETRY_AFTER, secs.to_string()))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(render(&page)?)
+        }
+    })
+}
+
+/// `GET /c`: the page to type a code; `GET /c?code=…` (its form, which works without script)
+/// looks the code up.
+pub async fn code_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<CodeQuery>,
+) -> Result<HttpResponse, AppError> {
+    match query.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => {
+            Ok(html(render(&CodePage { notice: CodeNotice::None, typed: String::new(), retry_minutes: 0 })?))
+        }
+        Some(code) => look_up_code(&state, &req, code).await,
+    }
+}
+
+/// `GET /c/{code}`: 303 to the code's survey, or the code page with a kind 404.
+pub async fn code_redirect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    look_up_code(&state, &req, &path.into_inner()).await
+}
+
+// ------------------------------------------------------------------ desk pages
+
+/// `GET /desk`: the officer's page (the API key is entered once and kept by the browser).
+pub async fn desk() -> Result<HttpResponse, AppError> {
+    Ok(html(render(&DeskPage {})?))
+}
+
+/// `GET /desk/screen`: the resident-facing screen showing the latest QR code.
+pub async fn desk_screen() -> Result<HttpResponse, AppError> {
+    Ok(html(render(&ScreenPage {})?))
+}

@@ -1,0 +1,211 @@
+//! Issuing one invitation inside the caller's transaction: master data checked, idempotent by
+//! (unit, case number), counted in the roll-ups and written to the audit log. Plain sync code on
+//! a connection, shared by the single and the batch endpoints.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DbError};
+
+use super::model::{CaseNumber, Channel, TypedCode, new_token};
+use super::store::{self, Invitation, NewInvitation};
+use crate::stats::rollup::{self, InvitationFacts};
+
+/// One request to issue, as the caller sent it (nothing trusted yet).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub procedure_code: Option<String>,
+    pub officer_code: Option<String>,
+    pub unit_code: Option<String>,
+    pub case_number: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// Who issues, with what, and when; the same for every item of a batch.
+#[derive(Clone)]
+pub struct Context<'a> {
+    /// Whether the caller may issue for a unit (an API key: its own unit only).
+    pub may_issue_for: &'a dyn Fn(&str) -> bool,
+    /// Recorded as `issued_by` and as the audit actor (`api-key:<id>`, `user:<id>`).
+    pub actor: &'a str,
+    pub instrument_id: &'a str,
+    pub instrument_version: &'a str,
+    pub ttl_days: i64,
+    pub now: DateTime<Utc>,
+}
+
+/// What issuing did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A new invitation (201).
+    Created(Invitation),
+    /// The case number already had one; nothing was written (200).
+    Existing(Invitation),
+}
+
+/// Why a request was refused; nothing was written for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// 403 (another unit) or 422 (the body names something that cannot be issued).
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub enum IssueError {
+    Refused(Refusal),
+    Db(DbError),
+}
+
+impl From<DbError> for IssueError {
+    fn from(e: DbError) -> Self {
+        IssueError::Db(e)
+    }
+}
+
+fn refuse(status: u16, code: &'static str, message: impl Into<String>) -> IssueError {
+    IssueError::Refused(Refusal { status, code, message: message.into() })
+}
+
+fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, IssueError> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(refuse(422, "missing_field", format!("{field} is required."))),
+    }
+}
+
+/// Draws a fresh token and code until both are unused (a clash is astronomically rare).
+const INSERT_ATTEMPTS: usize = 5;
+
+/// Issues one invitation, or returns the one its case number already has. Runs the writes in a
+/// savepoint, so a refused or raced item leaves the caller's transaction (a batch) usable.
+pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Result<Outcome, IssueError> {
+    let unit_code = required(&req.unit_code, "unit_code")?;
+    let officer_code = required(&req.officer_code, "officer_code")?;
+    let procedure_code = required(&req.procedure_code, "procedure_code")?;
+    let channel = match req.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => Channel::default(),
+        Some(c) => Channel::parse(c).ok_or_else(|| {
+            refuse(422, "invalid_channel", format!("channel `{c}` is not one of desk, online, postal."))
+        })?,
+    };
+    let case_number =
+        CaseNumber::parse(req.case_number.as_deref()).map_err(|m| refuse(422, "invalid_case_number", m))?;
+
+    let unit = store::unit(conn, unit_code)?.ok_or_else(|| {
+        refuse(422, "unknown_unit", format!("unit_code `{unit_code}` is not a known unit."))
+    })?;
+    if !(ctx.may_issue_for)(&unit.code) {
+        return Err(refuse(
+            403,
+            "forbidden",
+            format!("The caller may not issue for unit_code `{}`.", unit.code),
+        ));
+    }
+    let officer = store::officer(conn, officer_code)?.ok_or_else(|| {
+        refuse(422, "unknown_officer", format!("officer_code `{officer_code}` is not a known officer."))
+    })?;
+    if officer.unit_code != unit.code {
+        return Err(refuse(
+            422,
+            "officer_not_in_unit",
+            format!("officer_code `{}` does not belong to unit {}.", officer.code, unit.code),
+        ));
+    }
+    let procedure = store::procedure(conn, procedure_code)?.ok_or_else(|| {
+        refuse(
+            422,
+            "unknown_procedure",
+            format!("procedure_code `{procedure_code}` is not a known procedure."),
+        )
+    })?;
+
+    // Idempotency comes before the "still active" checks: a retry of a request that succeeded
+    // must get the same answer even if the officer has left since.
+    if let Some(case) = &case_number
+        && let Some(existing) = store::by_case(conn, &unit.code, case.as_str())?
+    {
+        return Ok(Outcome::Existing(existing));
+    }
+    if !officer.active {
+        return Err(refuse(
+            422,
+            "inactive_officer",
+            format!("officer_code `{}` belongs to an officer who is no longer active.", officer.code),
+        ));
+    }
+    if !procedure.active {
+        return Err(refuse(
+            422,
+            "inactive_procedure",
+            format!("procedure_code `{}` is a procedure that is no longer active.", procedure.code),
+        ));
+    }
+
+    let issued_at = ctx.now;
+    let expires_at = issued_at + Duration::days(ctx.ttl_days);
+    let written = conn.transaction::<_, DbError, _>(|conn| {
+        let mut inserted = None;
+        for _ in 0..INSERT_ATTEMPTS {
+            let token = new_token();
+            let code = TypedCode::generate();
+            let new = NewInvitation {
+                token: &token,
+                code: code.as_str(),
+                unit_code: &unit.code,
+                officer_code: &officer.code,
+                procedure_code: &procedure.code,
+                channel: channel.as_str(),
+                instrument_id: ctx.instrument_id,
+                instrument_version: ctx.instrument_version,
+                issued_at,
+                expires_at,
+                issued_by: ctx.actor,
+            };
+            if let Some(inv) = store::insert(conn, &new)? {
+                inserted = Some(inv);
+                break;
+            }
+        }
+        let inv = inserted.ok_or(DbError::RollbackTransaction)?;
+        if let Some(case) = &case_number {
+            store::link_case(conn, inv.id, &unit.code, case.as_str())?;
+        }
+        rollup::apply_invitation_issued(
+            conn,
+            &InvitationFacts {
+                issued_at,
+                unit_code: &unit.code,
+                officer_code: &officer.code,
+                procedure_code: &procedure.code,
+                channel: channel.as_str(),
+            },
+        )?;
+        // The case number stays out of the append-only log: case links must remain purgeable.
+        store::audit(
+            conn,
+            ctx.actor,
+            "invitation.issue",
+            &format!("invitation:{}", inv.id),
+            serde_json::json!({
+                "unit_code": unit.code,
+                "officer_code": officer.code,
+                "procedure_code": procedure.code,
+                "channel": channel.as_str(),
+                "with_case_number": case_number.is_some(),
+            }),
+        )?;
+        Ok(inv)
+    });
+    match written {
+        Ok(inv) => Ok(Outcome::Created(inv)),
+        // Another request bound the same case number between our look-up and our insert.
+        Err(DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) if case_number.is_some() => {
+            let case = case_number.as_ref().map(CaseNumber::as_str).unwrap_or_default();
+            store::by_case(conn, &unit.code, case)?
+                .map(Outcome::Existing)
+                .ok_or_else(|| IssueError::Db(DbError::NotFound))
+        }
+        Err(e) => Err(IssueError::Db(e)),
+    }
+}

@@ -1,0 +1,52 @@
+//! Issuing surveys: single-use tokens bound to a handed-back case, their QR codes, printable
+//! slips, the short typed code and its page, the officer's desk page and the customer screen,
+//! and the integration API for one-stop systems.
+//!
+//! Routes:
+//! - `POST /api/v1/invitations`, `POST /api/v1/invitations/batch` (API key): issue, idempotent
+//!   by (unit, case number).
+//! - `GET /api/v1/invitations/latest` (API key): the caller's latest invitation, for the screen.
+//! - `GET /api/v1/procedures?q=`, `GET /api/v1/officers` (API key): the desk's pickers.
+//! - `GET /q/{token}.svg`, `GET /q/{token}.png`: the QR of the survey address.
+//! - `GET /slips/{token}[?layout=receipt|a4]`, `GET /slips?tokens=a,b,c[&layout=a4|receipt]`:
+//!   printable slips.
+//! - `GET /c`, `GET /c?code=…`, `GET /c/{code}`: type the short code, be sent to the survey.
+//! - `GET /desk`, `GET /desk/screen`: the officer's page and the resident-facing screen.
+//! - `GET /static/{slip,slip-receipt,slip-a4,code,desk}.css`, `GET /static/{slip,desk}.js`: the
+//!   pages' own assets, compiled in (exact routes, so a later generic `/static/{file}` can coexist).
+
+mod assets;
+mod handlers;
+pub mod issue;
+pub mod model;
+mod pages;
+pub mod qr;
+pub mod rate;
+pub mod store;
+
+use actix_web::web;
+
+use crate::error;
+
+/// Largest batch body: 500 items of a few hundred bytes each.
+pub const BATCH_JSON_LIMIT: usize = 512 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/invitations", web::post().to(handlers::create))
+        .service(
+            web::resource("/api/v1/invitations/batch")
+                .app_data(error::json_config(BATCH_JSON_LIMIT))
+                .route(web::post().to(handlers::create_batch)),
+        )
+        .route("/api/v1/invitations/latest", web::get().to(handlers::latest))
+        .route("/api/v1/procedures", web::get().to(handlers::procedures))
+        .route("/api/v1/officers", web::get().to(handlers::officers))
+        .route("/q/{file}", web::get().to(handlers::qr))
+        .route("/slips", web::get().to(handlers::slip_sheet))
+        .route("/slips/{token}", web::get().to(handlers::slip_one))
+        .route("/c", web::get().to(handlers::code_page))
+        .route("/c/{code}", web::get().to(handlers::code_redirect))
+        .route("/desk", web::get().to(handlers::desk))
+        .route("/desk/screen", web::get().to(handlers::desk_screen))
+        .configure(assets::routes);
+}

@@ -1,0 +1,179 @@
+//! The HTML of issuing: slips (80 mm receipt, A4 sheet), the typed-code page, the desk page and
+//! the customer screen. Askama escapes every value.
+
+use askama::Template;
+
+use super::model::{TypedCode, local_date};
+use super::store::SlipRow;
+
+/// How slips are laid out for printing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One slip per 80 mm thermal-receipt page.
+    Receipt,
+    /// An A4 sheet of [`SLIPS_PER_A4`] slips to cut apart.
+    A4,
+}
+
+/// Slips on one A4 page: two columns of four.
+pub const SLIPS_PER_A4: usize = 8;
+
+/// Longest procedure name printed in full; longer ones are shortened so a slip stays one page.
+const PROCEDURE_NAME_MAX: usize = 120;
+
+impl Layout {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "receipt" => Some(Layout::Receipt),
+            "a4" => Some(Layout::A4),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Receipt => "receipt",
+            Layout::A4 => "a4",
+        }
+    }
+}
+
+/// What one slip shows.
+#[derive(Debug, Clone)]
+pub struct SlipView {
+    pub qr_svg_url: String,
+    pub code: String,
+    pub survey_url: String,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    pub unit_name: String,
+    pub date: String,
+    pub expires: String,
+}
+
+impl SlipView {
+    pub fn new(row: &SlipRow, base: &str) -> Self {
+        let name = if row.procedure_name.chars().count() > PROCEDURE_NAME_MAX {
+            let cut: String = row.procedure_name.chars().take(PROCEDURE_NAME_MAX - 1).collect();
+            format!("{}…", cut.trim_end())
+        } else {
+            row.procedure_name.clone()
+        };
+        SlipView {
+            qr_svg_url: format!("/q/{}.svg", row.token),
+            code: TypedCode::display(&row.code),
+            survey_url: format!("{base}/s/{}", row.token),
+            procedure_code: row.procedure_code.clone(),
+            procedure_name: name,
+            unit_name: row.unit_name.clone(),
+            date: local_date(row.issued_at),
+            expires: local_date(row.expires_at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitations/slips.html")]
+pub struct SlipsPage {
+    pub layout: &'static str,
+    /// Slips grouped by printed page.
+    pub pages: Vec<Vec<SlipView>>,
+    /// Where a resident types the short code (`{base}/c`).
+    pub code_url: String,
+}
+
+impl SlipsPage {
+    pub fn new(layout: Layout, slips: Vec<SlipView>, base: &str) -> Self {
+        let per_page = match layout {
+            Layout::Receipt => 1,
+            Layout::A4 => SLIPS_PER_A4,
+        };
+        let pages = slips.chunks(per_page).map(<[SlipView]>::to_vec).collect();
+        SlipsPage { layout: layout.as_str(), pages, code_url: display_url(&format!("{base}/c")) }
+    }
+}
+
+/// An address as printed: without the scheme, which nobody types.
+fn display_url(url: &str) -> String {
+    url.trim_start_matches("https://").trim_start_matches("http://").to_string()
+}
+
+/// What the typed-code page says above its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeNotice {
+    None,
+    /// The code matched nothing (or was mistyped: the page does not say which).
+    NotFound,
+    /// Too many wrong codes from this client lately.
+    TooMany,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/code.html")]
+pub struct CodePage {
+    pub notice: CodeNotice,
+    /// What was typed, to correct it (only shown back when it was refused).
+    pub typed: String,
+    pub retry_minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/desk.html")]
+pub struct DeskPage {}
+
+#[derive(Template)]
+#[template(path = "invitations/screen.html")]
+pub struct ScreenPage {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn row(name: &str) -> SlipRow {
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).single().unwrap_or_default();
+        SlipRow {
+            token: "q8Zr0-Xb3Yw_7kLm2nPq4A".into(),
+            code: "7KQ2XW9M".into(),
+            procedure_code: "1.001193".into(),
+            procedure_name: name.into(),
+            unit_name: "UBND xã Chiêm Hóa".into(),
+            issued_at: at,
+            expires_at: at + chrono::Duration::days(7),
+        }
+    }
+
+    #[test]
+    fn a_slip_shows_the_code_the_address_the_procedure_and_the_local_date() {
+        let page = SlipsPage::new(
+            Layout::Receipt,
+            vec![SlipView::new(&row("Đăng ký khai sinh"), "https://ks.example.vn")],
+            "https://ks.example.vn",
+        );
+        let html = page.render().unwrap_or_else(|e| panic!("{e}"));
+        assert!(html.contains("7KQ2-XW9M"));
+        assert!(html.contains("https://ks.example.vn/s/q8Zr0-Xb3Yw_7kLm2nPq4A"));
+        assert!(html.contains("ks.example.vn/c"));
+        assert!(html.contains("Đăng ký khai sinh"));
+        assert!(html.contains("28/11/2026") && html.contains("05/12/2026"));
+        assert!(html.contains("ẩn danh") && html.contains("anonymous"));
+        assert!(!html.contains("style="), "the CSP forbids inline styles");
+    }
+
+    #[test]
+    fn names_are_escaped_and_long_ones_shortened() {
+        let long = format!("<b>{}</b>", "Thủ tục rất dài ".repeat(20));
+        let view = SlipView::new(&row(&long), "http://x");
+        assert!(view.procedure_name.chars().count() <= PROCEDURE_NAME_MAX);
+        let html = SlipsPage::new(Layout::A4, vec![view], "http://x").render().unwrap_or_default();
+        assert!(!html.contains("<b>Thủ"));
+    }
+
+    #[test]
+    fn an_a4_sheet_holds_eight_slips_a_page() {
+        let views: Vec<_> = (0..10).map(|_| SlipView::new(&row("Đăng ký kết hôn"), "http://x")).collect();
+        let page = SlipsPage::new(Layout::A4, views, "http://x");
+        assert_eq!(page.pages.len(), 2);
+        assert_eq!(page.pages[0].len(), 8);
+    }
+}

@@ -1,0 +1,270 @@
+//! Plain diesel for issuing: master-data look-ups, invitations and their case links, the audit
+//! record, and the windowed rate-limit counters.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::schema::{
+    audit_log, case_links, fields, invitations, officers, procedures, rate_limits, responses, units,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = units)]
+pub struct Unit {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = officers)]
+pub struct Officer {
+    pub code: String,
+    pub name: String,
+    pub unit_code: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = procedures)]
+pub struct Procedure {
+    pub code: String,
+    pub name: String,
+    pub field_code: String,
+    pub active: bool,
+}
+
+/// An active procedure with its field's name, for the desk's picker.
+#[derive(Debug, Clone, Queryable)]
+pub struct ProcedureListing {
+    pub code: String,
+    pub name: String,
+    pub field_code: String,
+    pub field_name: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = invitations)]
+pub struct Invitation {
+    pub id: i64,
+    pub token: String,
+    pub code: String,
+    pub unit_code: String,
+    pub officer_code: String,
+    pub procedure_code: String,
+    pub channel: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = invitations)]
+pub struct NewInvitation<'a> {
+    pub token: &'a str,
+    pub code: &'a str,
+    pub unit_code: &'a str,
+    pub officer_code: &'a str,
+    pub procedure_code: &'a str,
+    pub channel: &'a str,
+    pub instrument_id: &'a str,
+    pub instrument_version: &'a str,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub issued_by: &'a str,
+}
+
+/// What a printed slip shows: nothing about the resident, only the case's procedure and unit.
+#[derive(Debug, Clone, Queryable)]
+pub struct SlipRow {
+    pub token: String,
+    pub code: String,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    pub unit_name: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn unit(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Unit>> {
+    units::table.find(code).select(Unit::as_select()).first(conn).optional()
+}
+
+pub fn officer(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Officer>> {
+    officers::table.find(code).select(Officer::as_select()).first(conn).optional()
+}
+
+pub fn procedure(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Procedure>> {
+    procedures::table.find(code).select(Procedure::as_select()).first(conn).optional()
+}
+
+/// Every active procedure with its field, by code.
+pub fn active_procedures(conn: &mut PgConnection) -> QueryResult<Vec<ProcedureListing>> {
+    procedures::table
+        .inner_join(fields::table)
+        .filter(procedures::active.eq(true))
+        .order(procedures::code.asc())
+        .select((procedures::code, procedures::name, procedures::field_code, fields::name))
+        .load(conn)
+}
+
+/// The active officers of a unit, by name.
+pub fn active_officers(conn: &mut PgConnection, unit_code: &str) -> QueryResult<Vec<Officer>> {
+    officers::table
+        .filter(officers::unit_code.eq(unit_code))
+        .filter(officers::active.eq(true))
+        .order((officers::name.asc(), officers::code.asc()))
+        .select(Officer::as_select())
+        .load(conn)
+}
+
+/// The invitation already bound to a unit's case number, if any.
+pub fn by_case(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    case_number: &str,
+) -> QueryResult<Option<Invitation>> {
+    case_links::table
+        .inner_join(invitations::table)
+        .filter(case_links::unit_code.eq(unit_code))
+        .filter(case_links::case_number.eq(case_number))
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_token(conn: &mut PgConnection, token: &str) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .filter(invitations::token.eq(token))
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The token of a typed code (stored upper-case, without separator).
+pub fn token_of_code(conn: &mut PgConnection, code: &str) -> QueryResult<Option<String>> {
+    invitations::table.filter(invitations::code.eq(code)).select(invitations::token).first(conn).optional()
+}
+
+/// Inserts an invitation; `None` when its token or code happens to exist already (the caller
+/// draws new ones). `ON CONFLICT DO NOTHING` keeps the surrounding transaction usable.
+pub fn insert(conn: &mut PgConnection, new: &NewInvitation<'_>) -> QueryResult<Option<Invitation>> {
+    diesel::insert_into(invitations::table)
+        .values(new)
+        .on_conflict_do_nothing()
+        .returning(Invitation::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+/// Binds an invitation to a case number. A concurrent binding of the same case fails with a
+/// unique violation, which the caller turns into "return the existing one".
+pub fn link_case(
+    conn: &mut PgConnection,
+    invitation_id: i64,
+    unit_code: &str,
+    case_number: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(case_links::table)
+        .values((
+            case_links::invitation_id.eq(invitation_id),
+            case_links::unit_code.eq(unit_code),
+            case_links::case_number.eq(case_number),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Appends to the audit log.
+pub fn audit(
+    conn: &mut PgConnection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor.eq(actor),
+            audit_log::action.eq(action),
+            audit_log::subject.eq(subject),
+            audit_log::details.eq(details),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Slips for the given tokens, in no particular order (unknown tokens are left out).
+pub fn slips(conn: &mut PgConnection, tokens: &[String]) -> QueryResult<Vec<SlipRow>> {
+    invitations::table
+        .inner_join(procedures::table)
+        .inner_join(units::table)
+        .filter(invitations::token.eq_any(tokens))
+        .select((
+            invitations::token,
+            invitations::code,
+            invitations::procedure_code,
+            procedures::name,
+            units::name,
+            invitations::issued_at,
+            invitations::expires_at,
+        ))
+        .load(conn)
+}
+
+/// The latest invitation one issuer made, and whether it has been answered yet.
+pub fn latest_by_issuer(conn: &mut PgConnection, issued_by: &str) -> QueryResult<Option<(Invitation, bool)>> {
+    let latest = invitations::table
+        .filter(invitations::issued_by.eq(issued_by))
+        .order((invitations::issued_at.desc(), invitations::id.desc()))
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()?;
+    match latest {
+        None => Ok(None),
+        Some(inv) => {
+            let answered = diesel::select(diesel::dsl::exists(
+                responses::table.filter(responses::invitation_id.eq(inv.id)),
+            ))
+            .get_result(conn)?;
+            Ok(Some((inv, answered)))
+        }
+    }
+}
+
+/// Hits counted so far for a client in a window.
+pub fn rate_hits(
+    conn: &mut PgConnection,
+    bucket: &str,
+    client_hash: &str,
+    window_start: DateTime<Utc>,
+) -> QueryResult<i32> {
+    rate_limits::table
+        .find((bucket, client_hash, window_start))
+        .select(rate_limits::hits)
+        .first(conn)
+        .optional()
+        .map(|h| h.unwrap_or(0))
+}
+
+/// Counts one hit for a client in a window and returns the new total; forgets windows that
+/// ended before `forget_before`.
+pub fn rate_hit(
+    conn: &mut PgConnection,
+    bucket: &str,
+    client_hash: &str,
+    window_start: DateTime<Utc>,
+    forget_before: DateTime<Utc>,
+) -> QueryResult<i32> {
+    diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(forget_before))).execute(conn)?;
+    diesel::insert_into(rate_limits::table)
+        .values((
+            rate_limits::bucket.eq(bucket),
+            rate_limits::client_hash.eq(client_hash),
+            rate_limits::window_start.eq(window_start),
+            rate_limits::hits.eq(1),
+        ))
+        .on_conflict((rate_limits::bucket, rate_limits::client_hash, rate_limits::window_start))
+        .do_update()
+        .set(rate_limits::hits.eq(rate_limits::hits + 1))
+        .returning(rate_limits::hits)
+        .get_result(conn)
+}

@@ -1,0 +1,126 @@
+//! `POST /api/v1/responses/{token}`: the JSON face of the submission core.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::client::ClientHashes;
+use super::model::{Effect, RawAnswers, Refusal, Repeats};
+use super::submit::{self, Limits, Submission};
+use crate::db;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+/// The request body; any other top-level field is refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBody {
+    #[serde(deserialize_with = "answers_without_repeats")]
+    answers: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Reads the answers object, refusing an item code that appears twice: JSON parsers disagree on
+/// which of two values wins, so such a body is ambiguous and must not be stored at all.
+fn answers_without_repeats<'de, D>(
+    deserializer: D,
+) -> Result<serde_json::Map<String, serde_json::Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Answers;
+    impl<'de> serde::de::Visitor<'de> for Answers {
+        type Value = serde_json::Map<String, serde_json::Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of item codes and answers")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut answers = serde_json::Map::new();
+            while let Some((code, value)) = map.next_entry::<String, serde_json::Value>()? {
+                if answers.contains_key(&code) {
+                    return Err(serde::de::Error::custom(format!("item {code} appears twice")));
+                }
+                answers.insert(code, value);
+            }
+            Ok(answers)
+        }
+    }
+    deserializer.deserialize_map(Answers)
+}
+
+/// The answer to a stored submission.
+#[derive(Debug, Serialize)]
+struct Submitted {
+    /// `created` (201) or `added` (200).
+    status: &'static str,
+    /// Every item the response has answered so far.
+    answered: Vec<String>,
+    /// Until when items can still be added.
+    additions_until: DateTime<Utc>,
+}
+
+#[tracing::instrument(name = "submit response", skip_all)]
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: web::Json<SubmitBody>,
+) -> Result<HttpResponse, AppError> {
+    let submission = Submission {
+        token: token.into_inner(),
+        answers: RawAnswers::Json(body.into_inner().answers),
+        client: ClientHashes::of_request(&req, &state.secret, state.config.trust_forwarded_for),
+        repeats: Repeats::Refuse,
+        now: Utc::now(),
+    };
+    let limits = Limits::from_config(&state.config);
+    let instruments = state.instruments.clone();
+    let outcome =
+        db::run(&state.pool, move |conn| Ok(submit::submit(conn, &instruments, &limits, submission)))
+            .await??;
+    let (status, word) = match outcome.effect {
+        Effect::Created => (StatusCode::CREATED, "created"),
+        Effect::Added | Effect::Unchanged => (StatusCode::OK, "added"),
+    };
+    Ok(HttpResponse::build(status).json(Submitted {
+        status: word,
+        answered: outcome.answers.keys().cloned().collect(),
+        additions_until: outcome.additions_until,
+    }))
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::RateLimited => AppError::too_many_requests(
+                "Too many answers were sent from this network; please try again in a few minutes.",
+            ),
+            Refusal::UnknownToken => {
+                AppError::not_found("unknown_token", "There is no survey with this token.")
+            }
+            Refusal::Expired => AppError::gone("expired", "This survey invitation has expired."),
+            Refusal::Spent => AppError::conflict(
+                "spent",
+                "This survey has been answered and its time for additions is over.",
+            ),
+            Refusal::AlreadyAnswered(item) => AppError::conflict(
+                "already_answered",
+                format!("Item {item} is already answered and cannot be changed."),
+            ),
+            Refusal::Invalid { item, problem } => {
+                let code = match &problem {
+                    super::model::Problem::Answer(crate::instrument::AnswerError::UnknownItem) => {
+                        "unknown_item"
+                    }
+                    super::model::Problem::MissingOverall => "missing_item",
+                    super::model::Problem::NotShown { .. } => "item_not_shown",
+                    super::model::Problem::Answer(_) => "invalid_answer",
+                };
+                AppError::unprocessable(code, format!("Item {item} {problem}."))
+            }
+            Refusal::NoAnswers => AppError::unprocessable("no_answers", "The post has no answers."),
+            Refusal::Db(e) => AppError::from(e),
+            Refusal::UnknownInstrument(what) => AppError::Internal(what),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Residents' responses: the submission core shared by the JSON API and the survey's HTML form,
+//! and `POST /api/v1/responses/{token}`.
+//!
+//! A token answers once. The first post (201) must rate `CASE.OVERALL`; later posts within the
+//! additions window add items (200) and never change one already answered. Exactly once is
+//! enforced by the database: one transaction locks the invitation row, and `responses` has a
+//! unique key on the invitation.
+
+pub mod client;
+mod handlers;
+pub mod model;
+pub mod store;
+pub mod submit;
+
+use actix_web::web;
+
+/// Largest accepted body of answers.
+pub const ANSWERS_LIMIT: usize = 16 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/responses/{token}")
+            .app_data(crate::error::json_config(ANSWERS_LIMIT))
+            .route(web::post().to(handlers::submit)),
+    );
+}

@@ -1,0 +1,525 @@
+//! `GET /s/{token}` and `POST /s/{token}`: the survey as plain HTML forms. Every answer goes
+//! through the same submission core as the JSON API; every failure becomes a page, never JSON.
+
+use std::sync::Arc;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::assets;
+use super::i18n::{Lang, Strings};
+use super::pages::{
+    Chrome, Face, IntroPage, ItemView, NoticePage, OptView, QuickPage, StepPage, ThanksPage, mouth,
+};
+use super::steps::{DONE, Plan, StepKind};
+use crate::db;
+use crate::error::AppError;
+use crate::instrument::{AnswerError, AnswerValue, Instrument, ItemKind, OVERALL};
+use crate::responses::client::ClientHashes;
+use crate::responses::model::{Problem, RawAnswers, Refusal, Repeats};
+use crate::responses::store::{self, InvitationRow, ResponseRow};
+use crate::responses::submit::{self, Limits, Submission, plausible_token};
+use crate::startup::AppState;
+use crate::stats::rollup::AnswerSet;
+
+/// The query of every survey address: the screen, and the reader's language and text size.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    step: Option<String>,
+    lang: Option<String>,
+    size: Option<String>,
+}
+
+/// How this reader's addresses are written: the token, the language (kept in links only when
+/// it was chosen explicitly) and the text size.
+struct Ctx {
+    token: String,
+    lang: Lang,
+    explicit_lang: bool,
+    big: bool,
+    t: &'static Strings,
+}
+
+impl Ctx {
+    fn new(req: &HttpRequest, token: String, q: &PageQuery) -> Ctx {
+        let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let lang = Lang::negotiate(q.lang.as_deref(), accept);
+        let explicit_lang = q.lang.as_deref().and_then(Lang::from_code).is_some();
+        let big = q.size.as_deref() == Some("l");
+        Ctx { token, lang, explicit_lang, big, t: lang.strings() }
+    }
+
+    fn href(&self, step: Option<&str>, lang: Option<Lang>, big: bool) -> String {
+        let token = if plausible_token(&self.token) { self.token.as_str() } else { "" };
+        let mut params = Vec::new();
+        if let Some(step) = step {
+            params.push(format!("step={step}"));
+        }
+        if let Some(lang) = lang {
+            params.push(format!("lang={}", lang.code()));
+        }
+        if big {
+            params.push("size=l".to_string());
+        }
+        let query = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
+        format!("/s/{token}{query}")
+    }
+
+    /// The address of a screen for this reader.
+    fn url(&self, step: Option<&str>) -> String {
+        self.href(step, self.explicit_lang.then_some(self.lang), self.big)
+    }
+
+    fn chrome(&self, step: Option<&str>, title: &str, js: bool, progress: (usize, usize)) -> Chrome {
+        let other = self.lang.other();
+        Chrome {
+            lang: self.lang.code(),
+            big: self.big,
+            title: format!("{title} · {}", self.t.brand),
+            css: assets::CSS.href(),
+            js: js.then(|| assets::JS.href()),
+            lang_href: self.href(step, Some(other), self.big),
+            lang_label: other.strings().own_name,
+            lang_code: other.code(),
+            size_href: self.href(step, self.explicit_lang.then_some(self.lang), !self.big),
+            size_label: if self.big { self.t.big_text_off } else { self.t.big_text_on },
+            pos: progress.0,
+            total: progress.1,
+        }
+    }
+}
+
+/// What a page needs to know about a token.
+struct Survey {
+    invitation: InvitationRow,
+    response: Option<ResponseRow>,
+    answers: AnswerSet,
+    instrument: Arc<Instrument>,
+}
+
+async fn load(state: &AppState, token: &str) -> Result<Option<Survey>, AppError> {
+    if !plausible_token(token) {
+        return Ok(None);
+    }
+    let token = token.to_string();
+    let found = db::run(&state.pool, move |conn| {
+        let Some(invitation) = store::find_invitation(conn, &token)? else { return Ok(None) };
+        let response = store::response_of(conn, invitation.id)?;
+        let answers = match &response {
+            Some(r) => store::answers_of(conn, r.id)?,
+            None => AnswerSet::new(),
+        };
+        Ok(Some((invitation, response, answers)))
+    })
+    .await?;
+    let Some((invitation, response, answers)) = found else { return Ok(None) };
+    let instrument = state
+        .instruments
+        .get(&invitation.instrument_id, &invitation.instrument_version)
+        .cloned()
+        .ok_or_else(|| AppError::Internal(format!("unknown instrument {}", invitation.instrument_version)))?;
+    Ok(Some(Survey { invitation, response, answers, instrument }))
+}
+
+/// What a GET shows once the token's state is known.
+enum Screen {
+    NotFound,
+    Expired,
+    Thanks,
+    /// Render step `i` of the plan.
+    Step(usize),
+    /// The requested step is not the one to show: send the reader to this step (or the end).
+    Redirect(Option<usize>),
+}
+
+fn decide(survey: Option<&Survey>, plan: &Plan, requested: Option<&str>, window: Duration) -> Screen {
+    let Some(s) = survey else { return Screen::NotFound };
+    let now = Utc::now();
+    let Some(response) = &s.response else {
+        return if now > s.invitation.expires_at { Screen::Expired } else { Screen::Step(0) };
+    };
+    if now > response.submitted_at + window {
+        return Screen::Thanks;
+    }
+    match requested {
+        Some(DONE) => Screen::Thanks,
+        Some(key) if plan.index(key).is_some_and(|i| i > 0) => {
+            let i = plan.index(key).unwrap_or(0);
+            match plan.at_or_after(i, &s.answers) {
+                Some(j) if j == i => Screen::Step(i),
+                other => Screen::Redirect(other),
+            }
+        }
+        Some(_) => Screen::Redirect(plan.resume(&s.answers)),
+        None => match plan.resume(&s.answers) {
+            Some(i) => Screen::Step(i),
+            None => Screen::Thanks,
+        },
+    }
+}
+
+#[tracing::instrument(name = "survey page", skip_all)]
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> HttpResponse {
+    let ctx = Ctx::new(&req, token.into_inner(), &q);
+    let survey = match load(&state, &ctx.token).await {
+        Ok(s) => s,
+        Err(e) => return failure(&ctx, &e),
+    };
+    let window = Duration::minutes(state.config.additions_window_minutes);
+    let plan = survey.as_ref().map(|s| Plan::of(&s.instrument));
+    let screen = match (&survey, &plan) {
+        (Some(s), Some(plan)) => decide(Some(s), plan, q.step.as_deref(), window),
+        _ => Screen::NotFound,
+    };
+    match (screen, survey, plan) {
+        (Screen::Step(i), Some(s), Some(plan)) => {
+            render_step(&ctx, &s.instrument, &plan, i, &s.answers, None, &[], StatusCode::OK)
+        }
+        (Screen::Redirect(target), _, Some(plan)) => {
+            redirect(&ctx.url(Some(target.map(|i| plan.steps[i].key.as_str()).unwrap_or(DONE))))
+        }
+        (Screen::Thanks, _, _) => thanks(&ctx),
+        (Screen::Expired, _, _) => notice(&ctx, StatusCode::GONE, ctx.t.expired_title, ctx.t.expired_body),
+        _ => notice(&ctx, StatusCode::NOT_FOUND, ctx.t.not_found_title, ctx.t.not_found_body),
+    }
+}
+
+#[tracing::instrument(name = "survey form", skip_all)]
+pub async fn post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    q: web::Query<PageQuery>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let ctx = Ctx::new(&req, token.into_inner(), &q);
+    let mut pairs = form.into_inner();
+    let finish = pairs.iter().any(|(k, v)| k == "go" && v == "finish");
+    pairs.retain(|(k, _)| k != "go");
+    let posted = pairs.clone();
+
+    if pairs.iter().all(|(_, v)| v.trim().is_empty()) {
+        return nothing_posted(&state, &ctx, q.step.as_deref(), finish).await;
+    }
+    let submission = Submission {
+        token: ctx.token.clone(),
+        answers: RawAnswers::Form(pairs),
+        client: ClientHashes::of_request(&req, &state.secret, state.config.trust_forwarded_for),
+        repeats: Repeats::IgnoreIdentical,
+        now: Utc::now(),
+    };
+    let limits = Limits::from_config(&state.config);
+    let instruments = state.instruments.clone();
+    let result =
+        db::run(&state.pool, move |conn| Ok(submit::submit(conn, &instruments, &limits, submission))).await;
+    match result {
+        Err(e) => failure(&ctx, &e),
+        Ok(Ok(outcome)) => {
+            if finish {
+                return redirect(&ctx.url(Some(DONE)));
+            }
+            let plan = Plan::of(&outcome.instrument);
+            let next = match q.step.as_deref().and_then(|k| plan.index(k)) {
+                Some(i) => plan.next(i, &outcome.answers),
+                None => plan.resume(&outcome.answers),
+            };
+            redirect(&ctx.url(Some(next.map(|i| plan.steps[i].key.as_str()).unwrap_or(DONE))))
+        }
+        Ok(Err(refusal)) => refused(&state, &ctx, q.step.as_deref(), refusal, &posted).await,
+    }
+}
+
+/// A screen sent with nothing filled in: the same as skipping it (the first screen needs a tap).
+async fn nothing_posted(state: &AppState, ctx: &Ctx, step: Option<&str>, finish: bool) -> HttpResponse {
+    let survey = match load(state, &ctx.token).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return notice(ctx, StatusCode::NOT_FOUND, ctx.t.not_found_title, ctx.t.not_found_body),
+        Err(e) => return failure(ctx, &e),
+    };
+    let plan = Plan::of(&survey.instrument);
+    if survey.response.is_none() {
+        if Utc::now() > survey.invitation.expires_at {
+            return notice(ctx, StatusCode::GONE, ctx.t.expired_title, ctx.t.expired_body);
+        }
+        let message = ctx.t.error_missing.to_string();
+        return render_quick(ctx, &survey.instrument, Some(message), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    if finish {
+        return redirect(&ctx.url(Some(DONE)));
+    }
+    let next = match step.and_then(|k| plan.index(k)) {
+        Some(i) => plan.next(i, &survey.answers),
+        None => plan.resume(&survey.answers),
+    };
+    redirect(&ctx.url(Some(next.map(|i| plan.steps[i].key.as_str()).unwrap_or(DONE))))
+}
+
+/// A refused form: a kind page, or the same screen again with the problem marked.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    step: Option<&str>,
+    refusal: Refusal,
+    posted: &[(String, String)],
+) -> HttpResponse {
+    let t = ctx.t;
+    match refusal {
+        Refusal::RateLimited => notice(ctx, StatusCode::TOO_MANY_REQUESTS, t.busy_title, t.rate_limited_body),
+        Refusal::UnknownToken => notice(ctx, StatusCode::NOT_FOUND, t.not_found_title, t.not_found_body),
+        Refusal::Expired => notice(ctx, StatusCode::GONE, t.expired_title, t.expired_body),
+        Refusal::Spent => redirect(&ctx.url(Some(DONE))),
+        // a double tap, or a form sent again with another answer: what was recorded stands, and
+        // the reader continues where the survey left off
+        Refusal::AlreadyAnswered(_) | Refusal::NoAnswers => redirect(&ctx.url(None)),
+        Refusal::Invalid { item, problem } => {
+            let message = match &problem {
+                Problem::MissingOverall => t.error_missing,
+                Problem::NotShown { .. } => t.error_not_shown,
+                Problem::Answer(AnswerError::TooManyChoices(_)) => t.error_too_many,
+                Problem::Answer(AnswerError::TooLong(_)) => t.error_too_long,
+                Problem::Answer(_) => t.error_invalid,
+            };
+            let survey = match load(state, &ctx.token).await {
+                Ok(Some(s)) => s,
+                Ok(None) => return notice(ctx, StatusCode::NOT_FOUND, t.not_found_title, t.not_found_body),
+                Err(e) => return failure(ctx, &e),
+            };
+            let plan = Plan::of(&survey.instrument);
+            let i = step.and_then(|k| plan.index(k)).unwrap_or(0);
+            if survey.response.is_none() || i == 0 {
+                return render_quick(
+                    ctx,
+                    &survey.instrument,
+                    Some(message.to_string()),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                );
+            }
+            render_step(
+                ctx,
+                &survey.instrument,
+                &plan,
+                i,
+                &survey.answers,
+                Some((message.to_string(), item)),
+                posted,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Refusal::Db(e) => failure(ctx, &AppError::from(e)),
+        Refusal::UnknownInstrument(what) => failure(ctx, &AppError::Internal(what)),
+    }
+}
+
+fn render_quick(
+    ctx: &Ctx,
+    instrument: &Instrument,
+    error: Option<String>,
+    status: StatusCode,
+) -> HttpResponse {
+    let lang = ctx.lang;
+    let Some(item) = instrument.item(OVERALL) else {
+        return failure(ctx, &AppError::Internal("instrument without CASE.OVERALL".into()));
+    };
+    let levels = instrument.choices_of(item);
+    let faces = levels
+        .iter()
+        .enumerate()
+        .map(|(n, level)| {
+            // spread any number of levels over the five faces, saddest first
+            let face = if levels.len() > 1 { 1 + n * 4 / (levels.len() - 1) } else { 5 };
+            Face {
+                code: level.code,
+                face,
+                mouth: mouth(face),
+                label: lang.pick(&level.vi, &level.en).to_string(),
+            }
+        })
+        .collect();
+    let question = lang.pick(&item.vi, &item.en).to_string();
+    let step = instrument.sections[0].code.as_str();
+    let page = QuickPage {
+        page: ctx.chrome(
+            None,
+            lang.pick(&instrument.meta.title_vi, &instrument.meta.title_en),
+            false,
+            (0, 0),
+        ),
+        t: ctx.t,
+        action: ctx.url(Some(step)),
+        item: OVERALL.to_string(),
+        question,
+        faces,
+        error,
+    };
+    html(status, page.render())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_step(
+    ctx: &Ctx,
+    instrument: &Instrument,
+    plan: &Plan,
+    i: usize,
+    answers: &AnswerSet,
+    error: Option<(String, String)>,
+    posted: &[(String, String)],
+    status: StatusCode,
+) -> HttpResponse {
+    let lang = ctx.lang;
+    let step = &plan.steps[i];
+    let key = step.key.as_str();
+    let progress = plan.position(i, answers);
+    let next_key = |n: Option<usize>| n.map(|j| plan.steps[j].key.as_str()).unwrap_or(DONE);
+    let section = &instrument.sections[step.section];
+    match step.kind {
+        StepKind::Quick => render_quick(ctx, instrument, None, status),
+        StepKind::Intro => {
+            let page = IntroPage {
+                page: ctx.chrome(Some(key), ctx.t.intro_title, false, progress),
+                t: ctx.t,
+                continue_href: ctx.url(Some(next_key(plan.next(i, answers)))),
+                skip_href: ctx.url(Some(next_key(plan.after_part(i, instrument, answers)))),
+                finish_href: ctx.url(Some(DONE)),
+            };
+            html(status, page.render())
+        }
+        StepKind::Items => {
+            let items: Vec<ItemView> = step
+                .items
+                .iter()
+                .filter_map(|code| instrument.item(code))
+                .filter(|item| {
+                    // an item gated on another section's answer shows only when the gate holds
+                    item.shown_if.as_ref().is_none_or(|c| {
+                        step.gate.is_some() || answers.get(&c.item) == Some(&AnswerValue::Level(c.code))
+                    })
+                })
+                .map(|item| {
+                    let posted_values: Vec<&str> = posted
+                        .iter()
+                        .filter(|(k, v)| k == &item.code && !v.trim().is_empty())
+                        .map(|(_, v)| v.as_str())
+                        .collect();
+                    let choices = instrument.choices_of(item);
+                    let answered = answers.get(&item.code).map(|a| match a {
+                        AnswerValue::Level(c) => label_of(lang, choices, *c),
+                        AnswerValue::Multi(cs) => {
+                            cs.iter().map(|c| label_of(lang, choices, *c)).collect::<Vec<_>>().join("; ")
+                        }
+                        AnswerValue::Text(t) => t.clone(),
+                    });
+                    ItemView {
+                        code: item.code.clone(),
+                        text: lang.pick(&item.vi, &item.en).to_string(),
+                        kind: match item.kind {
+                            ItemKind::Multi => "checkbox",
+                            ItemKind::Text => "text",
+                            ItemKind::Scale | ItemKind::Choice => "radio",
+                        },
+                        options: choices
+                            .iter()
+                            .map(|c| OptView {
+                                code: c.code,
+                                label: lang.pick(&c.vi, &c.en).to_string(),
+                                checked: posted_values.iter().any(|v| v.trim() == c.code.to_string()),
+                            })
+                            .collect(),
+                        answered,
+                        error: error.as_ref().filter(|(_, code)| code == &item.code).map(|(m, _)| m.clone()),
+                        value: posted_values.first().map(|v| v.to_string()).unwrap_or_default(),
+                        max_len: item.max_len.unwrap_or(0),
+                        max_choices: item.max_choices.unwrap_or(0),
+                    }
+                })
+                .collect();
+            let all_answered = items.iter().all(|i| i.answered.is_some());
+            let uses_script = items.iter().any(|i| i.kind != "radio" && i.answered.is_none());
+            let heading = lang.pick(&section.vi, &section.en).to_string();
+            let note = match (&section.note_vi, &section.note_en) {
+                (Some(vi), Some(en)) => Some(lang.pick(vi, en).to_string()),
+                (Some(vi), None) => Some(vi.clone()),
+                _ => None,
+            };
+            let page = StepPage {
+                page: ctx.chrome(Some(key), &heading, uses_script, progress),
+                t: ctx.t,
+                action: ctx.url(Some(key)),
+                heading,
+                note,
+                items,
+                error,
+                skip_href: ctx.url(Some(next_key(plan.next(i, answers)))),
+                all_answered,
+            };
+            html(status, page.render())
+        }
+    }
+}
+
+fn label_of(lang: Lang, choices: &[crate::instrument::model::Choice], code: i16) -> String {
+    choices
+        .iter()
+        .find(|c| c.code == code)
+        .map(|c| lang.pick(&c.vi, &c.en).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn thanks(ctx: &Ctx) -> HttpResponse {
+    let page = ThanksPage { page: ctx.chrome(Some(DONE), ctx.t.thanks_title, false, (0, 0)), t: ctx.t };
+    html(StatusCode::OK, page.render())
+}
+
+fn notice(ctx: &Ctx, status: StatusCode, heading: &'static str, body: &'static str) -> HttpResponse {
+    let page = NoticePage { page: ctx.chrome(None, heading, false, (0, 0)), t: ctx.t, heading, body };
+    html(status, page.render())
+}
+
+/// A failure of the service itself, as a page; the detail is logged, never shown.
+fn failure(ctx: &Ctx, e: &AppError) -> HttpResponse {
+    use actix_web::ResponseError as _;
+    tracing::error!(error = %e, "survey page failed");
+    let status = e.status_code();
+    let status = if status.is_client_error() { StatusCode::SERVICE_UNAVAILABLE } else { status };
+    let page = NoticePage {
+        page: ctx.chrome(None, ctx.t.busy_title, false, (0, 0)),
+        t: ctx.t,
+        heading: ctx.t.busy_title,
+        body: ctx.t.unavailable_body,
+    };
+    let mut res = html(status, page.render());
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    }
+    res
+}
+
+fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpResponse {
+    match rendered {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::VARY, "Accept-Language"))
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "survey template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("internal error")
+        }
+    }
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}

@@ -1,0 +1,21 @@
+//! The resident's survey: `GET /s/{token}` renders the questionnaire screen by screen (the overall
+//! rating alone first, one tap, no JavaScript needed), `POST /s/{token}` takes each screen as a
+//! plain HTML form through the submission core of [`crate::responses`]. Vietnamese first,
+//! English through `?lang=en` or `Accept-Language`; a large-text switch through `?size=l`.
+
+pub mod assets;
+mod handlers;
+pub mod i18n;
+mod pages;
+pub mod steps;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/s/{token}")
+            .route(web::get().to(handlers::show))
+            .route(web::post().to(handlers::post)),
+    )
+    .configure(assets::routes);
+}

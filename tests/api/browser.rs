@@ -1,0 +1,68 @@
+//! The survey in a real browser: boots the real server on a free port and runs
+//! `tests/browser/survey.mjs` (playwright-core driving Debian's headless Chromium), which answers
+//! one survey with JavaScript and one without, by clicking. Screenshots land in `artifacts/`.
+//! Missing tools fail the test with the command that installs them; it never passes silently.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{SEED, TestApp};
+use crate::survey::stored_for as answers_of;
+
+#[actix_web::test]
+async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("tests/browser/survey.mjs");
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core").is_dir()
+            && root.join("tests/browser/node_modules/axe-core").is_dir(),
+        "the browser tests need their node modules: run `npm ci --prefix tests/browser`"
+    );
+    assert!(
+        Path::new(&chromium).exists(),
+        "the browser tests need Debian's Chromium at {chromium}: run `apt-get install -y chromium`"
+    );
+    assert!(
+        Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success()),
+        "the browser tests need Node.js: run `apt-get install -y nodejs npm`"
+    );
+
+    let app = TestApp::new().await;
+    app.seed();
+    let with_js = app.insert_invitation(SEED.unit, SEED.officers[0], SEED.procedures[0]);
+    let without_js = app.insert_invitation(SEED.unit, SEED.officers[1], SEED.procedures[2]);
+    let base = app.spawn_server();
+    let urls = [format!("{base}/s/{}", with_js.token), format!("{base}/s/{}", without_js.token)];
+    let output = actix_web::web::block(move || {
+        Command::new("node").arg(script).args(urls).env("CHROMIUM_PATH", chromium).output()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
+
+    assert_eq!(
+        answers_of(&app, with_js.id),
+        ["CASE.OVERALL=4", "COMMENT=Cán bộ hướng dẫn tận tình.", "EXP=2,5,10", "TT01.I1=2", "TT01.I7=1",]
+    );
+    assert_eq!(
+        answers_of(&app, without_js.id),
+        [
+            "CASE.OVERALL=5",
+            "COMMENT=Cán bộ hướng dẫn tận tình.",
+            "D.ETHNIC=2",
+            "D.SEX=2",
+            "E1.2=5",
+            "E5.1=3",
+            "E5.GATE=1",
+            "EXP=2,5,10",
+            "TT01.I1=2",
+            "TT01.I7=1",
+        ]
+    );
+    assert!(root.join("artifacts/survey-first-screen-nojs-360x740.png").is_file());
+}

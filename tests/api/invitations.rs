@@ -1,0 +1,689 @@
+//! Issuing: the invitations API (single and batch), QR codes, slips, typed codes and their rate
+//! limit, the desk's JSON helpers, and printing slips in headless Chromium.
+
+use std::net::SocketAddr;
+use std::process::Command;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::test as awt;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use sipas::invitations::model::TypedCode;
+use sipas::startup::build_app;
+
+use crate::harness::{SEED, TestApp, http};
+
+const BASE: &str = "https://ks.chiemhoa.example";
+
+async fn app() -> TestApp {
+    TestApp::with_config(|c| c.public_base_url = BASE.to_string()).await
+}
+
+fn count(conn: &mut PgConnection, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql).get_result::<N>(conn).unwrap_or_else(|e| panic!("{sql}: {e}")).n
+}
+
+fn issue_body(case: Option<&str>) -> Value {
+    let mut body = json!({
+        "procedure_code": SEED.procedures[0],
+        "officer_code": SEED.officers[0],
+        "unit_code": SEED.unit,
+    });
+    if let Some(c) = case {
+        body["case_number"] = json!(c);
+    }
+    body
+}
+
+fn post_req(uri: &str, key: Option<&str>, body: &Value) -> awt::TestRequest {
+    let req = awt::TestRequest::post().uri(uri).set_json(body);
+    match key {
+        Some(k) => req.insert_header(("Authorization", format!("Bearer {k}"))),
+        None => req,
+    }
+}
+
+fn get_req(uri: &str, key: Option<&str>) -> awt::TestRequest {
+    let req = awt::TestRequest::get().uri(uri);
+    match key {
+        Some(k) => req.insert_header(("Authorization", format!("Bearer {k}"))),
+        None => req,
+    }
+}
+
+async fn status_and_json(res: ServiceResponse<impl MessageBody>) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let bytes = awt::read_body(res).await;
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// POSTs JSON; gives (status, JSON body or null).
+macro_rules! post {
+    ($svc:expr, $uri:expr, $key:expr, $body:expr) => {
+        status_and_json(awt::call_service($svc, post_req($uri, $key, $body).to_request()).await).await
+    };
+}
+
+/// GETs; gives the response.
+macro_rules! get {
+    ($svc:expr, $uri:expr, $key:expr) => {
+        awt::call_service($svc, get_req($uri, $key).to_request()).await
+    };
+}
+
+fn path_of(url: &str) -> String {
+    url.strip_prefix(BASE).unwrap_or_else(|| panic!("{url} is not under {BASE}")).to_string()
+}
+
+fn header(res: &ServiceResponse<impl MessageBody>, name: &str) -> String {
+    res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+fn decode_qr(png: &[u8]) -> String {
+    let img = image::load_from_memory(png).unwrap_or_else(|e| panic!("{e}")).to_luma8();
+    assert!(img.width() >= 300, "a {}-pixel QR is too small to print sharply", img.width());
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().unwrap_or_else(|e| panic!("{e}")).1
+}
+
+#[actix_web::test]
+async fn an_issued_invitation_answers_every_field_of_the_contract() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let before = chrono::Utc::now();
+    let (status, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some("H58-0001")));
+    assert_eq!(status, 201, "{body}");
+
+    let token = body["token"].as_str().unwrap_or_default();
+    assert!(token.len() >= 22 && sipas::invitations::model::is_token_shaped(token), "{token}");
+    let code = body["code"].as_str().unwrap_or_default();
+    assert!(TypedCode::parse(code).is_ok(), "{code}");
+    assert_eq!(body["survey_url"], format!("{BASE}/s/{token}"));
+    assert_eq!(body["qr_svg_url"], format!("{BASE}/q/{token}.svg"));
+    assert_eq!(body["qr_png_url"], format!("{BASE}/q/{token}.png"));
+    assert_eq!(body["slip_url"], format!("{BASE}/slips/{token}"));
+    let expires: chrono::DateTime<chrono::Utc> =
+        body["expires_at"].as_str().unwrap_or_default().parse().unwrap_or_else(|e| panic!("{e}"));
+    let ttl = expires - before;
+    assert!(
+        ttl > chrono::Duration::days(7) - chrono::Duration::minutes(1)
+            && ttl <= chrono::Duration::days(7) + chrono::Duration::minutes(1)
+    );
+
+    let mut conn = app.conn();
+    let current = app.state.instruments.current();
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM invitations WHERE token = '{token}' AND channel = 'desk' \
+                 AND instrument_id = '{}' AND instrument_version = '{}' AND issued_by LIKE 'api-key:%' \
+                 AND officer_code = 'CB01' AND procedure_code = '1.001193'",
+                current.meta.id, current.meta.version
+            )
+        ),
+        1
+    );
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM case_links WHERE case_number = 'H58-0001'"), 1);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'invitation.issue' AND actor LIKE 'api-key:%'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM audit_log WHERE details::text LIKE '%H58-0001%'"),
+        0,
+        "the case number stays out of the append-only audit log"
+    );
+}
+
+#[actix_web::test]
+async fn the_png_qr_decodes_to_the_survey_url_and_the_svg_is_served_too() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let (_, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+
+    let res = get!(&svc, &path_of(body["qr_png_url"].as_str().unwrap_or_default()), None);
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-type"), "image/png");
+    assert!(header(&res, "cache-control").contains("max-age="));
+    let png = awt::read_body(res).await;
+    assert_eq!(decode_qr(&png), body["survey_url"].as_str().unwrap_or_default());
+
+    let res = get!(&svc, &path_of(body["qr_svg_url"].as_str().unwrap_or_default()), None);
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-type"), "image/svg+xml");
+    let svg = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+    assert!(svg.contains("<svg"));
+
+    let res = get!(&svc, "/q/AAAAAAAAAAAAAAAAAAAAAA.png", None);
+    assert_eq!(res.status(), 404);
+    let res = get!(&svc, "/q/not-a-token.gif", None);
+    assert_eq!(res.status(), 404);
+}
+
+#[actix_web::test]
+async fn the_same_case_number_twice_gives_the_same_token() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let (s1, first) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some("H58-0002")));
+    let (s2, again) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some(" H58-0002 ")));
+    assert_eq!((s1, s2), (201, 200));
+    assert_eq!(first["token"], again["token"]);
+    assert_eq!(first["code"], again["code"]);
+    // a case number sent as a number is the same case as its text
+    let mut numeric = issue_body(None);
+    numeric["case_number"] = json!(20261128);
+    let (s3, n1) = post!(&svc, "/api/v1/invitations", Some(&key), &numeric);
+    let (s4, n2) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some("20261128")));
+    assert_eq!((s3, s4), (201, 200));
+    assert_eq!(n1["token"], n2["token"]);
+    // without a case number every call is a new invitation
+    let (a, x) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let (b, y) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    assert_eq!((a, b), (201, 201));
+    assert_ne!(x["token"], y["token"]);
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 4);
+}
+
+#[actix_web::test]
+async fn unknown_or_unusable_codes_get_422_naming_the_field_and_write_nothing() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    diesel::sql_query("UPDATE officers SET active = false WHERE code = 'CB02'")
+        .execute(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let cases: &[(&str, Value, &str)] = &[
+        ("procedure_code", json!("9.999999"), "unknown_procedure"),
+        ("officer_code", json!("NOBODY"), "unknown_officer"),
+        ("unit_code", json!("NOWHERE"), "unknown_unit"),
+        ("officer_code", json!(SEED.other_officer), "officer_not_in_unit"),
+        ("officer_code", json!("CB02"), "inactive_officer"),
+        ("channel", json!("email"), "invalid_channel"),
+        ("procedure_code", Value::Null, "missing_field"),
+        ("case_number", json!("x".repeat(65)), "invalid_case_number"),
+        ("colour", json!("blue"), "invalid_body"),
+    ];
+    for (field, value, code) in cases {
+        let mut body = issue_body(Some("H58-0003"));
+        body[*field] = value.clone();
+        let (status, answer) = post!(&svc, "/api/v1/invitations", Some(&key), &body);
+        assert_eq!(status, 422, "{field}={value}: {answer}");
+        assert_eq!(answer["error"], *code, "{answer}");
+        assert!(answer["message"].as_str().unwrap_or_default().contains(field), "{answer} names {field}");
+    }
+    let mut conn = app.conn();
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM invitations"), 0);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM case_links"), 0);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM audit_log WHERE action = 'invitation.issue'"), 0);
+}
+
+#[actix_web::test]
+async fn without_a_valid_key_or_with_a_revoked_one_issuing_is_401() {
+    let app = app().await;
+    app.seed();
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let (status, body) = post!(&svc, "/api/v1/invitations", None, &issue_body(None));
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "unauthorized");
+    let (status, _) = post!(&svc, "/api/v1/invitations", Some("sipas_not-a-real-key"), &issue_body(None));
+    assert_eq!(status, 401);
+    assert_eq!(get!(&svc, "/api/v1/procedures", None).status(), 401);
+    assert_eq!(get!(&svc, "/api/v1/invitations/latest", None).status(), 401);
+    // a revoked key no longer issues
+    let key = app.api_key(SEED.unit);
+    let (status, _) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    assert_eq!(status, 201);
+    diesel::sql_query("UPDATE api_keys SET revoked_at = now()")
+        .execute(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    assert_eq!(status, 401);
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 1);
+}
+
+#[actix_web::test]
+async fn a_key_of_another_unit_gets_403() {
+    let app = app().await;
+    app.seed();
+    let other = app.api_key(SEED.other_unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let (status, body) = post!(&svc, "/api/v1/invitations", Some(&other), &issue_body(Some("H58-0004")));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "forbidden");
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 0);
+}
+
+#[actix_web::test]
+async fn malformed_json_is_400_in_the_error_shape() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let req = awt::TestRequest::post()
+        .uri("/api/v1/invitations")
+        .insert_header(("Authorization", format!("Bearer {key}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload("{\"procedure_code\": \"1.001193\",")
+        .to_request();
+    let res = awt::call_service(&svc, req).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = awt::read_body_json(res).await;
+    assert_eq!(body["error"], "malformed_json");
+    assert!(body["message"].is_string());
+}
+
+#[actix_web::test]
+async fn a_batch_issues_the_valid_items_in_one_call_and_reports_each() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let mut unknown = issue_body(Some("B-2"));
+    unknown["procedure_code"] = json!("9.999999");
+    let mut other_unit = issue_body(Some("B-4"));
+    other_unit["unit_code"] = json!(SEED.other_unit);
+    other_unit["officer_code"] = json!(SEED.other_officer);
+    let items = json!({ "invitations": [
+        issue_body(Some("B-1")),
+        unknown,
+        issue_body(Some("B-1")),
+        other_unit,
+        {"procedure_code": 42},
+        issue_body(None),
+    ]});
+    let (status, body) = post!(&svc, "/api/v1/invitations/batch", Some(&key), &items);
+    assert_eq!(status, 200, "{body}");
+    let statuses: Vec<u64> = body["results"]
+        .as_array()
+        .map(|r| r.iter().map(|i| i["status"].as_u64().unwrap_or(0)).collect())
+        .unwrap_or_default();
+    assert_eq!(statuses, [201, 422, 200, 403, 422, 201]);
+    assert_eq!(body["results"][0]["invitation"]["token"], body["results"][2]["invitation"]["token"]);
+    assert!(body["results"][1]["message"].as_str().unwrap_or_default().contains("procedure_code"));
+    assert_eq!(
+        (body["created"].as_u64(), body["existing"].as_u64(), body["refused"].as_u64()),
+        (Some(2), Some(1), Some(3))
+    );
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 2);
+
+    // 500 items fit in one call (a body larger than the 64 KiB other JSON bodies may have); 501
+    // are refused whole
+    let many: Vec<Value> =
+        (0..500).map(|i| issue_body(Some(&format!("M-{i:04}-{}", "x".repeat(50))))).collect();
+    assert!(json!({ "invitations": many }).to_string().len() > 64 * 1024);
+    let (status, body) =
+        post!(&svc, "/api/v1/invitations/batch", Some(&key), &json!({ "invitations": many }));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["created"], 500);
+    let too_many: Vec<Value> = (0..501).map(|_| issue_body(None)).collect();
+    let (status, body) =
+        post!(&svc, "/api/v1/invitations/batch", Some(&key), &json!({ "invitations": too_many }));
+    assert_eq!(status, 422);
+    assert!(body["message"].as_str().unwrap_or_default().contains("invitations"));
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 502);
+}
+
+fn request_from(uri: &str, peer: &str) -> awt::TestRequest {
+    let addr: SocketAddr = peer.parse().unwrap_or_else(|e| panic!("{e}"));
+    awt::TestRequest::get().uri(uri).peer_addr(addr)
+}
+
+#[actix_web::test]
+async fn a_typed_code_leads_to_its_survey_whatever_its_case_and_dashes() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let (_, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let token = body["token"].as_str().unwrap_or_default();
+    let code = body["code"].as_str().unwrap_or_default();
+    let typed = format!("{}-{}", &code[..4], &code[4..]).to_lowercase();
+
+    let res =
+        awt::call_service(&svc, request_from(&format!("/c/{typed}"), "198.51.100.1:4000").to_request()).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(header(&res, "location"), format!("/s/{token}"));
+    let form = format!("/c?code={}", typed.replace('-', "+"));
+    let res = awt::call_service(&svc, request_from(&form, "198.51.100.1:4000").to_request()).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(header(&res, "location"), format!("/s/{token}"));
+
+    let res = awt::call_service(&svc, request_from("/c", "198.51.100.1:4000").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let page = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+    assert!(page.contains("<form method=\"get\" action=\"/c\"") && page.contains("Nhập mã"));
+}
+
+#[actix_web::test]
+async fn wrong_codes_get_a_kind_404_and_guessing_is_cut_off_per_client() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let (_, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let code = body["code"].as_str().unwrap_or_default().to_string();
+    // a well-formed code that was never issued, and the real code with its check character wrong
+    let unissued = loop {
+        let c = TypedCode::generate();
+        if c.as_str() != code {
+            break c.as_str().to_string();
+        }
+    };
+    let mistyped = {
+        let last = code.chars().last().unwrap_or('2');
+        let other = if last == '2' { '3' } else { '2' };
+        format!("{}{other}", &code[..7])
+    };
+    let guesser = "203.0.113.9:5000";
+    let mut pages = Vec::new();
+    for attempt in 0..10 {
+        let wrong = if attempt % 2 == 0 { &unissued } else { &mistyped };
+        let res = awt::call_service(&svc, request_from(&format!("/c/{wrong}"), guesser).to_request()).await;
+        assert_eq!(res.status(), 404, "attempt {attempt}");
+        let page = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+        pages.push(page.replace(&unissued, "").replace(&mistyped, ""));
+    }
+    assert!(pages[0].contains("Không tìm thấy mã này"));
+    assert_eq!(pages[0], pages[1], "an unknown and a mistyped code get the same page");
+
+    // the eleventh attempt is refused, even with the right code
+    let res = awt::call_service(&svc, request_from(&format!("/c/{code}"), guesser).to_request()).await;
+    assert_eq!(res.status(), 429);
+    assert!(header(&res, "retry-after").parse::<i64>().unwrap_or(0) > 0);
+    // another client is not affected
+    let res =
+        awt::call_service(&svc, request_from(&format!("/c/{code}"), "198.51.100.20:6000").to_request()).await;
+    assert_eq!(res.status(), 303);
+    // the counters hold salted hashes, never addresses
+    assert_eq!(
+        count(&mut app.conn(), "SELECT count(*) AS n FROM rate_limits WHERE client_hash LIKE '%203.0.113%'"),
+        0
+    );
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM rate_limits WHERE hits = 10"), 1);
+}
+
+#[actix_web::test]
+async fn the_desk_finds_procedures_by_part_of_a_name_and_lists_the_units_officers() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let res = get!(&svc, "/api/v1/procedures?q=dang%20ky", Some(&key));
+    assert_eq!(res.status(), 200);
+    let body: Value = awt::read_body_json(res).await;
+    let codes: Vec<&str> = body["procedures"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(codes, ["1.000894", "1.001193", "1.004227"], "'dang ky' finds every 'Đăng ký'");
+    let res = get!(&svc, "/api/v1/procedures?q=KHAI%20SINH", Some(&key));
+    let body: Value = awt::read_body_json(res).await;
+    assert_eq!(body["procedures"][0]["code"], "1.001193");
+    assert_eq!(body["procedures"].as_array().map(Vec::len), Some(1));
+    let res = get!(&svc, "/api/v1/procedures?q=2.0008", Some(&key));
+    let body: Value = awt::read_body_json(res).await;
+    assert_eq!(body["procedures"][0]["name"], "Chứng thực bản sao từ bản chính giấy tờ");
+
+    let res = get!(&svc, "/api/v1/officers", Some(&key));
+    let body: Value = awt::read_body_json(res).await;
+    let officers: Vec<&str> = body["officers"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|o| o["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(officers.len(), 2);
+    assert!(officers.contains(&"CB01") && officers.contains(&"CB02") && !officers.contains(&"KB01"));
+}
+
+#[actix_web::test]
+async fn the_customer_screen_sees_the_callers_latest_invitation_and_when_it_is_answered() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let other_desk = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let body: Value = awt::read_body_json(get!(&svc, "/api/v1/invitations/latest", Some(&key))).await;
+    assert!(body["invitation"].is_null());
+    let (_, first) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let (_, second) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    post!(&svc, "/api/v1/invitations", Some(&other_desk), &issue_body(None));
+    let body: Value = awt::read_body_json(get!(&svc, "/api/v1/invitations/latest", Some(&key))).await;
+    assert_eq!(body["invitation"]["token"], second["token"]);
+    assert_ne!(body["invitation"]["token"], first["token"]);
+    assert_eq!(body["answered"], false);
+
+    // once the resident answers, the screen can say thank you
+    let token = second["token"].as_str().unwrap_or_default();
+    diesel::sql_query(format!(
+        "INSERT INTO responses (invitation_id, instrument_id, instrument_version, unit_code, officer_code, \
+         procedure_code, channel) SELECT id, instrument_id, instrument_version, unit_code, officer_code, \
+         procedure_code, channel FROM invitations WHERE token = '{token}'"
+    ))
+    .execute(&mut app.conn())
+    .unwrap_or_else(|e| panic!("{e}"));
+    let body: Value = awt::read_body_json(get!(&svc, "/api/v1/invitations/latest", Some(&key))).await;
+    assert_eq!(body["answered"], true);
+}
+
+#[actix_web::test]
+async fn a_slip_shows_the_code_and_the_procedure_but_nothing_personal() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let (_, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some("H58-SECRET-77")));
+    let res = get!(&svc, &path_of(body["slip_url"].as_str().unwrap_or_default()), None);
+    assert_eq!(res.status(), 200);
+    let html = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+    let code = body["code"].as_str().unwrap_or_default();
+    assert!(html.contains(&format!("{}-{}", &code[..4], &code[4..])));
+    assert!(html.contains("Đăng ký khai sinh"));
+    assert!(html.contains(body["survey_url"].as_str().unwrap_or_default()));
+    assert!(html.contains("chưa đến 1 phút") && html.contains("ẩn danh"));
+    assert!(
+        html.contains(
+            &chrono::Utc::now()
+                .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| panic!()))
+                .format("%d/%m/%Y")
+                .to_string()
+        )
+    );
+    assert!(!html.contains("H58-SECRET-77"), "no case number on the slip");
+    assert!(!html.contains("Nguyễn Thị Lan"), "no officer name on the slip");
+    assert!(!html.contains("style="));
+    assert_eq!(get!(&svc, "/slips/AAAAAAAAAAAAAAAAAAAAAA", None).status(), 404);
+    assert_eq!(get!(&svc, "/slips?tokens=", None).status(), 400);
+    let token = body["token"].as_str().unwrap_or_default();
+    assert_eq!(get!(&svc, &format!("/slips/{token}?layout=a3"), None).status(), 400);
+}
+
+// ------------------------------------------------------------------ printing in Chromium
+
+fn chromium() -> String {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {name}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return name.to_string();
+        }
+    }
+    panic!(
+        "this test prints slips in headless Chromium: install it (Debian: apt-get install -y chromium poppler-utils)"
+    );
+}
+
+/// Prints `url` to PDF in headless Chromium; returns (pages, width pt, height pt) from pdfinfo.
+async fn print_to_pdf(url: String) -> (u32, f64, f64) {
+    actix_web::rt::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let pdf = dir.path().join("out.pdf");
+        let out = Command::new("timeout")
+            .arg("90")
+            .arg(chromium())
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-pdf-header-footer"])
+            .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+            .arg("--virtual-time-budget=5000")
+            .arg(format!("--print-to-pdf={}", pdf.display()))
+            .arg(&url)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(pdf.exists(), "chromium wrote no PDF: {}", String::from_utf8_lossy(&out.stderr));
+        if let Ok(keep) = std::env::var("SIPAS_KEEP_PDF") {
+            let name = if url.contains("layout=a4") { "a4.pdf" } else { "receipt.pdf" };
+            let _ = std::fs::copy(&pdf, std::path::Path::new(&keep).join(name));
+        }
+        let info = Command::new("pdfinfo")
+            .arg(&pdf)
+            .output()
+            .unwrap_or_else(|e| panic!("pdfinfo (poppler-utils): {e}"));
+        let info = String::from_utf8_lossy(&info.stdout).to_string();
+        let field = |name: &str| {
+            info.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_default().to_string()
+        };
+        let pages: u32 = field("Pages:").parse().unwrap_or(0);
+        // "Page size:      226.77 x 425.2 pts"
+        let size = field("Page size:");
+        let mut dims = size.split_whitespace().filter_map(|w| w.parse::<f64>().ok());
+        (pages, dims.next().unwrap_or(0.0), dims.next().unwrap_or(0.0))
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[actix_web::test]
+async fn a_receipt_slip_prints_on_one_80mm_page_and_an_a4_sheet_holds_several_slips() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let items: Vec<Value> = (0..10).map(|_| issue_body(None)).collect();
+    let (_, body) = post!(&svc, "/api/v1/invitations/batch", Some(&key), &json!({ "invitations": items }));
+    let tokens: Vec<String> = body["results"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|i| i["invitation"]["token"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    assert_eq!(tokens.len(), 10);
+    // the longest procedure name of the seed, to make the receipt as tall as it gets
+    diesel::sql_query(format!(
+        "UPDATE procedures SET name = '{}' WHERE code = '1.001193'",
+        "Đăng ký khai sinh kết hợp đăng ký thường trú, cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi "
+            .repeat(3)
+    ))
+    .execute(&mut app.conn())
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    let server = app.spawn_server();
+    let mm = |pt: f64| pt * 25.4 / 72.0;
+
+    let (pages, w, h) = print_to_pdf(format!("{server}/slips/{}", tokens[0])).await;
+    assert_eq!(pages, 1, "the receipt slip fits one page");
+    assert!((mm(w) - 80.0).abs() < 1.0, "receipt width {:.1} mm", mm(w));
+    assert!(mm(h) < 200.0, "receipt length {:.1} mm", mm(h));
+
+    let (pages, w, h) = print_to_pdf(format!("{server}/slips?layout=a4&tokens={}", tokens.join(","))).await;
+    assert_eq!(pages, 2, "ten slips take two A4 pages of eight");
+    assert!((mm(w) - 210.0).abs() < 1.0 && (mm(h) - 297.0).abs() < 1.0, "{:.1} x {:.1} mm", mm(w), mm(h));
+}
+
+#[actix_web::test]
+async fn the_same_case_issued_by_many_requests_at_once_gets_one_invitation() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let server = app.spawn_server();
+    let body = issue_body(Some("RACE-1")).to_string();
+    let answers = actix_web::rt::task::spawn_blocking(move || {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (server, key, body) = (server.clone(), key.clone(), body.clone());
+                std::thread::spawn(move || {
+                    let auth = format!("Bearer {key}");
+                    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+                    http(server.trim_start_matches("http://"), "POST", "/api/v1/invitations", &headers, &body)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|_| panic!("a request thread panicked")))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let existing = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!((created, existing), (1, 7), "{answers:?}");
+    let tokens: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<Value>(b).map(|v| v["token"].to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 1);
+}
+
+/// The DOM of `url` after its scripts ran for a few seconds in headless Chromium.
+async fn rendered_dom(url: String) -> String {
+    actix_web::rt::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = Command::new("timeout")
+            .arg("90")
+            .arg(chromium())
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+            .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+            .arg("--virtual-time-budget=8000")
+            .arg("--dump-dom")
+            .arg(&url)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[actix_web::test]
+async fn the_customer_screen_shows_the_latest_code_in_a_real_browser() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let (_, latest) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let code = latest["code"].as_str().unwrap_or_default();
+    let token = latest["token"].as_str().unwrap_or_default();
+    let server = app.spawn_server();
+
+    let dom = rendered_dom(format!("{server}/desk/screen#key={key}")).await;
+    assert!(
+        dom.contains(&format!("{}-{}", &code[..4], &code[4..])),
+        "the screen shows the latest code: {dom}"
+    );
+    assert!(dom.contains(&format!("/q/{token}.svg")), "and its QR code");
+    assert!(dom.contains("id=\"screen-idle\" class=\"screen-panel\" hidden"), "the welcome is hidden");
+
+    // without a key the screen asks for one and shows no code
+    let dom = rendered_dom(format!("{server}/desk/screen")).await;
+    assert!(dom.contains("<strong id=\"screen-code\"></strong>"), "no code is shown: {dom}");
+    assert!(dom.contains("id=\"key-section\" class=\"desk-ui card\">"), "the key form is shown: {dom}");
+}

@@ -1,0 +1,235 @@
+// The desk page (/desk) and the customer screen (/desk/screen). Both call the JSON API with
+// the unit's API key, which the officer enters once and this browser keeps in localStorage.
+"use strict";
+(function () {
+  var KEY = "sipas.apiKey";
+  var OFFICER = "sipas.deskOfficer";
+  var page = document.body.getAttribute("data-page");
+
+  function $(id) { return document.getElementById(id); }
+  function show(el, on) { if (el) { el.hidden = !on; } }
+  function apiKey() { try { return window.localStorage.getItem(KEY) || ""; } catch (e) { return ""; } }
+  function remember(name, value) { try { window.localStorage.setItem(name, value); } catch (e) { /* private mode */ } }
+  function forget(name) { try { window.localStorage.removeItem(name); } catch (e) { /* private mode */ } }
+
+  // Calls the API; resolves with {status, body}. A 401 sends the officer back to the key form.
+  function api(method, path, body) {
+    var options = { method: method, headers: { "Authorization": "Bearer " + apiKey() }, cache: "no-store" };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(path, options).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (json) {
+        if (res.status === 401) { askForKey("Khóa API không hợp lệ hoặc đã bị thu hồi. · The API key is unknown or revoked."); }
+        return { status: res.status, body: json };
+      });
+    });
+  }
+
+  function askForKey(message) {
+    show($("key-section"), true);
+    show($("issue-section"), false);
+    show($("forget-key"), false);
+    $("key-error").textContent = message || "";
+    $("api-key").focus();
+  }
+
+  // A link may carry the key in its fragment (#key=…), so a screen without a keyboard can be set
+  // up from a bookmark; the fragment never reaches a server and is removed from the address.
+  function takeKeyFromAddress() {
+    var match = /^#key=([A-Za-z0-9_-]{10,100})$/.exec(window.location.hash);
+    if (match) {
+      remember(KEY, match[1]);
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+  }
+
+  function setUpKeyForm(onReady) {
+    takeKeyFromAddress();
+    $("key-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var value = $("api-key").value.trim();
+      if (!value) { return; }
+      remember(KEY, value);
+      $("api-key").value = "";
+      $("key-error").textContent = "";
+      show($("key-section"), false);
+      onReady();
+    });
+    if (apiKey()) { onReady(); } else { askForKey(); }
+  }
+
+  // ---------------------------------------------------------------- desk page
+  function desk() {
+    var chosen = null;
+    var searchTimer = null;
+    var unitCode = "";
+
+    function loadOfficers() {
+      return api("GET", "/api/v1/officers").then(function (r) {
+        if (r.status !== 200) { return false; }
+        unitCode = r.body.unit_code;
+        var select = $("officer");
+        select.textContent = "";
+        r.body.officers.forEach(function (o) {
+          var opt = document.createElement("option");
+          opt.value = o.code;
+          opt.textContent = o.name + " (" + o.code + ")";
+          select.appendChild(opt);
+        });
+        var saved = null;
+        try { saved = window.localStorage.getItem(OFFICER); } catch (e) { /* private mode */ }
+        if (saved) { select.value = saved; }
+        return true;
+      });
+    }
+
+    function searchProcedures() {
+      var q = $("procedure-search").value;
+      api("GET", "/api/v1/procedures?q=" + encodeURIComponent(q)).then(function (r) {
+        if (r.status !== 200) { return; }
+        var select = $("procedure");
+        select.textContent = "";
+        r.body.procedures.forEach(function (p, i) {
+          var opt = document.createElement("option");
+          opt.value = p.code;
+          opt.textContent = p.code + " · " + p.name + " (" + p.field_name + ")";
+          if (i === 0) { opt.selected = true; }
+          select.appendChild(opt);
+        });
+      });
+    }
+
+    function ready() {
+      show($("issue-section"), true);
+      show($("forget-key"), true);
+      loadOfficers().then(function (ok) { if (ok) { searchProcedures(); $("procedure-search").focus(); } });
+    }
+
+    $("procedure-search").addEventListener("input", function () {
+      window.clearTimeout(searchTimer);
+      searchTimer = window.setTimeout(searchProcedures, 200);
+    });
+    $("procedure-search").addEventListener("keydown", function (ev) {
+      if (ev.key === "ArrowDown") { ev.preventDefault(); $("procedure").focus(); }
+    });
+    $("officer").addEventListener("change", function () { remember(OFFICER, $("officer").value); });
+    $("forget-key").addEventListener("click", function () { forget(KEY); askForKey(); });
+
+    function request(caseNumber) {
+      var body = {
+        unit_code: unitCode,
+        officer_code: $("officer").value,
+        procedure_code: $("procedure").value,
+        channel: "desk"
+      };
+      if (caseNumber) { body.case_number = caseNumber; }
+      return body;
+    }
+
+    function showError(message) { $("issue-error").textContent = message; }
+
+    $("issue-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      showError("");
+      if (!$("procedure").value) { showError("Chọn một thủ tục. · Choose a procedure."); return; }
+      var button = $("issue-button");
+      button.disabled = true;
+      api("POST", "/api/v1/invitations", request($("case-number").value.trim())).then(function (r) {
+        if (r.status === 201 || r.status === 200) {
+          chosen = r.body;
+          $("issue-status").textContent = r.status === 200
+            ? "Hồ sơ này đã có phiếu; đây là phiếu cũ. · This case already had a survey; here it is again."
+            : "Đã phát phiếu. · Survey issued.";
+          $("case-number").value = "";
+          showSlip(chosen);
+        } else if (r.status !== 401) {
+          showError((r.body && r.body.message) || ("Lỗi " + r.status + " · Error " + r.status));
+        }
+      }).catch(function () {
+        showError("Không kết nối được máy chủ. · The server cannot be reached.");
+      }).then(function () { button.disabled = false; });
+    });
+
+    // The slip is the server's own slip page, fetched and placed here, so it prints the same.
+    function showSlip(inv) {
+      fetch("/slips/" + encodeURIComponent(inv.token), { cache: "no-store" })
+        .then(function (res) { return res.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var slip = doc.querySelector(".slip");
+          var area = $("slip-area");
+          area.textContent = "";
+          if (slip) { area.appendChild(document.importNode(slip, true)); }
+          $("slip-link").href = "/slips/" + encodeURIComponent(inv.token);
+          show($("slip-section"), true);
+          $("print-button").focus();
+        });
+    }
+
+    $("print-button").addEventListener("click", function () { window.print(); });
+
+    $("sheet-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      showError("");
+      var n = parseInt($("sheet-count").value, 10);
+      if (!(n >= 1 && n <= 48) || !$("procedure").value) { showError("Chọn thủ tục và số phiếu (1–48). · Choose a procedure and a number of slips (1–48)."); return; }
+      var items = [];
+      for (var i = 0; i < n; i++) { items.push(request("")); }
+      api("POST", "/api/v1/invitations/batch", { invitations: items }).then(function (r) {
+        if (r.status !== 200) { showError((r.body && r.body.message) || ("Lỗi " + r.status)); return; }
+        var tokens = r.body.results.filter(function (x) { return x.invitation; })
+          .map(function (x) { return x.invitation.token; });
+        if (r.body.refused > 0) { showError(r.body.results.filter(function (x) { return x.message; })[0].message); }
+        $("sheet-link").href = "/slips?layout=a4&tokens=" + tokens.map(encodeURIComponent).join(",");
+        show($("sheet-link"), true);
+      });
+    });
+
+    setUpKeyForm(ready);
+  }
+
+  // ---------------------------------------------------------------- customer screen
+  function screen() {
+    var POLL_MS = 3000;
+    var STALE_SECONDS = 15 * 60;
+    var shownToken = null;
+    var timer = null;
+
+    function panel(name) {
+      show($("screen-idle"), name === "idle");
+      show($("screen-qr"), name === "qr");
+      show($("screen-thanks"), name === "thanks");
+    }
+
+    function poll() {
+      api("GET", "/api/v1/invitations/latest").then(function (r) {
+        $("screen-error").textContent = "";
+        if (r.status === 401) { window.clearInterval(timer); panel("none"); return; }
+        if (r.status !== 200) { return; }
+        var inv = r.body.invitation;
+        if (!inv || r.body.age_seconds > STALE_SECONDS) { panel("idle"); return; }
+        if (r.body.answered) { panel("thanks"); return; }
+        if (inv.token !== shownToken) {
+          shownToken = inv.token;
+          $("screen-qr-img").src = "/q/" + encodeURIComponent(inv.token) + ".svg";
+          $("screen-code").textContent = inv.code.slice(0, 4) + "-" + inv.code.slice(4);
+          $("screen-code-url").textContent = r.body.code_url.replace(/^https?:\/\//, "");
+        }
+        panel("qr");
+      }).catch(function () {
+        $("screen-error").textContent = "Mất kết nối, đang thử lại… · Connection lost, retrying…";
+      });
+    }
+
+    setUpKeyForm(function () {
+      panel("idle");
+      poll();
+      window.clearInterval(timer);
+      timer = window.setInterval(poll, POLL_MS);
+    });
+  }
+
+  if (page === "desk") { desk(); } else if (page === "screen") { screen(); }
+})();
