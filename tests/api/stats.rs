@@ -870,3 +870,58 @@ async fn the_demo_command_fills_the_tables_the_service_reads() {
     assert_eq!(all, 3000);
     assert!(invs.len() > 3600 && invs.len() < 5000, "{} invitations", invs.len());
 }
+
+#[actix_web::test]
+async fn answers_sent_through_the_survey_api_show_in_the_statistics_at_once() {
+    let app = TestApp::with_config(|c| c.min_n = Some(1)).await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let mut tokens = Vec::new();
+    for officer in [SEED.officers[0], SEED.officers[0], SEED.officers[1]] {
+        let req = awt::TestRequest::post()
+            .uri("/api/v1/invitations")
+            .insert_header(("Authorization", format!("Bearer {key}")))
+            .set_json(serde_json::json!({
+                "procedure_code": SEED.procedures[0], "officer_code": officer, "unit_code": SEED.unit
+            }))
+            .to_request();
+        let res = awt::call_service(&svc, req).await;
+        assert_eq!(res.status(), 201);
+        let body: Value = awt::read_body_json(res).await;
+        tokens.push(body["token"].as_str().unwrap().to_string());
+    }
+    let post = |token: &str, answers: Value| {
+        awt::TestRequest::post()
+            .uri(&format!("/api/v1/responses/{token}"))
+            .set_json(serde_json::json!({ "answers": answers }))
+            .to_request()
+    };
+    let first =
+        awt::call_service(&svc, post(&tokens[0], serde_json::json!({"CASE.OVERALL": 5, "TT01.I7": 1}))).await;
+    assert_eq!(first.status(), 201);
+    // an addition: the early result raises the I7 points of the same case
+    let added = awt::call_service(&svc, post(&tokens[0], serde_json::json!({"TT01.I1": 1, "E1.1": 4}))).await;
+    assert_eq!(added.status(), 200);
+    let second = awt::call_service(&svc, post(&tokens[2], serde_json::json!({"CASE.OVERALL": 2}))).await;
+    assert_eq!(second.status(), 201);
+    // yesterday too, in case local midnight passed while the test ran
+    let today = Utc::now().with_timezone(&FixedOffset::east_opt(LOCAL).unwrap()).date_naive();
+    let range = format!("from={}&to={today}&group_by=officer", today - chrono::Days::new(1));
+    let body = stats(&app, &key, &range).await;
+    let a = group(&body, SEED.officers[0]);
+    assert_eq!((a["responses"].clone(), a["invitations"].clone()), (1.into(), 2.into()));
+    assert_eq!(a["response_rate"], 50.0);
+    assert_eq!(a["overall"]["rate"], 100.0);
+    assert_eq!(a["tt01"]["TT01.I7"], 2.0);
+    assert_eq!(a["tt01"]["TT01.I1"], 2.0);
+    assert_eq!(a["elements"]["E1"], serde_json::json!({"index": 100.0, "n": 1}));
+    let b = group(&body, SEED.officers[1]);
+    assert_eq!(b["overall"]["rate"], 0.0);
+    assert_eq!(b["overall"]["counts"], serde_json::json!({"2": 1}));
+    // the same after the compactor folds the deltas, and after a rebuild from the raw answers
+    rollup::compact(&mut app.conn()).unwrap();
+    assert_eq!(stats(&app, &key, &range).await, body);
+    rollup::rebuild(&mut app.conn(), &app.state.instruments).unwrap();
+    assert_eq!(stats(&app, &key, &range).await, body);
+}
