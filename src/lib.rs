@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod health;
 pub mod instrument;

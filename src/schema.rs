@@ -133,6 +133,59 @@ diesel::table! {
         last_added_at -> Timestamptz,
         client_hash -> Nullable<Text>,
         device_hash -> Nullable<Text>,
+        tt01_i7_unfounded -> Bool,
+        held -> Bool,
+    }
+}
+
+diesel::table! {
+    rollup_day (unit_code, grouping_set, day, officer_code, procedure_code, channel, held, item_code, level) {
+        grouping_set -> Int2,
+        day -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
+    }
+}
+
+diesel::table! {
+    rollup_deltas (id) {
+        id -> Int8,
+        day -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
+    }
+}
+
+diesel::table! {
+    rollup_month (unit_code, grouping_set, month, officer_code, procedure_code, channel, held, item_code, level) {
+        grouping_set -> Int2,
+        month -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
     }
 }
 
@@ -211,6 +264,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     procedures,
     rate_limits,
     responses,
+    rollup_day,
+    rollup_deltas,
+    rollup_month,
     service_settings,
     submission_limits,
     units,

@@ -56,6 +56,7 @@ pub fn build_app(
         .app_data(error::path_config())
         .app_data(error::form_config(FORM_LIMIT))
         .configure(health::routes)
+        .configure(crate::stats::routes)
         .configure(invitations::routes)
         .configure(crate::responses::routes)
         .configure(crate::survey::routes)

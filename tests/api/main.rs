@@ -8,4 +8,5 @@ mod invitations;
 mod reliability;
 mod staff;
 mod staff_dashboard;
+mod stats;
 mod survey;
