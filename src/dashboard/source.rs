@@ -48,18 +48,18 @@ impl StatsQuery {
     }
 }
 
-/// Answers one question from the statistics engine, in the shape of DESIGN.md §5.
+/// Answers one question from the statistics engine, in the shape of DESIGN.md §5: the same
+/// checks and the same computation as `GET /api/v1/stats`, called in-process (no HTTP), read
+/// from the roll-ups.
 pub fn fetch(
     conn: &mut PgConnection,
     instruments: &Instruments,
     min_n: u64,
     query: &StatsQuery,
 ) -> Result<StatsView, AppError> {
-    let _ = (conn, instruments, min_n);
-    Ok(StatsView {
-        from: query.from.to_string(),
-        to: query.to.to_string(),
-        group_by: query.group_by.to_string(),
-        groups: Vec::new(),
-    })
+    use crate::stats::handlers::{Source, build_body, parse_request};
+    let request = parse_request(&query.params())?;
+    let body = build_body(conn, instruments, &request, min_n, Source::Rollup)?;
+    let value = serde_json::to_value(&body).map_err(|e| AppError::Internal(format!("stats body: {e}")))?;
+    serde_json::from_value(value).map_err(|e| AppError::Internal(format!("stats body shape: {e}")))
 }

@@ -303,9 +303,18 @@ pub async fn stats(
     let mut request = parse_request(&params)?;
     match &request.query.filters.unit {
         Some(unit) if !caller.may_act_for_unit(unit) => {
-            return Err(AppError::forbidden("This API key may read the figures of its own unit only."));
+            return Err(AppError::forbidden("This caller may read the figures of its own unit only."));
         }
-        _ => request.query.filters.unit = Some(caller.unit_code().to_string()),
+        Some(_) => {}
+        // an admin (no unit scope) reads every unit
+        None => request.query.filters.unit = caller.unit_scope().map(str::to_string),
+    }
+    // an officer reads their own figures only
+    if let Some(own) = caller.officer_scope() {
+        if request.query.filters.officer.as_deref().is_some_and(|o| o != own) {
+            return Err(AppError::forbidden("An officer may read their own figures only."));
+        }
+        request.query.filters.officer = Some(own.to_string());
     }
     let instruments = state.instruments.clone();
     let min_n = min_n(&state);
