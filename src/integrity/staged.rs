@@ -1,0 +1,1 @@
+//! Staged patterns for `sipas demo` (filled in below).
