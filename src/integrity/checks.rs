@@ -157,7 +157,8 @@ pub fn open_followup(
     if found.is_empty() {
         return Ok(None);
     }
-    let codes: Vec<&str> = found.iter().map(|t: &Trigger| t.code()).collect();
+    let mut codes: Vec<&str> = found.iter().map(|t: &Trigger| t.code()).collect();
+    codes.sort_unstable();
     let deadline = super::model::add_working_days(local_day(now), rules.followup_days);
     // one statement: insert, or merge the triggers into the existing row
     #[derive(QueryableByName)]

@@ -3,6 +3,7 @@
 mod browser;
 mod foundation;
 mod harness;
+mod integrity;
 mod invitations;
 mod reliability;
 mod stats;
