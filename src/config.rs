@@ -104,11 +104,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     ("LOG_FORMAT", "text or json (default text)"),
     ("SUBMISSION_LIMIT", "survey submissions one client address may make per 10 minutes (default 200)"),
+    ("TRUSTED_PROXIES", "CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default none)"),
     (
-        "TRUSTED_PROXIES",
-        "CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default none)",
+        "DESK_NETWORKS",
+        "CIDR ranges of the commune's own networks; answers from them are flagged (default none)",
     ),
-    ("DESK_NETWORKS", "CIDR ranges of the commune's own networks; answers from them are flagged (default none)"),
     ("MIN_SECONDS_TO_ANSWER", "answers sooner than this after issue are flagged too_fast (default 8)"),
     (
         "MAX_TOKENS_PER_DEVICE_PER_DAY",
@@ -316,12 +316,18 @@ mod tests {
         assert!(d.desk_networks.is_empty());
         assert_eq!((d.min_seconds_to_answer, d.max_tokens_per_device_per_day, d.followup_days), (8, 3, 10));
         assert_eq!((d.integrity_retention_days, d.case_link_retention_days), (30, 180));
-        let c = config(&[("DESK_NETWORKS", "192.168.1.0/24"), ("FOLLOWUP_DAYS", "5")]).unwrap_or_else(|e| panic!("{e}"));
+        let c = config(&[("DESK_NETWORKS", "192.168.1.0/24"), ("FOLLOWUP_DAYS", "5")])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((c.desk_networks.len(), c.followup_days), (1, 5));
-        for var in ["DESK_NETWORKS", "MIN_SECONDS_TO_ANSWER", "MAX_TOKENS_PER_DEVICE_PER_DAY", "FOLLOWUP_DAYS"] {
+        for var in
+            ["DESK_NETWORKS", "MIN_SECONDS_TO_ANSWER", "MAX_TOKENS_PER_DEVICE_PER_DAY", "FOLLOWUP_DAYS"]
+        {
             assert_eq!(config(&[(var, "-1/x")]).map(|_| ()).unwrap_err().var, var);
         }
-        assert_eq!(config(&[("INTEGRITY_RETENTION_DAYS", "0")]).map(|_| ()).unwrap_err().var, "INTEGRITY_RETENTION_DAYS");
+        assert_eq!(
+            config(&[("INTEGRITY_RETENTION_DAYS", "0")]).map(|_| ()).unwrap_err().var,
+            "INTEGRITY_RETENTION_DAYS"
+        );
     }
 
     #[test]

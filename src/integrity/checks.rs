@@ -32,7 +32,8 @@ pub struct Assessment {
 /// Start and end (exclusive) of the local day of an instant, in UTC.
 fn local_day_bounds(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     let day = local_day(at);
-    let start = day.and_time(NaiveTime::MIN).and_local_timezone(LOCAL).single().map(|d| d.with_timezone(&Utc));
+    let start =
+        day.and_time(NaiveTime::MIN).and_local_timezone(LOCAL).single().map(|d| d.with_timezone(&Utc));
     let start = start.unwrap_or(at);
     (start, start + Duration::days(1))
 }

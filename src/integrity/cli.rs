@@ -54,7 +54,10 @@ pub fn parse_cases_csv(bytes: &[u8]) -> Result<Vec<(String, String, i64)>, Strin
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
     let headers = reader.headers().map_err(|e| format!("line 1: {e}"))?.clone();
     let col = |name: &str| {
-        headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name).ok_or_else(|| format!("line 1: no `{name}` column"))
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+            .ok_or_else(|| format!("line 1: no `{name}` column"))
     };
     let (d, o, c) = (col("date")?, col("officer_code")?, col("cases")?);
     let mut out = Vec::new();
@@ -62,9 +65,11 @@ pub fn parse_cases_csv(bytes: &[u8]) -> Result<Vec<(String, String, i64)>, Strin
         let line = i + 2;
         let record = record.map_err(|e| format!("line {line}: {e}"))?;
         let get = |k: usize| record.get(k).unwrap_or("").to_string();
-        let cases = get(c).parse::<i64>().map_err(|_| format!("line {line}: `cases` must be a whole number"))?;
+        let cases =
+            get(c).parse::<i64>().map_err(|_| format!("line {line}: `cases` must be a whole number"))?;
         let (date, officer) = (get(d), get(o));
-        parse_case_days(&[(officer.clone(), date.clone(), cases)]).map_err(|e| format!("line {line}: {}", e.trim_start_matches("entry 0: ")))?;
+        parse_case_days(&[(officer.clone(), date.clone(), cases)])
+            .map_err(|e| format!("line {line}: {}", e.trim_start_matches("entry 0: ")))?;
         out.push((officer, date, cases));
     }
     Ok(out)
@@ -76,9 +81,11 @@ mod tests {
 
     #[test]
     fn the_cases_csv_is_read_and_a_bad_line_is_named() {
-        let ok = parse_cases_csv(b"date,officer_code,cases\n2026-11-27,CB01,14\n2026-11-27,CB02,9\n").unwrap();
+        let ok =
+            parse_cases_csv(b"date,officer_code,cases\n2026-11-27,CB01,14\n2026-11-27,CB02,9\n").unwrap();
         assert_eq!(ok.len(), 2);
-        let e = parse_cases_csv(b"date,officer_code,cases\n2026-11-27,CB01,14\n2026-13-01,CB02,9\n").unwrap_err();
+        let e =
+            parse_cases_csv(b"date,officer_code,cases\n2026-11-27,CB01,14\n2026-13-01,CB02,9\n").unwrap_err();
         assert!(e.starts_with("line 3"), "{e}");
         assert!(parse_cases_csv(b"day,officer,cases\n").unwrap_err().contains("date"));
     }

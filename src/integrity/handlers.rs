@@ -25,7 +25,9 @@ pub struct RangeQuery {
 }
 
 fn date(value: Option<&str>, name: &str) -> Result<NaiveDate, AppError> {
-    let v = value.ok_or_else(|| AppError::bad_request("missing_parameter", format!("`{name}` is required (YYYY-MM-DD).")))?;
+    let v = value.ok_or_else(|| {
+        AppError::bad_request("missing_parameter", format!("`{name}` is required (YYYY-MM-DD)."))
+    })?;
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
         .map_err(|_| AppError::bad_request("invalid_date", format!("`{name}` must be a date as YYYY-MM-DD.")))
 }
@@ -87,7 +89,11 @@ struct OfficerBody {
 
 /// `GET /api/v1/integrity?from=&to=`.
 #[tracing::instrument(name = "integrity report", skip_all)]
-pub async fn report(state: web::Data<AppState>, caller: Caller, q: web::Query<RangeQuery>) -> Result<HttpResponse, AppError> {
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, AppError> {
     let (from, to) = range(&q)?;
     let unit = caller.unit_code().to_string();
     let u = unit.clone();
@@ -140,7 +146,9 @@ fn build_report(unit: String, from: NaiveDate, to: NaiveDate, lines: &[store::Of
                     offer_rate: l.cases.and_then(|c| percent(l.invitations, c)),
                     responses: l.responses,
                     top_share,
-                    top_share_vs_unit: top_share.zip(unit_top).map(|(a, b)| ((a - b) * 100.0).round() / 100.0),
+                    top_share_vs_unit: top_share
+                        .zip(unit_top)
+                        .map(|(a, b)| ((a - b) * 100.0).round() / 100.0),
                     flagged: l.flagged,
                     held: l.held,
                     flagged_by_reason: by_reason(l),
@@ -179,7 +187,11 @@ struct FlaggedResponse {
 
 /// `GET /api/v1/integrity/flagged?from=&to=`: what a leader reviews.
 #[tracing::instrument(name = "flagged responses", skip_all)]
-pub async fn flagged(state: web::Data<AppState>, caller: Caller, q: web::Query<RangeQuery>) -> Result<HttpResponse, AppError> {
+pub async fn flagged(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, AppError> {
     let (from, to) = range(&q)?;
     let unit = caller.unit_code().to_string();
     let rows = db::run(&state.pool, move |conn| Ok(store::flagged(conn, &unit, from, to)?)).await?;
@@ -239,13 +251,18 @@ pub async fn review(
     let instruments = state.instruments.clone();
     let held = db::run(&state.pool, move |conn| {
         store::review(conn, &instruments, &unit, id, verdict, &note, &actor).map_err(|e| match e {
-            ReviewError::NotFound => AppError::not_found("unknown_response", "There is no such response in your unit."),
-            ReviewError::NotFlagged => AppError::conflict("not_flagged", "This response is not flagged; there is nothing to review."),
+            ReviewError::NotFound => {
+                AppError::not_found("unknown_response", "There is no such response in your unit.")
+            }
+            ReviewError::NotFlagged => {
+                AppError::conflict("not_flagged", "This response is not flagged; there is nothing to review.")
+            }
             ReviewError::Db(e) => e.into(),
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"response_id": id, "verdict": verdict.code(), "held": held})))
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"response_id": id, "verdict": verdict.code(), "held": held})))
 }
 
 #[derive(Debug, Deserialize)]
@@ -288,18 +305,28 @@ pub fn parse_case_days(entries: &[(String, String, i64)]) -> Result<Vec<CaseDay>
 /// per officer and local day, from the one-stop system (the key's unit). A day posted again
 /// replaces the earlier figure. All or nothing.
 #[tracing::instrument(name = "cases daily", skip_all)]
-pub async fn cases_daily(state: web::Data<AppState>, caller: Caller, body: web::Json<CasesBody>) -> Result<HttpResponse, AppError> {
+pub async fn cases_daily(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CasesBody>,
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     if body.days.is_empty() || body.days.len() > MAX_CASE_DAYS {
-        return Err(AppError::unprocessable("invalid_days", format!("`days` must hold 1 to {MAX_CASE_DAYS} entries.")));
+        return Err(AppError::unprocessable(
+            "invalid_days",
+            format!("`days` must hold 1 to {MAX_CASE_DAYS} entries."),
+        ));
     }
     let entries: Vec<_> = body.days.into_iter().map(|d| (d.officer_code, d.date, d.cases)).collect();
-    let days = parse_case_days(&entries).map_err(|m| AppError::unprocessable("invalid_days", format!("{m}.")))?;
+    let days =
+        parse_case_days(&entries).map_err(|m| AppError::unprocessable("invalid_days", format!("{m}.")))?;
     let unit = caller.unit_code().to_string();
     let actor = caller.actor();
     let stored = db::run(&state.pool, move |conn| {
         store::upsert_cases(conn, &unit, &days, &actor).map_err(|e| match e {
-            e @ CasesError::UnknownOfficer { .. } => AppError::unprocessable("unknown_officer", format!("{e}.")),
+            e @ CasesError::UnknownOfficer { .. } => {
+                AppError::unprocessable("unknown_officer", format!("{e}."))
+            }
             CasesError::Db(e) => e.into(),
         })
     })
@@ -369,7 +396,10 @@ fn followup_filter(q: &FollowupQuery) -> Result<FollowupFilter, AppError> {
     if let Some(s) = &q.status
         && !STATUSES.contains(&s.as_str())
     {
-        return Err(AppError::bad_request("invalid_filter", "`status` must be new, in_progress, answered or closed."));
+        return Err(AppError::bad_request(
+            "invalid_filter",
+            "`status` must be new, in_progress, answered or closed.",
+        ));
     }
     let triggers = ["reply_wanted", "low_score_comment", "harassment", "extra_cost"];
     if let Some(t) = &q.trigger
@@ -402,11 +432,17 @@ fn followup_filter(q: &FollowupQuery) -> Result<FollowupFilter, AppError> {
 /// `GET /api/v1/followups`: the unit's follow-ups, filterable by status, owner, officer,
 /// trigger, overdue and opening date.
 #[tracing::instrument(name = "list followups", skip_all)]
-pub async fn followups(state: web::Data<AppState>, caller: Caller, q: web::Query<FollowupQuery>) -> Result<HttpResponse, AppError> {
+pub async fn followups(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<FollowupQuery>,
+) -> Result<HttpResponse, AppError> {
     let filter = followup_filter(&q)?;
     let unit = caller.unit_code().to_string();
     let today = local_day(Utc::now());
-    let rows = db::run(&state.pool, move |conn| Ok(store::list_followups(conn, &unit, &filter, today, None)?)).await?;
+    let rows =
+        db::run(&state.pool, move |conn| Ok(store::list_followups(conn, &unit, &filter, today, None)?))
+            .await?;
     let list: Vec<FollowupBody> = rows.into_iter().map(|r| FollowupBody::of(r, today)).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({"followups": list})))
 }
@@ -438,17 +474,30 @@ pub struct CloseBody {
 }
 
 /// Applies a change and answers with the follow-up as it now is.
-async fn apply(state: &AppState, caller: &Caller, id: i64, change: FollowupChange) -> Result<HttpResponse, AppError> {
+async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    change: FollowupChange,
+) -> Result<HttpResponse, AppError> {
     let unit = caller.unit_code().to_string();
     let actor = caller.actor();
     let instruments = state.instruments.clone();
     let today = local_day(Utc::now());
     let row = db::run(&state.pool, move |conn| {
-        store::change_followup(conn, &instruments, &unit, id, &change, &actor, Utc::now()).map_err(|e| match e {
-            FollowupError::NotFound => AppError::not_found("unknown_followup", "There is no such follow-up in your unit."),
-            FollowupError::Closed => AppError::conflict("closed", "This follow-up is closed and can no longer change."),
-            e @ FollowupError::NotAComplaint => AppError::unprocessable("invalid_outcome", format!("{e}.")),
-            FollowupError::Db(e) => e.into(),
+        store::change_followup(conn, &instruments, &unit, id, &change, &actor, Utc::now()).map_err(|e| {
+            match e {
+                FollowupError::NotFound => {
+                    AppError::not_found("unknown_followup", "There is no such follow-up in your unit.")
+                }
+                FollowupError::Closed => {
+                    AppError::conflict("closed", "This follow-up is closed and can no longer change.")
+                }
+                e @ FollowupError::NotAComplaint => {
+                    AppError::unprocessable("invalid_outcome", format!("{e}."))
+                }
+                FollowupError::Db(e) => e.into(),
+            }
         })?;
         let rows = store::list_followups(conn, &unit, &FollowupFilter::default(), today, Some(id))?;
         rows.into_iter().next().ok_or_else(|| AppError::Internal("follow-up vanished".into()))
@@ -460,7 +509,10 @@ async fn apply(state: &AppState, caller: &Caller, id: i64, change: FollowupChang
 fn text(value: &str, name: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max {
-        return Err(AppError::unprocessable("invalid_text", format!("`{name}` must have 1 to {max} characters.")));
+        return Err(AppError::unprocessable(
+            "invalid_text",
+            format!("`{name}` must have 1 to {max} characters."),
+        ));
     }
     Ok(v.to_string())
 }
@@ -468,21 +520,36 @@ fn text(value: &str, name: &str, max: usize) -> Result<String, AppError> {
 /// `POST /api/v1/followups/{id}/reply` `{"message"}`: the reply the resident reads at the survey
 /// address; the follow-up becomes answered.
 #[tracing::instrument(name = "reply followup", skip_all)]
-pub async fn reply(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>, body: web::Json<ReplyBody>) -> Result<HttpResponse, AppError> {
+pub async fn reply(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Json<ReplyBody>,
+) -> Result<HttpResponse, AppError> {
     let message = text(&body.message, "message", 4000)?;
     apply(&state, &caller, id.into_inner(), FollowupChange::Reply(message)).await
 }
 
 /// `POST /api/v1/followups/{id}/assign` `{"owner"}`.
 #[tracing::instrument(name = "assign followup", skip_all)]
-pub async fn assign(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>, body: web::Json<AssignBody>) -> Result<HttpResponse, AppError> {
+pub async fn assign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Json<AssignBody>,
+) -> Result<HttpResponse, AppError> {
     let owner = text(&body.owner, "owner", 100)?;
     apply(&state, &caller, id.into_inner(), FollowupChange::Assign(owner)).await
 }
 
 /// `POST /api/v1/followups/{id}/status` `{"status": "new"|"in_progress"|"answered"}`.
 #[tracing::instrument(name = "followup status", skip_all)]
-pub async fn set_status(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>, body: web::Json<StatusBody>) -> Result<HttpResponse, AppError> {
+pub async fn set_status(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Json<StatusBody>,
+) -> Result<HttpResponse, AppError> {
     if !["new", "in_progress", "answered"].contains(&body.status.as_str()) {
         return Err(AppError::unprocessable(
             "invalid_status",
@@ -495,15 +562,24 @@ pub async fn set_status(state: web::Data<AppState>, caller: Caller, id: web::Pat
 /// `POST /api/v1/followups/{id}/close` `{"outcome": "resolved"|"unfounded"|"no_action", "note"}`.
 /// A harassment complaint closed as unfounded leaves its case out of indicator TT01.I7.
 #[tracing::instrument(name = "close followup", skip_all)]
-pub async fn close(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>, body: web::Json<CloseBody>) -> Result<HttpResponse, AppError> {
+pub async fn close(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Json<CloseBody>,
+) -> Result<HttpResponse, AppError> {
     if !OUTCOMES.contains(&body.outcome.as_str()) {
-        return Err(AppError::unprocessable("invalid_outcome", "`outcome` must be resolved, unfounded or no_action."));
+        return Err(AppError::unprocessable(
+            "invalid_outcome",
+            "`outcome` must be resolved, unfounded or no_action.",
+        ));
     }
     let note = body.note.trim().to_string();
     if note.chars().count() > 2000 {
         return Err(AppError::unprocessable("invalid_note", "`note` may have at most 2000 characters."));
     }
-    apply(&state, &caller, id.into_inner(), FollowupChange::Close { outcome: body.outcome.clone(), note }).await
+    apply(&state, &caller, id.into_inner(), FollowupChange::Close { outcome: body.outcome.clone(), note })
+        .await
 }
 
 #[cfg(test)]
@@ -520,7 +596,9 @@ mod tests {
     fn a_bad_case_entry_is_named() {
         let ok = parse_case_days(&[("CB01".into(), "2026-11-27".into(), 12)]).unwrap();
         assert_eq!(ok[0].cases, 12);
-        let e = parse_case_days(&[("CB01".into(), "2026-11-27".into(), 1), ("CB01".into(), "27/11".into(), 1)]).unwrap_err();
+        let e =
+            parse_case_days(&[("CB01".into(), "2026-11-27".into(), 1), ("CB01".into(), "27/11".into(), 1)])
+                .unwrap_err();
         assert!(e.starts_with("entry 1"), "{e}");
         assert!(parse_case_days(&[("CB01".into(), "2026-11-27".into(), -1)]).is_err());
     }

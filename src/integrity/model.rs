@@ -145,7 +145,9 @@ pub fn triggers(answers: &AnswerSet) -> Vec<Trigger> {
     if level(answers, REPLY_WANTED) == Some(1) {
         out.push(Trigger::ReplyWanted);
     }
-    if level(answers, crate::instrument::OVERALL).is_some_and(|l| (1..=2).contains(&l)) && comment(answers).is_some() {
+    if level(answers, crate::instrument::OVERALL).is_some_and(|l| (1..=2).contains(&l))
+        && comment(answers).is_some()
+    {
         out.push(Trigger::LowScoreComment);
     }
     if level(answers, TT01_I7) == Some(2) {
@@ -198,7 +200,10 @@ mod tests {
     fn each_trigger_opens_a_follow_up_and_plain_answers_do_not() {
         use AnswerValue::{Level, Text};
         assert!(triggers(&set(&[("CASE.OVERALL", Level(5))])).is_empty());
-        assert_eq!(triggers(&set(&[("CASE.OVERALL", Level(4)), (REPLY_WANTED, Level(1))])), [Trigger::ReplyWanted]);
+        assert_eq!(
+            triggers(&set(&[("CASE.OVERALL", Level(4)), (REPLY_WANTED, Level(1))])),
+            [Trigger::ReplyWanted]
+        );
         assert!(triggers(&set(&[("CASE.OVERALL", Level(4)), (REPLY_WANTED, Level(2))])).is_empty());
         assert!(triggers(&set(&[("CASE.OVERALL", Level(1))])).is_empty());
         assert!(triggers(&set(&[("CASE.OVERALL", Level(2)), (COMMENT, Text("  ".into()))])).is_empty());

@@ -55,7 +55,8 @@ pub fn purge(
         .set((responses::client_hash.eq(None::<String>), responses::device_hash.eq(None::<String>)))
         .execute(conn)?;
         let link_cutoff = now - Duration::days(case_link_days);
-        let case_links = diesel::delete(case_links::table.filter(case_links::created_at.lt(link_cutoff))).execute(conn)?;
+        let case_links =
+            diesel::delete(case_links::table.filter(case_links::created_at.lt(link_cutoff))).execute(conn)?;
         if client_hashes > 0 {
             audit(
                 conn,
@@ -90,7 +91,11 @@ pub fn spawn(
             if let Ok(mut conn) = pool.get() {
                 match purge(&mut conn, integrity_days, case_link_days, Utc::now()) {
                     Ok(Some(r)) if r != PurgeReport::default() => {
-                        tracing::info!(client_hashes = r.client_hashes, case_links = r.case_links, "retention purge")
+                        tracing::info!(
+                            client_hashes = r.client_hashes,
+                            case_links = r.case_links,
+                            "retention purge"
+                        )
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),

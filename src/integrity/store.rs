@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, SmallInt, Text, Timestamptz};
 
-use super::model::{Verdict, TT01_I7};
+use super::model::{TT01_I7, Verdict};
 use crate::auth::apikeys::audit;
 use crate::instrument::{Instruments, OVERALL};
 use crate::schema::{cases_daily, followups, integrity_reviews, officers, responses};
@@ -46,7 +46,12 @@ pub struct FlaggedRow {
 }
 
 /// The unit's flagged responses submitted in the range, by officer then time.
-pub fn flagged(conn: &mut PgConnection, unit: &str, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<FlaggedRow>> {
+pub fn flagged(
+    conn: &mut PgConnection,
+    unit: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<FlaggedRow>> {
     let (start, end) = range_bounds(from, to);
     diesel::sql_query(
         "SELECT r.id AS response_id, r.officer_code, o.name AS officer_name, r.submitted_at, \
@@ -155,7 +160,12 @@ pub enum CasesError {
 
 /// Stores (replaces) the caseload of the unit's officers, all or nothing; audited. Returns how
 /// many days were stored.
-pub fn upsert_cases(conn: &mut PgConnection, unit: &str, days: &[CaseDay], actor: &str) -> Result<usize, CasesError> {
+pub fn upsert_cases(
+    conn: &mut PgConnection,
+    unit: &str,
+    days: &[CaseDay],
+    actor: &str,
+) -> Result<usize, CasesError> {
     conn.transaction(|conn| {
         let ours: Vec<String> =
             officers::table.filter(officers::unit_code.eq(unit)).select(officers::code).load(conn)?;
@@ -230,7 +240,12 @@ pub struct OfficerLine {
 /// Per officer of the unit: invitations issued, cases handled (when the one-stop system reported
 /// any), responses and their top scores (all responses, flagged ones included: the report is
 /// about behaviour, not satisfaction), and flagged responses by reason.
-pub fn report(conn: &mut PgConnection, unit: &str, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<OfficerLine>> {
+pub fn report(
+    conn: &mut PgConnection,
+    unit: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<OfficerLine>> {
     let (start, end) = range_bounds(from, to);
     diesel::sql_query(
         "WITH inv AS (SELECT officer_code, count(*) AS n FROM invitations \
@@ -400,7 +415,9 @@ pub fn change_followup(
             .for_update()
             .first(conn)
             .optional()?;
-        let Some((owner_unit, status, response_id, triggers)) = row else { return Err(FollowupError::NotFound) };
+        let Some((owner_unit, status, response_id, triggers)) = row else {
+            return Err(FollowupError::NotFound);
+        };
         if owner_unit != unit {
             return Err(FollowupError::NotFound);
         }

@@ -30,7 +30,8 @@ impl ClientHashes {
 
     /// The hashes of a request, from its client address (see [`client_ip`]).
     pub fn of_request(req: &HttpRequest, secret: &[u8], trusted_proxies: &[Cidr]) -> Self {
-        let address = client_ip(req, trusted_proxies).map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".to_string());
+        let address =
+            client_ip(req, trusted_proxies).map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".to_string());
         let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
         Self::new(secret, &address, user_agent)
     }

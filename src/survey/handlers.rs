@@ -12,7 +12,8 @@ use serde::Deserialize;
 use super::assets;
 use super::i18n::{Lang, Strings};
 use super::pages::{
-    Chrome, Face, FollowupView, IntroPage, ItemView, NoticePage, OptView, QuickPage, StepPage, ThanksPage, mouth,
+    Chrome, Face, FollowupView, IntroPage, ItemView, NoticePage, OptView, QuickPage, StepPage, ThanksPage,
+    mouth,
 };
 use super::steps::{DONE, Plan, StepKind};
 use crate::db;

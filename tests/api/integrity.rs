@@ -49,7 +49,8 @@ where
     let res = awt::call_service(svc, req).await;
     let status = res.status().as_u16();
     let bytes = awt::read_body(res).await;
-    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     (status, body)
 }
 
@@ -100,7 +101,8 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: actix_web::body::MessageBody,
 {
-    let (status, body) = send(svc, api("GET", &format!("/api/v1/stats?from={0}&to={0}{extra}", today()), key, None)).await;
+    let (status, body) =
+        send(svc, api("GET", &format!("/api/v1/stats?from={0}&to={0}{extra}", today()), key, None)).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -189,7 +191,10 @@ async fn one_device_answering_more_than_the_daily_limit_flags_every_one_includin
     assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(0), json!(4)));
     // the same address with another phone is another device
     let other = invite(&app, SEED.officers[1], 30);
-    assert_eq!(send(&svc, answer(&other, "198.51.100.9", "Another phone", json!({"CASE.OVERALL": 4}))).await.0, 201);
+    assert_eq!(
+        send(&svc, answer(&other, "198.51.100.9", "Another phone", json!({"CASE.OVERALL": 4}))).await.0,
+        201
+    );
     assert!(reasons_of(&app, &other).is_empty());
 }
 
@@ -229,17 +234,27 @@ async fn a_leader_reviews_flagged_answers_genuine_or_invalid_and_each_review_is_
     send(&svc, answer(&b, "192.0.2.11", "Desk PC 2", json!({"CASE.OVERALL": 5}))).await;
     send(&svc, answer(&clean, "198.51.100.1", PHONE, json!({"CASE.OVERALL": 3}))).await;
 
-    let (status, list) = send(&svc, api("GET", &format!("/api/v1/integrity/flagged?from={0}&to={0}", today()), &key, None)).await;
+    let (status, list) =
+        send(&svc, api("GET", &format!("/api/v1/integrity/flagged?from={0}&to={0}", today()), &key, None))
+            .await;
     assert_eq!(status, 200, "{list}");
     let officers = list["officers"].as_array().unwrap();
     assert_eq!(officers.len(), 2);
     assert_eq!(officers[0]["officer_code"], SEED.officers[0]);
     let first = &officers[0]["reasons"]["desk_network"][0];
-    let (id_a, id_b) = (first["response_id"].as_i64().unwrap(), officers[1]["reasons"]["desk_network"][0]["response_id"].as_i64().unwrap());
+    let (id_a, id_b) = (
+        first["response_id"].as_i64().unwrap(),
+        officers[1]["reasons"]["desk_network"][0]["response_id"].as_i64().unwrap(),
+    );
     assert_eq!(first["held"], true);
 
     let review = |id: i64, verdict: &str| {
-        api("POST", &format!("/api/v1/integrity/responses/{id}/review"), &key, Some(json!({"verdict": verdict, "note": "Đã gọi điện xác minh"})))
+        api(
+            "POST",
+            &format!("/api/v1/integrity/responses/{id}/review"),
+            &key,
+            Some(json!({"verdict": verdict, "note": "Đã gọi điện xác minh"})),
+        )
     };
     let (status, body) = send(&svc, review(id_a, "genuine")).await;
     assert_eq!((status, body["held"].clone()), (200, json!(false)), "{body}");
@@ -247,17 +262,39 @@ async fn a_leader_reviews_flagged_answers_genuine_or_invalid_and_each_review_is_
     assert_eq!((status, body["held"].clone()), (200, json!(true)));
     let g = stats(&svc, &key, "").await;
     assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(2), json!(1)));
-    let audited: i64 = audit_log::table.filter(audit_log::action.eq("integrity.review")).count().get_result(&mut app.conn()).unwrap();
+    let audited: i64 = audit_log::table
+        .filter(audit_log::action.eq("integrity.review"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
     assert_eq!(audited, 2);
 
     // refusals change nothing
-    let clean_id: i64 = responses::table.inner_join(invitations::table).filter(invitations::token.eq(&clean)).select(responses::id).first(&mut app.conn()).unwrap();
+    let clean_id: i64 = responses::table
+        .inner_join(invitations::table)
+        .filter(invitations::token.eq(&clean))
+        .select(responses::id)
+        .first(&mut app.conn())
+        .unwrap();
     assert_eq!(send(&svc, review(clean_id, "invalid")).await.0, 409);
     assert_eq!(send(&svc, review(999_999, "invalid")).await.0, 404);
     let (status, body) = send(&svc, review(id_a, "maybe")).await;
     assert_eq!((status, body["error"].clone()), (422, json!("invalid_verdict")));
     let other_key = app.api_key(SEED.other_unit);
-    assert_eq!(send(&svc, api("POST", &format!("/api/v1/integrity/responses/{id_a}/review"), &other_key, Some(json!({"verdict": "invalid"})))).await.0, 404);
+    assert_eq!(
+        send(
+            &svc,
+            api(
+                "POST",
+                &format!("/api/v1/integrity/responses/{id_a}/review"),
+                &other_key,
+                Some(json!({"verdict": "invalid"}))
+            )
+        )
+        .await
+        .0,
+        404
+    );
     let g = stats(&svc, &key, "").await;
     assert_eq!(all_group(&g)["responses"], 2);
 }
@@ -267,7 +304,9 @@ async fn offer_rates_and_top_score_shares_appear_in_the_integrity_report() {
     let app = integrity_app(|_| {}).await;
     let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
-    for (officer, level, ip) in [(0, 5, "198.51.100.1"), (0, 5, "198.51.100.2"), (1, 3, "198.51.100.3"), (1, 5, "192.0.2.9")] {
+    for (officer, level, ip) in
+        [(0, 5, "198.51.100.1"), (0, 5, "198.51.100.2"), (1, 3, "198.51.100.3"), (1, 5, "192.0.2.9")]
+    {
         let t = invite(&app, SEED.officers[officer], 10);
         send(&svc, answer(&t, ip, PHONE, json!({"CASE.OVERALL": level}))).await;
     }
@@ -278,13 +317,19 @@ async fn offer_rates_and_top_score_shares_appear_in_the_integrity_report() {
     ]});
     let (status, body) = send(&svc, api("POST", "/api/v1/cases/daily", &key, Some(days))).await;
     assert_eq!((status, body["stored"].clone()), (200, json!(2)), "{body}");
-    let (status, r) = send(&svc, api("GET", &format!("/api/v1/integrity?from={0}&to={0}", today()), &key, None)).await;
+    let (status, r) =
+        send(&svc, api("GET", &format!("/api/v1/integrity?from={0}&to={0}", today()), &key, None)).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["flagged_by_reason"]["desk_network"], 1);
     assert_eq!(r["top_share"], 75.0);
-    let o = |code: &str| r["officers"].as_array().unwrap().iter().find(|o| o["officer_code"] == code).unwrap().clone();
+    let o = |code: &str| {
+        r["officers"].as_array().unwrap().iter().find(|o| o["officer_code"] == code).unwrap().clone()
+    };
     let (cb01, cb02) = (o(SEED.officers[0]), o(SEED.officers[1]));
-    assert_eq!((cb01["invitations"].clone(), cb01["cases"].clone(), cb01["offer_rate"].clone()), (json!(2), json!(8), json!(25.0)));
+    assert_eq!(
+        (cb01["invitations"].clone(), cb01["cases"].clone(), cb01["offer_rate"].clone()),
+        (json!(2), json!(8), json!(25.0))
+    );
     assert_eq!((cb02["invitations"].clone(), cb02["offer_rate"].clone()), (json!(3), json!(100.0)));
     assert_eq!((cb01["top_share"].clone(), cb01["top_share_vs_unit"].clone()), (json!(100.0), json!(25.0)));
     assert_eq!(cb02["flagged_by_reason"]["desk_network"], 1);
@@ -300,10 +345,22 @@ async fn offer_rates_and_top_score_shares_appear_in_the_integrity_report() {
         assert_eq!(status, 422, "{body}");
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    let (_, r) = send(&svc, api("GET", &format!("/api/v1/integrity?from={0}&to={0}", today()), &key, None)).await;
+    let (_, r) =
+        send(&svc, api("GET", &format!("/api/v1/integrity?from={0}&to={0}", today()), &key, None)).await;
     assert_eq!(r["cases"], 11);
-    assert_eq!(send(&svc, api("GET", "/api/v1/integrity?from=2026-02-30&to=2026-03-01", &key, None)).await.0, 400);
-    assert_eq!(send(&svc, awt::TestRequest::get().uri("/api/v1/integrity?from=2026-01-01&to=2026-01-02").to_request()).await.0, 401);
+    assert_eq!(
+        send(&svc, api("GET", "/api/v1/integrity?from=2026-02-30&to=2026-03-01", &key, None)).await.0,
+        400
+    );
+    assert_eq!(
+        send(
+            &svc,
+            awt::TestRequest::get().uri("/api/v1/integrity?from=2026-01-01&to=2026-01-02").to_request()
+        )
+        .await
+        .0,
+        401
+    );
 }
 
 #[actix_web::test]
@@ -318,7 +375,9 @@ async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_reside
     let (_, list) = send(&svc, api("GET", "/api/v1/followups", &key, None)).await;
     assert_eq!(list["followups"].as_array().unwrap().len(), 0, "a low score alone opens nothing");
     // the comment and the wish for a reply arrive as additions
-    let (status, _) = send(&svc, answer(&token, "198.51.100.5", PHONE, json!({"COMMENT": comment, "REPLY.WANTED": 1}))).await;
+    let (status, _) =
+        send(&svc, answer(&token, "198.51.100.5", PHONE, json!({"COMMENT": comment, "REPLY.WANTED": 1})))
+            .await;
     assert_eq!(status, 200);
     let (status, list) = send(&svc, api("GET", "/api/v1/followups?status=new", &key, None)).await;
     assert_eq!(status, 200, "{list}");
@@ -332,17 +391,26 @@ async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_reside
     let id = f["id"].as_i64().unwrap();
 
     // before the reply, the resident's page says one is coming
-    diesel::update(responses::table.filter(responses::invitation_id.eq_any(invitations::table.filter(invitations::token.eq(&token)).select(invitations::id))))
-        .set(responses::submitted_at.eq(Utc::now() - Duration::hours(3)))
-        .execute(&mut app.conn())
-        .unwrap();
+    diesel::update(
+        responses::table.filter(
+            responses::invitation_id
+                .eq_any(invitations::table.filter(invitations::token.eq(&token)).select(invitations::id)),
+        ),
+    )
+    .set(responses::submitted_at.eq(Utc::now() - Duration::hours(3)))
+    .execute(&mut app.conn())
+    .unwrap();
     let page = |lang: &str| awt::TestRequest::get().uri(&format!("/s/{token}?lang={lang}")).to_request();
     let (status, html) = send(&svc, page("vi")).await;
     assert_eq!(status, 200);
     assert!(html.as_str().unwrap().contains("Câu trả lời sẽ hiện tại chính địa chỉ này"));
 
     let reply = "Xin lỗi Ông/Bà. <b>Bộ phận Một cửa</b> đã bổ sung người trực & sẽ trả kết quả đúng hẹn.";
-    let (status, body) = send(&svc, api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": reply})))).await;
+    let (status, body) = send(
+        &svc,
+        api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": reply}))),
+    )
+    .await;
     assert_eq!((status, body["status"].clone()), (200, json!("answered")), "{body}");
     // the token is spent, the reply is there, as text
     let (status, html) = send(&svc, page("vi")).await;
@@ -357,17 +425,72 @@ async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_reside
     assert_eq!(send(&svc, answer(&token, "198.51.100.5", PHONE, json!({"EXP": [1]}))).await.0, 409);
 
     // reassign, then close; a closed follow-up no longer changes; bad input is refused
-    let (status, body) = send(&svc, api("POST", &format!("/api/v1/followups/{id}/assign"), &key, Some(json!({"owner": "CB02"})))).await;
+    let (status, body) = send(
+        &svc,
+        api("POST", &format!("/api/v1/followups/{id}/assign"), &key, Some(json!({"owner": "CB02"}))),
+    )
+    .await;
     assert_eq!((status, body["owner"].clone()), (200, json!("CB02")));
-    assert_eq!(send(&svc, api("POST", &format!("/api/v1/followups/{id}/close"), &key, Some(json!({"outcome": "unfounded"})))).await.0, 422);
-    let (status, body) = send(&svc, api("POST", &format!("/api/v1/followups/{id}/close"), &key, Some(json!({"outcome": "resolved", "note": "Đã trả lời"})))).await;
-    assert_eq!((status, body["status"].clone(), body["outcome"].clone()), (200, json!("closed"), json!("resolved")));
-    assert_eq!(send(&svc, api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": "again"})))).await.0, 409);
-    assert_eq!(send(&svc, api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": "  "})))).await.0, 422);
+    assert_eq!(
+        send(
+            &svc,
+            api(
+                "POST",
+                &format!("/api/v1/followups/{id}/close"),
+                &key,
+                Some(json!({"outcome": "unfounded"}))
+            )
+        )
+        .await
+        .0,
+        422
+    );
+    let (status, body) = send(
+        &svc,
+        api(
+            "POST",
+            &format!("/api/v1/followups/{id}/close"),
+            &key,
+            Some(json!({"outcome": "resolved", "note": "Đã trả lời"})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].clone(), body["outcome"].clone()),
+        (200, json!("closed"), json!("resolved"))
+    );
+    assert_eq!(
+        send(
+            &svc,
+            api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": "again"})))
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        send(
+            &svc,
+            api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": "  "})))
+        )
+        .await
+        .0,
+        422
+    );
     assert_eq!(send(&svc, api("GET", "/api/v1/followups?status=lost", &key, None)).await.0, 400);
     let other_key = app.api_key(SEED.other_unit);
-    assert_eq!(send(&svc, api("POST", "/api/v1/followups/1/reply", &other_key, Some(json!({"message": "x"})))).await.0, 404);
-    let actions: Vec<String> = audit_log::table.filter(audit_log::action.like("followup.%")).order(audit_log::id).select(audit_log::action).load(&mut app.conn()).unwrap();
+    assert_eq!(
+        send(&svc, api("POST", "/api/v1/followups/1/reply", &other_key, Some(json!({"message": "x"}))))
+            .await
+            .0,
+        404
+    );
+    let actions: Vec<String> = audit_log::table
+        .filter(audit_log::action.like("followup.%"))
+        .order(audit_log::id)
+        .select(audit_log::action)
+        .load(&mut app.conn())
+        .unwrap();
     assert_eq!(actions, ["followup.reply", "followup.assign", "followup.close"]);
 }
 
@@ -381,7 +504,8 @@ async fn an_overdue_follow_up_is_marked_and_filtered() {
     let (_, list) = send(&svc, api("GET", "/api/v1/followups?overdue=true", &key, None)).await;
     assert_eq!(list["followups"].as_array().unwrap().len(), 0);
     diesel::sql_query("UPDATE followups SET deadline = deadline - 30").execute(&mut app.conn()).unwrap();
-    let (_, list) = send(&svc, api("GET", "/api/v1/followups?overdue=true&trigger=extra_cost", &key, None)).await;
+    let (_, list) =
+        send(&svc, api("GET", "/api/v1/followups?overdue=true&trigger=extra_cost", &key, None)).await;
     assert_eq!(list["followups"][0]["overdue"], true);
     assert_eq!(list["followups"][0]["triggers"], json!(["extra_cost"]));
 }
@@ -399,7 +523,16 @@ async fn a_harassment_complaint_concluded_unfounded_leaves_indicator_seven() {
     assert_eq!(i7(&stats(&svc, &key, "").await), 0.5);
     let (_, list) = send(&svc, api("GET", "/api/v1/followups?trigger=harassment", &key, None)).await;
     let id = list["followups"][0]["id"].as_i64().unwrap();
-    let (status, body) = send(&svc, api("POST", &format!("/api/v1/followups/{id}/close"), &key, Some(json!({"outcome": "unfounded", "note": "Camera cho thấy cán bộ làm đúng quy trình"})))).await;
+    let (status, body) = send(
+        &svc,
+        api(
+            "POST",
+            &format!("/api/v1/followups/{id}/close"),
+            &key,
+            Some(json!({"outcome": "unfounded", "note": "Camera cho thấy cán bộ làm đúng quy trình"})),
+        ),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(i7(&stats(&svc, &key, "").await), 1.0);
 }
@@ -417,22 +550,63 @@ async fn the_retention_purge_clears_hashes_and_case_links_and_changes_no_statist
     }
     let desk = invite(&app, SEED.officers[1], 10);
     send(&svc, answer(&desk, "192.0.2.1", PHONE, json!({"CASE.OVERALL": 5}))).await;
-    let inv_id: i64 = invitations::table.filter(invitations::token.eq(&tokens[0])).select(invitations::id).first(&mut app.conn()).unwrap();
+    let inv_id: i64 = invitations::table
+        .filter(invitations::token.eq(&tokens[0]))
+        .select(invitations::id)
+        .first(&mut app.conn())
+        .unwrap();
     diesel::sql_query(format!("INSERT INTO case_links (invitation_id, unit_code, case_number, created_at) VALUES ({inv_id}, '{}', 'HS-001', now() - interval '200 days')", SEED.unit))
         .execute(&mut app.conn())
         .unwrap();
-    let before = (stats(&svc, &key, "").await, stats(&svc, &key, "&include_flagged=true&group_by=officer").await);
+    let before =
+        (stats(&svc, &key, "").await, stats(&svc, &key, "&include_flagged=true&group_by=officer").await);
     // as of 40 days from now, every response is past the 30-day window
     let later = Utc::now() + Duration::days(40);
     let report = sipas::integrity::retention::purge(&mut app.conn(), 30, 180, later).unwrap().unwrap();
     assert_eq!((report.client_hashes, report.case_links), (4, 1));
-    let left: i64 = responses::table.filter(responses::client_hash.is_not_null().or(responses::device_hash.is_not_null())).count().get_result(&mut app.conn()).unwrap();
+    let left: i64 = responses::table
+        .filter(responses::client_hash.is_not_null().or(responses::device_hash.is_not_null()))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
     assert_eq!(left, 0);
-    let after = (stats(&svc, &key, "").await, stats(&svc, &key, "&include_flagged=true&group_by=officer").await);
+    let after =
+        (stats(&svc, &key, "").await, stats(&svc, &key, "&include_flagged=true&group_by=officer").await);
     assert_eq!(before, after);
     assert_eq!(reasons_of(&app, &desk), ["desk_network"], "flags outlive the hashes");
-    let audited: Vec<String> = audit_log::table.filter(audit_log::action.like("retention.%")).order(audit_log::action).select(audit_log::action).load(&mut app.conn()).unwrap();
+    let audited: Vec<String> = audit_log::table
+        .filter(audit_log::action.like("retention.%"))
+        .order(audit_log::action)
+        .select(audit_log::action)
+        .load(&mut app.conn())
+        .unwrap();
     assert_eq!(audited, ["retention.case_links", "retention.client_hashes"]);
     // a second run finds nothing and audits nothing more
-    assert_eq!(sipas::integrity::retention::purge(&mut app.conn(), 30, 180, later).unwrap(), Some(Default::default()));
+    assert_eq!(
+        sipas::integrity::retention::purge(&mut app.conn(), 30, 180, later).unwrap(),
+        Some(Default::default())
+    );
+}
+
+#[actix_web::test]
+async fn the_demo_staged_patterns_are_mostly_caught_and_few_genuine_answers_are_flagged() {
+    use sipas::integrity::staged;
+    let app = TestApp::new().await;
+    let mut conn = app.conn();
+    sipas::demo::import_master_data(&mut conn).unwrap();
+    let day = staged::last_working_day(sipas::stats::rollup::local_day(Utc::now()));
+    let d = staged::run(&mut conn, &app.state.instruments, &app.state.config, &app.state.secret, day, 2026)
+        .unwrap();
+    println!("{d}");
+    assert_eq!((d.staged, d.genuine), (staged::STAGED, staged::GENUINE));
+    let pattern = |p: &str| d.patterns.iter().find(|f| f.pattern == p).unwrap().clone();
+    // each pattern the checks are built for is caught whole; the careful one, within every limit, is not
+    for p in ["desk", "burst", "device"] {
+        assert_eq!(pattern(p).caught, pattern(p).answers, "{d}");
+    }
+    assert_eq!(pattern("careful").caught, 0, "{d}");
+    assert!(d.genuine_flagged * 10 <= d.genuine, "at most 10% of genuine answers flagged: {d}");
+    // what is flagged is held out of the statistics, and the rest counts
+    let held: i64 = responses::table.filter(responses::held).count().get_result(&mut conn).unwrap();
+    assert_eq!(held as usize, d.staged_caught + d.genuine_flagged);
 }
