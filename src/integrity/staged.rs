@@ -98,6 +98,7 @@ struct Event {
     /// `None` for a genuine resident, else the pattern.
     pattern: Option<&'static str>,
     token: String,
+    code: String,
 }
 
 const PHONES: [&str; 12] = [
@@ -157,6 +158,7 @@ fn plan(day: NaiveDate, seed: u64) -> Vec<Event> {
         overall,
         pattern,
         token: String::new(),
+        code: String::new(),
     };
     // genuine residents: spread over the officers and the working day (07:30–17:00)
     for i in 0..GENUINE {
@@ -249,14 +251,23 @@ pub fn run(
         config.desk_networks.clone()
     };
     let instrument = instruments.current();
-    let events = plan(day, seed);
     let db = |e: diesel::result::Error| format!("staged patterns could not be written: {e}");
-    for (i, e) in events.iter().enumerate() {
+    // a second run on the same database makes new tokens and codes
+    let salt: i64 = invitations::table
+        .select(diesel::dsl::max(invitations::id))
+        .first::<Option<i64>>(conn)
+        .map_err(db)?
+        .unwrap_or(0);
+    let mut events = plan(day, seed);
+    for (i, e) in events.iter_mut().enumerate() {
+        e.token = format!("stg{salt:x}{}", &e.token[3..]);
+        e.code = format!("ZS{:08X}", (salt as u32).wrapping_add(i as u32));
+    }
+    for e in &events {
         diesel::insert_into(invitations::table)
             .values((
                 invitations::token.eq(&e.token),
-                invitations::code
-                    .eq(format!("ZS{:08X}", (seed as u32).wrapping_mul(7919).wrapping_add(i as u32))),
+                invitations::code.eq(&e.code),
                 invitations::unit_code.eq("CHIEMHOA"),
                 invitations::officer_code.eq(e.officer),
                 invitations::procedure_code.eq("1.001193"),
@@ -269,6 +280,17 @@ pub fn run(
             ))
             .execute(conn)
             .map_err(db)?;
+        crate::stats::rollup::apply_invitation_issued(
+            conn,
+            &crate::stats::rollup::InvitationFacts {
+                issued_at: e.issued_at,
+                unit_code: "CHIEMHOA",
+                officer_code: e.officer,
+                procedure_code: "1.001193",
+                channel: "desk",
+            },
+        )
+        .map_err(db)?;
     }
     let mut limits = Limits::from_config(config);
     limits.per_client = u32::MAX / 2;
