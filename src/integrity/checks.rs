@@ -62,14 +62,21 @@ pub fn assess(conn: &mut PgConnection, rules: &Rules, a: &Arrival<'_>) -> QueryR
         .bind::<Text, _>(a.device_hash)
         .execute(conn)?;
     let (start, end) = local_day_bounds(a.submitted_at);
+    // At most max + 1 earlier rows are read: when exactly `max` came before, this answer crosses
+    // the line and flags them all; when more came before, the crossing already flagged them (the
+    // lock above keeps two answers of one device from crossing unseen together).
+    let max = rules.max_tokens_per_device_per_day as usize;
     let same_device: Vec<i64> = responses::table
         .filter(responses::device_hash.eq(a.device_hash))
         .filter(responses::submitted_at.ge(start).and(responses::submitted_at.lt(end)))
         .select(responses::id)
+        .limit(max as i64 + 1)
         .load(conn)?;
-    if same_device.len() + 1 > rules.max_tokens_per_device_per_day as usize {
+    if same_device.len() + 1 > max {
         out.own.push(Reason::SameDevice);
-        out.others.extend(same_device.into_iter().map(|id| (id, Reason::SameDevice)));
+        if same_device.len() == max {
+            out.others.extend(same_device.into_iter().map(|id| (id, Reason::SameDevice)));
+        }
     }
     if let Some(top) = a.top_score {
         let recent: Vec<i64> = responses::table
@@ -119,7 +126,8 @@ pub fn record(
     others.sort_unstable();
     others.dedup();
     for id in others {
-        if !reviewed_genuine(conn, id)? {
+        let held: bool = responses::table.find(id).select(responses::held).first(conn)?;
+        if !held && !reviewed_genuine(conn, id)? {
             rollup::set_held(conn, instruments, id, true)?;
         }
     }
