@@ -22,6 +22,21 @@ use crate::stats::rollup::local_day;
 pub struct RangeQuery {
     from: Option<String>,
     to: Option<String>,
+    /// The unit to read; defaults to the caller's own (an admin names one).
+    unit: Option<String>,
+}
+
+/// The unit a request acts for: `requested`, or the caller's own; refused (403) when the caller
+/// may not act for it.
+fn unit_for(caller: &Caller, requested: Option<&str>) -> Result<String, AppError> {
+    let unit = requested.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(caller.unit_code());
+    if unit.is_empty() {
+        return Err(AppError::bad_request("missing_unit", "Name the unit with `unit=CODE`."));
+    }
+    if !caller.may_act_for_unit(unit) {
+        return Err(AppError::forbidden("You may not act for this unit."));
+    }
+    Ok(unit.to_string())
 }
 
 fn date(value: Option<&str>, name: &str) -> Result<NaiveDate, AppError> {
@@ -95,7 +110,7 @@ pub async fn report(
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (from, to) = range(&q)?;
-    let unit = caller.unit_code().to_string();
+    let unit = unit_for(&caller, q.unit.as_deref())?;
     let u = unit.clone();
     let lines = db::run(&state.pool, move |conn| Ok(store::report(conn, &u, from, to)?)).await?;
     Ok(HttpResponse::Ok().json(build_report(unit, from, to, &lines)))
@@ -193,7 +208,7 @@ pub async fn flagged(
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (from, to) = range(&q)?;
-    let unit = caller.unit_code().to_string();
+    let unit = unit_for(&caller, q.unit.as_deref())?;
     let rows = db::run(&state.pool, move |conn| Ok(store::flagged(conn, &unit, from, to)?)).await?;
     let mut officers: Vec<FlaggedOfficer> = Vec::new();
     for r in rows {
@@ -246,11 +261,11 @@ pub async fn review(
         return Err(AppError::unprocessable("invalid_note", "`note` may have at most 2000 characters."));
     }
     let id = id.into_inner();
-    let unit = caller.unit_code().to_string();
     let actor = caller.actor();
     let instruments = state.instruments.clone();
     let held = db::run(&state.pool, move |conn| {
-        store::review(conn, &instruments, &unit, id, verdict, &note, &actor).map_err(|e| match e {
+        let allowed = |unit: &str| caller.may_act_for_unit(unit);
+        store::review(conn, &instruments, &allowed, id, verdict, &note, &actor).map_err(|e| match e {
             ReviewError::NotFound => {
                 AppError::not_found("unknown_response", "There is no such response in your unit.")
             }
@@ -269,9 +284,12 @@ pub async fn review(
 #[serde(deny_unknown_fields)]
 pub struct CasesBody {
     days: Vec<CaseEntry>,
+    /// The unit whose officers these are; defaults to the caller's own.
+    #[serde(default)]
+    unit: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseEntry {
     officer_code: String,
@@ -317,10 +335,10 @@ pub async fn cases_daily(
             format!("`days` must hold 1 to {MAX_CASE_DAYS} entries."),
         ));
     }
-    let entries: Vec<_> = body.days.into_iter().map(|d| (d.officer_code, d.date, d.cases)).collect();
+    let entries: Vec<_> = body.days.iter().cloned().map(|d| (d.officer_code, d.date, d.cases)).collect();
     let days =
         parse_case_days(&entries).map_err(|m| AppError::unprocessable("invalid_days", format!("{m}.")))?;
-    let unit = caller.unit_code().to_string();
+    let unit = unit_for(&caller, body.unit.as_deref())?;
     let actor = caller.actor();
     let stored = db::run(&state.pool, move |conn| {
         store::upsert_cases(conn, &unit, &days, &actor).map_err(|e| match e {
@@ -345,6 +363,7 @@ pub struct FollowupQuery {
     overdue: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    unit: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -438,7 +457,7 @@ pub async fn followups(
     q: web::Query<FollowupQuery>,
 ) -> Result<HttpResponse, AppError> {
     let filter = followup_filter(&q)?;
-    let unit = caller.unit_code().to_string();
+    let unit = unit_for(&caller, q.unit.as_deref())?;
     let today = local_day(Utc::now());
     let rows =
         db::run(&state.pool, move |conn| Ok(store::list_followups(conn, &unit, &filter, today, None)?))
@@ -480,13 +499,14 @@ async fn apply(
     id: i64,
     change: FollowupChange,
 ) -> Result<HttpResponse, AppError> {
-    let unit = caller.unit_code().to_string();
     let actor = caller.actor();
+    let caller = caller.clone();
     let instruments = state.instruments.clone();
     let today = local_day(Utc::now());
     let row = db::run(&state.pool, move |conn| {
-        store::change_followup(conn, &instruments, &unit, id, &change, &actor, Utc::now()).map_err(|e| {
-            match e {
+        let allowed = |unit: &str| caller.may_act_for_unit(unit);
+        store::change_followup(conn, &instruments, &allowed, id, &change, &actor, Utc::now()).map_err(
+            |e| match e {
                 FollowupError::NotFound => {
                     AppError::not_found("unknown_followup", "There is no such follow-up in your unit.")
                 }
@@ -497,8 +517,9 @@ async fn apply(
                     AppError::unprocessable("invalid_outcome", format!("{e}."))
                 }
                 FollowupError::Db(e) => e.into(),
-            }
-        })?;
+            },
+        )?;
+        let unit = store::followup_unit(conn, id)?.unwrap_or_default();
         let rows = store::list_followups(conn, &unit, &FollowupFilter::default(), today, Some(id))?;
         rows.into_iter().next().ok_or_else(|| AppError::Internal("follow-up vanished".into()))
     })

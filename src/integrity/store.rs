@@ -83,12 +83,12 @@ pub enum ReviewError {
     Db(#[from] diesel::result::Error),
 }
 
-/// Records a leader's verdict on a flagged response of `unit`: genuine puts it back into the
+/// Records a leader's verdict on a flagged response of a unit the caller may act for: genuine puts it back into the
 /// statistics, invalid keeps it out. Audited. Returns whether the response is now held.
 pub fn review(
     conn: &mut PgConnection,
     instruments: &Instruments,
-    unit: &str,
+    may_act_for_unit: &dyn Fn(&str) -> bool,
     response_id: i64,
     verdict: Verdict,
     note: &str,
@@ -101,7 +101,7 @@ pub fn review(
             .for_update()
             .first(conn)
             .optional()?;
-        if owner.as_deref() != Some(unit) {
+        if !owner.as_deref().is_some_and(may_act_for_unit) {
             return Err(ReviewError::NotFound);
         }
         let reasons: Vec<String> = crate::schema::integrity_flags::table
@@ -374,6 +374,11 @@ pub fn list_followups(
     .load(conn)
 }
 
+/// The unit of a follow-up.
+pub fn followup_unit(conn: &mut PgConnection, id: i64) -> QueryResult<Option<String>> {
+    followups::table.find(id).select(followups::unit_code).first(conn).optional()
+}
+
 /// Why a change to a follow-up was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum FollowupError {
@@ -396,13 +401,13 @@ pub enum FollowupChange {
     Close { outcome: String, note: String },
 }
 
-/// Applies a change to a follow-up of `unit`, audited, in one transaction. Replying sets the
+/// Applies a change to a follow-up of a unit the caller may act for, audited, in one transaction. Replying sets the
 /// status to answered; closing records the outcome, and an unfounded harassment complaint leaves
 /// its case out of indicator TT01.I7 (through the roll-up interface).
 pub fn change_followup(
     conn: &mut PgConnection,
     instruments: &Instruments,
-    unit: &str,
+    may_act_for_unit: &dyn Fn(&str) -> bool,
     id: i64,
     change: &FollowupChange,
     actor: &str,
@@ -418,7 +423,7 @@ pub fn change_followup(
         let Some((owner_unit, status, response_id, triggers)) = row else {
             return Err(FollowupError::NotFound);
         };
-        if owner_unit != unit {
+        if !may_act_for_unit(&owner_unit) {
             return Err(FollowupError::NotFound);
         }
         if status == "closed" {
