@@ -3,6 +3,11 @@
 //! report, follow-ups of comments and complaints (replies shown at the resident's survey
 //! address), and the retention job that purges client hashes and case links.
 //!
+//! Routes: `GET /api/v1/integrity`, `GET /api/v1/integrity/flagged`,
+//! `POST /api/v1/integrity/responses/{id}/review`, `POST /api/v1/cases/daily`,
+//! `GET /api/v1/followups`, `POST /api/v1/followups/{id}/{reply,assign,status,close}`. Commands:
+//! `sipas purge`, `sipas cases import FILE.csv`; `sipas demo` adds [`staged`] patterns.
+//!
 //! Flagging happens in the submission transaction ([`checks`]); a flagged response is kept, still
 //! accepted (201), and held out of the statistics through `stats::rollup::set_held` until a leader
 //! reviews it genuine.
