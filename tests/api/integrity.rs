@@ -610,3 +610,29 @@ async fn the_demo_staged_patterns_are_mostly_caught_and_few_genuine_answers_are_
     let held: i64 = responses::table.filter(responses::held).count().get_result(&mut conn).unwrap();
     assert_eq!(held as usize, d.staged_caught + d.genuine_flagged);
 }
+
+#[actix_web::test]
+async fn an_answer_reviewed_genuine_stays_counted_when_a_later_flag_reaches_it() {
+    let app = integrity_app(|_| {}).await;
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let key = app.api_key(SEED.unit);
+    // three answers from one phone on the staff Wi-Fi: flagged desk_network, held
+    let tokens: Vec<String> = (0..4).map(|_| invite(&app, SEED.officers[0], 30)).collect();
+    for t in &tokens[..3] {
+        assert_eq!(send(&svc, answer(t, "192.0.2.30", PHONE, json!({"CASE.OVERALL": 4}))).await.0, 201);
+    }
+    let first: i64 = responses::table
+        .inner_join(invitations::table)
+        .filter(invitations::token.eq(&tokens[0]))
+        .select(responses::id)
+        .first(&mut app.conn())
+        .unwrap();
+    let review = json!({"verdict": "genuine", "note": "Người dân dùng wifi của xã"});
+    let uri = format!("/api/v1/integrity/responses/{first}/review");
+    assert_eq!(send(&svc, api("POST", &uri, &key, Some(review))).await.0, 200);
+    // the fourth crosses the same-device line: the flag reaches the first, which stays counted
+    assert_eq!(send(&svc, answer(&tokens[3], "192.0.2.30", PHONE, json!({"CASE.OVERALL": 4}))).await.0, 201);
+    assert_eq!(reasons_of(&app, &tokens[0]), ["desk_network", "same_device"]);
+    let g = stats(&svc, &key, "").await;
+    assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(1), json!(3)));
+}
