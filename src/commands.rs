@@ -90,6 +90,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let state = state(&database.url, config, instruments, secret);
     let _compactor = crate::stats::rollup::spawn_compactor(state.pool.clone(), Duration::from_secs(2))
         .map_err(|e| format!("cannot start the roll-up compactor: {e}"))?;
+    let _retention = crate::integrity::retention::spawn(
+        state.pool.clone(),
+        state.config.integrity_retention_days,
+        state.config.case_link_retention_days,
+        Duration::from_secs(3600),
+    )
+    .map_err(|e| format!("cannot start the retention job: {e}"))?;
     let server = startup::run(listener, state).map_err(|e| e.to_string())?;
     tracing::info!(%addr, public_base_url = %base, "sipas is serving");
     let result = server.await.map_err(|e| format!("server error: {e}"));

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::integrity::net::Cidr;
+
 /// A variable that is set but not usable.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("configuration variable {var}: {problem}")]
@@ -38,8 +40,20 @@ pub struct Config {
     pub log_json: bool,
     /// Survey submissions one client address may make per 10 minutes.
     pub submission_limit: u32,
-    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<Cidr>,
+    /// The commune's own networks: an answer sent from one is flagged `desk_network`.
+    pub desk_networks: Vec<Cidr>,
+    /// An answer sent sooner than this after its invitation was issued is flagged `too_fast`.
+    pub min_seconds_to_answer: i64,
+    /// One device answering more invitations than this in a local day flags all of them.
+    pub max_tokens_per_device_per_day: u32,
+    /// Working days (Monday to Friday) a follow-up has for its reply.
+    pub followup_days: u32,
+    /// Days client and device hashes are kept before the retention job clears them.
+    pub integrity_retention_days: i64,
+    /// Days the link between an invitation and its case number is kept.
+    pub case_link_retention_days: i64,
 }
 
 impl Default for Config {
@@ -58,7 +72,13 @@ impl Default for Config {
             secret_key: None,
             log_json: false,
             submission_limit: 200,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
+            desk_networks: Vec::new(),
+            min_seconds_to_answer: 8,
+            max_tokens_per_device_per_day: 3,
+            followup_days: 10,
+            integrity_retention_days: 30,
+            case_link_retention_days: 180,
         }
     }
 }
@@ -84,10 +104,19 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     ("LOG_FORMAT", "text or json (default text)"),
     ("SUBMISSION_LIMIT", "survey submissions one client address may make per 10 minutes (default 200)"),
+    ("TRUSTED_PROXIES", "CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default none)"),
     (
-        "TRUST_FORWARDED_FOR",
-        "true behind a reverse proxy that sets X-Forwarded-For: take the client address from it (default false)",
+        "DESK_NETWORKS",
+        "CIDR ranges of the commune's own networks; answers from them are flagged (default none)",
     ),
+    ("MIN_SECONDS_TO_ANSWER", "answers sooner than this after issue are flagged too_fast (default 8)"),
+    (
+        "MAX_TOKENS_PER_DEVICE_PER_DAY",
+        "one device answering more invitations in a local day flags them all (default 3)",
+    ),
+    ("FOLLOWUP_DAYS", "working days a follow-up has for its reply (default 10)"),
+    ("INTEGRITY_RETENTION_DAYS", "days client and device hashes are kept (default 30)"),
+    ("CASE_LINK_RETENTION_DAYS", "days the invitation-to-case-number link is kept (default 180)"),
     ("RUST_LOG", "log filter, e.g. info or sipas=debug (default info)"),
 ];
 
@@ -172,11 +201,32 @@ impl Config {
                 d.submission_limit,
                 "a whole number of submissions",
             )?,
-            trust_forwarded_for: parse_var(
+            trusted_proxies: parse_cidrs(&get, "TRUSTED_PROXIES")?,
+            desk_networks: parse_cidrs(&get, "DESK_NETWORKS")?,
+            min_seconds_to_answer: parse_var(
                 &get,
-                "TRUST_FORWARDED_FOR",
-                d.trust_forwarded_for,
-                "true or false",
+                "MIN_SECONDS_TO_ANSWER",
+                d.min_seconds_to_answer,
+                "a whole number of seconds",
+            )?,
+            max_tokens_per_device_per_day: parse_var(
+                &get,
+                "MAX_TOKENS_PER_DEVICE_PER_DAY",
+                d.max_tokens_per_device_per_day,
+                "a whole number of invitations",
+            )?,
+            followup_days: parse_var(&get, "FOLLOWUP_DAYS", d.followup_days, "a whole number of days")?,
+            integrity_retention_days: parse_var(
+                &get,
+                "INTEGRITY_RETENTION_DAYS",
+                d.integrity_retention_days,
+                "a whole number of days",
+            )?,
+            case_link_retention_days: parse_var(
+                &get,
+                "CASE_LINK_RETENTION_DAYS",
+                d.case_link_retention_days,
+                "a whole number of days",
             )?,
         };
         check_range("DB_POOL_SIZE", config.db_pool_size as i64, 1, 200)?;
@@ -185,6 +235,11 @@ impl Config {
         check_range("ADDITIONS_WINDOW_MINUTES", config.additions_window_minutes, 0, 24 * 60)?;
         check_range("MIN_N", config.min_n.unwrap_or(1) as i64, 1, 1000)?;
         check_range("SUBMISSION_LIMIT", config.submission_limit as i64, 1, 1_000_000)?;
+        check_range("MIN_SECONDS_TO_ANSWER", config.min_seconds_to_answer, 0, 3600)?;
+        check_range("MAX_TOKENS_PER_DEVICE_PER_DAY", config.max_tokens_per_device_per_day as i64, 1, 10_000)?;
+        check_range("FOLLOWUP_DAYS", config.followup_days as i64, 1, 365)?;
+        check_range("INTEGRITY_RETENTION_DAYS", config.integrity_retention_days, 1, 3650)?;
+        check_range("CASE_LINK_RETENTION_DAYS", config.case_link_retention_days, 1, 3650)?;
         Ok(config)
     }
 }
@@ -198,6 +253,13 @@ fn parse_var<T: FromStr>(
     match get(var) {
         None => Ok(default),
         Some(v) => v.parse().map_err(|_| ConfigError { var, problem: format!("`{v}` is not {expected}") }),
+    }
+}
+
+fn parse_cidrs(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Vec<Cidr>, ConfigError> {
+    match get(var) {
+        None => Ok(Vec::new()),
+        Some(v) => crate::integrity::net::parse_list(&v).map_err(|problem| ConfigError { var, problem }),
     }
 }
 
@@ -239,15 +301,32 @@ mod tests {
 
     #[test]
     fn the_submission_limit_and_proxy_trust_are_read_and_checked() {
-        let c = config(&[("SUBMISSION_LIMIT", "50"), ("TRUST_FORWARDED_FOR", "true")])
+        let c = config(&[("SUBMISSION_LIMIT", "50"), ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")])
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((c.submission_limit, c.trust_forwarded_for), (50, true));
+        assert_eq!((c.submission_limit, c.trusted_proxies.len()), (50, 2));
         let d = config(&[]).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((d.submission_limit, d.trust_forwarded_for), (200, false));
+        assert_eq!((d.submission_limit, d.trusted_proxies.len()), (200, 0));
         assert_eq!(config(&[("SUBMISSION_LIMIT", "0")]).map(|_| ()).unwrap_err().var, "SUBMISSION_LIMIT");
+        assert_eq!(config(&[("TRUSTED_PROXIES", "yes")]).map(|_| ()).unwrap_err().var, "TRUSTED_PROXIES");
+    }
+
+    #[test]
+    fn integrity_settings_have_defaults_and_are_checked() {
+        let d = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(d.desk_networks.is_empty());
+        assert_eq!((d.min_seconds_to_answer, d.max_tokens_per_device_per_day, d.followup_days), (8, 3, 10));
+        assert_eq!((d.integrity_retention_days, d.case_link_retention_days), (30, 180));
+        let c = config(&[("DESK_NETWORKS", "192.168.1.0/24"), ("FOLLOWUP_DAYS", "5")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.desk_networks.len(), c.followup_days), (1, 5));
+        for var in
+            ["DESK_NETWORKS", "MIN_SECONDS_TO_ANSWER", "MAX_TOKENS_PER_DEVICE_PER_DAY", "FOLLOWUP_DAYS"]
+        {
+            assert_eq!(config(&[(var, "-1/x")]).map(|_| ()).unwrap_err().var, var);
+        }
         assert_eq!(
-            config(&[("TRUST_FORWARDED_FOR", "yes")]).map(|_| ()).unwrap_err().var,
-            "TRUST_FORWARDED_FOR"
+            config(&[("INTEGRITY_RETENTION_DAYS", "0")]).map(|_| ()).unwrap_err().var,
+            "INTEGRITY_RETENTION_DAYS"
         );
     }
 

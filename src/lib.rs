@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod instrument;
+pub mod integrity;
 pub mod invitations;
 pub mod masterdata;
 pub mod responses;

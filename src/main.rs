@@ -66,6 +66,18 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Purge client and device hashes and case links past their retention now (sipas serve does
+    /// it hourly).
+    Purge,
+    /// Cases handled per officer and day, from the one-stop system (for offer rates).
+    #[command(subcommand)]
+    Cases(CasesCommand),
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// Import a UTF-8 CSV with the header `date,officer_code,cases` (all or nothing).
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -158,6 +170,8 @@ fn main() -> ExitCode {
             sipas::stats::cli::stats(&config, &params, naive, repeat)
         }
         Command::Demo { responses, seed } => sipas::demo::run(&config, responses, seed),
+        Command::Purge => sipas::integrity::cli::purge(&config),
+        Command::Cases(CasesCommand::Import { file }) => sipas::integrity::cli::import_cases(&config, &file),
     };
     report(result)
 }

@@ -44,10 +44,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    cases_daily (officer_code, day) {
+        officer_code -> Text,
+        day -> Date,
+        unit_code -> Text,
+        cases -> Int4,
+        updated_at -> Timestamptz,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
     fields (code) {
         code -> Text,
         name -> Text,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    followups (id) {
+        id -> Int8,
+        response_id -> Int8,
+        unit_code -> Text,
+        officer_code -> Text,
+        triggers -> Array<Nullable<Text>>,
+        owner -> Text,
+        status -> Text,
+        opened_at -> Timestamptz,
+        deadline -> Date,
+        reply -> Nullable<Text>,
+        replied_at -> Nullable<Timestamptz>,
+        replied_by -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        outcome_note -> Text,
+        closed_at -> Nullable<Timestamptz>,
+        closed_by -> Nullable<Text>,
     }
 }
 
@@ -58,6 +90,24 @@ diesel::table! {
         sha256 -> Text,
         has_unverified_items -> Bool,
         first_loaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    integrity_flags (response_id, reason) {
+        response_id -> Int8,
+        reason -> Text,
+        flagged_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    integrity_reviews (response_id) {
+        response_id -> Int8,
+        verdict -> Text,
+        note -> Text,
+        reviewed_by -> Text,
+        reviewed_at -> Timestamptz,
     }
 }
 
@@ -239,6 +289,13 @@ diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(api_keys -> units (unit_code));
 diesel::joinable!(case_links -> invitations (invitation_id));
 diesel::joinable!(case_links -> units (unit_code));
+diesel::joinable!(cases_daily -> officers (officer_code));
+diesel::joinable!(cases_daily -> units (unit_code));
+diesel::joinable!(followups -> officers (officer_code));
+diesel::joinable!(followups -> responses (response_id));
+diesel::joinable!(followups -> units (unit_code));
+diesel::joinable!(integrity_flags -> responses (response_id));
+diesel::joinable!(integrity_reviews -> responses (response_id));
 diesel::joinable!(invitations -> officers (officer_code));
 diesel::joinable!(invitations -> procedures (procedure_code));
 diesel::joinable!(invitations -> units (unit_code));
@@ -256,8 +313,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_log,
     case_links,
+    cases_daily,
     fields,
+    followups,
     instrument_versions,
+    integrity_flags,
+    integrity_reviews,
     invitations,
     login_throttle,
     officers,

@@ -62,6 +62,7 @@ pub fn build_app(
         .configure(crate::survey::routes)
         .configure(crate::staff::routes)
         .configure(crate::dashboard::routes)
+        .configure(crate::integrity::routes)
         .default_service(web::to(error::not_found))
         .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::fill_empty_error_body))
         .wrap_fn(|req, srv| {

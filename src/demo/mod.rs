@@ -246,8 +246,20 @@ pub fn generate(
 }
 
 /// `sipas demo [--responses N] [--seed S]`.
+/// From 1000 responses on, the last working day also gets the integrity capability's staged
+/// patterns (see `integrity::staged`), answered through the real submission core; they are part
+/// of the N responses asked for.
 pub fn run(config: &Config, responses: u64, seed: u64) -> Result<String, String> {
-    let (_db, mut conn, instruments) = cli::open(config)?;
-    let plan = Plan::ending_yesterday(responses, seed);
-    generate(&mut conn, &instruments, plan)
+    use crate::integrity::staged;
+    let (db, mut conn, instruments) = cli::open(config)?;
+    let staged_answers = if responses >= 1000 { (staged::GENUINE + staged::STAGED) as u64 } else { 0 };
+    let plan = Plan::ending_yesterday(responses - staged_answers, seed);
+    let mut out = generate(&mut conn, &instruments, plan)?;
+    if staged_answers > 0 {
+        let secret = crate::commands::prepare_database(&db.url, config, &instruments)?;
+        let day = staged::last_working_day(chrono::Utc::now().with_timezone(&rollup::LOCAL).date_naive());
+        let detection = staged::run(&mut conn, &instruments, config, &secret, day, seed)?;
+        out.push_str(&format!("; {detection}; {responses} responses in all"));
+    }
+    Ok(out)
 }

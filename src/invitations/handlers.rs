@@ -487,14 +487,21 @@ enum CodeLookup {
     TooMany(i64),
 }
 
-/// The address rate limits count by. The peer address of the connection: a forwarded-for
-/// header would let a guesser pick a fresh "address" for every attempt.
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+/// The address rate limits count by: the peer address of the connection, or the one
+/// `X-Forwarded-For` names when the peer is one of `TRUSTED_PROXIES` (from anyone else the header
+/// would let a guesser pick a fresh "address" for every attempt).
+fn client_address(req: &HttpRequest, trusted_proxies: &[crate::integrity::net::Cidr]) -> String {
+    crate::responses::client::client_ip(req, trusted_proxies)
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 async fn look_up_code(state: &AppState, req: &HttpRequest, typed: &str) -> Result<HttpResponse, AppError> {
-    let client = rate::client_hash(&state.secret, TYPED_CODE.bucket, &client_address(req));
+    let client = rate::client_hash(
+        &state.secret,
+        TYPED_CODE.bucket,
+        &client_address(req, &state.config.trusted_proxies),
+    );
     let parsed = TypedCode::parse(typed).ok();
     let found = db::run(&state.pool, move |conn| {
         let now = Utc::now();

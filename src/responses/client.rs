@@ -2,8 +2,12 @@
 //! hashes of the client address and of address + user agent. The raw values are never stored or
 //! logged.
 
+use std::net::IpAddr;
+
 use actix_web::HttpRequest;
 use sha2::{Digest, Sha256};
+
+use crate::integrity::net::{self, Cidr};
 
 /// Salted hashes of one request's client (hex SHA-256, 64 characters each).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,26 +28,21 @@ impl ClientHashes {
         }
     }
 
-    /// The hashes of a request. The address is the TCP peer's, or the first `X-Forwarded-For`
-    /// hop when `trust_forwarded` says a trusted reverse proxy sets it (otherwise anyone could
-    /// spoof it to escape the rate limit).
-    pub fn of_request(req: &HttpRequest, secret: &[u8], trust_forwarded: bool) -> Self {
-        let forwarded = trust_forwarded
-            .then(|| {
-                req.headers()
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').next())
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-            })
-            .flatten();
-        let address = forwarded
-            .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
-            .unwrap_or_else(|| "unknown".to_string());
+    /// The hashes of a request, from its client address (see [`client_ip`]).
+    pub fn of_request(req: &HttpRequest, secret: &[u8], trusted_proxies: &[Cidr]) -> Self {
+        let address =
+            client_ip(req, trusted_proxies).map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".to_string());
         let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
         Self::new(secret, &address, user_agent)
     }
+}
+
+/// The client address of a request: the TCP peer's, or the one `X-Forwarded-For` names when the
+/// peer is one of `trusted_proxies` (otherwise anyone could spoof it to escape the rate limit or
+/// the desk-network check).
+pub fn client_ip(req: &HttpRequest, trusted_proxies: &[Cidr]) -> Option<IpAddr> {
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    net::client_address(req.peer_addr().map(|a| a.ip()), forwarded, trusted_proxies)
 }
 
 fn keyed_hash(secret: &[u8], fields: &[&str]) -> String {
@@ -83,8 +82,9 @@ mod tests {
             .peer_addr("10.0.0.1:5000".parse().unwrap())
             .insert_header(("x-forwarded-for", "203.0.113.7, 10.0.0.1"))
             .to_http_request();
-        let trusted = ClientHashes::of_request(&req, b"s", true);
-        let untrusted = ClientHashes::of_request(&req, b"s", false);
+        let proxies = net::parse_list("10.0.0.0/8").unwrap();
+        let trusted = ClientHashes::of_request(&req, b"s", &proxies);
+        let untrusted = ClientHashes::of_request(&req, b"s", &[]);
         assert_eq!(trusted, ClientHashes::new(b"s", "203.0.113.7", ""));
         assert_eq!(untrusted, ClientHashes::new(b"s", "10.0.0.1", ""));
     }

@@ -69,7 +69,9 @@ pub async fn submit(
     let submission = Submission {
         token: token.into_inner(),
         answers: RawAnswers::Json(body.into_inner().answers),
-        client: ClientHashes::of_request(&req, &state.secret, state.config.trust_forwarded_for),
+        client: ClientHashes::of_request(&req, &state.secret, &state.config.trusted_proxies),
+        from_desk_network: crate::responses::client::client_ip(&req, &state.config.trusted_proxies)
+            .is_some_and(|ip| crate::integrity::net::any_contains(&state.config.desk_networks, ip)),
         repeats: Repeats::Refuse,
         now: Utc::now(),
     };

@@ -20,6 +20,7 @@ pub struct InvitationRow {
     pub channel: String,
     pub instrument_id: String,
     pub instrument_version: String,
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -49,6 +50,8 @@ pub fn find_invitation(conn: &mut PgConnection, token: &str) -> QueryResult<Opti
 pub struct ResponseRow {
     pub id: i64,
     pub submitted_at: DateTime<Utc>,
+    /// Held out of the statistics (flagged, not reviewed genuine).
+    pub held: bool,
 }
 
 /// The response of an invitation, if it has one.
@@ -97,6 +100,7 @@ pub struct NewResponse<'a> {
     pub last_added_at: DateTime<Utc>,
     pub client_hash: Option<&'a str>,
     pub device_hash: Option<&'a str>,
+    pub held: bool,
 }
 
 /// Inserts a response; a second response for the invitation fails with a unique violation.

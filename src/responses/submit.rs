@@ -9,6 +9,7 @@ use super::client::ClientHashes;
 use super::model::{Effect, Outcome, RawAnswers, Refusal, Repeats, check_response};
 use super::store::{self, NewResponse};
 use crate::instrument::{Instruments, OVERALL};
+use crate::integrity::{self, checks};
 use crate::stats::rollup::{self, AnswerSet, ResponseFacts};
 
 /// Length of one rate-limit window.
@@ -21,6 +22,8 @@ pub struct Limits {
     pub additions_window: Duration,
     /// Submissions one client hash may make per rate-limit window.
     pub per_client: u32,
+    /// The integrity checks' thresholds and the follow-up deadline.
+    pub integrity: integrity::model::Rules,
 }
 
 impl Limits {
@@ -28,6 +31,7 @@ impl Limits {
         Limits {
             additions_window: Duration::minutes(config.additions_window_minutes),
             per_client: config.submission_limit,
+            integrity: integrity::model::Rules::from_config(config),
         }
     }
 }
@@ -38,6 +42,9 @@ pub struct Submission {
     pub token: String,
     pub answers: RawAnswers,
     pub client: ClientHashes,
+    /// Sent from one of the commune's own networks (`DESK_NETWORKS`); the address itself is
+    /// never stored.
+    pub from_desk_network: bool,
     pub repeats: Repeats,
     pub now: DateTime<Utc>,
 }
@@ -118,8 +125,21 @@ fn store_submission(
     after.extend(new.clone());
     check_response(&instrument, existing.is_none(), &after, &new)?;
 
-    let (response_id, submitted_at, effect) = match &existing {
+    let (response_id, submitted_at, effect, held, assessment) = match &existing {
         None => {
+            let assessment = checks::assess(
+                conn,
+                &limits.integrity,
+                &checks::Arrival {
+                    officer_code: &invitation.officer_code,
+                    device_hash: &sub.client.device_hash,
+                    issued_at: invitation.issued_at,
+                    submitted_at: sub.now,
+                    from_desk_network: sub.from_desk_network,
+                    top_score: checks::top_score(&instrument, &after),
+                },
+            )?;
+            let held = !assessment.own.is_empty();
             let id = store::insert_response(
                 conn,
                 &NewResponse {
@@ -134,6 +154,7 @@ fn store_submission(
                     last_added_at: sub.now,
                     client_hash: Some(&sub.client.client_hash),
                     device_hash: Some(&sub.client.device_hash),
+                    held,
                 },
             )
             .map_err(|e| match e {
@@ -143,7 +164,7 @@ fn store_submission(
                 }
                 other => Refusal::Db(other),
             })?;
-            (id, sub.now, Effect::Created)
+            (id, sub.now, Effect::Created, held, Some(assessment))
         }
         Some(r) if new.is_empty() => {
             if repeats.is_empty() {
@@ -158,7 +179,7 @@ fn store_submission(
         }
         Some(r) => {
             store::touch_response(conn, r.id, sub.now)?;
-            (r.id, r.submitted_at, Effect::Added)
+            (r.id, r.submitted_at, Effect::Added, r.held, None)
         }
     };
     store::insert_answers(conn, response_id, &new, sub.now)?;
@@ -169,10 +190,24 @@ fn store_submission(
         officer_code: &invitation.officer_code,
         procedure_code: &invitation.procedure_code,
         channel: &invitation.channel,
-        // the integrity checks hold answers out when they flag them; a fresh one is not held
-        held: false,
+        // flagged answers are held out of the statistics until a leader reviews them genuine
+        held,
     };
     rollup::apply_response_change(conn, &instrument, &facts, &before, &after)?;
+    if let Some(assessment) = &assessment {
+        checks::record(conn, instruments, response_id, assessment, sub.now)?;
+    }
+    checks::open_followup(
+        conn,
+        &limits.integrity,
+        &checks::FollowupFacts {
+            response_id,
+            unit_code: &invitation.unit_code,
+            officer_code: &invitation.officer_code,
+        },
+        &after,
+        sub.now,
+    )?;
     tracing::info!(
         response.id = response_id,
         effect = ?effect,

@@ -509,7 +509,8 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
         .execute(conn)? as i64;
         lap("months from the days");
         for (table, definition) in keys {
-            diesel::sql_query(format!("ALTER TABLE {table} ADD CONSTRAINT {table}_pkey {definition}")).execute(conn)?;
+            diesel::sql_query(format!("ALTER TABLE {table} ADD CONSTRAINT {table}_pkey {definition}"))
+                .execute(conn)?;
         }
         lap("keys");
         Ok(RebuildReport { day_rows, month_rows, steps })

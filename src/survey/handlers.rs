@@ -12,7 +12,8 @@ use serde::Deserialize;
 use super::assets;
 use super::i18n::{Lang, Strings};
 use super::pages::{
-    Chrome, Face, IntroPage, ItemView, NoticePage, OptView, QuickPage, StepPage, ThanksPage, mouth,
+    Chrome, Face, FollowupView, IntroPage, ItemView, NoticePage, OptView, QuickPage, StepPage, ThanksPage,
+    mouth,
 };
 use super::steps::{DONE, Plan, StepKind};
 use crate::db;
@@ -98,6 +99,8 @@ struct Survey {
     response: Option<ResponseRow>,
     answers: AnswerSet,
     instrument: Arc<Instrument>,
+    /// The follow-up of the response, as its resident sees it.
+    followup: crate::integrity::store::ResidentView,
 }
 
 async fn load(state: &AppState, token: &str) -> Result<Option<Survey>, AppError> {
@@ -112,16 +115,20 @@ async fn load(state: &AppState, token: &str) -> Result<Option<Survey>, AppError>
             Some(r) => store::answers_of(conn, r.id)?,
             None => AnswerSet::new(),
         };
-        Ok(Some((invitation, response, answers)))
+        let followup = match &response {
+            Some(r) => crate::integrity::store::reply_of(conn, r.id)?,
+            None => None,
+        };
+        Ok(Some((invitation, response, answers, followup)))
     })
     .await?;
-    let Some((invitation, response, answers)) = found else { return Ok(None) };
+    let Some((invitation, response, answers, followup)) = found else { return Ok(None) };
     let instrument = state
         .instruments
         .get(&invitation.instrument_id, &invitation.instrument_version)
         .cloned()
         .ok_or_else(|| AppError::Internal(format!("unknown instrument {}", invitation.instrument_version)))?;
-    Ok(Some(Survey { invitation, response, answers, instrument }))
+    Ok(Some(Survey { invitation, response, answers, instrument, followup }))
 }
 
 /// What a GET shows once the token's state is known.
@@ -186,7 +193,7 @@ pub async fn show(
         (Screen::Redirect(target), _, Some(plan)) => {
             redirect(&ctx.url(Some(target.map(|i| plan.steps[i].key.as_str()).unwrap_or(DONE))))
         }
-        (Screen::Thanks, _, _) => thanks(&ctx),
+        (Screen::Thanks, s, _) => thanks(&ctx, s.and_then(|s| s.followup)),
         (Screen::Expired, _, _) => notice(&ctx, StatusCode::GONE, ctx.t.expired_title, ctx.t.expired_body),
         _ => notice(&ctx, StatusCode::NOT_FOUND, ctx.t.not_found_title, ctx.t.not_found_body),
     }
@@ -212,7 +219,9 @@ pub async fn post(
     let submission = Submission {
         token: ctx.token.clone(),
         answers: RawAnswers::Form(pairs),
-        client: ClientHashes::of_request(&req, &state.secret, state.config.trust_forwarded_for),
+        client: ClientHashes::of_request(&req, &state.secret, &state.config.trusted_proxies),
+        from_desk_network: crate::responses::client::client_ip(&req, &state.config.trusted_proxies)
+            .is_some_and(|ip| crate::integrity::net::any_contains(&state.config.desk_networks, ip)),
         repeats: Repeats::IgnoreIdentical,
         now: Utc::now(),
     };
@@ -472,8 +481,27 @@ fn label_of(lang: Lang, choices: &[crate::instrument::model::Choice], code: i16)
         .unwrap_or_else(|| code.to_string())
 }
 
-fn thanks(ctx: &Ctx) -> HttpResponse {
-    let page = ThanksPage { page: ctx.chrome(Some(DONE), ctx.t.thanks_title, false, (0, 0)), t: ctx.t };
+fn thanks(ctx: &Ctx, followup: crate::integrity::store::ResidentView) -> HttpResponse {
+    let followup = followup.map(|reply| FollowupView {
+        heading: ctx.lang.pick("Trả lời của cơ quan", "The office's reply"),
+        note: match &reply {
+            Some((_, at)) => format!(
+                "{} {}",
+                ctx.lang.pick("Ngày", "Date"),
+                crate::stats::rollup::local_day(*at).format("%d/%m/%Y")
+            ),
+            None => ctx
+                .lang
+                .pick(
+                    "Cơ quan đang xem xét ý kiến của Ông/Bà. Câu trả lời sẽ hiện tại chính địa chỉ này.",
+                    "The office is looking into your comment. The reply will appear at this same address.",
+                )
+                .to_string(),
+        },
+        reply: reply.map(|(text, _)| text),
+    });
+    let page =
+        ThanksPage { page: ctx.chrome(Some(DONE), ctx.t.thanks_title, false, (0, 0)), t: ctx.t, followup };
     html(StatusCode::OK, page.render())
 }
 

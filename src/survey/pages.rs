@@ -97,6 +97,17 @@ pub struct IntroPage {
 pub struct ThanksPage {
     pub page: Chrome,
     pub t: &'static Strings,
+    /// The office's answer to a follow-up of this response (escaped by the template).
+    pub followup: Option<FollowupView>,
+}
+
+/// What the resident reads about the follow-up of their comment or complaint.
+pub struct FollowupView {
+    pub heading: &'static str,
+    /// The reply, or `None` while it is awaited.
+    pub reply: Option<String>,
+    /// When it was written (local date), or what to expect while it is awaited.
+    pub note: String,
 }
 
 /// A page that explains why there is no survey to answer (404, 410, 429, 503), and reveals

@@ -4,6 +4,7 @@ mod browser;
 mod foundation;
 mod harness;
 mod hostile;
+mod integrity;
 mod invitations;
 mod reliability;
 mod staff;

@@ -1,0 +1,214 @@
+//! The integrity checks and follow-up opening that run inside the submission transaction. Plain
+//! sync diesel; called by `responses::submit`.
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use super::model::{BURST_SIZE, BURST_WINDOW_SECONDS, Reason, Rules, Trigger, triggers};
+use crate::instrument::{Instruments, OVERALL};
+use crate::schema::{answers, integrity_flags, integrity_reviews, responses};
+use crate::stats::rollup::{self, AnswerSet, LOCAL, local_day};
+
+/// What the checks know of a first response about to be stored.
+#[derive(Debug, Clone)]
+pub struct Arrival<'a> {
+    pub officer_code: &'a str,
+    pub device_hash: &'a str,
+    pub issued_at: DateTime<Utc>,
+    pub submitted_at: DateTime<Utc>,
+    pub from_desk_network: bool,
+    /// The top level of `CASE.OVERALL`'s scale when this response gave it (else `None`).
+    pub top_score: Option<i16>,
+}
+
+/// The reasons of the new response, and earlier responses the new one makes suspicious.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assessment {
+    pub own: Vec<Reason>,
+    pub others: Vec<(i64, Reason)>,
+}
+
+/// Start and end (exclusive) of the local day of an instant, in UTC.
+fn local_day_bounds(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = local_day(at);
+    let start =
+        day.and_time(NaiveTime::MIN).and_local_timezone(LOCAL).single().map(|d| d.with_timezone(&Utc));
+    let start = start.unwrap_or(at);
+    (start, start + Duration::days(1))
+}
+
+/// `Some(top)` when these answers give `CASE.OVERALL` the top level of its scale.
+pub fn top_score(instrument: &crate::instrument::Instrument, answers: &AnswerSet) -> Option<i16> {
+    let item = instrument.item(OVERALL)?;
+    let top = instrument.scale_of(item)?.levels.iter().map(|c| c.code).max()?;
+    match answers.get(OVERALL) {
+        Some(crate::instrument::AnswerValue::Level(l)) if *l == top => Some(top),
+        _ => None,
+    }
+}
+
+/// Runs the checks for a first response (before it is inserted). Takes a transaction-scoped
+/// advisory lock on the device, so two posts from one device at the same moment see each other.
+pub fn assess(conn: &mut PgConnection, rules: &Rules, a: &Arrival<'_>) -> QueryResult<Assessment> {
+    let mut out = Assessment::default();
+    if a.from_desk_network {
+        out.own.push(Reason::DeskNetwork);
+    }
+    if a.submitted_at - a.issued_at < Duration::seconds(rules.min_seconds_to_answer) {
+        out.own.push(Reason::TooFast);
+    }
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+        .bind::<Text, _>(a.device_hash)
+        .execute(conn)?;
+    let (start, end) = local_day_bounds(a.submitted_at);
+    // At most max + 1 earlier rows are read: when exactly `max` came before, this answer crosses
+    // the line and flags them all; when more came before, the crossing already flagged them (the
+    // lock above keeps two answers of one device from crossing unseen together).
+    let max = rules.max_tokens_per_device_per_day as usize;
+    let same_device: Vec<i64> = responses::table
+        .filter(responses::device_hash.eq(a.device_hash))
+        .filter(responses::submitted_at.ge(start).and(responses::submitted_at.lt(end)))
+        .select(responses::id)
+        .limit(max as i64 + 1)
+        .load(conn)?;
+    if same_device.len() + 1 > max {
+        out.own.push(Reason::SameDevice);
+        if same_device.len() == max {
+            out.others.extend(same_device.into_iter().map(|id| (id, Reason::SameDevice)));
+        }
+    }
+    if let Some(top) = a.top_score {
+        let recent: Vec<i64> = responses::table
+            .inner_join(answers::table.on(answers::response_id.eq(responses::id)))
+            .filter(responses::officer_code.eq(a.officer_code))
+            .filter(responses::submitted_at.gt(a.submitted_at - Duration::seconds(BURST_WINDOW_SECONDS)))
+            .filter(responses::submitted_at.le(a.submitted_at))
+            .filter(answers::item_code.eq(OVERALL))
+            .filter(answers::level.eq(top))
+            .select(responses::id)
+            .load(conn)?;
+        if recent.len() + 1 >= BURST_SIZE {
+            out.own.push(Reason::Burst);
+            out.others.extend(recent.into_iter().map(|id| (id, Reason::Burst)));
+        }
+    }
+    Ok(out)
+}
+
+/// Stores the reasons of a response (new and earlier ones), and holds out of the statistics every
+/// earlier response that gained a reason, unless a leader already reviewed it genuine.
+pub fn record(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    response_id: i64,
+    assessment: &Assessment,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let rows: Vec<_> = assessment
+        .own
+        .iter()
+        .map(|r| (response_id, *r))
+        .chain(assessment.others.iter().copied())
+        .map(|(id, r)| {
+            (
+                integrity_flags::response_id.eq(id),
+                integrity_flags::reason.eq(r.code()),
+                integrity_flags::flagged_at.eq(now),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::insert_into(integrity_flags::table).values(rows).on_conflict_do_nothing().execute(conn)?;
+    let mut others: Vec<i64> = assessment.others.iter().map(|(id, _)| *id).collect();
+    others.sort_unstable();
+    others.dedup();
+    for id in others {
+        let held: bool = responses::table.find(id).select(responses::held).first(conn)?;
+        if !held && !reviewed_genuine(conn, id)? {
+            rollup::set_held(conn, instruments, id, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// True when a leader reviewed this response genuine.
+pub fn reviewed_genuine(conn: &mut PgConnection, response_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        integrity_reviews::table
+            .filter(integrity_reviews::response_id.eq(response_id))
+            .filter(integrity_reviews::verdict.eq("genuine")),
+    ))
+    .get_result(conn)
+}
+
+/// What a response's follow-up needs to know of it.
+#[derive(Debug, Clone)]
+pub struct FollowupFacts<'a> {
+    pub response_id: i64,
+    pub unit_code: &'a str,
+    pub officer_code: &'a str,
+}
+
+/// Opens a follow-up when the response's answers (after this write) call for one, or adds new
+/// triggers to the one it has. Owner: the unit's leader; deadline: `followup_days` working days
+/// after the local date of `now`. Returns the follow-up's id when there is one.
+pub fn open_followup(
+    conn: &mut PgConnection,
+    rules: &Rules,
+    facts: &FollowupFacts<'_>,
+    after: &AnswerSet,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<i64>> {
+    let found = triggers(after);
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let mut codes: Vec<&str> = found.iter().map(|t: &Trigger| t.code()).collect();
+    codes.sort_unstable();
+    let deadline = super::model::add_working_days(local_day(now), rules.followup_days);
+    // one statement: insert, or merge the triggers into the existing row
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let row: Id = diesel::sql_query(
+        "INSERT INTO followups (response_id, unit_code, officer_code, triggers, owner, opened_at, deadline) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (response_id) DO UPDATE SET triggers = \
+           (SELECT array_agg(DISTINCT t ORDER BY t) FROM unnest(followups.triggers || excluded.triggers) t) \
+         RETURNING id",
+    )
+    .bind::<BigInt, _>(facts.response_id)
+    .bind::<Text, _>(facts.unit_code)
+    .bind::<Text, _>(facts.officer_code)
+    .bind::<diesel::sql_types::Array<Text>, _>(codes)
+    .bind::<Text, _>(default_owner(facts.unit_code))
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Date, _>(deadline)
+    .get_result(conn)?;
+    Ok(Some(row.id))
+}
+
+/// The owner a new follow-up gets: the unit's leader.
+pub fn default_owner(unit_code: &str) -> String {
+    format!("leader:{unit_code}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_local_day_runs_from_local_midnight() {
+        // 2026-11-27 18:30 UTC is 2026-11-28 01:30 local
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 18, 30, 0).unwrap();
+        let (start, end) = local_day_bounds(at);
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 11, 27, 17, 0, 0).unwrap());
+        assert_eq!(end - start, Duration::days(1));
+    }
+}
