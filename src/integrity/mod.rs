@@ -17,6 +17,7 @@ pub mod cli;
 pub mod handlers;
 pub mod model;
 pub mod net;
+pub mod pages;
 pub mod retention;
 pub mod staged;
 pub mod store;
@@ -32,5 +33,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/followups/{id}/reply", web::post().to(handlers::reply))
         .route("/api/v1/followups/{id}/assign", web::post().to(handlers::assign))
         .route("/api/v1/followups/{id}/status", web::post().to(handlers::set_status))
-        .route("/api/v1/followups/{id}/close", web::post().to(handlers::close));
+        .route("/api/v1/followups/{id}/close", web::post().to(handlers::close))
+        .route("/integrity", web::get().to(pages::integrity))
+        .route("/integrity/responses/{id}/review", web::post().to(pages::review))
+        .route("/followups", web::get().to(pages::followups))
+        .route("/followups/{id}/{action}", web::post().to(pages::change));
 }

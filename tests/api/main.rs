@@ -5,6 +5,7 @@ mod foundation;
 mod harness;
 mod hostile;
 mod integrity;
+mod integrity_pages;
 mod invitations;
 mod reliability;
 mod staff;
