@@ -102,6 +102,14 @@ struct OfficerBody {
     flagged_by_reason: BTreeMap<&'static str, i64>,
 }
 
+/// Staff who may read the integrity report and review: leaders and admins (API keys may too).
+fn require_leader(caller: &Caller) -> Result<(), AppError> {
+    if let Caller::Staff(s) = caller {
+        s.require_role(&[crate::staff::model::Role::Admin, crate::staff::model::Role::Leader])?;
+    }
+    Ok(())
+}
+
 /// `GET /api/v1/integrity?from=&to=`.
 #[tracing::instrument(name = "integrity report", skip_all)]
 pub async fn report(
@@ -109,6 +117,7 @@ pub async fn report(
     caller: Caller,
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, AppError> {
+    require_leader(&caller)?;
     let (from, to) = range(&q)?;
     let unit = unit_for(&caller, q.unit.as_deref())?;
     let u = unit.clone();
@@ -207,6 +216,7 @@ pub async fn flagged(
     caller: Caller,
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, AppError> {
+    require_leader(&caller)?;
     let (from, to) = range(&q)?;
     let unit = unit_for(&caller, q.unit.as_deref())?;
     let rows = db::run(&state.pool, move |conn| Ok(store::flagged(conn, &unit, from, to)?)).await?;
@@ -253,6 +263,7 @@ pub async fn review(
     id: web::Path<i64>,
     body: web::Json<ReviewBody>,
 ) -> Result<HttpResponse, AppError> {
+    require_leader(&caller)?;
     let body = body.into_inner();
     let verdict = Verdict::from_code(&body.verdict)
         .ok_or_else(|| AppError::unprocessable("invalid_verdict", "`verdict` must be genuine or invalid."))?;
@@ -328,6 +339,7 @@ pub async fn cases_daily(
     caller: Caller,
     body: web::Json<CasesBody>,
 ) -> Result<HttpResponse, AppError> {
+    require_leader(&caller)?;
     let body = body.into_inner();
     if body.days.is_empty() || body.days.len() > MAX_CASE_DAYS {
         return Err(AppError::unprocessable(
@@ -456,7 +468,11 @@ pub async fn followups(
     caller: Caller,
     q: web::Query<FollowupQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let filter = followup_filter(&q)?;
+    let mut filter = followup_filter(&q)?;
+    // an officer sees the follow-ups of their own answers only
+    if let Some(own) = caller.officer_scope() {
+        filter.officer = Some(own.to_string());
+    }
     let unit = unit_for(&caller, q.unit.as_deref())?;
     let today = local_day(Utc::now());
     let rows =
@@ -499,6 +515,7 @@ async fn apply(
     id: i64,
     change: FollowupChange,
 ) -> Result<HttpResponse, AppError> {
+    require_leader(caller)?;
     let actor = caller.actor();
     let caller = caller.clone();
     let instruments = state.instruments.clone();

@@ -221,12 +221,14 @@ pub async fn review(
     let (id, actor, instruments, u) =
         (id.into_inner(), staff.0.actor(), state.instruments.clone(), unit.clone());
     db::run(&state.pool, move |conn| {
-        store::review(conn, &instruments, &u, id, verdict, &note, &actor).map_err(|e| match e {
-            ReviewError::NotFound => {
-                AppError::not_found("unknown_response", "There is no such response in your unit.")
+        store::review(conn, &instruments, &|unit: &str| unit == u, id, verdict, &note, &actor).map_err(|e| {
+            match e {
+                ReviewError::NotFound => {
+                    AppError::not_found("unknown_response", "There is no such response in your unit.")
+                }
+                ReviewError::NotFlagged => AppError::conflict("not_flagged", "This response is not flagged."),
+                ReviewError::Db(e) => e.into(),
             }
-            ReviewError::NotFlagged => AppError::conflict("not_flagged", "This response is not flagged."),
-            ReviewError::Db(e) => e.into(),
         })
     })
     .await?;
@@ -383,14 +385,17 @@ pub async fn change(
     };
     let (actor, instruments, u) = (staff.0.actor(), state.instruments.clone(), unit.clone());
     db::run(&state.pool, move |conn| {
-        store::change_followup(conn, &instruments, &u, id, &change, &actor, Utc::now()).map_err(|e| match e {
-            FollowupError::NotFound => {
-                AppError::not_found("unknown_followup", "There is no such follow-up in your unit.")
-            }
-            FollowupError::Closed => AppError::conflict("closed", "This follow-up is closed."),
-            e @ FollowupError::NotAComplaint => AppError::unprocessable("invalid_outcome", format!("{e}.")),
-            FollowupError::Db(e) => e.into(),
-        })
+        store::change_followup(conn, &instruments, &|unit: &str| unit == u, id, &change, &actor, Utc::now())
+            .map_err(|e| match e {
+                FollowupError::NotFound => {
+                    AppError::not_found("unknown_followup", "There is no such follow-up in your unit.")
+                }
+                FollowupError::Closed => AppError::conflict("closed", "This follow-up is closed."),
+                e @ FollowupError::NotAComplaint => {
+                    AppError::unprocessable("invalid_outcome", format!("{e}."))
+                }
+                FollowupError::Db(e) => e.into(),
+            })
     })
     .await?;
     Ok(see_other(&format!("/followups?unit={unit}#f{id}")))

@@ -69,6 +69,15 @@ async fn a_leader_reviews_a_flagged_answer_on_the_integrity_page_and_officers_ma
     assert!(html.contains("Thật (đã tính lại)"));
     let officer = sign_in(&svc, "officer1").await;
     assert_eq!(get_page(&svc, "/integrity", Some(&officer)).await.0, 403);
+    let today = sipas::stats::rollup::local_day(Utc::now());
+    let api = format!("/api/v1/integrity?from={today}&to={today}");
+    assert_eq!(
+        get_page(&svc, &api, Some(&officer)).await.0,
+        403,
+        "officers do not read the integrity report"
+    );
+    let (status, body, _) = get_page(&svc, &api, Some(&leader)).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(get_page(&svc, "/integrity", None).await.0, 303);
 }
 
