@@ -88,6 +88,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = config.public_base_url.clone();
     let state = state(&database.url, config, instruments, secret);
+    let _compactor = crate::stats::rollup::spawn_compactor(state.pool.clone(), Duration::from_secs(2))
+        .map_err(|e| format!("cannot start the roll-up compactor: {e}"))?;
     let server = startup::run(listener, state).map_err(|e| e.to_string())?;
     tracing::info!(%addr, public_base_url = %base, "sipas is serving");
     let result = server.await.map_err(|e| format!("server error: {e}"));

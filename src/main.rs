@@ -33,6 +33,48 @@ enum Command {
     Instrument(InstrumentCommand),
     /// Print the configuration variables the service reads.
     Config,
+    /// Maintain the statistics roll-ups.
+    #[command(subcommand)]
+    Rollup(RollupCommand),
+    /// Print the statistics the API would answer (and time them).
+    Stats {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "none")]
+        group_by: String,
+        /// Further query parameters as NAME=VALUE (unit, procedure, field, officer, channel, include_flagged).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// Scan the raw answers instead of reading the roll-ups.
+        #[arg(long)]
+        naive: bool,
+        /// Run the query this many times and report timings on standard error.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+    },
+    /// Fill the database with realistic synthetic data for demos and benchmarks.
+    Demo {
+        /// How many responses to generate.
+        #[arg(long, default_value_t = 20_000)]
+        responses: u64,
+        /// Seed of the random generator (the same seed gives the same data).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupCommand {
+    /// Recompute every roll-up from the raw answers and invitations.
+    Rebuild,
+    /// Fold pending roll-up deltas into the daily and monthly counts now.
+    Compact,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("`{s}` is not NAME=VALUE"))
 }
 
 #[derive(Subcommand)]
@@ -84,6 +126,13 @@ fn main() -> ExitCode {
         }
         Command::ApiKey(ApiKeyCommand::Revoke { id }) => commands::api_key_revoke(&config, id),
         Command::Instrument(_) | Command::Config => Ok(String::new()),
+        Command::Rollup(RollupCommand::Rebuild) => sipas::stats::cli::rebuild(&config),
+        Command::Rollup(RollupCommand::Compact) => sipas::stats::cli::compact(&config),
+        Command::Stats { from, to, group_by, mut params, naive, repeat } => {
+            params.extend([("from".into(), from), ("to".into(), to), ("group_by".into(), group_by)]);
+            sipas::stats::cli::stats(&config, &params, naive, repeat)
+        }
+        Command::Demo { responses, seed } => sipas::demo::run(&config, responses, seed),
     };
     report(result)
 }

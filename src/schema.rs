@@ -123,6 +123,57 @@ diesel::table! {
         last_added_at -> Timestamptz,
         client_hash -> Nullable<Text>,
         device_hash -> Nullable<Text>,
+        tt01_i7_unfounded -> Bool,
+        held -> Bool,
+    }
+}
+
+diesel::table! {
+    rollup_day (unit_code, day, officer_code, procedure_code, channel, held, item_code, level) {
+        day -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
+    }
+}
+
+diesel::table! {
+    rollup_deltas (id) {
+        id -> Int8,
+        day -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
+    }
+}
+
+diesel::table! {
+    rollup_month (unit_code, month, officer_code, procedure_code, channel, held, item_code, level) {
+        month -> Date,
+        unit_code -> Text,
+        officer_code -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        held -> Bool,
+        item_code -> Text,
+        level -> Int2,
+        n -> Int4,
+        scored -> Int4,
+        points -> Int4,
     }
 }
 
@@ -179,6 +230,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     procedures,
     rate_limits,
     responses,
+    rollup_day,
+    rollup_deltas,
+    rollup_month,
     service_settings,
     submission_limits,
     units,

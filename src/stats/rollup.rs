@@ -3,13 +3,31 @@
 //!
 //! INTERFACE FOR THE WRITERS (invitations, responses): call these inside the transaction that
 //! writes the row. The statistics capability owns their implementation.
+//!
+//! How it works (the tables are described in the migration `stats_rollups`):
+//! - A write appends the *difference* it makes — contributions(after) − contributions(before),
+//!   see [`model::contributions`] — as rows of `rollup_deltas`, in one multi-row INSERT. Writers
+//!   never update a shared counter row, so concurrent answers for the same officer, day and item do
+//!   not wait on one another (a hot counter row would serialise them on its row lock until commit).
+//! - [`compact`] (run every few seconds by `sipas serve`, or `sipas rollup compact`) folds the
+//!   deltas into `rollup_day` and `rollup_month` and deletes them, in one transaction, under an
+//!   advisory lock so only one compactor runs. Queries read compacted counts plus the pending
+//!   deltas in one statement, so they are exact whether or not the compactor has run.
+//! - [`rebuild`] recomputes everything from `responses`, `answers` and `invitations`.
+//! - Moving a response in or out of the statistics ([`set_held`]) or out of the TT01.I7 indicator
+//!   ([`set_i7_unfounded`]) appends the same kind of difference: no rebuild needed.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
 
-use crate::instrument::{AnswerValue, Instrument};
+use super::model::{self, Amount, Contributions, INVITATION};
+use crate::db::Pool;
+use crate::instrument::{AnswerValue, Instrument, Instruments, ItemKind};
+use crate::schema::{answers, responses, rollup_deltas};
 
 /// A response's answers by item code.
 pub type AnswerSet = BTreeMap<String, AnswerValue>;
@@ -37,21 +55,522 @@ pub struct InvitationFacts<'a> {
     pub channel: &'a str,
 }
 
-/// Applies the change one write made to a response: `before` is its answer set before the write
-/// (empty for a new response), `after` the set after it.
-pub fn apply_response_change(
-    _conn: &mut PgConnection,
-    _instrument: &Instrument,
-    _facts: &ResponseFacts<'_>,
-    _before: &AnswerSet,
-    _after: &AnswerSet,
+/// Advisory lock key of the compactor and the rebuild ("ROLLUP" in ASCII).
+const ROLLUP_LOCK_KEY: i64 = 0x524F_4C4C_5550;
+
+/// Local time of the commune: Asia/Ho_Chi_Minh, UTC+7 all year (no daylight saving).
+pub const LOCAL: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+7 is a valid offset"),
+};
+
+/// The local date of an instant.
+pub fn local_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&LOCAL).date_naive()
+}
+
+/// One cell of the roll-ups.
+struct Cell<'a> {
+    day: NaiveDate,
+    unit_code: &'a str,
+    officer_code: &'a str,
+    procedure_code: &'a str,
+    channel: &'a str,
+    held: bool,
+}
+
+impl<'a> Cell<'a> {
+    fn of(facts: &ResponseFacts<'a>, held: bool) -> Self {
+        Cell {
+            day: local_day(facts.submitted_at),
+            unit_code: facts.unit_code,
+            officer_code: facts.officer_code,
+            procedure_code: facts.procedure_code,
+            channel: facts.channel,
+            held,
+        }
+    }
+}
+
+type DeltaRow<'a> = (
+    diesel::dsl::Eq<rollup_deltas::day, NaiveDate>,
+    diesel::dsl::Eq<rollup_deltas::unit_code, &'a str>,
+    diesel::dsl::Eq<rollup_deltas::officer_code, &'a str>,
+    diesel::dsl::Eq<rollup_deltas::procedure_code, &'a str>,
+    diesel::dsl::Eq<rollup_deltas::channel, &'a str>,
+    diesel::dsl::Eq<rollup_deltas::held, bool>,
+    diesel::dsl::Eq<rollup_deltas::item_code, &'a str>,
+    diesel::dsl::Eq<rollup_deltas::level, i16>,
+    diesel::dsl::Eq<rollup_deltas::n, i32>,
+    diesel::dsl::Eq<rollup_deltas::scored, i32>,
+    diesel::dsl::Eq<rollup_deltas::points, i32>,
+);
+
+fn delta_row<'a>(cell: &Cell<'a>, item: &'a str, level: i16, a: Amount, sign: i64) -> DeltaRow<'a> {
+    let clamp = |v: i64| i32::try_from(v * sign).unwrap_or(if v * sign > 0 { i32::MAX } else { i32::MIN });
+    (
+        rollup_deltas::day.eq(cell.day),
+        rollup_deltas::unit_code.eq(cell.unit_code),
+        rollup_deltas::officer_code.eq(cell.officer_code),
+        rollup_deltas::procedure_code.eq(cell.procedure_code),
+        rollup_deltas::channel.eq(cell.channel),
+        rollup_deltas::held.eq(cell.held),
+        rollup_deltas::item_code.eq(item),
+        rollup_deltas::level.eq(level),
+        rollup_deltas::n.eq(clamp(a.n)),
+        rollup_deltas::scored.eq(clamp(a.scored)),
+        rollup_deltas::points.eq(clamp(a.points)),
+    )
+}
+
+/// Appends `sign × amounts` to the cell, in one statement.
+fn append<'a>(
+    conn: &mut PgConnection,
+    parts: &'a [(Cell<'a>, &'a Contributions, i64)],
 ) -> QueryResult<()> {
-    // PLACEHOLDER until the statistics capability lands its roll-up tables.
+    let rows: Vec<DeltaRow<'a>> = parts
+        .iter()
+        .flat_map(|(cell, amounts, sign)| {
+            amounts.iter().map(move |((item, level), a)| delta_row(cell, item, *level, *a, *sign))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::insert_into(rollup_deltas::table).values(rows).execute(conn)?;
     Ok(())
 }
 
+/// True when the answers include a TT01.I7 complaint ("Có"), the only answer a follow-up can
+/// find unfounded; then the response's flag is read.
+fn has_i7_complaint(answers: &AnswerSet) -> bool {
+    matches!(answers.get(model::TT01_I7), Some(AnswerValue::Level(l)) if *l != 1)
+}
+
+/// Applies the change one write made to a response: `before` is its answer set before the write
+/// (empty for a new response), `after` the set after it.
+pub fn apply_response_change(
+    conn: &mut PgConnection,
+    instrument: &Instrument,
+    facts: &ResponseFacts<'_>,
+    before: &AnswerSet,
+    after: &AnswerSet,
+) -> QueryResult<()> {
+    let unfounded = if has_i7_complaint(before) || has_i7_complaint(after) {
+        responses::table
+            .find(facts.response_id)
+            .select(responses::tt01_i7_unfounded)
+            .first::<bool>(conn)
+            .optional()?
+            .unwrap_or(false)
+    } else {
+        false
+    };
+    let diff = model::difference(
+        &model::contributions(instrument, before, unfounded),
+        &model::contributions(instrument, after, unfounded),
+    );
+    append(conn, &[(Cell::of(facts, facts.held), &diff, 1)])
+}
+
 /// Counts one issued invitation.
-pub fn apply_invitation_issued(_conn: &mut PgConnection, _facts: &InvitationFacts<'_>) -> QueryResult<()> {
-    // PLACEHOLDER until the statistics capability lands its roll-up tables.
+pub fn apply_invitation_issued(conn: &mut PgConnection, facts: &InvitationFacts<'_>) -> QueryResult<()> {
+    let one = Contributions::from([((INVITATION.to_string(), 0), Amount { n: 1, scored: 0, points: 0 })]);
+    let cell = Cell {
+        day: local_day(facts.issued_at),
+        unit_code: facts.unit_code,
+        officer_code: facts.officer_code,
+        procedure_code: facts.procedure_code,
+        channel: facts.channel,
+        held: false,
+    };
+    append(conn, &[(cell, &one, 1)])
+}
+
+/// A stored response with its answers, read for a change of its status.
+struct StoredResponse {
+    facts_row: (i64, DateTime<Utc>, String, String, String, String, bool, bool, String, String),
+    answers: AnswerSet,
+}
+
+fn load_response(conn: &mut PgConnection, response_id: i64) -> QueryResult<Option<StoredResponse>> {
+    let row = responses::table
+        .find(response_id)
+        .select((
+            responses::id,
+            responses::submitted_at,
+            responses::unit_code,
+            responses::officer_code,
+            responses::procedure_code,
+            responses::channel,
+            responses::held,
+            responses::tt01_i7_unfounded,
+            responses::instrument_id,
+            responses::instrument_version,
+        ))
+        .for_update()
+        .first(conn)
+        .optional()?;
+    let Some(facts_row) = row else { return Ok(None) };
+    let answers = load_answers(conn, response_id)?;
+    Ok(Some(StoredResponse { facts_row, answers }))
+}
+
+/// A response's stored answers as an [`AnswerSet`].
+pub fn load_answers(conn: &mut PgConnection, response_id: i64) -> QueryResult<AnswerSet> {
+    type Row = (String, Option<i16>, Option<Vec<Option<i16>>>, Option<String>);
+    let rows: Vec<Row> = answers::table
+        .filter(answers::response_id.eq(response_id))
+        .select((answers::item_code, answers::level, answers::choices, answers::text))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code, level, choices, text)| {
+            let value = match (level, choices, text) {
+                (Some(l), _, _) => AnswerValue::Level(l),
+                (_, Some(c), _) => AnswerValue::Multi(c.into_iter().flatten().collect()),
+                (_, _, Some(t)) => AnswerValue::Text(t),
+                _ => return None,
+            };
+            Some((code, value))
+        })
+        .collect())
+}
+
+/// What a status change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    Changed,
+    Unchanged,
+    NoSuchResponse,
+}
+
+/// Moves a response out of (`held = true`) or back into the statistics, with its roll-ups, in the
+/// caller's transaction. For the integrity checks: flagged answers are held until reviewed.
+pub fn set_held(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    response_id: i64,
+    held: bool,
+) -> QueryResult<StatusChange> {
+    change_status(conn, instruments, response_id, |was_held, unfounded| (held, unfounded, was_held != held))
+}
+
+/// Records whether a follow-up found this response's TT01.I7 complaint unfounded, which takes the
+/// case out of (or puts it back into) that indicator, with its roll-ups.
+pub fn set_i7_unfounded(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    response_id: i64,
+    unfounded: bool,
+) -> QueryResult<StatusChange> {
+    change_status(conn, instruments, response_id, |held, was| (held, unfounded, was != unfounded))
+}
+
+fn change_status(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    response_id: i64,
+    next: impl Fn(bool, bool) -> (bool, bool, bool),
+) -> QueryResult<StatusChange> {
+    conn.transaction(|conn| {
+        let Some(stored) = load_response(conn, response_id)? else {
+            return Ok(StatusChange::NoSuchResponse);
+        };
+        let (id, submitted_at, unit, officer, procedure, channel, held, unfounded, iid, iver) =
+            &stored.facts_row;
+        let (new_held, new_unfounded, changed) = next(*held, *unfounded);
+        if !changed {
+            return Ok(StatusChange::Unchanged);
+        }
+        diesel::update(responses::table.find(id))
+            .set((responses::held.eq(new_held), responses::tt01_i7_unfounded.eq(new_unfounded)))
+            .execute(conn)?;
+        // Without its questionnaire version the response adds nothing but its count; the
+        // service refuses to start without every version it has stored, so this is a safeguard.
+        if let Some(instrument) = instruments.get(iid, iver) {
+            let facts = ResponseFacts {
+                response_id: *id,
+                submitted_at: *submitted_at,
+                unit_code: unit,
+                officer_code: officer,
+                procedure_code: procedure,
+                channel,
+                held: *held,
+            };
+            let old = model::contributions(instrument, &stored.answers, *unfounded);
+            let new = model::contributions(instrument, &stored.answers, new_unfounded);
+            append(conn, &[(Cell::of(&facts, *held), &old, -1), (Cell::of(&facts, new_held), &new, 1)])?;
+        }
+        Ok(StatusChange::Changed)
+    })
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// Folds the pending deltas into the daily and monthly counts; returns how many delta rows it
+/// folded (0 when another compactor holds the lock).
+pub fn compact(conn: &mut PgConnection) -> QueryResult<i64> {
+    conn.transaction(|conn| {
+        let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+            .bind::<BigInt, _>(ROLLUP_LOCK_KEY)
+            .get_result(conn)?;
+        if !locked.locked {
+            return Ok(0);
+        }
+        // Data-modifying CTEs share one snapshot: exactly the rows deleted are added, once.
+        let moved: Count = diesel::sql_query(
+            "WITH moved AS (DELETE FROM rollup_deltas RETURNING *), \
+             agg AS (SELECT day, unit_code, officer_code, procedure_code, channel, held, item_code, level, \
+                            sum(n)::bigint AS n, sum(scored)::bigint AS scored, sum(points)::bigint AS points \
+                     FROM moved GROUP BY 1, 2, 3, 4, 5, 6, 7, 8), \
+             d AS (INSERT INTO rollup_day SELECT * FROM agg \
+                   ON CONFLICT (day, unit_code, officer_code, procedure_code, channel, held, item_code, level) \
+                   DO UPDATE SET n = rollup_day.n + excluded.n, scored = rollup_day.scored + excluded.scored, \
+                                 points = rollup_day.points + excluded.points), \
+             m AS (INSERT INTO rollup_month \
+                   SELECT date_trunc('month', day)::date, unit_code, officer_code, procedure_code, channel, held, \
+                          item_code, level, sum(n), sum(scored), sum(points) \
+                   FROM agg GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 \
+                   ON CONFLICT (month, unit_code, officer_code, procedure_code, channel, held, item_code, level) \
+                   DO UPDATE SET n = rollup_month.n + excluded.n, scored = rollup_month.scored + excluded.scored, \
+                                 points = rollup_month.points + excluded.points) \
+             SELECT count(*) AS count FROM moved",
+        )
+        .get_result(conn)?;
+        Ok(moved.count)
+    })
+}
+
+/// Runs [`compact`] every `every` on its own thread for as long as the process lives.
+pub fn spawn_compactor(pool: Pool, every: Duration) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("rollup-compactor".into()).spawn(move || {
+        loop {
+            std::thread::sleep(every);
+            let Ok(mut conn) = pool.get() else { continue };
+            match compact(&mut conn) {
+                Ok(0) => {}
+                Ok(rows) => tracing::debug!(rows, "compacted roll-up deltas"),
+                Err(e) => tracing::warn!(error = %e, "roll-up compaction failed; will retry"),
+            }
+        }
+    })
+}
+
+/// What a rebuild produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub day_rows: i64,
+    pub month_rows: i64,
+}
+
+/// Recomputes every roll-up from the raw responses, answers and invitations, in one transaction.
+/// Writers that arrive meanwhile wait for it (it locks the delta table) and are counted after it.
+pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResult<RebuildReport> {
+    conn.transaction(|conn| {
+        diesel::sql_query("LOCK TABLE rollup_deltas IN ACCESS EXCLUSIVE MODE").execute(conn)?;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(ROLLUP_LOCK_KEY).execute(conn)?;
+        diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(conn)?;
+        diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
+        diesel::sql_query("TRUNCATE rollup_deltas, rollup_day, rollup_month").execute(conn)?;
+        // Building the keys once, sorted, after the rows are in is far quicker than inserting
+        // millions of keys one by one; the tables are locked by TRUNCATE until commit anyway.
+        let keys = without_primary_keys(conn, &["rollup_day", "rollup_month"])?;
+        let sql = format!(
+            "INSERT INTO rollup_day \
+             SELECT day, unit_code, officer_code, procedure_code, channel, held, item_code, level, \
+                    sum(n), sum(scored), sum(points) \
+             FROM ({}) raw GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+            raw_measures_sql(instruments, None)
+        );
+        let day_rows = diesel::sql_query(sql).execute(conn)? as i64;
+        let month_rows = diesel::sql_query(
+            "INSERT INTO rollup_month \
+             SELECT date_trunc('month', day)::date, unit_code, officer_code, procedure_code, channel, held, \
+                    item_code, level, sum(n), sum(scored), sum(points) \
+             FROM rollup_day GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+        )
+        .execute(conn)? as i64;
+        for (table, definition) in keys {
+            diesel::sql_query(format!("ALTER TABLE {table} ADD CONSTRAINT {table}_pkey {definition}")).execute(conn)?;
+        }
+        Ok(RebuildReport { day_rows, month_rows })
+    })
+}
+
+#[derive(QueryableByName)]
+struct KeyDefinition {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// Drops the primary keys of these tables; returns their definitions, to add them back.
+fn without_primary_keys(conn: &mut PgConnection, tables: &[&str]) -> QueryResult<Vec<(String, String)>> {
+    let mut keys = Vec::new();
+    for table in tables {
+        let def: KeyDefinition = diesel::sql_query(
+            "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint \
+             WHERE conrelid = $1::regclass AND contype = 'p'",
+        )
+        .bind::<diesel::sql_types::Text, _>(table)
+        .get_result(conn)?;
+        diesel::sql_query(format!("ALTER TABLE {table} DROP CONSTRAINT {table}_pkey")).execute(conn)?;
+        keys.push((table.to_string(), def.definition));
+    }
+    Ok(keys)
+}
+
+/// Refreshes the planner's statistics and the visibility map of the roll-ups (index-only scans
+/// need it) after a rebuild; outside any transaction.
+pub fn vacuum(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("VACUUM (ANALYZE) rollup_day, rollup_month").execute(conn)?;
     Ok(())
 }
+
+/// SQL for a string literal (the instrument's codes are checked to be letters, digits, `.`, `_`;
+/// quotes are doubled all the same).
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The local day of a timestamptz column, in SQL.
+pub fn local_day_sql(column: &str) -> String {
+    format!("(({column} AT TIME ZONE 'UTC') + interval '7 hours')::date")
+}
+
+/// A SELECT of unaggregated measure rows `(day, unit_code, officer_code, procedure_code, channel,
+/// held, item_code, level, n, scored, points)` computed straight from the raw tables — the same
+/// measures [`model::contributions`] produces, written in SQL for the whole table at once. Used by
+/// [`rebuild`] and by the naive scan the benchmark compares with. `range` restricts responses and
+/// invitations to `[from, to)` (SQL timestamptz expressions).
+pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) -> String {
+    // The instruments become SQL expressions over `r` (the response) and `a` (the answer), one
+    // branch per version, so the planner sees a plain answers ⋈ responses join.
+    let array = |codes: &[&str]| {
+        if codes.is_empty() {
+            "ARRAY[]::text[]".to_string()
+        } else {
+            format!("ARRAY[{}]", codes.iter().map(|c| lit(c)).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let mut leveled = Vec::new(); // the answer counts by level (scale, choice)
+    let mut tt01 = Vec::new(); // the answer is scored in a TT01 indicator
+    let mut points = Vec::new(); // the points it earns
+    let mut multi = Vec::new(); // the answer is a multi item's
+    let mut statement = Vec::new(); // the answer is an element's statement
+    let mut element = Vec::new(); // which element
+    for inst in instruments.all() {
+        let version = format!(
+            "r.instrument_id = {} AND r.instrument_version = {}",
+            lit(&inst.meta.id),
+            lit(&inst.meta.version)
+        );
+        let of_kind = |kinds: &[ItemKind]| -> Vec<&str> {
+            inst.items().filter(|i| kinds.contains(&i.kind)).map(|i| i.code.as_str()).collect()
+        };
+        leveled.push(format!(
+            "({version} AND a.item_code = ANY({}))",
+            array(&of_kind(&[ItemKind::Scale, ItemKind::Choice]))
+        ));
+        let indicators: Vec<&str> = inst.computation.tt01_indicators.iter().map(String::as_str).collect();
+        tt01.push(format!("({version} AND a.item_code = ANY({}))", array(&indicators)));
+        multi.push(format!("({version} AND a.item_code = ANY({}))", array(&of_kind(&[ItemKind::Multi]))));
+        let mut per_item = Vec::new();
+        for code in &indicators {
+            let Some(item) = inst.item(code) else { continue };
+            let mut per_level = Vec::new();
+            for option in &item.options {
+                let base = option.points.unwrap_or(0);
+                let value = match &option.points_when {
+                    // an index probe on answers' key, made only for these answers
+                    Some(pw) => format!(
+                        "CASE WHEN (SELECT w.level FROM answers w WHERE w.response_id = a.response_id \
+                         AND w.item_code = {}) = {} THEN {} ELSE {base} END",
+                        lit(&pw.item),
+                        pw.code,
+                        pw.points
+                    ),
+                    None => base.to_string(),
+                };
+                per_level.push(format!("WHEN {} THEN {value}", option.code));
+            }
+            per_item.push(format!("WHEN {} THEN CASE a.level {} ELSE 0 END", lit(code), per_level.join(" ")));
+        }
+        if !per_item.is_empty() {
+            points.push(format!("WHEN {version} THEN CASE a.item_code {} ELSE 0 END", per_item.join(" ")));
+        }
+        let mut codes = Vec::new();
+        let mut whens = Vec::new();
+        for e in &inst.computation.elements {
+            for s in model::statements(inst, e) {
+                codes.push(s);
+                whens.push(format!("WHEN {} THEN {}", lit(s), lit(&format!("{}{e}", model::ELEMENT_PREFIX))));
+            }
+        }
+        statement.push(format!("({version} AND a.item_code = ANY({}))", array(&codes)));
+        if !whens.is_empty() {
+            element.push(format!("WHEN {version} THEN CASE a.item_code {} END", whens.join(" ")));
+        }
+    }
+    let any = |conds: &[String]| if conds.is_empty() { "false".to_string() } else { conds.join(" OR ") };
+    let case = |whens: &[String], default: &str| {
+        if whens.is_empty() { default.to_string() } else { format!("CASE {} ELSE {default} END", whens.join(" ")) }
+    };
+    let scored = format!(
+        "(({}) AND NOT (a.item_code = {} AND r.tt01_i7_unfounded))",
+        any(&tt01),
+        lit(model::TT01_I7)
+    );
+    let (resp_and, inv_where) = match range {
+        Some((from, to)) => (
+            format!("AND r.submitted_at >= {from} AND r.submitted_at < {to}"),
+            format!("WHERE i.issued_at >= {from} AND i.issued_at < {to}"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let rday = local_day_sql("r.submitted_at");
+    let dims = format!("{rday} AS day, r.unit_code, r.officer_code, r.procedure_code, r.channel, r.held");
+    let edims = "e.day, e.unit_code, e.officer_code, e.procedure_code, e.channel, e.held";
+    format!(
+        "SELECT {dims}, '@response'::text AS item_code, 0::smallint AS level, 1 AS n, 0 AS scored, 0 AS points \
+         FROM responses r WHERE true {resp_and} \
+         UNION ALL \
+         SELECT {dims}, a.item_code, a.level, 1, \
+                CASE WHEN {scored} THEN 1 ELSE 0 END, \
+                CASE WHEN {scored} THEN {points} ELSE 0 END \
+         FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
+         WHERE a.level IS NOT NULL AND ({leveled}) \
+         UNION ALL \
+         SELECT {dims}, a.item_code, c.level, 1, 0, 0 \
+         FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
+         CROSS JOIN LATERAL (SELECT -1::smallint AS level UNION ALL SELECT unnest(a.choices)) c \
+         WHERE a.choices IS NOT NULL AND ({multi}) \
+         UNION ALL \
+         SELECT {edims}, e.element, 0::smallint, 1, 0, 0 \
+         FROM (SELECT DISTINCT r.id, {dims}, {element} AS element \
+               FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
+               WHERE {statement}) e \
+         WHERE e.element IS NOT NULL \
+         UNION ALL \
+         SELECT {iday}, i.unit_code, i.officer_code, i.procedure_code, i.channel, false, \
+                '@invitation'::text, 0::smallint, 1, 0, 0 \
+         FROM invitations i {inv_where}",
+        points = case(&points, "0"),
+        leveled = any(&leveled),
+        multi = any(&multi),
+        statement = any(&statement),
+        element = case(&element, "NULL"),
+        iday = local_day_sql("i.issued_at"),
+    )
+}
+

@@ -5,4 +5,5 @@ mod foundation;
 mod harness;
 mod invitations;
 mod reliability;
+mod stats;
 mod survey;

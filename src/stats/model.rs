@@ -1,0 +1,773 @@
+//! The formulas of DESIGN.md §4, as pure functions over counts: no database, no HTTP.
+//!
+//! Two halves meet here. [`contributions`] says what one response adds to the counts (what the
+//! roll-ups store); [`compute`] turns a group's summed counts into its statistics. Nothing is
+//! rounded here: rounding happens once, at the edge, when a figure is written out ([`round_to`]).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Months, NaiveDate};
+
+use crate::instrument::model::Band;
+use crate::instrument::{AnswerValue, Instrument, ItemKind, OVERALL};
+
+use super::rollup::AnswerSet;
+
+/// The indicator whose cases a follow-up can take out when their complaint was unfounded.
+pub const TT01_I7: &str = "TT01.I7";
+
+/// Pseudo item codes of the roll-ups (real item codes never start with `@`).
+pub const RESPONSE: &str = "@response";
+pub const INVITATION: &str = "@invitation";
+pub const ELEMENT_PREFIX: &str = "@element.";
+/// The level under which a multi item counts the responses that answered it.
+pub const ANSWERED_LEVEL: i16 = -1;
+
+/// What one measure of one response adds: answers (`n`), TT01 cases scored and points.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Amount {
+    pub n: i64,
+    pub scored: i64,
+    pub points: i64,
+}
+
+impl Amount {
+    fn is_zero(&self) -> bool {
+        self.n == 0 && self.scored == 0 && self.points == 0
+    }
+}
+
+/// Measures keyed by (item code or pseudo code, level).
+pub type Contributions = BTreeMap<(String, i16), Amount>;
+
+/// Everything one response with these answers adds to the counts of its cell.
+///
+/// `i7_unfounded`: a follow-up found this case's TT01.I7 complaint unfounded, so the case is left
+/// out of that indicator (its answer is still counted as an answer).
+pub fn contributions(instrument: &Instrument, answers: &AnswerSet, i7_unfounded: bool) -> Contributions {
+    let mut out = Contributions::new();
+    if answers.is_empty() {
+        return out;
+    }
+    let mut add = |code: &str, level: i16, a: Amount| {
+        let e = out.entry((code.to_string(), level)).or_default();
+        e.n += a.n;
+        e.scored += a.scored;
+        e.points += a.points;
+    };
+    add(RESPONSE, 0, Amount { n: 1, ..Amount::default() });
+    let one = Amount { n: 1, ..Amount::default() };
+    for (code, value) in answers {
+        let Some(item) = instrument.item(code) else { continue };
+        match (item.kind, value) {
+            (ItemKind::Scale | ItemKind::Choice, AnswerValue::Level(level)) => {
+                let mut amount = one;
+                if instrument.computation.tt01_indicators.iter().any(|c| c == code)
+                    && !(i7_unfounded && code == TT01_I7)
+                {
+                    amount.scored = 1;
+                    amount.points = i64::from(tt01_points(instrument, code, *level, answers));
+                }
+                add(code, *level, amount);
+            }
+            (ItemKind::Multi, AnswerValue::Multi(codes)) => {
+                add(code, ANSWERED_LEVEL, one);
+                for c in codes {
+                    add(code, *c, one);
+                }
+            }
+            _ => {}
+        }
+    }
+    for element in &instrument.computation.elements {
+        if statements(instrument, element).any(|s| answers.contains_key(s)) {
+            add(&format!("{ELEMENT_PREFIX}{element}"), 0, one);
+        }
+    }
+    out
+}
+
+/// The points an answer to a TT01 indicator earns: the option's `points`, raised by its
+/// `points_when` when the other item of the same response has the named code.
+pub fn tt01_points(instrument: &Instrument, code: &str, level: i16, answers: &AnswerSet) -> u8 {
+    let Some(option) = instrument.item(code).and_then(|i| i.options.iter().find(|o| o.code == level)) else {
+        return 0;
+    };
+    match &option.points_when {
+        Some(pw) if answers.get(&pw.item) == Some(&AnswerValue::Level(pw.code)) => pw.points,
+        _ => option.points.unwrap_or(0),
+    }
+}
+
+/// `after − before`, without the measures that did not change.
+pub fn difference(before: &Contributions, after: &Contributions) -> Contributions {
+    let mut out = after.clone();
+    for (key, b) in before {
+        let e = out.entry(key.clone()).or_default();
+        e.n -= b.n;
+        e.scored -= b.scored;
+        e.points -= b.points;
+    }
+    out.retain(|_, a| !a.is_zero());
+    out
+}
+
+/// The scale statements of an element (its criteria), in questionnaire order.
+pub fn statements<'a>(instrument: &'a Instrument, element: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    instrument
+        .sections
+        .iter()
+        .filter(move |s| s.code == element)
+        .flat_map(|s| s.items.iter())
+        .filter(|i| i.kind == ItemKind::Scale)
+        .map(|i| i.code.as_str())
+}
+
+/// The counts of one group, summed over its cells.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupCounts {
+    /// Responses counted in the statistics.
+    pub responses: u64,
+    /// Responses held out (flagged); counted in `responses` too when flagged ones are included.
+    pub flagged: u64,
+    pub invitations: u64,
+    /// Item → level → answers (for a multi item, level = option, n = times chosen).
+    pub levels: BTreeMap<String, BTreeMap<i16, u64>>,
+    /// Multi item → responses that answered it.
+    pub answered: BTreeMap<String, u64>,
+    /// Element → responses that answered at least one of its statements.
+    pub elements: BTreeMap<String, u64>,
+    /// TT01 indicator → (cases scored, points).
+    pub tt01: BTreeMap<String, (u64, u64)>,
+}
+
+impl GroupCounts {
+    /// Adds one roll-up measure to the group.
+    pub fn add(&mut self, item_code: &str, level: i16, held: bool, include_held: bool, a: Amount) {
+        let n = u64::try_from(a.n).unwrap_or(0);
+        if item_code == INVITATION {
+            self.invitations += n;
+            return;
+        }
+        if item_code == RESPONSE && held {
+            self.flagged += n;
+        }
+        if held && !include_held {
+            return;
+        }
+        if item_code == RESPONSE {
+            self.responses += n;
+        } else if let Some(element) = item_code.strip_prefix(ELEMENT_PREFIX) {
+            *self.elements.entry(element.to_string()).or_default() += n;
+        } else if level == ANSWERED_LEVEL {
+            *self.answered.entry(item_code.to_string()).or_default() += n;
+        } else {
+            if n > 0 {
+                *self.levels.entry(item_code.to_string()).or_default().entry(level).or_default() += n;
+            }
+            if a.scored > 0 || a.points > 0 {
+                let t = self.tt01.entry(item_code.to_string()).or_default();
+                t.0 += u64::try_from(a.scored).unwrap_or(0);
+                t.1 += u64::try_from(a.points).unwrap_or(0);
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Our reading of the Ministry's formula (DESIGN.md §4: the official one was not found). These
+// three functions are the only place that says how statements make elements and elements make the
+// SIPAS index; replace them when the official formula is known. The raw counts per level are
+// stored, so any other formula can be recomputed from the same data.
+
+/// Satisfaction rate of an item: 100 × answers at the positive levels ÷ answers; `None` without
+/// answers.
+pub fn satisfaction_rate(counts: &BTreeMap<i16, u64>, positive: &[i16]) -> Option<f64> {
+    let n: u64 = counts.values().sum();
+    let k: u64 = counts.iter().filter(|(l, _)| positive.contains(l)).map(|(_, c)| c).sum();
+    percent(k, n)
+}
+
+/// Element index: the plain mean of its statements' rates that have data (each statement weighs
+/// the same whatever its number of answers); `None` when none has.
+pub fn element_index(statement_rates: &[Option<f64>]) -> Option<f64> {
+    mean(statement_rates)
+}
+
+/// SIPAS index (administrative-service part): the plain mean of the element indices that have
+/// data; `None` when none has.
+pub fn sipas_index(element_indices: &[Option<f64>]) -> Option<f64> {
+    mean(element_indices)
+}
+
+// ------------------------------------------------------------------------------------------------
+
+fn mean(values: &[Option<f64>]) -> Option<f64> {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    if present.is_empty() { None } else { Some(present.iter().sum::<f64>() / present.len() as f64) }
+}
+
+/// 100 × k ÷ n, `None` when n is 0.
+pub fn percent(k: u64, n: u64) -> Option<f64> {
+    if n == 0 { None } else { Some(100.0 * k as f64 / n as f64) }
+}
+
+/// The 95% Wilson score interval of k successes in n trials, in percent; `None` when n is 0.
+pub fn wilson95(k: u64, n: u64) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = z / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    Some((100.0 * (centre - half).max(0.0), 100.0 * (centre + half).min(1.0)))
+}
+
+/// Rounds half away from zero to `decimals` places (the edge, where figures are written out).
+pub fn round_to(x: f64, decimals: u32) -> f64 {
+    let f = 10f64.powi(decimals as i32);
+    // The tiny nudge keeps a value like 84.445 (stored as 84.44499…) rounding the way it reads.
+    let y = x * f;
+    (y + y.signum() * 1e-9).round() / f
+}
+
+/// TT01 indicator score: total points ÷ cases that answered it, rounded to the instrument's
+/// decimals (the law adds the rounded scores); `None` without cases.
+pub fn tt01_score(scored: u64, points: u64, decimals: u32) -> Option<f64> {
+    if scored == 0 { None } else { Some(round_to(points as f64 / scored as f64, decimals)) }
+}
+
+/// The sum of the rounded indicator scores that have data, and which indicators those are.
+pub fn tt01_total(scores: &[(String, Option<f64>)], decimals: u32) -> (Option<f64>, Vec<String>) {
+    let scored: Vec<String> = scores.iter().filter(|(_, s)| s.is_some()).map(|(c, _)| c.clone()).collect();
+    if scored.is_empty() {
+        return (None, scored);
+    }
+    let total: f64 = scores.iter().filter_map(|(_, s)| *s).sum();
+    (Some(round_to(total, decimals)), scored)
+}
+
+/// Which band list judges a group's TT01 total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BandKind {
+    Officer,
+    Agency,
+}
+
+/// The first band (from the highest) whose `min` the total reaches.
+pub fn band(total: f64, bands: &[Band]) -> Option<&Band> {
+    bands.iter().find(|b| total >= b.min - 1e-9)
+}
+
+/// A rate with what it rests on. `rate` and `ci95` are `None` when `n` is 0, or when the item has
+/// no positive levels (a choice item: only its counts mean something).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rate {
+    pub rate: Option<f64>,
+    pub n: u64,
+    pub ci95: Option<(f64, f64)>,
+    pub counts: BTreeMap<i16, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementStat {
+    pub index: Option<f64>,
+    pub n: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tt01Stat {
+    /// Each indicator of the instrument, in its order, with its rounded score.
+    pub scores: Vec<(String, Option<f64>)>,
+    pub total: Option<f64>,
+    pub scored: Vec<String>,
+    /// (vi, en) of the band the total falls in.
+    pub band: Option<(String, String)>,
+}
+
+/// The rates of a group that has at least `min_n` responses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub overall: Rate,
+    pub sipas_index: Option<f64>,
+    pub elements: Vec<(String, ElementStat)>,
+    pub criteria: Vec<(String, Rate)>,
+    pub items: Vec<(String, Rate)>,
+    pub tt01: Tt01Stat,
+}
+
+/// One group's statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupStats {
+    pub responses: u64,
+    pub flagged: u64,
+    pub invitations: u64,
+    pub response_rate: Option<f64>,
+    /// `None` when the group has fewer than `min_n` responses: its count shows, its rates do not.
+    pub figures: Option<Figures>,
+}
+
+impl GroupStats {
+    pub fn suppressed(&self) -> bool {
+        self.figures.is_none()
+    }
+}
+
+fn rate_of(instrument: &Instrument, code: &str, counts: &GroupCounts) -> Rate {
+    let levels = counts.levels.get(code).cloned().unwrap_or_default();
+    let item = instrument.item(code);
+    let positive = item.and_then(|i| instrument.scale_of(i)).map(|s| s.positive.as_slice());
+    let n = match item.map(|i| i.kind) {
+        Some(ItemKind::Multi) => counts.answered.get(code).copied().unwrap_or(0),
+        _ => levels.values().sum(),
+    };
+    let (rate, ci95) = match positive {
+        Some(positive) => {
+            let k: u64 = levels.iter().filter(|(l, _)| positive.contains(l)).map(|(_, c)| c).sum();
+            (satisfaction_rate(&levels, positive), wilson95(k, n))
+        }
+        None => (None, None),
+    };
+    Rate { rate, n, ci95, counts: levels }
+}
+
+/// Computes a group's statistics from its counts (DESIGN.md §4).
+pub fn compute(instrument: &Instrument, counts: &GroupCounts, min_n: u64, bands: Option<BandKind>) -> GroupStats {
+    let c = &instrument.computation;
+    let response_rate = percent(counts.responses, counts.invitations);
+    let base = GroupStats {
+        responses: counts.responses,
+        flagged: counts.flagged,
+        invitations: counts.invitations,
+        response_rate,
+        figures: None,
+    };
+    if counts.responses < min_n.max(1) {
+        return base;
+    }
+    let mut criteria = Vec::new();
+    let mut elements = Vec::new();
+    for element in &c.elements {
+        let rates: Vec<(String, Rate)> =
+            statements(instrument, element).map(|s| (s.to_string(), rate_of(instrument, s, counts))).collect();
+        let index = element_index(&rates.iter().map(|(_, r)| r.rate).collect::<Vec<_>>());
+        let n = counts.elements.get(element).copied().unwrap_or(0);
+        elements.push((element.clone(), ElementStat { index, n }));
+        criteria.extend(rates);
+    }
+    let sipas = sipas_index(&elements.iter().map(|(_, e)| e.index).collect::<Vec<_>>());
+    let items = instrument
+        .items()
+        .filter(|i| matches!(i.kind, ItemKind::Scale | ItemKind::Choice | ItemKind::Multi))
+        .filter(|i| i.code != OVERALL && !criteria.iter().any(|(c, _)| c == &i.code))
+        .map(|i| (i.code.clone(), rate_of(instrument, &i.code, counts)))
+        .collect();
+    let scores: Vec<(String, Option<f64>)> = c
+        .tt01_indicators
+        .iter()
+        .map(|code| {
+            let (scored, points) = counts.tt01.get(code).copied().unwrap_or((0, 0));
+            (code.clone(), tt01_score(scored, points, c.tt01_decimals))
+        })
+        .collect();
+    let (total, scored) = tt01_total(&scores, c.tt01_decimals);
+    let band = match (total, bands) {
+        (Some(t), Some(kind)) => {
+            let list = match kind {
+                BandKind::Officer => &c.tt01_officer_bands,
+                BandKind::Agency => &c.tt01_agency_bands,
+            };
+            band(t, list).map(|b| (b.vi.clone(), b.en.clone()))
+        }
+        _ => None,
+    };
+    GroupStats {
+        figures: Some(Figures {
+            overall: rate_of(instrument, OVERALL, counts),
+            sipas_index: sipas,
+            elements,
+            criteria,
+            items,
+            tt01: Tt01Stat { scores, total, scored, band },
+        }),
+        ..base
+    }
+}
+
+/// How a statistics query splits its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    None,
+    Procedure,
+    Field,
+    Officer,
+    Unit,
+    Channel,
+    Month,
+    Quarter,
+    Half,
+    Year,
+}
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 10] = [
+        GroupBy::None,
+        GroupBy::Procedure,
+        GroupBy::Field,
+        GroupBy::Officer,
+        GroupBy::Unit,
+        GroupBy::Channel,
+        GroupBy::Month,
+        GroupBy::Quarter,
+        GroupBy::Half,
+        GroupBy::Year,
+    ];
+
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        GroupBy::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::None => "none",
+            GroupBy::Procedure => "procedure",
+            GroupBy::Field => "field",
+            GroupBy::Officer => "officer",
+            GroupBy::Unit => "unit",
+            GroupBy::Channel => "channel",
+            GroupBy::Month => "month",
+            GroupBy::Quarter => "quarter",
+            GroupBy::Half => "half",
+            GroupBy::Year => "year",
+        }
+    }
+
+    pub fn is_period(self) -> bool {
+        matches!(self, GroupBy::Month | GroupBy::Quarter | GroupBy::Half | GroupBy::Year)
+    }
+
+    /// The key of the period a local date falls in (`2026-01`, `2026-Q1`, `2026-H1`, `2026`);
+    /// `None` for a grouping that is not by period.
+    pub fn period_key(self, date: NaiveDate) -> Option<String> {
+        let (y, m) = (date.year(), date.month());
+        match self {
+            GroupBy::Month => Some(format!("{y:04}-{m:02}")),
+            GroupBy::Quarter => Some(format!("{y:04}-Q{}", (m - 1) / 3 + 1)),
+            GroupBy::Half => Some(format!("{y:04}-H{}", if m <= 6 { 1 } else { 2 })),
+            GroupBy::Year => Some(format!("{y:04}")),
+            _ => None,
+        }
+    }
+
+    /// Every period key from `from` to `to` (both included), in order.
+    pub fn periods(self, from: NaiveDate, to: NaiveDate) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        let mut month = NaiveDate::from_ymd_opt(from.year(), from.month(), 1);
+        while let Some(m) = month.filter(|m| *m <= to) {
+            if let Some(k) = self.period_key(m)
+                && keys.last() != Some(&k)
+            {
+                keys.push(k);
+            }
+            month = m.checked_add_months(Months::new(1));
+        }
+        keys
+    }
+}
+
+/// The Vietnamese label of a period key ("Tháng 1/2026", "Quý 1/2026", "6 tháng đầu năm 2026",
+/// "Năm 2026").
+pub fn period_label(key: &str) -> Option<String> {
+    let (year, rest) = match key.split_once('-') {
+        Some((y, r)) => (y, Some(r)),
+        None => (key, None),
+    };
+    let year: i32 = year.parse().ok()?;
+    match rest {
+        None => Some(format!("Năm {year}")),
+        Some("H1") => Some(format!("6 tháng đầu năm {year}")),
+        Some("H2") => Some(format!("6 tháng cuối năm {year}")),
+        Some(q) if q.starts_with('Q') => q[1..].parse::<u8>().ok().map(|q| format!("Quý {q}/{year}")),
+        Some(m) => m.parse::<u8>().ok().map(|m| format!("Tháng {m}/{year}")),
+    }
+}
+
+/// Which band list a group is judged by: officer bands for an officer (a group by officer, or any
+/// group filtered to one officer), agency bands for a unit, the whole commune or a period of it;
+/// none for a procedure, field or channel (the law bands people and agencies, not procedures).
+pub fn band_kind(group_by: GroupBy, officer_filter: bool) -> Option<BandKind> {
+    match group_by {
+        GroupBy::Officer => Some(BandKind::Officer),
+        _ if officer_filter => match group_by {
+            GroupBy::Procedure | GroupBy::Field | GroupBy::Channel => None,
+            _ => Some(BandKind::Officer),
+        },
+        GroupBy::None | GroupBy::Unit | GroupBy::Month | GroupBy::Quarter | GroupBy::Half | GroupBy::Year => {
+            Some(BandKind::Agency)
+        }
+        GroupBy::Procedure | GroupBy::Field | GroupBy::Channel => None,
+    }
+}
+
+/// The channels an invitation can come through, with their labels.
+pub const CHANNELS: [(&str, &str); 3] =
+    [("desk", "Tại Bộ phận Một cửa"), ("online", "Trực tuyến"), ("postal", "Qua bưu chính")];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instrument::Instruments;
+
+    fn instrument() -> std::sync::Arc<Instrument> {
+        Instruments::load_published().unwrap().current().clone()
+    }
+
+    fn answers(pairs: &[(&str, i16)]) -> AnswerSet {
+        pairs.iter().map(|(c, l)| (c.to_string(), AnswerValue::Level(*l))).collect()
+    }
+
+    fn counts_of(responses: &[AnswerSet]) -> GroupCounts {
+        let i = instrument();
+        let mut g = GroupCounts::default();
+        for r in responses {
+            for ((code, level), a) in contributions(&i, r, false) {
+                g.add(&code, level, false, false, a);
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn a_satisfaction_rate_counts_levels_four_and_five_over_all_answers() {
+        // levels 1,2,3,4,4,5,5,5: positive = 2 fours + 3 fives = 5 of 8 → 100 × 5 / 8 = 62.5
+        let counts = BTreeMap::from([(1, 1), (2, 1), (3, 1), (4, 2), (5, 3)]);
+        assert_eq!(satisfaction_rate(&counts, &[4, 5]), Some(62.5));
+        assert_eq!(satisfaction_rate(&BTreeMap::new(), &[4, 5]), None, "no answers: n/a, not 0");
+    }
+
+    #[test]
+    fn an_element_index_is_the_plain_mean_of_statements_with_answers() {
+        // E1.1 = 100 (1 answer), E1.2 = 50 (100 answers), E1.3 no answers, E1.4 = 0:
+        // (100 + 50 + 0) / 3 = 50 — E1.3 counts nowhere, and E1.1's single answer weighs as much as E1.2's 100.
+        assert_eq!(element_index(&[Some(100.0), Some(50.0), None, Some(0.0)]), Some(50.0));
+        assert_eq!(element_index(&[None, None]), None);
+    }
+
+    #[test]
+    fn the_sipas_index_is_the_mean_of_elements_with_data() {
+        // (80 + 90 + 70) / 3 = 80; E4 and E5 have no data and are left out, not taken as 0.
+        assert_eq!(sipas_index(&[Some(80.0), Some(90.0), None, Some(70.0), None]), Some(80.0));
+        assert_eq!(sipas_index(&[None; 5]), None);
+    }
+
+    #[test]
+    fn the_wilson_interval_matches_a_hand_computation() {
+        // k = 8, n = 10, z = 1.96: p = 0.8, z² = 3.8415, denom = 1 + 0.38415 = 1.38415,
+        // centre = (0.8 + 0.19207) / 1.38415 = 0.71674,
+        // half = 1.96 / 1.38415 × √(0.016 + 0.0096037) = 1.41600 × 0.16001 = 0.22658,
+        // so [49.02, 94.33] in percent.
+        let (lo, hi) = wilson95(8, 10).unwrap();
+        assert_eq!((round_to(lo, 2), round_to(hi, 2)), (49.02, 94.33));
+        // all positive: upper bound 100, lower = n / (n + z²) = 5 / 8.8415 = 56.55%
+        let (lo, hi) = wilson95(5, 5).unwrap();
+        assert_eq!((round_to(lo, 2), round_to(hi, 2)), (56.55, 100.0));
+        assert_eq!(wilson95(0, 0), None);
+    }
+
+    #[test]
+    fn rounding_happens_half_away_from_zero() {
+        assert_eq!(round_to(84.445, 2), 84.45);
+        assert_eq!(round_to(2.25, 1), 2.3);
+        assert_eq!(round_to(1.0 / 3.0 * 100.0, 2), 33.33);
+    }
+
+    #[test]
+    fn i7_no_complaint_earns_two_points_only_when_the_result_came_early() {
+        let i = instrument();
+        // I1 = 1 (early) → I7 "Không" earns 2; I1 = 2 (on time) → 1; I1 = 3 (late) → 1; no I1 → 1.
+        assert_eq!(tt01_points(&i, "TT01.I7", 1, &answers(&[("TT01.I1", 1), ("TT01.I7", 1)])), 2);
+        assert_eq!(tt01_points(&i, "TT01.I7", 1, &answers(&[("TT01.I1", 2), ("TT01.I7", 1)])), 1);
+        assert_eq!(tt01_points(&i, "TT01.I7", 1, &answers(&[("TT01.I1", 3), ("TT01.I7", 1)])), 1);
+        assert_eq!(tt01_points(&i, "TT01.I7", 1, &answers(&[("TT01.I7", 1)])), 1);
+        // "Có" earns 0 whatever I1 says
+        assert_eq!(tt01_points(&i, "TT01.I7", 2, &answers(&[("TT01.I1", 1), ("TT01.I7", 2)])), 0);
+    }
+
+    #[test]
+    fn indicator_scores_are_rounded_and_the_total_adds_the_rounded_scores() {
+        let i = instrument();
+        let r = |pairs: &[(&str, i16)]| {
+            let mut a = answers(pairs);
+            a.insert(OVERALL.into(), AnswerValue::Level(5));
+            a
+        };
+        let g = counts_of(&[
+            r(&[("TT01.I1", 1), ("TT01.I3", 1), ("TT01.I7", 1)]), // I1 2, I3 2, I7 2 (early)
+            r(&[("TT01.I1", 2), ("TT01.I3", 2), ("TT01.I7", 1)]), // I1 1, I3 1, I7 1
+            r(&[("TT01.I1", 3), ("TT01.I7", 2)]),                 // I1 0, I7 0
+            r(&[]),
+            r(&[]),
+        ]);
+        let s = compute(&i, &g, 5, Some(BandKind::Officer));
+        let tt = s.figures.unwrap().tt01;
+        // I1: (2 + 1 + 0) / 3 = 1.0; I3: (2 + 1) / 2 = 1.5; I4: no case → n/a; I7: (2 + 1 + 0) / 3 = 1.0
+        assert_eq!(
+            tt.scores,
+            vec![
+                ("TT01.I1".to_string(), Some(1.0)),
+                ("TT01.I3".to_string(), Some(1.5)),
+                ("TT01.I4".to_string(), None),
+                ("TT01.I7".to_string(), Some(1.0)),
+            ]
+        );
+        // total = 1.0 + 1.5 + 1.0 = 3.5 over the three scored indicators → officer band "70% to under 100%"
+        assert_eq!(tt.total, Some(3.5));
+        assert_eq!(tt.scored, vec!["TT01.I1", "TT01.I3", "TT01.I7"]);
+        assert_eq!(tt.band.unwrap().1, "70% to under 100% of duty");
+    }
+
+    #[test]
+    fn the_total_adds_scores_after_rounding_each() {
+        // I1 = 2/3 = 0.667 → 0.7 and I3 = 2/3 → 0.7: total 1.4, not round(1.333) = 1.3
+        let scores = vec![("A".to_string(), tt01_score(3, 2, 1)), ("B".to_string(), tt01_score(3, 2, 1))];
+        assert_eq!(tt01_total(&scores, 1), (Some(1.4), vec!["A".to_string(), "B".to_string()]));
+        assert_eq!(tt01_total(&[("A".to_string(), None)], 1), (None, vec![]));
+    }
+
+    #[test]
+    fn an_unfounded_i7_complaint_is_left_out_of_the_indicator_but_still_counted_as_an_answer() {
+        let i = instrument();
+        let a = answers(&[(OVERALL, 2), ("TT01.I7", 2)]);
+        let with = contributions(&i, &a, false);
+        let without = contributions(&i, &a, true);
+        assert_eq!(with[&("TT01.I7".to_string(), 2)], Amount { n: 1, scored: 1, points: 0 });
+        assert_eq!(without[&("TT01.I7".to_string(), 2)], Amount { n: 1, scored: 0, points: 0 });
+    }
+
+    #[test]
+    fn an_early_result_added_later_raises_i7_through_the_difference() {
+        let i = instrument();
+        let before = answers(&[(OVERALL, 4), ("TT01.I7", 1)]);
+        let after = answers(&[(OVERALL, 4), ("TT01.I7", 1), ("TT01.I1", 1)]);
+        let d = difference(&contributions(&i, &before, false), &contributions(&i, &after, false));
+        // I7 goes from 1 point to 2 (+1 point, same case); I1 appears with 2 points; nothing else moves.
+        assert_eq!(
+            d,
+            Contributions::from([
+                (("TT01.I1".to_string(), 1), Amount { n: 1, scored: 1, points: 2 }),
+                (("TT01.I7".to_string(), 1), Amount { n: 0, scored: 0, points: 1 }),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_group_under_min_n_shows_its_count_but_no_rates() {
+        let i = instrument();
+        let g = counts_of(&[answers(&[(OVERALL, 5)]), answers(&[(OVERALL, 1)])]);
+        let s = compute(&i, &g, 5, None);
+        assert_eq!(s.responses, 2);
+        assert!(s.suppressed());
+        let s = compute(&i, &g, 2, None);
+        assert!(!s.suppressed());
+        // 1 positive of 2 → 50%
+        assert_eq!(s.figures.unwrap().overall.rate, Some(50.0));
+    }
+
+    #[test]
+    fn elements_and_the_index_follow_the_statements_answered() {
+        let i = instrument();
+        // Response A: E1.1 = 5, E1.2 = 3, E3.1 = 4. Response B: E1.1 = 2. Three more answer only the overall item.
+        let g = counts_of(&[
+            answers(&[(OVERALL, 5), ("E1.1", 5), ("E1.2", 3), ("E3.1", 4)]),
+            answers(&[(OVERALL, 4), ("E1.1", 2)]),
+            answers(&[(OVERALL, 4)]),
+            answers(&[(OVERALL, 3)]),
+            answers(&[(OVERALL, 1)]),
+        ]);
+        let f = compute(&i, &g, 5, None).figures.unwrap();
+        // E1.1: 1 of 2 positive = 50; E1.2: 0 of 1 = 0; E1 = (50 + 0) / 2 = 25, answered by 2 responses.
+        // E3.1: 1 of 1 = 100 → E3 = 100 by 1 response. E2, E4, E5: n/a.
+        // SIPAS = (25 + 100) / 2 = 62.5. Overall: 4, 5, 4 positive of 5 → 60.
+        let e: BTreeMap<_, _> = f.elements.iter().cloned().collect();
+        assert_eq!(e["E1"], ElementStat { index: Some(25.0), n: 2 });
+        assert_eq!(e["E2"], ElementStat { index: None, n: 0 });
+        assert_eq!(e["E3"], ElementStat { index: Some(100.0), n: 1 });
+        assert_eq!(f.sipas_index, Some(62.5));
+        assert_eq!(f.overall.rate, Some(60.0));
+        assert_eq!(f.overall.counts, BTreeMap::from([(1, 1), (3, 1), (4, 2), (5, 1)]));
+        let c: BTreeMap<_, _> = f.criteria.iter().cloned().collect();
+        assert_eq!(c["E2.1"].rate, None, "a statement without answers is null, never 0");
+        assert_eq!(c["E2.1"].ci95, None);
+        assert_eq!(f.criteria.len(), 19);
+    }
+
+    #[test]
+    fn a_multi_item_counts_responses_and_choices_separately() {
+        let i = instrument();
+        let mut a = answers(&[(OVERALL, 5)]);
+        a.insert("EXP".into(), AnswerValue::Multi(vec![1, 4]));
+        let mut b = answers(&[(OVERALL, 5)]);
+        b.insert("EXP".into(), AnswerValue::Multi(vec![4]));
+        let g = counts_of(&[a, b]);
+        let s = compute(&i, &g, 1, None).figures.unwrap();
+        let exp = &s.items.iter().find(|(c, _)| c == "EXP").unwrap().1;
+        // 2 responses answered; option 4 chosen twice, option 1 once
+        assert_eq!(exp.n, 2);
+        assert_eq!(exp.counts, BTreeMap::from([(1, 1), (4, 2)]));
+        assert_eq!(exp.rate, None);
+    }
+
+    #[test]
+    fn period_keys_follow_local_months_quarters_and_halves() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(GroupBy::Month.period_key(d(2026, 1, 31)).unwrap(), "2026-01");
+        assert_eq!(GroupBy::Quarter.period_key(d(2026, 3, 31)).unwrap(), "2026-Q1");
+        assert_eq!(GroupBy::Quarter.period_key(d(2026, 4, 1)).unwrap(), "2026-Q2");
+        assert_eq!(GroupBy::Half.period_key(d(2026, 6, 30)).unwrap(), "2026-H1");
+        assert_eq!(GroupBy::Half.period_key(d(2026, 7, 1)).unwrap(), "2026-H2");
+        assert_eq!(GroupBy::Year.period_key(d(2026, 12, 31)).unwrap(), "2026");
+        assert_eq!(GroupBy::Quarter.periods(d(2025, 12, 15), d(2026, 4, 2)), vec!["2025-Q4", "2026-Q1", "2026-Q2"]);
+        assert_eq!(GroupBy::Month.periods(d(2026, 1, 31), d(2026, 2, 1)), vec!["2026-01", "2026-02"]);
+        assert_eq!(period_label("2026-Q1").unwrap(), "Quý 1/2026");
+        assert_eq!(period_label("2026-01").unwrap(), "Tháng 1/2026");
+        assert_eq!(period_label("2026-H2").unwrap(), "6 tháng cuối năm 2026");
+        assert_eq!(period_label("2026").unwrap(), "Năm 2026");
+    }
+
+    #[test]
+    fn the_response_rate_is_responses_over_invitations() {
+        // 3 of 4 invitations answered → 75%; no invitation → n/a
+        assert_eq!(percent(3, 4), Some(75.0));
+        let i = instrument();
+        let g = GroupCounts { responses: 0, invitations: 0, ..GroupCounts::default() };
+        assert_eq!(compute(&i, &g, 5, None).response_rate, None);
+    }
+
+    #[test]
+    fn agency_bands_judge_a_unit_total() {
+        let i = instrument();
+        let b = &i.computation.tt01_agency_bands;
+        assert_eq!(band(15.0, b).unwrap().en, "Excellent");
+        assert_eq!(band(14.9, b).unwrap().en, "Good");
+        assert_eq!(band(6.0, b).unwrap().en, "Average");
+        assert_eq!(band(0.0, b).unwrap().en, "Weak");
+    }
+
+    #[test]
+    fn held_responses_count_as_flagged_and_stay_out_unless_included() {
+        let i = instrument();
+        let c = contributions(&i, &answers(&[(OVERALL, 5)]), false);
+        let mut out = GroupCounts::default();
+        let mut with = GroupCounts::default();
+        for ((code, level), a) in &c {
+            out.add(code, *level, true, false, *a);
+            with.add(code, *level, true, true, *a);
+        }
+        assert_eq!((out.responses, out.flagged, out.levels.len()), (0, 1, 0));
+        assert_eq!((with.responses, with.flagged, with.levels[OVERALL][&5]), (1, 1, 1));
+    }
+}

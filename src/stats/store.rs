@@ -1,0 +1,228 @@
+//! Reading counts for a statistics query: from the roll-ups (the service's path) or, for the
+//! benchmark's comparison, straight from the raw answers. Plain sync diesel.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{BigInt, Bool, SmallInt, Text};
+
+use super::model::{CHANNELS, GroupBy};
+use super::rollup::raw_measures_sql;
+use crate::instrument::Instruments;
+use crate::schema::{fields, officers, procedures, units};
+
+/// Optional restrictions of a query; each names one code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub unit: Option<String>,
+    pub procedure: Option<String>,
+    pub field: Option<String>,
+    pub officer: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// One statistics query: local dates `from` to `to`, both included.
+#[derive(Debug, Clone)]
+pub struct CountQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub group_by: GroupBy,
+    pub filters: Filters,
+}
+
+/// Summed counts of one measure in one group.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct CountRow {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = Bool)]
+    pub held: bool,
+    #[diesel(sql_type = Text)]
+    pub item_code: String,
+    #[diesel(sql_type = SmallInt)]
+    pub level: i16,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+    #[diesel(sql_type = BigInt)]
+    pub scored: i64,
+    #[diesel(sql_type = BigInt)]
+    pub points: i64,
+}
+
+fn date_lit(d: NaiveDate) -> String {
+    format!("'{}'::date", d.format("%Y-%m-%d"))
+}
+
+/// The key a row of `s` is first grouped by, in SQL: cheap columns only. Periods group by the
+/// month's first day and fields by procedure; [`regroup`] turns those into the final keys.
+fn key_sql(group_by: GroupBy) -> &'static str {
+    match group_by {
+        GroupBy::None => "'all'",
+        GroupBy::Procedure | GroupBy::Field => "s.procedure_code",
+        GroupBy::Officer => "s.officer_code",
+        GroupBy::Unit => "s.unit_code",
+        GroupBy::Channel => "s.channel",
+        GroupBy::Month | GroupBy::Quarter | GroupBy::Half | GroupBy::Year => "date_trunc('month', s.day)::date::text",
+    }
+}
+
+/// Wraps a source of measure rows `s` in the grouping and filters of the query.
+fn grouped(q: &CountQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+    let f = &q.filters;
+    let mut conditions = Vec::new();
+    let mut binds = Vec::new();
+    for (condition, value) in [
+        ("s.unit_code = $", &f.unit),
+        ("s.procedure_code = $", &f.procedure),
+        ("s.procedure_code IN (SELECT code FROM procedures WHERE field_code = $", &f.field),
+        ("s.officer_code = $", &f.officer),
+        ("s.channel = $", &f.channel),
+    ] {
+        if let Some(v) = value {
+            binds.push(v.clone());
+            let close = if condition.ends_with("field_code = $") { ")" } else { "" };
+            conditions.push(format!("{condition}{}{close}", binds.len()));
+        }
+    }
+    let sql = format!(
+        "SELECT {key} AS key, s.held, s.item_code, s.level, sum(s.n)::bigint AS n, \
+                sum(s.scored)::bigint AS scored, sum(s.points)::bigint AS points \
+         FROM ({source}) s {where_} \
+         GROUP BY 1, 2, 3, 4 \
+         HAVING sum(s.n) <> 0 OR sum(s.scored) <> 0 OR sum(s.points) <> 0",
+        key = key_sql(q.group_by),
+        where_ = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) },
+    );
+    let mut query = diesel::sql_query(sql).into_boxed();
+    for b in binds {
+        query = query.bind::<Text, _>(b);
+    }
+    query
+}
+
+/// Turns the first grouping's keys (month starts, procedures) into the query's keys (periods,
+/// fields), summing rows that meet.
+fn regroup(conn: &mut PgConnection, group_by: GroupBy, rows: Vec<CountRow>) -> QueryResult<Vec<CountRow>> {
+    let map: Box<dyn Fn(&str) -> String> = match group_by {
+        GroupBy::Field => {
+            let fields: BTreeMap<String, String> =
+                procedures::table.select((procedures::code, procedures::field_code)).load(conn)?.into_iter().collect();
+            Box::new(move |k: &str| fields.get(k).cloned().unwrap_or_else(|| k.to_string()))
+        }
+        g if g.is_period() => Box::new(move |k: &str| {
+            NaiveDate::parse_from_str(k, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| g.period_key(d))
+                .unwrap_or_else(|| k.to_string())
+        }),
+        _ => return Ok(rows),
+    };
+    type Measure = (String, bool, String, i16);
+    let mut merged: BTreeMap<Measure, (i64, i64, i64)> = BTreeMap::new();
+    for r in rows {
+        let e = merged.entry((map(&r.key), r.held, r.item_code, r.level)).or_default();
+        e.0 += r.n;
+        e.1 += r.scored;
+        e.2 += r.points;
+    }
+    Ok(merged
+        .into_iter()
+        .map(|((key, held, item_code, level), (n, scored, points))| CountRow { key, held, item_code, level, n, scored, points })
+        .collect())
+}
+
+/// The whole months inside `[from, to]`, as `[first, end)` month starts; `first == end` when
+/// there is none.
+pub fn whole_months(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let month_start = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let first = if from.day() == 1 { from } else { month_start(from) + Months::new(1) };
+    let after_to = to.checked_add_days(Days::new(1)).unwrap_or(to);
+    let end = if after_to.day() == 1 { after_to } else { month_start(to) };
+    if first < end { (first, end) } else { (first, first) }
+}
+
+const COLUMNS: &str = "unit_code, officer_code, procedure_code, channel, held, item_code, level, n, scored, points";
+
+/// The query's counts from the roll-ups: whole months from `rollup_month`, the days at either end
+/// from `rollup_day`, and the deltas not compacted yet — one statement, so one snapshot.
+pub fn rollup_counts(conn: &mut PgConnection, q: &CountQuery) -> QueryResult<Vec<CountRow>> {
+    let (m1, m2) = whole_months(q.from, q.to);
+    let (from, to, m1, m2) = (date_lit(q.from), date_lit(q.to), date_lit(m1), date_lit(m2));
+    let source = format!(
+        "SELECT month AS day, {COLUMNS} FROM rollup_month WHERE month >= {m1} AND month < {m2} \
+         UNION ALL \
+         SELECT day, {COLUMNS} FROM rollup_day WHERE day >= {from} AND day <= {to} \
+             AND (day < {m1} OR day >= {m2}) \
+         UNION ALL \
+         SELECT day, {COLUMNS} FROM rollup_deltas WHERE day >= {from} AND day <= {to}"
+    );
+    // Just-in-time compilation costs more than this small aggregation saves.
+    let rows = conn.transaction(|conn| {
+        diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
+        grouped(q, &source).load(conn)
+    })?;
+    regroup(conn, q.group_by, rows)
+}
+
+/// The same counts computed by scanning the raw responses, answers and invitations (the naive
+/// way the benchmark compares with; also a cross-check of the roll-ups).
+pub fn raw_counts(conn: &mut PgConnection, instruments: &Instruments, q: &CountQuery) -> QueryResult<Vec<CountRow>> {
+    // local midnight of `from` and of the day after `to`, as UTC instants
+    let after_to = q.to.checked_add_days(Days::new(1)).unwrap_or(q.to);
+    let ts = |d: NaiveDate| format!("('{}'::timestamp - interval '7 hours') AT TIME ZONE 'UTC'", d.format("%Y-%m-%d"));
+    let (from_ts, to_ts) = (ts(q.from), ts(after_to));
+    let source = raw_measures_sql(instruments, Some((&from_ts, &to_ts)));
+    let rows = grouped(q, &source).load(conn)?;
+    regroup(conn, q.group_by, rows)
+}
+
+/// Display names of group keys from master data (procedures, fields, officers, units) or the
+/// fixed channel labels; period labels are computed, not stored.
+pub fn labels(conn: &mut PgConnection, group_by: GroupBy, keys: &[String]) -> QueryResult<BTreeMap<String, String>> {
+    let pairs: Vec<(String, String)> = match group_by {
+        GroupBy::Procedure => procedures::table
+            .filter(procedures::code.eq_any(keys))
+            .select((procedures::code, procedures::name))
+            .load(conn)?,
+        GroupBy::Field => {
+            fields::table.filter(fields::code.eq_any(keys)).select((fields::code, fields::name)).load(conn)?
+        }
+        GroupBy::Officer => {
+            officers::table.filter(officers::code.eq_any(keys)).select((officers::code, officers::name)).load(conn)?
+        }
+        GroupBy::Unit => units::table.filter(units::code.eq_any(keys)).select((units::code, units::name)).load(conn)?,
+        GroupBy::Channel => CHANNELS.iter().map(|(c, l)| (c.to_string(), l.to_string())).collect(),
+        _ => Vec::new(),
+    };
+    Ok(pairs.into_iter().collect())
+}
+
+/// The name of a unit, for the label of the whole-commune group.
+pub fn unit_name(conn: &mut PgConnection, code: &str) -> QueryResult<Option<String>> {
+    units::table.find(code).select(units::name).first(conn).optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn whole_months_cover_only_complete_months_of_the_range() {
+        // 15 Jan – 10 Apr: February and March are whole
+        assert_eq!(whole_months(d(2026, 1, 15), d(2026, 4, 10)), (d(2026, 2, 1), d(2026, 4, 1)));
+        // a calendar year is twelve whole months
+        assert_eq!(whole_months(d(2026, 1, 1), d(2026, 12, 31)), (d(2026, 1, 1), d(2027, 1, 1)));
+        // inside one month: none
+        let (a, b) = whole_months(d(2026, 2, 2), d(2026, 2, 27));
+        assert_eq!(a, b);
+        // the last day of February ends February
+        assert_eq!(whole_months(d(2026, 2, 1), d(2026, 2, 28)), (d(2026, 2, 1), d(2026, 3, 1)));
+    }
+}
