@@ -56,13 +56,10 @@ pub fn build_app(
         .app_data(error::path_config())
         .app_data(error::form_config(FORM_LIMIT))
         .configure(health::routes)
-<<<<<<< HEAD
         .configure(invitations::routes)
         .configure(crate::responses::routes)
         .configure(crate::survey::routes)
-=======
         .configure(crate::stats::routes)
->>>>>>> stats
         .default_service(web::to(error::not_found))
         .wrap(Compress::default())
         .wrap(security_headers())
