@@ -40,6 +40,8 @@ pub struct Config {
     pub submission_limit: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// Officers' names in province exports and the periodic report (their codes always stay).
+    pub export_officer_names: bool,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             log_json: false,
             submission_limit: 200,
             trust_forwarded_for: false,
+            export_officer_names: true,
         }
     }
 }
@@ -87,6 +90,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         "TRUST_FORWARDED_FOR",
         "true behind a reverse proxy that sets X-Forwarded-For: take the client address from it (default false)",
+    ),
+    (
+        "EXPORT_OFFICER_NAMES",
+        "true or false: officers' names in province exports and reports; codes always stay (default true)",
     ),
     ("RUST_LOG", "log filter, e.g. info or sipas=debug (default info)"),
 ];
@@ -176,6 +183,12 @@ impl Config {
                 &get,
                 "TRUST_FORWARDED_FOR",
                 d.trust_forwarded_for,
+                "true or false",
+            )?,
+            export_officer_names: parse_var(
+                &get,
+                "EXPORT_OFFICER_NAMES",
+                d.export_officer_names,
                 "true or false",
             )?,
         };

@@ -13,6 +13,7 @@ pub mod health;
 pub mod instrument;
 pub mod invitations;
 pub mod masterdata;
+pub mod reporting;
 pub mod responses;
 pub mod schema;
 pub mod startup;

@@ -63,6 +63,65 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Export a period's aggregates for the province (JSON, CSV or XLSX).
+    Export {
+        /// 2026-Q1, 2026-H1 or 2026.
+        #[arg(long)]
+        period: String,
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The unit (needed when the database holds several).
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Write the periodic report (báo cáo định kỳ) of a period as a printable HTML page.
+    Report {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Province mode: import communes' exports and rank them.
+    #[command(subcommand)]
+    Province(ProvinceCommand),
+    /// Settings of a unit.
+    #[command(subcommand)]
+    Unit(UnitCommand),
+}
+
+#[derive(Subcommand)]
+enum ProvinceCommand {
+    /// Verify and store communes' JSON exports; one refused file imports nothing.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Rank the communes of a period by SIPAS index.
+    Ranking {
+        #[arg(long)]
+        period: String,
+        /// json, csv, xlsx or html.
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitCommand {
+    /// Switch a unit's public results page (/public/CODE) on or off.
+    #[command(name = "public-page")]
+    PublicPage {
+        unit: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -74,7 +133,9 @@ enum RollupCommand {
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
-    s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("`{s}` is not NAME=VALUE"))
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE"))
 }
 
 #[derive(Subcommand)]
@@ -133,6 +194,21 @@ fn main() -> ExitCode {
             sipas::stats::cli::stats(&config, &params, naive, repeat)
         }
         Command::Demo { responses, seed } => sipas::demo::run(&config, responses, seed),
+        Command::Export { period, format, out, unit } => {
+            sipas::reporting::cli::export(&config, &period, &format, out.as_deref(), unit.as_deref())
+        }
+        Command::Report { period, out, unit } => {
+            sipas::reporting::cli::periodic_report(&config, &period, out.as_deref(), unit.as_deref())
+        }
+        Command::Province(ProvinceCommand::Import { files }) => {
+            sipas::reporting::cli::province_import(&config, &files)
+        }
+        Command::Province(ProvinceCommand::Ranking { period, format, out }) => {
+            sipas::reporting::cli::province_ranking(&config, &period, &format, out.as_deref())
+        }
+        Command::Unit(UnitCommand::PublicPage { unit, state }) => {
+            sipas::reporting::cli::public_page(&config, &unit, state == "on")
+        }
     };
     report(result)
 }

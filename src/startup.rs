@@ -60,6 +60,7 @@ pub fn build_app(
         .configure(crate::responses::routes)
         .configure(crate::survey::routes)
         .configure(crate::stats::routes)
+        .configure(crate::reporting::routes)
         .default_service(web::to(error::not_found))
         .wrap(Compress::default())
         .wrap(security_headers())

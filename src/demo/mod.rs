@@ -162,7 +162,8 @@ fn max_id(conn: &mut PgConnection, table: &str) -> QueryResult<i64> {
 
 /// Imports the demo's master data through the same path as `sipas import`.
 pub fn import_master_data(conn: &mut PgConnection) -> Result<(), String> {
-    for (kind, text) in [(Kind::Units, UNITS_CSV), (Kind::Officers, OFFICERS_CSV), (Kind::Procedures, PROCEDURES_CSV)]
+    for (kind, text) in
+        [(Kind::Units, UNITS_CSV), (Kind::Officers, OFFICERS_CSV), (Kind::Procedures, PROCEDURES_CSV)]
     {
         let rows = parse(kind, text.as_bytes()).map_err(|e| format!("demo master data: {e}"))?;
         import(conn, &rows, "demo").map_err(|e| format!("demo master data: {e}"))?;
@@ -209,8 +210,10 @@ pub fn generate(
             totals.1 += chunk.response_count;
             totals.2 += chunk.answer_count;
         }
-        diesel::sql_query("SELECT setval('invitations_id_seq', (SELECT max(id) FROM invitations))").execute(conn)?;
-        diesel::sql_query("SELECT setval('responses_id_seq', (SELECT max(id) FROM responses))").execute(conn)?;
+        diesel::sql_query("SELECT setval('invitations_id_seq', (SELECT max(id) FROM invitations))")
+            .execute(conn)?;
+        diesel::sql_query("SELECT setval('responses_id_seq', (SELECT max(id) FROM responses))")
+            .execute(conn)?;
         Ok(())
     });
     let generated = generator.join();

@@ -74,7 +74,8 @@ const OFFICERS: [(&str, &str, &str, f64, f64); 11] = [
 const WORSE: &str = "CH06";
 
 /// (channel, share, chance the invitation is answered)
-const CHANNELS: [(&str, f64, f64); 3] = [("desk", 0.85, 0.74), ("online", 0.12, 0.55), ("postal", 0.03, 0.35)];
+const CHANNELS: [(&str, f64, f64); 3] =
+    [("desk", 0.85, 0.74), ("online", 0.12, 0.55), ("postal", 0.03, 0.35)];
 
 const POSITIVE_COMMENTS: [&str; 6] = [
     "Cán bộ hướng dẫn tận tình, chu đáo.",
@@ -139,7 +140,9 @@ fn seasonal(p: &Procedure, month: u32) -> f64 {
     match p.code {
         "1.000894" => [1.8, 1.0, 0.9, 0.7, 0.6, 0.6, 0.5, 0.6, 0.9, 1.4, 1.8, 1.9][month as usize - 1],
         _ if p.land => [1.3, 0.9, 1.3, 1.2, 1.0, 0.8, 0.7, 0.7, 0.9, 1.1, 1.3, 1.4][month as usize - 1],
-        _ if p.field == "BAOTROXAHOI" => [1.3, 1.0, 0.9, 1.3, 0.9, 0.9, 1.3, 0.9, 0.9, 1.3, 0.9, 0.9][month as usize - 1],
+        _ if p.field == "BAOTROXAHOI" => {
+            [1.3, 1.0, 0.9, 1.3, 0.9, 0.9, 1.3, 0.9, 0.9, 1.3, 0.9, 0.9][month as usize - 1]
+        }
         _ => 1.0,
     }
 }
@@ -285,7 +288,13 @@ impl Generator {
         }
     }
 
-    fn invitation(&mut self, chunk: &mut Chunk, issued: DateTime<Utc>, procedures: &[(usize, f64)], progress: f64) {
+    fn invitation(
+        &mut self,
+        chunk: &mut Chunk,
+        issued: DateTime<Utc>,
+        procedures: &[(usize, f64)],
+        progress: f64,
+    ) {
         let rng = &mut self.rng;
         let p = &PROCEDURES[pick(rng, procedures)];
         let unit = if rng.random_bool(0.13) { "KIMBINH" } else { "CHIEMHOA" };
@@ -321,8 +330,9 @@ impl Generator {
         let remaining_inv = self.invitations_total.saturating_sub(self.invitations_made) + 1;
         let remaining_resp = self.plan.responses.saturating_sub(self.responses_made);
         let worse = officer == WORSE;
-        let answered =
-            remaining_resp > 0 && (remaining_inv <= remaining_resp || rng.random_bool(answer_p - if worse { 0.05 } else { 0.0 }));
+        let answered = remaining_resp > 0
+            && (remaining_inv <= remaining_resp
+                || rng.random_bool(answer_p - if worse { 0.05 } else { 0.0 }));
         if !answered {
             return;
         }
@@ -339,7 +349,8 @@ impl Generator {
         let rid = self.next_response;
         self.next_response += 1;
         self.responses_made += 1;
-        let quality = p.quality + shift + 0.2 * progress + if unit == "KIMBINH" { 0.1 } else { 0.0 } + noise(rng, 0.45);
+        let quality =
+            p.quality + shift + 0.2 * progress + if unit == "KIMBINH" { 0.1 } else { 0.0 } + noise(rng, 0.45);
         let submitted_s = ts(submitted);
         let mut answers = Answers::new(rid, &submitted_s, &self.known);
         answers.level("CASE.OVERALL", level(rng, quality));
@@ -359,7 +370,13 @@ impl Generator {
             if rng.random_bool(0.95) {
                 answers.level("TT01.I4", pick(rng, &[(1, none), (2, once), (3, 1.0 - none - once)]));
             }
-            let complaint = if worse { 0.12 } else if p.land { 0.05 } else { 0.02 };
+            let complaint = if worse {
+                0.12
+            } else if p.land {
+                0.05
+            } else {
+                0.02
+            };
             if rng.random_bool(0.95) {
                 answers.level("TT01.I7", pick(rng, &[(1, 1.0 - complaint), (2, complaint)]));
             }
@@ -430,14 +447,16 @@ impl Generator {
                 "D.ETHNIC",
                 pick(rng, &[(1, 0.35), (2, 0.35), (3, 0.12), (4, 0.06), (5, 0.05), (6, 0.04), (7, 0.03)]),
             );
-            answers.level("D.EDU", pick(rng, &[(1, 0.12), (2, 0.3), (3, 0.3), (4, 0.15), (5, 0.1), (6, 0.03)]));
+            answers
+                .level("D.EDU", pick(rng, &[(1, 0.12), (2, 0.3), (3, 0.3), (4, 0.15), (5, 0.1), (6, 0.03)]));
             answers.level(
                 "D.JOB",
                 pick(rng, &[(1, 0.1), (2, 0.1), (3, 0.4), (4, 0.05), (5, 0.15), (6, 0.12), (7, 0.08)]),
             );
             answers.level("D.RESPONDENT", pick(rng, &[(1, 0.95), (2, 0.05)]));
         }
-        let last_added = if added { submitted + chrono::Duration::seconds(rng.random_range(15..240)) } else { submitted };
+        let last_added =
+            if added { submitted + chrono::Duration::seconds(rng.random_range(15..240)) } else { submitted };
         chunk.responses.extend_from_slice(
             format!(
                 "{rid}\t{id}\t{}\t{}\t{unit}\t{officer}\t{}\t{channel}\t{submitted_s}\t{}\n",
@@ -533,7 +552,10 @@ mod tests {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
         assert_eq!(day_weight(d(2026, 2, 15), 0.5), 0.0, "Tết 2026");
         assert_eq!(day_weight(d(2026, 3, 1), 0.5), 0.0, "a Sunday");
-        assert!(day_weight(d(2026, 3, 2), 0.5) > day_weight(d(2026, 3, 7), 0.5), "Monday busier than Saturday");
+        assert!(
+            day_weight(d(2026, 3, 2), 0.5) > day_weight(d(2026, 3, 7), 0.5),
+            "Monday busier than Saturday"
+        );
         assert_eq!(base36(35), "00000000Z");
     }
 }

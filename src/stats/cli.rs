@@ -46,7 +46,12 @@ pub fn compact(config: &Config) -> Result<String, String> {
 /// `sipas stats`: prints the JSON the API would answer (without the API key's unit scoping; the
 /// command line has the database itself). `repeat` runs the query that many times and reports the
 /// timings on standard error.
-pub fn stats(config: &Config, params: &[(String, String)], naive: bool, repeat: u32) -> Result<String, String> {
+pub fn stats(
+    config: &Config,
+    params: &[(String, String)],
+    naive: bool,
+    repeat: u32,
+) -> Result<String, String> {
     let params: HashMap<String, String> = params.iter().cloned().collect();
     let request = handlers::parse_request(&params).map_err(|e| e.public_message())?;
     let (_db, mut conn, instruments) = open(config)?;

@@ -31,14 +31,12 @@ fn bad(code: &'static str, message: impl Into<String>) -> AppError {
 }
 
 fn parse_date(params: &HashMap<String, String>, name: &str) -> Result<NaiveDate, AppError> {
-    let value = params
-        .get(name)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| bad("missing_parameter", format!("`{name}` is required: a local date as YYYY-MM-DD.")))?;
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .ok()
-        .filter(|_| value.len() == 10)
-        .ok_or_else(|| bad("invalid_date", format!("`{name}` must be a date as YYYY-MM-DD, such as 2026-01-31.")))
+    let value = params.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+        bad("missing_parameter", format!("`{name}` is required: a local date as YYYY-MM-DD."))
+    })?;
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().filter(|_| value.len() == 10).ok_or_else(|| {
+        bad("invalid_date", format!("`{name}` must be a date as YYYY-MM-DD, such as 2026-01-31."))
+    })
 }
 
 fn parse_code(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, AppError> {
@@ -51,7 +49,10 @@ fn parse_code(params: &HashMap<String, String>, name: &str) -> Result<Option<Str
         {
             Ok(Some(v.clone()))
         }
-        Some(_) => Err(bad("invalid_filter", format!("`{name}` must be a code of letters, digits, '.', '_' or '-'."))),
+        Some(_) => Err(bad(
+            "invalid_filter",
+            format!("`{name}` must be a code of letters, digits, '.', '_' or '-'."),
+        )),
     }
 }
 
@@ -309,7 +310,8 @@ pub async fn stats(
     let instruments = state.instruments.clone();
     let min_n = min_n(&state);
     let body =
-        db::run(&state.pool, move |conn| build_body(conn, &instruments, &request, min_n, Source::Rollup)).await?;
+        db::run(&state.pool, move |conn| build_body(conn, &instruments, &request, min_n, Source::Rollup))
+            .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -332,10 +334,22 @@ mod tests {
         assert_eq!(code_of(&[("from", "2026-13-01"), ("to", "2026-12-31")]), "invalid_date");
         assert_eq!(code_of(&[("from", "2026-1-1"), ("to", "2026-12-31")]), "invalid_date");
         assert_eq!(code_of(&[("from", "2026-02-01"), ("to", "2026-01-31")]), "invalid_range");
-        assert_eq!(code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("group_by", "week")]), "invalid_group_by");
-        assert_eq!(code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("channel", "fax")]), "invalid_filter");
-        assert_eq!(code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("officer", "a b")]), "invalid_filter");
-        assert_eq!(code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("colour", "red")]), "unknown_parameter");
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("group_by", "week")]),
+            "invalid_group_by"
+        );
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("channel", "fax")]),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("officer", "a b")]),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("colour", "red")]),
+            "unknown_parameter"
+        );
         assert_eq!(
             code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("include_flagged", "maybe")]),
             "invalid_filter"

@@ -336,7 +336,12 @@ fn rate_of(instrument: &Instrument, code: &str, counts: &GroupCounts) -> Rate {
 }
 
 /// Computes a group's statistics from its counts (DESIGN.md §4).
-pub fn compute(instrument: &Instrument, counts: &GroupCounts, min_n: u64, bands: Option<BandKind>) -> GroupStats {
+pub fn compute(
+    instrument: &Instrument,
+    counts: &GroupCounts,
+    min_n: u64,
+    bands: Option<BandKind>,
+) -> GroupStats {
     let c = &instrument.computation;
     let response_rate = percent(counts.responses, counts.invitations);
     let base = GroupStats {
@@ -352,8 +357,9 @@ pub fn compute(instrument: &Instrument, counts: &GroupCounts, min_n: u64, bands:
     let mut criteria = Vec::new();
     let mut elements = Vec::new();
     for element in &c.elements {
-        let rates: Vec<(String, Rate)> =
-            statements(instrument, element).map(|s| (s.to_string(), rate_of(instrument, s, counts))).collect();
+        let rates: Vec<(String, Rate)> = statements(instrument, element)
+            .map(|s| (s.to_string(), rate_of(instrument, s, counts)))
+            .collect();
         let index = element_index(&rates.iter().map(|(_, r)| r.rate).collect::<Vec<_>>());
         let n = counts.elements.get(element).copied().unwrap_or(0);
         elements.push((element.clone(), ElementStat { index, n }));
@@ -730,7 +736,10 @@ mod tests {
         assert_eq!(GroupBy::Half.period_key(d(2026, 6, 30)).unwrap(), "2026-H1");
         assert_eq!(GroupBy::Half.period_key(d(2026, 7, 1)).unwrap(), "2026-H2");
         assert_eq!(GroupBy::Year.period_key(d(2026, 12, 31)).unwrap(), "2026");
-        assert_eq!(GroupBy::Quarter.periods(d(2025, 12, 15), d(2026, 4, 2)), vec!["2025-Q4", "2026-Q1", "2026-Q2"]);
+        assert_eq!(
+            GroupBy::Quarter.periods(d(2025, 12, 15), d(2026, 4, 2)),
+            vec!["2025-Q4", "2026-Q1", "2026-Q2"]
+        );
         assert_eq!(GroupBy::Month.periods(d(2026, 1, 31), d(2026, 2, 1)), vec!["2026-01", "2026-02"]);
         assert_eq!(period_label("2026-Q1").unwrap(), "Quý 1/2026");
         assert_eq!(period_label("2026-01").unwrap(), "Tháng 1/2026");

@@ -124,10 +124,7 @@ fn delta_row<'a>(cell: &Cell<'a>, item: &'a str, level: i16, a: Amount, sign: i6
 }
 
 /// Appends `sign × amounts` to the cell, in one statement.
-fn append<'a>(
-    conn: &mut PgConnection,
-    parts: &'a [(Cell<'a>, &'a Contributions, i64)],
-) -> QueryResult<()> {
+fn append<'a>(conn: &mut PgConnection, parts: &'a [(Cell<'a>, &'a Contributions, i64)]) -> QueryResult<()> {
     let rows: Vec<DeltaRow<'a>> = parts
         .iter()
         .flat_map(|(cell, amounts, sign)| {
@@ -379,7 +376,9 @@ pub struct RebuildReport {
 pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResult<RebuildReport> {
     conn.transaction(|conn| {
         diesel::sql_query("LOCK TABLE rollup_deltas IN ACCESS EXCLUSIVE MODE").execute(conn)?;
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(ROLLUP_LOCK_KEY).execute(conn)?;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(ROLLUP_LOCK_KEY)
+            .execute(conn)?;
         diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(conn)?;
         diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
         diesel::sql_query("TRUNCATE rollup_deltas, rollup_day, rollup_month").execute(conn)?;
@@ -402,7 +401,8 @@ pub fn rebuild(conn: &mut PgConnection, instruments: &Instruments) -> QueryResul
         )
         .execute(conn)? as i64;
         for (table, definition) in keys {
-            diesel::sql_query(format!("ALTER TABLE {table} ADD CONSTRAINT {table}_pkey {definition}")).execute(conn)?;
+            diesel::sql_query(format!("ALTER TABLE {table} ADD CONSTRAINT {table}_pkey {definition}"))
+                .execute(conn)?;
         }
         Ok(RebuildReport { day_rows, month_rows })
     })
@@ -524,13 +524,14 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
     }
     let any = |conds: &[String]| if conds.is_empty() { "false".to_string() } else { conds.join(" OR ") };
     let case = |whens: &[String], default: &str| {
-        if whens.is_empty() { default.to_string() } else { format!("CASE {} ELSE {default} END", whens.join(" ")) }
+        if whens.is_empty() {
+            default.to_string()
+        } else {
+            format!("CASE {} ELSE {default} END", whens.join(" "))
+        }
     };
-    let scored = format!(
-        "(({}) AND NOT (a.item_code = {} AND r.tt01_i7_unfounded))",
-        any(&tt01),
-        lit(model::TT01_I7)
-    );
+    let scored =
+        format!("(({}) AND NOT (a.item_code = {} AND r.tt01_i7_unfounded))", any(&tt01), lit(model::TT01_I7));
     let (resp_and, inv_where) = match range {
         Some((from, to)) => (
             format!("AND r.submitted_at >= {from} AND r.submitted_at < {to}"),
@@ -573,4 +574,3 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
         iday = local_day_sql("i.issued_at"),
     )
 }
-

@@ -65,7 +65,9 @@ fn key_sql(group_by: GroupBy) -> &'static str {
         GroupBy::Officer => "s.officer_code",
         GroupBy::Unit => "s.unit_code",
         GroupBy::Channel => "s.channel",
-        GroupBy::Month | GroupBy::Quarter | GroupBy::Half | GroupBy::Year => "date_trunc('month', s.day)::date::text",
+        GroupBy::Month | GroupBy::Quarter | GroupBy::Half | GroupBy::Year => {
+            "date_trunc('month', s.day)::date::text"
+        }
     }
 }
 
@@ -94,7 +96,8 @@ fn grouped(q: &CountQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::q
          GROUP BY 1, 2, 3, 4 \
          HAVING sum(s.n) <> 0 OR sum(s.scored) <> 0 OR sum(s.points) <> 0",
         key = key_sql(q.group_by),
-        where_ = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) },
+        where_ =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) },
     );
     let mut query = diesel::sql_query(sql).into_boxed();
     for b in binds {
@@ -108,8 +111,11 @@ fn grouped(q: &CountQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::q
 fn regroup(conn: &mut PgConnection, group_by: GroupBy, rows: Vec<CountRow>) -> QueryResult<Vec<CountRow>> {
     let map: Box<dyn Fn(&str) -> String> = match group_by {
         GroupBy::Field => {
-            let fields: BTreeMap<String, String> =
-                procedures::table.select((procedures::code, procedures::field_code)).load(conn)?.into_iter().collect();
+            let fields: BTreeMap<String, String> = procedures::table
+                .select((procedures::code, procedures::field_code))
+                .load(conn)?
+                .into_iter()
+                .collect();
             Box::new(move |k: &str| fields.get(k).cloned().unwrap_or_else(|| k.to_string()))
         }
         g if g.is_period() => Box::new(move |k: &str| {
@@ -130,7 +136,15 @@ fn regroup(conn: &mut PgConnection, group_by: GroupBy, rows: Vec<CountRow>) -> Q
     }
     Ok(merged
         .into_iter()
-        .map(|((key, held, item_code, level), (n, scored, points))| CountRow { key, held, item_code, level, n, scored, points })
+        .map(|((key, held, item_code, level), (n, scored, points))| CountRow {
+            key,
+            held,
+            item_code,
+            level,
+            n,
+            scored,
+            points,
+        })
         .collect())
 }
 
@@ -144,7 +158,8 @@ pub fn whole_months(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
     if first < end { (first, end) } else { (first, first) }
 }
 
-const COLUMNS: &str = "unit_code, officer_code, procedure_code, channel, held, item_code, level, n, scored, points";
+const COLUMNS: &str =
+    "unit_code, officer_code, procedure_code, channel, held, item_code, level, n, scored, points";
 
 /// The query's counts from the roll-ups: whole months from `rollup_month`, the days at either end
 /// from `rollup_day`, and the deltas not compacted yet — one statement, so one snapshot.
@@ -169,10 +184,16 @@ pub fn rollup_counts(conn: &mut PgConnection, q: &CountQuery) -> QueryResult<Vec
 
 /// The same counts computed by scanning the raw responses, answers and invitations (the naive
 /// way the benchmark compares with; also a cross-check of the roll-ups).
-pub fn raw_counts(conn: &mut PgConnection, instruments: &Instruments, q: &CountQuery) -> QueryResult<Vec<CountRow>> {
+pub fn raw_counts(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    q: &CountQuery,
+) -> QueryResult<Vec<CountRow>> {
     // local midnight of `from` and of the day after `to`, as UTC instants
     let after_to = q.to.checked_add_days(Days::new(1)).unwrap_or(q.to);
-    let ts = |d: NaiveDate| format!("('{}'::timestamp - interval '7 hours') AT TIME ZONE 'UTC'", d.format("%Y-%m-%d"));
+    let ts = |d: NaiveDate| {
+        format!("('{}'::timestamp - interval '7 hours') AT TIME ZONE 'UTC'", d.format("%Y-%m-%d"))
+    };
     let (from_ts, to_ts) = (ts(q.from), ts(after_to));
     let source = raw_measures_sql(instruments, Some((&from_ts, &to_ts)));
     let rows = grouped(q, &source).load(conn)?;
@@ -181,7 +202,11 @@ pub fn raw_counts(conn: &mut PgConnection, instruments: &Instruments, q: &CountQ
 
 /// Display names of group keys from master data (procedures, fields, officers, units) or the
 /// fixed channel labels; period labels are computed, not stored.
-pub fn labels(conn: &mut PgConnection, group_by: GroupBy, keys: &[String]) -> QueryResult<BTreeMap<String, String>> {
+pub fn labels(
+    conn: &mut PgConnection,
+    group_by: GroupBy,
+    keys: &[String],
+) -> QueryResult<BTreeMap<String, String>> {
     let pairs: Vec<(String, String)> = match group_by {
         GroupBy::Procedure => procedures::table
             .filter(procedures::code.eq_any(keys))
@@ -190,10 +215,13 @@ pub fn labels(conn: &mut PgConnection, group_by: GroupBy, keys: &[String]) -> Qu
         GroupBy::Field => {
             fields::table.filter(fields::code.eq_any(keys)).select((fields::code, fields::name)).load(conn)?
         }
-        GroupBy::Officer => {
-            officers::table.filter(officers::code.eq_any(keys)).select((officers::code, officers::name)).load(conn)?
+        GroupBy::Officer => officers::table
+            .filter(officers::code.eq_any(keys))
+            .select((officers::code, officers::name))
+            .load(conn)?,
+        GroupBy::Unit => {
+            units::table.filter(units::code.eq_any(keys)).select((units::code, units::name)).load(conn)?
         }
-        GroupBy::Unit => units::table.filter(units::code.eq_any(keys)).select((units::code, units::name)).load(conn)?,
         GroupBy::Channel => CHANNELS.iter().map(|(c, l)| (c.to_string(), l.to_string())).collect(),
         _ => Vec::new(),
     };

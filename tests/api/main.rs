@@ -5,5 +5,6 @@ mod foundation;
 mod harness;
 mod invitations;
 mod reliability;
+mod reporting;
 mod stats;
 mod survey;

@@ -205,7 +205,11 @@ fn generate(app: &TestApp, n: usize, seed: u64) {
             first.push(("TT01.I7", Value::from(if rng.random_bool(0.15) { 2 } else { 1 })));
             let i1 = ("TT01.I1", Value::from(rng.random_range(1..4)));
             // half the time the I1 answer comes in a later addition: the I7 points must follow
-            if rng.random_bool(0.5) { later.push(i1) } else { first.push(i1) }
+            if rng.random_bool(0.5) {
+                later.push(i1)
+            } else {
+                first.push(i1)
+            }
             if rng.random_bool(0.8) {
                 first.push(("TT01.I3", Value::from(rng.random_range(1..4))));
             }
@@ -358,7 +362,15 @@ fn read_raw(app: &TestApp) -> (Vec<Raw>, Vec<RawInvitation>) {
     (raws, invs)
 }
 
-fn key_of(group_by: &str, day: NaiveDate, unit: &str, officer: &str, procedure: &str, field: &str, channel: &str) -> String {
+fn key_of(
+    group_by: &str,
+    day: NaiveDate,
+    unit: &str,
+    officer: &str,
+    procedure: &str,
+    field: &str,
+    channel: &str,
+) -> String {
     use chrono::Datelike;
     let (y, m) = (day.year(), day.month());
     match group_by {
@@ -452,7 +464,11 @@ fn check_against_raw(
         );
         if rs.len() < min_n {
             assert_eq!(g["suppressed"], true, "{}", what("suppressed"));
-            assert!(g.get("overall").is_none() && g.get("sipas_index").is_none(), "{}", what("rates left out"));
+            assert!(
+                g.get("overall").is_none() && g.get("sipas_index").is_none(),
+                "{}",
+                what("rates left out")
+            );
             continue;
         }
         assert_eq!(g["suppressed"], false, "{}", what("suppressed"));
@@ -476,7 +492,8 @@ fn check_against_raw(
                 assert_eq!(g["criteria"][*c]["n"], l.len(), "{}", what(c));
                 for level in 1..=5 {
                     let count = l.iter().filter(|x| **x == level).count();
-                    let api = g["criteria"][*c]["counts"].get(level.to_string()).cloned().unwrap_or(Value::from(0));
+                    let api =
+                        g["criteria"][*c]["counts"].get(level.to_string()).cloned().unwrap_or(Value::from(0));
                     assert_eq!(api, count, "{}", what(&format!("{c} level {level}")));
                 }
             }
@@ -485,7 +502,8 @@ fn check_against_raw(
             .then(|| element_indices.iter().sum::<f64>() / element_indices.len() as f64);
         close(&g["sipas_index"], sipas, &what("SIPAS index"));
         // EXP: responses that answered, and how often option 5 was chosen
-        let exp: Vec<&Vec<Option<i16>>> = rs.iter().filter_map(|r| r.answers.get("EXP")?.1.as_ref()).collect();
+        let exp: Vec<&Vec<Option<i16>>> =
+            rs.iter().filter_map(|r| r.answers.get("EXP")?.1.as_ref()).collect();
         assert_eq!(g["items"]["EXP"]["n"], exp.len(), "{}", what("EXP n"));
         let fives = exp.iter().filter(|c| c.contains(&Some(5))).count();
         assert_eq!(g["items"]["EXP"]["counts"].get("5").cloned().unwrap_or(Value::from(0)), fives);
@@ -499,7 +517,11 @@ fn check_against_raw(
                 let Some(level) = r.answers.get(code).and_then(|a| a.0) else { continue };
                 let p = match (code, level) {
                     ("TT01.I7", 1) => {
-                        if r.answers.get("TT01.I1").and_then(|a| a.0) == Some(1) { 2 } else { 1 }
+                        if r.answers.get("TT01.I1").and_then(|a| a.0) == Some(1) {
+                            2
+                        } else {
+                            1
+                        }
                     }
                     ("TT01.I7", _) if r.unfounded => continue,
                     ("TT01.I7", _) => 0,
@@ -534,7 +556,9 @@ async fn api_figures_equal_an_independent_computation_from_the_raw_answers() {
     let key = app.api_key(SEED.unit);
     let (raws, invs) = read_raw(&app);
     let ours = |u: &str, _: &str, _: &str, _: &str, _: &str| u == SEED.unit;
-    for group_by in ["none", "officer", "procedure", "field", "unit", "channel", "month", "quarter", "half", "year"] {
+    for group_by in
+        ["none", "officer", "procedure", "field", "unit", "channel", "month", "quarter", "half", "year"]
+    {
         let body = stats(&app, &key, &format!("from=2025-01-01&to=2026-12-31&group_by={group_by}")).await;
         assert_eq!(body["group_by"], group_by);
         check_against_raw(&body, &raws, &invs, group_by, (d(2025, 1, 1), d(2026, 12, 31)), &ours, 5);
@@ -543,13 +567,24 @@ async fn api_figures_equal_an_independent_computation_from_the_raw_answers() {
     let body = stats(&app, &key, "from=2025-02-10&to=2025-11-20&group_by=quarter").await;
     check_against_raw(&body, &raws, &invs, "quarter", (d(2025, 2, 10), d(2025, 11, 20)), &ours, 5);
     // filters
-    let body = stats(&app, &key, &format!("from=2025-01-01&to=2026-12-31&group_by=month&officer={}", SEED.officers[0])).await;
+    let body = stats(
+        &app,
+        &key,
+        &format!("from=2025-01-01&to=2026-12-31&group_by=month&officer={}", SEED.officers[0]),
+    )
+    .await;
     let officer = |u: &str, o: &str, _: &str, _: &str, _: &str| u == SEED.unit && o == SEED.officers[0];
     check_against_raw(&body, &raws, &invs, "month", (d(2025, 1, 1), d(2026, 12, 31)), &officer, 5);
-    let body = stats(&app, &key, "from=2025-01-01&to=2026-12-31&group_by=procedure&field=HOTICH&channel=desk").await;
+    let body =
+        stats(&app, &key, "from=2025-01-01&to=2026-12-31&group_by=procedure&field=HOTICH&channel=desk").await;
     let civil = |u: &str, _: &str, _: &str, f: &str, c: &str| u == SEED.unit && f == "HOTICH" && c == "desk";
     check_against_raw(&body, &raws, &invs, "procedure", (d(2025, 1, 1), d(2026, 12, 31)), &civil, 5);
-    let body = stats(&app, &key, &format!("from=2025-06-01&to=2026-05-31&group_by=half&procedure={}", SEED.procedures[3])).await;
+    let body = stats(
+        &app,
+        &key,
+        &format!("from=2025-06-01&to=2026-05-31&group_by=half&procedure={}", SEED.procedures[3]),
+    )
+    .await;
     let land = |u: &str, _: &str, p: &str, _: &str, _: &str| u == SEED.unit && p == SEED.procedures[3];
     check_against_raw(&body, &raws, &invs, "half", (d(2025, 6, 1), d(2026, 5, 31)), &land, 5);
 }
@@ -589,8 +624,14 @@ async fn a_rebuild_from_the_raw_answers_gives_the_same_statistics_as_the_increme
             .chain([("unit".to_string(), SEED.unit.to_string())])
             .collect();
         let request = sipas::stats::handlers::parse_request(&params).unwrap();
-        let raw = sipas::stats::handlers::build_body(&mut conn, &app.state.instruments, &request, 5, sipas::stats::handlers::Source::Raw)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let raw = sipas::stats::handlers::build_body(
+            &mut conn,
+            &app.state.instruments,
+            &request,
+            5,
+            sipas::stats::handlers::Source::Raw,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(serde_json::to_value(raw).unwrap(), stats(&app, &key, q).await, "raw scan: {q}");
     }
 }
@@ -635,7 +676,12 @@ async fn elements_and_statements_without_answers_are_null_never_zero() {
     let key = app.api_key(SEED.unit);
     let at = local(2026, 5, 4, 10, 0);
     let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at);
-    answer(&app, inv, at, &[("CASE.OVERALL", Value::from(4)), ("E1.1", Value::from(5)), ("E1.2", Value::from(2))]);
+    answer(
+        &app,
+        inv,
+        at,
+        &[("CASE.OVERALL", Value::from(4)), ("E1.1", Value::from(5)), ("E1.2", Value::from(2))],
+    );
     let body = stats(&app, &key, "from=2026-05-01&to=2026-05-31").await;
     let g = group(&body, "all");
     // E1 = (100 + 0) / 2 = 50; the other elements have no answer; the SIPAS index is E1's alone
@@ -656,9 +702,15 @@ async fn periods_follow_local_time_and_count_responses_when_submitted() {
     // issued 31 March 16:50 UTC = 23:50 local (Q1); answered 17:30 UTC = 00:30 on 1 April local (Q2)
     let issued = Utc.with_ymd_and_hms(2026, 3, 31, 16, 50, 0).unwrap();
     let inv = issue(&app, SEED.officers[0], SEED.procedures[1], "desk", issued);
-    answer(&app, inv, Utc.with_ymd_and_hms(2026, 3, 31, 17, 30, 0).unwrap(), &[("CASE.OVERALL", Value::from(5))]);
+    answer(
+        &app,
+        inv,
+        Utc.with_ymd_and_hms(2026, 3, 31, 17, 30, 0).unwrap(),
+        &[("CASE.OVERALL", Value::from(5))],
+    );
     let body = stats(&app, &key, "from=2026-01-01&to=2026-12-31&group_by=quarter").await;
-    let keys: Vec<&str> = body["groups"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> =
+        body["groups"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]);
     assert_eq!(group(&body, "2026-Q1")["invitations"], 1);
     assert_eq!(group(&body, "2026-Q1")["responses"], 0);
@@ -678,7 +730,10 @@ async fn periods_follow_local_time_and_count_responses_when_submitted() {
     assert_eq!(group(&years, "2026")["label"], "Năm 2026");
     // 1 April alone: the response, not the invitation
     let day = stats(&app, &key, "from=2026-04-01&to=2026-04-01").await;
-    assert_eq!((group(&day, "all")["responses"].clone(), group(&day, "all")["invitations"].clone()), (1.into(), 0.into()));
+    assert_eq!(
+        (group(&day, "all")["responses"].clone(), group(&day, "all")["invitations"].clone()),
+        (1.into(), 0.into())
+    );
 }
 
 #[actix_web::test]
@@ -751,7 +806,8 @@ async fn an_api_key_reads_only_its_own_unit() {
     let at = local(2026, 8, 3, 9, 0);
     let inv = issue(&app, SEED.other_officer, SEED.procedures[0], "desk", at);
     answer(&app, inv, at, &[("CASE.OVERALL", Value::from(5))]);
-    let (status, body) = get(&app, &ours, &format!("from=2026-08-01&to=2026-08-31&unit={}", SEED.other_unit)).await;
+    let (status, body) =
+        get(&app, &ours, &format!("from=2026-08-01&to=2026-08-31&unit={}", SEED.other_unit)).await;
     assert_eq!(status, 403);
     assert_eq!(body["error"], "forbidden");
     // without a unit, our own unit: the neighbour's response is not there
