@@ -205,6 +205,42 @@ pub fn form_config(limit: usize) -> web::FormConfig {
     })
 }
 
+/// Gives an error response that left its body empty (actix's own 405 for a method a route does
+/// not take, for instance) the standard JSON shape, so that no error reaches a client bodiless.
+pub fn fill_empty_error_body<B: actix_web::body::MessageBody + 'static>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::body::{BodySize, EitherBody};
+    use actix_web::middleware::ErrorHandlerResponse;
+    if !matches!(res.response().body().size(), BodySize::None | BodySize::Sized(0)) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "This address does not take that method.".to_string(),
+        s if s.is_server_error() => "internal error".to_string(),
+        s => s.canonical_reason().unwrap_or("The request was refused.").to_string(),
+    };
+    let body = serde_json::to_string(&ErrorBody { error: code.into(), message }).unwrap_or_default();
+    let (req, mut response) = res.into_parts();
+    response.headers_mut().insert(
+        actix_web::http::header::CONTENT_TYPE,
+        actix_web::http::header::HeaderValue::from_static("application/json"),
+    );
+    let response = response.set_body(body).map_into_boxed_body();
+    Ok(ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response).map_body(|_, b| EitherBody::right(b)),
+    ))
+}
+
 /// The fallback for unknown routes and methods.
 pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::not_found("not_found", "There is nothing at this address."))

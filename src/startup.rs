@@ -62,6 +62,7 @@ pub fn build_app(
         .configure(crate::stats::routes)
         .configure(crate::reporting::routes)
         .default_service(web::to(error::not_found))
+        .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::fill_empty_error_body))
         .wrap(Compress::default())
         .wrap(security_headers())
         .wrap_fn(move |req, srv| {

@@ -16,7 +16,36 @@ use crate::startup::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitBody {
+    #[serde(deserialize_with = "answers_without_repeats")]
     answers: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Reads the answers object, refusing an item code that appears twice: JSON parsers disagree on
+/// which of two values wins, so such a body is ambiguous and must not be stored at all.
+fn answers_without_repeats<'de, D>(
+    deserializer: D,
+) -> Result<serde_json::Map<String, serde_json::Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Answers;
+    impl<'de> serde::de::Visitor<'de> for Answers {
+        type Value = serde_json::Map<String, serde_json::Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of item codes and answers")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut answers = serde_json::Map::new();
+            while let Some((code, value)) = map.next_entry::<String, serde_json::Value>()? {
+                if answers.contains_key(&code) {
+                    return Err(serde::de::Error::custom(format!("item {code} appears twice")));
+                }
+                answers.insert(code, value);
+            }
+            Ok(answers)
+        }
+    }
+    deserializer.deserialize_map(Answers)
 }
 
 /// The answer to a stored submission.

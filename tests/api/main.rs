@@ -3,6 +3,7 @@
 mod browser;
 mod foundation;
 mod harness;
+mod hostile;
 mod invitations;
 mod reliability;
 mod reporting;
