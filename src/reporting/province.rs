@@ -157,7 +157,7 @@ pub fn import(
                 continue;
             }
             diesel::insert_into(pe::table)
-                .values(values.clone())
+                .values(values)
                 .on_conflict((pe::period, pe::unit_code))
                 .do_update()
                 .set(values)
