@@ -304,3 +304,11 @@ pub async fn public_json(
         .insert_header(("Access-Control-Allow-Origin", "*"))
         .json(r))
 }
+
+/// `GET /province/upload`: the page province staff import communes' exports from (the key is
+/// typed, or passed as `#key=…`, which never reaches the server).
+pub async fn upload_page() -> Result<HttpResponse, AppError> {
+    let page =
+        report::UploadPage { css: super::assets::REPORT_CSS.href(), js: super::assets::UPLOAD_JS.href() };
+    Ok(html(render(&page)?))
+}

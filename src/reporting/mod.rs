@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/v1/province/ranking", web::get().to(handlers::ranking_json))
         .route("/province/ranking", web::get().to(handlers::ranking_page))
+        .route("/province/upload", web::get().to(handlers::upload_page))
         .route("/public/{unit}", web::get().to(handlers::public_page))
         .route("/api/v1/public/{unit}", web::get().to(handlers::public_json))
         .configure(assets::routes);

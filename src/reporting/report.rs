@@ -347,3 +347,11 @@ pub fn ranking_page(r: &super::province::Ranking) -> RankingPage {
             .collect(),
     }
 }
+
+/// The province staff's upload page.
+#[derive(Template)]
+#[template(path = "reporting/upload.html")]
+pub struct UploadPage {
+    pub css: String,
+    pub js: String,
+}
