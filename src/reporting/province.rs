@@ -75,8 +75,14 @@ pub fn verify(bytes: &[u8], instrument: &Instrument) -> Result<Verified, ImportE
 /// statement still has some spread. Statements are treated as independent; the same residents
 /// answer several, so the true interval is somewhat wider. `None` when the index is n/a.
 pub fn sipas_interval(c: &Content, instrument: &Instrument) -> Option<(f64, f64)> {
-    let index = c.unit_figures.sipas_index?;
-    let criteria = c.unit_figures.criteria.as_ref()?;
+    interval_of(c.unit_figures.sipas_index?, c.unit_figures.criteria.as_ref()?, instrument)
+}
+
+fn interval_of(
+    index: f64,
+    criteria: &std::collections::BTreeMap<String, super::content::Rate>,
+    instrument: &Instrument,
+) -> Option<(f64, f64)> {
     let positive: Vec<String> = instrument
         .scales
         .values()
@@ -371,4 +377,35 @@ pub fn sheet_csv(s: &Sheet) -> Result<Vec<u8>, String> {
         w.flush().map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::reporting::content::Rate;
+
+    fn rate(counts: &[(&str, u64)]) -> Rate {
+        let counts: BTreeMap<String, u64> = counts.iter().map(|(l, n)| (l.to_string(), *n)).collect();
+        Rate { rate: None, n: counts.values().sum(), ci95: None, counts }
+    }
+
+    #[test]
+    fn the_sipas_interval_matches_a_hand_computation() {
+        let instruments = crate::instrument::Instruments::load_published().unwrap();
+        let i = instruments.current();
+        // one statement with data, 8 of 10 positive, index 80:
+        // p = (8 + 2) / (10 + 4) = 0.714286, var = 0.714286 × 0.285714 / 10 = 0.020408,
+        // half = 1.959964 × √0.020408 × 100 = 28.00 → [52.00, 100 (capped)]
+        let one = BTreeMap::from([("E1.1".to_string(), rate(&[("5", 6), ("4", 2), ("2", 2)]))]);
+        assert_eq!(interval_of(80.0, &one, i), Some((52.0, 100.0)));
+        // two elements, one statement each (weights 1/2): half = 1.959964 × √(2 × ¼ × 0.020408) × 100 = 19.80
+        let two = BTreeMap::from([
+            ("E1.1".to_string(), rate(&[("5", 8), ("1", 2)])),
+            ("E2.1".to_string(), rate(&[("4", 8), ("3", 2)])),
+        ]);
+        assert_eq!(interval_of(80.0, &two, i), Some((60.2, 99.8)));
+        assert_eq!(interval_of(80.0, &BTreeMap::new(), i), None);
+    }
 }

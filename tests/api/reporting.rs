@@ -526,6 +526,14 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
         call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=xlsx", &k1, vec![]).await;
     assert_eq!(status, 200);
     assert_eq!(xlsx_rows(&xlsx, 1)[3][1], seed.other_unit.to_string());
+    // the staff's upload page loads its script from a file (CSP: no inline code)
+    let (status, _, page) = call(&app, "GET", "/province/upload", "", vec![]).await;
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("<script src=\"/static/upload.js?v=") && !page.contains("style="));
+    // the schema the JSON follows is served and is JSON
+    let schema = get_json(&app, "/api/v1/exports/schema.json", "").await;
+    assert_eq!(schema["properties"]["schema"]["const"], "sipas-province-export/1");
 }
 
 #[actix_web::test]
