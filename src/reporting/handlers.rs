@@ -271,6 +271,13 @@ pub async fn ranking_page(
     Ok(html(render(&report::ranking_page(&r))?))
 }
 
+/// The public page of a unit that does not exist or does not publish its results.
+const NOT_PUBLISHED: &str = "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Không có trang kết quả</title>\
+<link rel=\"icon\" href=\"data:,\"></head><body><main><h1>Không có trang kết quả công khai tại địa chỉ này</h1>\
+<p>Đơn vị không tồn tại hoặc chưa công bố kết quả đánh giá. There is no public results page at this address.</p>\
+</main></body></html>";
+
 /// How long browsers and proxies may keep the public results.
 const PUBLIC_CACHE: &str = "public, max-age=600";
 
@@ -285,7 +292,16 @@ pub async fn public_page(
     state: web::Data<AppState>,
     unit: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let r = public_results(&state, unit.into_inner()).await?;
+    let r = match public_results(&state, unit.into_inner()).await {
+        Err(e) if e.code() == "not_found" => {
+            // a person followed a link: answer in a page, not in JSON
+            return Ok(HttpResponse::NotFound()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
+                .body(NOT_PUBLISHED));
+        }
+        other => other?,
+    };
     let body = render(&report::public_page(&r))?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

@@ -608,7 +608,11 @@ async fn the_public_page_shows_only_groups_with_enough_responses_and_nothing_abo
     for uri in
         [format!("/public/{}", seed.unit), format!("/api/v1/public/{}", seed.unit), "/public/NOWHERE".into()]
     {
-        let (status, _, _) = call(&app, "GET", &uri, "", vec![]).await;
+        let (status, headers, body) = call(&app, "GET", &uri, "", vec![]).await;
         assert_eq!(status, 404, "{uri}");
+        if uri.starts_with("/public/") {
+            assert!(headers["content-type"].starts_with("text/html"));
+            assert!(String::from_utf8(body).unwrap().contains("Không có trang kết quả công khai"));
+        }
     }
 }
