@@ -462,6 +462,24 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
     let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &key, genuine).await;
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     assert_eq!(stored(&app), 1);
+    // the command line's export of the same period imports through the command line
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q1.json");
+    let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
+    sipas::reporting::cli::export(&config, "2026-Q1", "json", Some(&file), Some(seed.unit)).unwrap();
+    let from_cli: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(from_cli["content"]["unit_figures"], doc["content"]["unit_figures"]);
+    assert_eq!(from_cli["content"]["generated_by"], "cli");
+    let out = sipas::reporting::cli::province_import(&config, &[file]).unwrap();
+    assert_eq!(out, format!("imported {} 2026-Q1", seed.unit));
+    let export_id: uuid::Uuid =
+        province_exports::table.select(province_exports::export_id).first(&mut app.conn()).unwrap();
+    assert_eq!(
+        export_id.to_string(),
+        from_cli["content"]["export_id"].as_str().unwrap(),
+        "the newer export replaced the older"
+    );
+    assert_eq!(stored(&app), 1);
 }
 
 #[actix_web::test]
