@@ -634,3 +634,43 @@ async fn the_public_page_shows_only_groups_with_enough_responses_and_nothing_abo
         }
     }
 }
+
+#[actix_web::test]
+async fn province_staff_upload_exports_in_chromium_and_see_which_were_refused() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core").is_dir(),
+        "the browser tests need their node modules: run `npm ci --prefix tests/browser`"
+    );
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 3, 8), 80, 12, 1, 21);
+    let key = app.api_key(seed.unit);
+    let genuine = export_json(&app, &key, "2026-Q1").await;
+    let mut doc: Value = serde_json::from_slice(&genuine).unwrap();
+    doc["content"]["totals"]["responses"] = Value::from(500);
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = (dir.path().join("chiemhoa-q1.json"), dir.path().join("sua-doi.json"));
+    std::fs::write(&good, &genuine).unwrap();
+    std::fs::write(&bad, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let base = app.spawn_server();
+    let script = root.join("tests/browser/upload.mjs");
+    let output = actix_web::web::block(move || {
+        std::process::Command::new("node").arg(script).arg(base).arg(key).arg(&bad).arg(&good).output()
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<Value> = serde_json::from_str(stdout.trim()).unwrap();
+    let line =
+        |name: &str| lines.iter().find(|l| l["text"].as_str().unwrap().starts_with(name)).unwrap().clone();
+    assert_eq!(line("sua-doi.json")["class"], "refused");
+    assert!(line("sua-doi.json")["text"].as_str().unwrap().contains("changed after it was exported"));
+    assert_eq!(line("chiemhoa-q1.json")["class"], "ok");
+    assert!(line("chiemhoa-q1.json")["text"].as_str().unwrap().contains("CHIEMHOA 2026-Q1"));
+    let stored: Vec<i64> =
+        province_exports::table.select(province_exports::responses).load(&mut app.conn()).unwrap();
+    assert_eq!(stored, vec![12], "only the genuine file is stored, with its real count");
+}
