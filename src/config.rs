@@ -54,6 +54,8 @@ pub struct Config {
     pub integrity_retention_days: i64,
     /// Days the link between an invitation and its case number is kept.
     pub case_link_retention_days: i64,
+    /// Officers' names in province exports and the periodic report (their codes always stay).
+    pub export_officer_names: bool,
 }
 
 impl Default for Config {
@@ -79,6 +81,7 @@ impl Default for Config {
             followup_days: 10,
             integrity_retention_days: 30,
             case_link_retention_days: 180,
+            export_officer_names: true,
         }
     }
 }
@@ -117,6 +120,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("FOLLOWUP_DAYS", "working days a follow-up has for its reply (default 10)"),
     ("INTEGRITY_RETENTION_DAYS", "days client and device hashes are kept (default 30)"),
     ("CASE_LINK_RETENTION_DAYS", "days the invitation-to-case-number link is kept (default 180)"),
+    (
+        "EXPORT_OFFICER_NAMES",
+        "true or false: officers' names in province exports and reports; codes always stay (default true)",
+    ),
     ("RUST_LOG", "log filter, e.g. info or sipas=debug (default info)"),
 ];
 
@@ -227,6 +234,12 @@ impl Config {
                 "CASE_LINK_RETENTION_DAYS",
                 d.case_link_retention_days,
                 "a whole number of days",
+            )?,
+            export_officer_names: parse_var(
+                &get,
+                "EXPORT_OFFICER_NAMES",
+                d.export_officer_names,
+                "true or false",
             )?,
         };
         check_range("DB_POOL_SIZE", config.db_pool_size as i64, 1, 200)?;

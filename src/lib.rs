@@ -15,6 +15,7 @@ pub mod instrument;
 pub mod integrity;
 pub mod invitations;
 pub mod masterdata;
+pub mod reporting;
 pub mod responses;
 pub mod schema;
 pub mod staff;

@@ -72,6 +72,65 @@ enum Command {
     /// Cases handled per officer and day, from the one-stop system (for offer rates).
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// Export a period's aggregates for the province (JSON, CSV or XLSX).
+    Export {
+        /// 2026-Q1, 2026-H1 or 2026.
+        #[arg(long)]
+        period: String,
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The unit (needed when the database holds several).
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Write the periodic report (báo cáo định kỳ) of a period as a printable HTML page.
+    Report {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Province mode: import communes' exports and rank them.
+    #[command(subcommand)]
+    Province(ProvinceCommand),
+    /// Settings of a unit.
+    #[command(subcommand)]
+    Unit(UnitCommand),
+}
+
+#[derive(Subcommand)]
+enum ProvinceCommand {
+    /// Verify and store communes' JSON exports; one refused file imports nothing.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Rank the communes of a period by SIPAS index.
+    Ranking {
+        #[arg(long)]
+        period: String,
+        /// json, csv, xlsx or html.
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitCommand {
+    /// Switch a unit's public results page (/public/CODE) on or off.
+    #[command(name = "public-page")]
+    PublicPage {
+        unit: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -172,6 +231,21 @@ fn main() -> ExitCode {
         Command::Demo { responses, seed } => sipas::demo::run(&config, responses, seed),
         Command::Purge => sipas::integrity::cli::purge(&config),
         Command::Cases(CasesCommand::Import { file }) => sipas::integrity::cli::import_cases(&config, &file),
+        Command::Export { period, format, out, unit } => {
+            sipas::reporting::cli::export(&config, &period, &format, out.as_deref(), unit.as_deref())
+        }
+        Command::Report { period, out, unit } => {
+            sipas::reporting::cli::periodic_report(&config, &period, out.as_deref(), unit.as_deref())
+        }
+        Command::Province(ProvinceCommand::Import { files }) => {
+            sipas::reporting::cli::province_import(&config, &files)
+        }
+        Command::Province(ProvinceCommand::Ranking { period, format, out }) => {
+            sipas::reporting::cli::province_ranking(&config, &period, &format, out.as_deref())
+        }
+        Command::Unit(UnitCommand::PublicPage { unit, state }) => {
+            sipas::reporting::cli::public_page(&config, &unit, state == "on")
+        }
     };
     report(result)
 }

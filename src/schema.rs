@@ -161,6 +161,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    province_exports (period, unit_code) {
+        unit_code -> Text,
+        period -> Text,
+        export_id -> Uuid,
+        unit_name -> Text,
+        province_code -> Text,
+        generated_at -> Timestamptz,
+        sha256 -> Text,
+        responses -> Int8,
+        invitations -> Int8,
+        response_rate -> Nullable<Float8>,
+        overall_rate -> Nullable<Float8>,
+        sipas_index -> Nullable<Float8>,
+        sipas_low -> Nullable<Float8>,
+        sipas_high -> Nullable<Float8>,
+        content -> Jsonb,
+        imported_at -> Timestamptz,
+        imported_by -> Text,
+    }
+}
+
+diesel::table! {
     rate_limits (bucket, client_hash, window_start) {
         bucket -> Text,
         client_hash -> Text,
@@ -323,6 +345,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     officers,
     procedures,
+    province_exports,
     rate_limits,
     responses,
     rollup_day,

@@ -63,6 +63,7 @@ pub fn build_app(
         .configure(crate::staff::routes)
         .configure(crate::dashboard::routes)
         .configure(crate::integrity::routes)
+        .configure(crate::reporting::routes)
         .default_service(web::to(error::not_found))
         .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::fill_empty_error_body))
         .wrap_fn(|req, srv| {

@@ -8,6 +8,7 @@ mod integrity;
 mod integrity_pages;
 mod invitations;
 mod reliability;
+mod reporting;
 mod staff;
 mod staff_dashboard;
 mod stats;

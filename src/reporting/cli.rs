@@ -1,0 +1,160 @@
+//! The reporting commands: `sipas export`, `sipas report`, `sipas province import|ranking` and
+//! `sipas unit public-page`.
+
+use std::path::{Path, PathBuf};
+
+use askama::Template;
+use diesel::prelude::*;
+
+use super::content::{ExportRequest, Period};
+use super::handlers::{self, Format};
+use super::{formats, province, public, report};
+use crate::config::Config;
+use crate::schema::units;
+use crate::stats::cli::open;
+
+fn period(s: &str) -> Result<Period, String> {
+    Period::parse(s).ok_or_else(|| format!("`{s}` is not a period: use 2026-Q1, 2026-H1 or 2026"))
+}
+
+fn format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("`{s}` is not a format: use json, csv or xlsx"))
+}
+
+/// The unit named, or the only unit of the database.
+fn unit(conn: &mut PgConnection, given: Option<&str>) -> Result<String, String> {
+    if let Some(u) = given {
+        return Ok(u.to_string());
+    }
+    let codes: Vec<String> =
+        units::table.select(units::code).order(units::code).limit(2).load(conn).map_err(|e| e.to_string())?;
+    match codes.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err("there is no unit yet; import units first (sipas import units FILE.csv)".into()),
+        _ => Err("there are several units: name one with --unit CODE".into()),
+    }
+}
+
+fn write_out(out: Option<&Path>, bytes: &[u8], what: &str) -> Result<String, String> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(format!("{what} written to {}", path.display()))
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(bytes).map_err(|e| e.to_string())?;
+            Ok(String::new())
+        }
+    }
+}
+
+fn request(
+    config: &Config,
+    conn: &mut PgConnection,
+    instruments: &crate::instrument::Instruments,
+    p: &str,
+    u: Option<&str>,
+) -> Result<ExportRequest, String> {
+    Ok(ExportRequest {
+        unit: unit(conn, u)?,
+        period: period(p)?,
+        min_n: u64::from(config.min_n.unwrap_or(instruments.current().computation.min_n)),
+        officer_names: config.export_officer_names,
+        actor: "cli".into(),
+    })
+}
+
+/// `sipas export --period P --format F [--out FILE] [--unit CODE]`.
+pub fn export(
+    config: &Config,
+    p: &str,
+    f: &str,
+    out: Option<&Path>,
+    u: Option<&str>,
+) -> Result<String, String> {
+    let fmt = format(f)?;
+    let (_db, mut conn, instruments) = open(config)?;
+    let req = request(config, &mut conn, &instruments, p, u)?;
+    let g =
+        handlers::generate(&mut conn, &instruments, &req, fmt).map_err(|e| format!("export failed: {e}"))?;
+    let done = write_out(out, &g.bytes, "export")?;
+    eprintln!("export {} of {} {}: content sha256 {}", g.export_id, req.unit, req.period.key, g.sha256);
+    Ok(done)
+}
+
+/// `sipas report --period P [--out FILE] [--unit CODE]`: the periodic report as an HTML file.
+pub fn periodic_report(
+    config: &Config,
+    p: &str,
+    out: Option<&Path>,
+    u: Option<&str>,
+) -> Result<String, String> {
+    let (_db, mut conn, instruments) = open(config)?;
+    let req = request(config, &mut conn, &instruments, p, u)?;
+    let (_, mut page) =
+        report::build(&mut conn, &instruments, &req).map_err(|e| format!("report failed: {e}"))?;
+    // a file opened from disk cannot follow the site's address: the stylesheet goes beside it
+    if let Some(path) = out {
+        let css = path.with_file_name("report.css");
+        std::fs::write(&css, super::assets::REPORT_CSS.body)
+            .map_err(|e| format!("cannot write {}: {e}", css.display()))?;
+        page.css = "report.css".into();
+    }
+    let html = page.render().map_err(|e| e.to_string())?;
+    write_out(out, html.as_bytes(), "report")
+}
+
+/// `sipas province import FILE…`: verifies every file first; one refused file stores nothing.
+pub fn province_import(config: &Config, files: &[PathBuf]) -> Result<String, String> {
+    let instruments = crate::instrument::Instruments::load_published()?;
+    let mut verified = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        let v = province::verify(&bytes, instruments.current())
+            .map_err(|e| format!("{}: refused: {e}; nothing was imported", f.display()))?;
+        if verified.iter().any(|o: &province::Verified| o.content.export_id == v.content.export_id) {
+            return Err(format!(
+                "{}: {}; nothing was imported",
+                f.display(),
+                province::ImportError::Duplicate(v.content.export_id)
+            ));
+        }
+        verified.push(v);
+    }
+    let (_db, mut conn, _) = open(config)?;
+    let done = province::import(&mut conn, &verified, "cli")
+        .map_err(|e| format!("import failed: {e}; nothing was imported"))?;
+    Ok(done.iter().map(|(u, p)| format!("imported {u} {p}")).collect::<Vec<_>>().join("\n"))
+}
+
+/// `sipas province ranking --period P [--format json|csv|xlsx|html] [--out FILE]`.
+pub fn province_ranking(config: &Config, p: &str, f: &str, out: Option<&Path>) -> Result<String, String> {
+    let per = period(p)?;
+    let (_db, mut conn, _) = open(config)?;
+    let r = province::ranking(&mut conn, &per).map_err(|e| e.to_string())?;
+    let bytes = match f {
+        "html" => {
+            let mut page = report::ranking_page(&r);
+            if let Some(path) = out {
+                let css = path.with_file_name("report.css");
+                std::fs::write(&css, super::assets::REPORT_CSS.body).map_err(|e| e.to_string())?;
+                page.css = "report.css".into();
+            }
+            page.render().map_err(|e| e.to_string())?.into_bytes()
+        }
+        other => match format(other)? {
+            Format::Json => serde_json::to_vec_pretty(&r).map_err(|e| e.to_string())?,
+            Format::Csv => province::sheet_csv(&province::ranking_sheet(&r))?,
+            Format::Xlsx => formats::xlsx(&[province::ranking_sheet(&r)])?,
+        },
+    };
+    write_out(out, &bytes, "ranking")
+}
+
+/// `sipas unit public-page CODE on|off`.
+pub fn public_page(config: &Config, unit: &str, on: bool) -> Result<String, String> {
+    let (_db, mut conn, _) = open(config)?;
+    public::set_public_page(&mut conn, unit, on, "cli")?;
+    Ok(format!("the public results page of {unit} is {}", if on { "on" } else { "off" }))
+}

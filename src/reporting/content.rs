@@ -1,0 +1,544 @@
+//! What a province export says: the typed content (documented by `docs/export.schema.json`), how
+//! it is built from the statistics engine, and its canonical form and hash.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::instrument::Instruments;
+use crate::schema::{instrument_versions, procedures, units};
+use crate::stats::handlers::{self as stats, GroupBody, RateBody, Source, StatsRequest};
+use crate::stats::model::{GroupBy, period_label};
+use crate::stats::store::{CountQuery, Filters};
+
+/// The value of `schema` in every export document.
+pub const SCHEMA: &str = "sipas-province-export/1";
+/// What the service measures, as pages and exports must call it (DESIGN.md §3).
+pub const MEASURE_VI: &str = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công";
+pub const MEASURE_EN: &str = "Satisfaction with the provision of public administrative services";
+pub const MEASURE_NOTE: &str = "Phần dịch vụ hành chính công của SIPAS (không gồm phần chính sách); công thức: tỉ lệ hài lòng của từng tiêu chí = mức 4 và 5 trên tổng số trả lời, chỉ số yếu tố = trung bình các tiêu chí có dữ liệu, chỉ số SIPAS = trung bình các yếu tố có dữ liệu. The administrative-service part of SIPAS only (policies are not covered); counts per level are included so any other formula can be recomputed.";
+
+/// A reporting period: a quarter, a half-year or a year, in local dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub key: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// Parses `2026-Q1`, `2026-H2` or `2026`.
+    pub fn parse(s: &str) -> Option<Period> {
+        let (year, part) = match s.split_once('-') {
+            Some((y, p)) => (y, Some(p)),
+            None => (s, None),
+        };
+        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let y: i32 = year.parse().ok()?;
+        let (m1, m2) = match part {
+            None => (1, 12),
+            Some("Q1") => (1, 3),
+            Some("Q2") => (4, 6),
+            Some("Q3") => (7, 9),
+            Some("Q4") => (10, 12),
+            Some("H1") => (1, 6),
+            Some("H2") => (7, 12),
+            Some(_) => return None,
+        };
+        let from = NaiveDate::from_ymd_opt(y, m1, 1)?;
+        let to =
+            NaiveDate::from_ymd_opt(if m2 == 12 { y + 1 } else { y }, if m2 == 12 { 1 } else { m2 + 1 }, 1)?
+                .pred_opt()?;
+        Some(Period { key: s.to_string(), from, to })
+    }
+
+    /// The period just before (2026-Q1 → 2025-Q4, 2026-H1 → 2025-H2, 2026 → 2025).
+    pub fn previous(&self) -> Option<Period> {
+        let before = self.from.pred_opt()?;
+        let y = before.year();
+        let key = match self.key.split_once('-').map(|(_, p)| p) {
+            None => format!("{y}"),
+            Some(p) if p.starts_with('Q') => format!("{y}-Q{}", (before.month() - 1) / 3 + 1),
+            Some(_) => format!("{y}-H{}", if before.month() <= 6 { 1 } else { 2 }),
+        };
+        Period::parse(&key)
+    }
+
+    /// The same period a year earlier.
+    pub fn year_before(&self) -> Option<Period> {
+        let y = self.from.year() - 1;
+        let key = match self.key.split_once('-') {
+            None => format!("{y}"),
+            Some((_, p)) => format!("{y}-{p}"),
+        };
+        Period::parse(&key)
+    }
+
+    /// "Quý 1/2026", "6 tháng đầu năm 2026", "Năm 2026".
+    pub fn label(&self) -> String {
+        period_label(&self.key).unwrap_or_else(|| self.key.clone())
+    }
+}
+
+/// The checked `period` parameter; a bad one is a 400 naming the accepted forms.
+pub fn parse_period(value: Option<&String>) -> Result<Period, AppError> {
+    let v = value.filter(|v| !v.is_empty()).ok_or_else(|| {
+        AppError::bad_request("missing_parameter", "`period` is required: 2026-Q1, 2026-H1 or 2026.")
+    })?;
+    Period::parse(v).ok_or_else(|| {
+        AppError::bad_request(
+            "invalid_period",
+            "`period` must be a quarter, half-year or year: 2026-Q1, 2026-H1 or 2026.",
+        )
+    })
+}
+
+// ------------------------------------------------------------------------------------ the content
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitInfo {
+    pub code: String,
+    pub name: String,
+    pub province_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodInfo {
+    pub key: String,
+    pub label: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureInfo {
+    pub vi: String,
+    pub en: String,
+    pub note: String,
+}
+
+/// A questionnaire version answered in the period, with its verification status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionInfo {
+    pub instrument_id: String,
+    pub version: String,
+    pub sha256: String,
+    pub has_unverified_items: bool,
+    /// Items whose wording follows the best available copy, not the signed official text.
+    pub unverified_items: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Totals {
+    pub invitations: u64,
+    pub responses: u64,
+    pub response_rate: Option<f64>,
+}
+
+/// A rate with its count, interval and counts per level (level code as a string key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    pub rate: Option<f64>,
+    pub n: u64,
+    pub ci95: Option<[f64; 2]>,
+    pub counts: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Element {
+    pub index: Option<f64>,
+    pub n: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BandInfo {
+    pub vi: String,
+    pub en: String,
+}
+
+/// TT01 per-case indicators of a group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tt01 {
+    pub indicators: BTreeMap<String, Option<f64>>,
+    pub total: Option<f64>,
+    pub scored: Vec<String>,
+    pub band: Option<BandInfo>,
+}
+
+/// One group (the unit, a procedure, a field or an officer). A suppressed group (fewer responses
+/// than `min_n`) has only its counts of responses and invitations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub key: String,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_code: Option<String>,
+    pub responses: u64,
+    pub invitations: u64,
+    pub response_rate: Option<f64>,
+    pub suppressed: bool,
+    pub flagged: u64,
+    pub sipas_index: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall: Option<Rate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elements: Option<BTreeMap<String, Element>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<BTreeMap<String, Rate>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<BTreeMap<String, Rate>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tt01: Option<Tt01>,
+}
+
+/// Everything an export says; its canonical JSON is what `sha256` covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Content {
+    pub export_id: String,
+    pub generated_at: String,
+    pub generated_by: String,
+    pub unit: UnitInfo,
+    pub period: PeriodInfo,
+    pub measure: MeasureInfo,
+    pub min_n: u64,
+    pub officer_names: bool,
+    pub instrument_versions: Vec<VersionInfo>,
+    pub totals: Totals,
+    pub unit_figures: Group,
+    pub procedures: Vec<Group>,
+    pub fields: Vec<Group>,
+    pub officers: Vec<Group>,
+}
+
+/// The JSON export: the content and the SHA-256 of its canonical form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub schema: String,
+    pub canonicalization: String,
+    pub sha256: String,
+    pub content: serde_json::Value,
+}
+
+pub const CANONICALIZATION: &str = "sha256 of the UTF-8 JSON text of `content` with object keys sorted at every level, no whitespace, non-ASCII characters unescaped (Python: json.dumps(content, sort_keys=True, separators=(',', ':'), ensure_ascii=False))";
+
+/// The canonical text of a JSON value: keys sorted at every level, no whitespace.
+pub fn canonical(value: &serde_json::Value) -> String {
+    fn write(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String((*k).clone()).to_string());
+                    out.push(':');
+                    write(&map[*k], out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
+/// SHA-256 (hex) of the canonical text.
+pub fn content_hash(value: &serde_json::Value) -> String {
+    hex::encode(Sha256::digest(canonical(value).as_bytes()))
+}
+
+impl Content {
+    /// The JSON document of this content.
+    pub fn document(&self) -> Result<Document, AppError> {
+        let value = serde_json::to_value(self).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Document {
+            schema: SCHEMA.into(),
+            canonicalization: CANONICALIZATION.into(),
+            sha256: content_hash(&value),
+            content: value,
+        })
+    }
+}
+
+// ----------------------------------------------------------------------------------- building it
+
+fn rate(r: RateBody) -> Rate {
+    Rate { rate: r.rate, n: r.n, ci95: r.ci95, counts: r.counts }
+}
+
+/// Converts the statistics engine's group (already rounded) into the export's typed group.
+pub fn group_of(g: GroupBody) -> Group {
+    let tt01 = g.tt01.map(|m| {
+        let mut indicators = BTreeMap::new();
+        let mut total = None;
+        let mut scored = Vec::new();
+        let mut band = None;
+        for (k, v) in m {
+            match k.as_str() {
+                "total" => total = v.as_f64(),
+                "scored" => {
+                    scored = v
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                        .unwrap_or_default()
+                }
+                "band" => band = serde_json::from_value::<BandInfo>(v).ok(),
+                _ => {
+                    indicators.insert(k, v.as_f64());
+                }
+            }
+        }
+        Tt01 { indicators, total, scored, band }
+    });
+    Group {
+        key: g.key,
+        label: g.label,
+        field_code: None,
+        responses: g.responses,
+        invitations: g.invitations,
+        response_rate: g.response_rate,
+        suppressed: g.suppressed,
+        flagged: g.flagged,
+        sipas_index: g.sipas_index.flatten(),
+        overall: g.overall.map(rate),
+        elements: g
+            .elements
+            .map(|m| m.into_iter().map(|(k, e)| (k, Element { index: e.index, n: e.n })).collect()),
+        criteria: g.criteria.map(|m| m.into_iter().map(|(k, r)| (k, rate(r))).collect()),
+        items: g.items.map(|m| m.into_iter().map(|(k, r)| (k, rate(r))).collect()),
+        tt01,
+    }
+}
+
+/// The statistics of one unit over local dates, grouped as asked: exactly what
+/// `GET /api/v1/stats?from=…&to=…&group_by=…` answers for that unit's API key.
+pub fn stats_groups(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    unit: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    group_by: GroupBy,
+    min_n: u64,
+) -> Result<Vec<Group>, AppError> {
+    let request = StatsRequest {
+        query: CountQuery {
+            from,
+            to,
+            group_by,
+            filters: Filters { unit: Some(unit.to_string()), ..Filters::default() },
+        },
+        include_flagged: false,
+    };
+    let body = stats::build_body(conn, instruments, &request, min_n, Source::Rollup)?;
+    Ok(body.groups.into_iter().map(group_of).collect())
+}
+
+/// The whole-unit group of a period (always present).
+pub fn unit_group(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    unit: &str,
+    period: &Period,
+    min_n: u64,
+) -> Result<Group, AppError> {
+    stats_groups(conn, instruments, unit, period.from, period.to, GroupBy::None, min_n)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal("the statistics engine gave no whole-unit group".into()))
+}
+
+/// The unit's row, or a 404.
+pub fn unit_info(conn: &mut PgConnection, code: &str) -> Result<UnitInfo, AppError> {
+    units::table
+        .find(code)
+        .select((units::code, units::name, units::province_code))
+        .first::<(String, String, String)>(conn)
+        .optional()?
+        .map(|(code, name, province_code)| UnitInfo { code, name, province_code })
+        .ok_or_else(|| AppError::not_found("unknown_unit", format!("Unit `{code}` does not exist.")))
+}
+
+/// The questionnaire versions the unit's responses of the period answered.
+pub fn versions_used(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    unit: &str,
+    period: &Period,
+) -> Result<Vec<VersionInfo>, AppError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        instrument_id: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        instrument_version: String,
+    }
+    let after_to = period.to.succ_opt().unwrap_or(period.to);
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT DISTINCT instrument_id, instrument_version FROM responses \
+         WHERE unit_code = $1 \
+           AND submitted_at >= ($2::timestamp - interval '7 hours') AT TIME ZONE 'UTC' \
+           AND submitted_at < ($3::timestamp - interval '7 hours') AT TIME ZONE 'UTC' \
+         ORDER BY 1, 2",
+    )
+    .bind::<diesel::sql_types::Text, _>(unit)
+    .bind::<diesel::sql_types::Text, _>(period.from.format("%Y-%m-%d").to_string())
+    .bind::<diesel::sql_types::Text, _>(after_to.format("%Y-%m-%d").to_string())
+    .load(conn)?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (sha256, has_unverified_items): (String, bool) = instrument_versions::table
+            .find((&r.instrument_id, &r.instrument_version))
+            .select((instrument_versions::sha256, instrument_versions::has_unverified_items))
+            .first(conn)?;
+        let unverified_items = instruments
+            .get(&r.instrument_id, &r.instrument_version)
+            .map(|i| i.items().filter(|it| it.verify).map(|it| it.code.clone()).collect())
+            .unwrap_or_default();
+        out.push(VersionInfo {
+            instrument_id: r.instrument_id,
+            version: r.instrument_version,
+            sha256,
+            has_unverified_items,
+            unverified_items,
+        });
+    }
+    Ok(out)
+}
+
+/// What an export needs besides the database.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub unit: String,
+    pub period: Period,
+    pub min_n: u64,
+    pub officer_names: bool,
+    pub actor: String,
+}
+
+/// Builds the content of a unit's period from the statistics engine.
+pub fn build(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    req: &ExportRequest,
+) -> Result<Content, AppError> {
+    let unit = unit_info(conn, &req.unit)?;
+    let p = &req.period;
+    let groups =
+        |conn: &mut PgConnection, g| stats_groups(conn, instruments, &req.unit, p.from, p.to, g, req.min_n);
+    let unit_figures = groups(conn, GroupBy::None)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal("the statistics engine gave no whole-unit group".into()))?;
+    let mut procs = groups(conn, GroupBy::Procedure)?;
+    let keys: Vec<String> = procs.iter().map(|g| g.key.clone()).collect();
+    let field_of: HashMap<String, String> = procedures::table
+        .filter(procedures::code.eq_any(&keys))
+        .select((procedures::code, procedures::field_code))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    for g in &mut procs {
+        g.field_code = field_of.get(&g.key).cloned();
+    }
+    let fields = groups(conn, GroupBy::Field)?;
+    let mut officers = groups(conn, GroupBy::Officer)?;
+    if !req.officer_names {
+        for o in &mut officers {
+            o.label = o.key.clone();
+        }
+    }
+    Ok(Content {
+        export_id: uuid::Uuid::new_v4().to_string(),
+        generated_at: Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        generated_by: req.actor.clone(),
+        period: PeriodInfo {
+            key: p.key.clone(),
+            label: p.label(),
+            from: p.from.format("%Y-%m-%d").to_string(),
+            to: p.to.format("%Y-%m-%d").to_string(),
+        },
+        measure: MeasureInfo { vi: MEASURE_VI.into(), en: MEASURE_EN.into(), note: MEASURE_NOTE.into() },
+        min_n: req.min_n,
+        officer_names: req.officer_names,
+        instrument_versions: versions_used(conn, instruments, &req.unit, p)?,
+        totals: Totals {
+            invitations: unit_figures.invitations,
+            responses: unit_figures.responses,
+            response_rate: unit_figures.response_rate,
+        },
+        unit,
+        unit_figures,
+        procedures: procs,
+        fields,
+        officers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_parse_to_local_date_ranges_and_know_their_neighbours() {
+        let q1 = Period::parse("2026-Q1").unwrap();
+        assert_eq!((q1.from.to_string(), q1.to.to_string()), ("2026-01-01".into(), "2026-03-31".into()));
+        assert_eq!(q1.previous().unwrap().key, "2025-Q4");
+        assert_eq!(q1.year_before().unwrap().key, "2025-Q1");
+        let h2 = Period::parse("2026-H2").unwrap();
+        assert_eq!(h2.to.to_string(), "2026-12-31");
+        assert_eq!(h2.previous().unwrap().key, "2026-H1");
+        assert_eq!(Period::parse("2026-H1").unwrap().previous().unwrap().key, "2025-H2");
+        assert_eq!(Period::parse("2026").unwrap().previous().unwrap().key, "2025");
+        for bad in ["2026-Q5", "26", "2026-01", "2026-q1", "", "abcd"] {
+            assert!(Period::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_canonical_form_sorts_keys_and_drops_whitespace() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{ "b": [1, 2.5, {"z": null, "a": "Hòa"}], "a": 100.0 }"#).unwrap();
+        assert_eq!(canonical(&v), r#"{"a":100.0,"b":[1,2.5,{"a":"Hòa","z":null}]}"#);
+        // the same content written another way hashes the same; a changed figure does not
+        let w: serde_json::Value =
+            serde_json::from_str(r#"{"a":100.0,"b":[1,2.5,{"z":null,"a":"Hòa"}]}"#).unwrap();
+        assert_eq!(content_hash(&v), content_hash(&w));
+        let x: serde_json::Value =
+            serde_json::from_str(r#"{"a":100.1,"b":[1,2.5,{"z":null,"a":"Hòa"}]}"#).unwrap();
+        assert_ne!(content_hash(&v), content_hash(&x));
+    }
+}

@@ -1,0 +1,330 @@
+//! HTTP: the province export, its schema, the periodic report, the province import and ranking,
+//! and the public results page with its JSON twin.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::PgConnection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::content::{self, ExportRequest, Period};
+use super::{formats, province, public, report};
+use crate::auth::Caller;
+use crate::db;
+use crate::error::AppError;
+use crate::instrument::Instruments;
+use crate::startup::AppState;
+
+/// The JSON Schema of the export document, served at `/api/v1/exports/schema.json`.
+pub const SCHEMA_JSON: &str = include_str!("../../docs/export.schema.json");
+
+/// Largest export file the province import accepts.
+pub const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "xlsx" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
+fn parse_format(params: &HashMap<String, String>) -> Result<Format, AppError> {
+    match params.get("format").map(String::as_str) {
+        None | Some("") => Ok(Format::Json),
+        Some(f) => Format::parse(f)
+            .ok_or_else(|| AppError::bad_request("invalid_format", "`format` must be json, csv or xlsx.")),
+    }
+}
+
+fn check_known(params: &HashMap<String, String>, known: &[&str]) -> Result<(), AppError> {
+    match params.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(AppError::bad_request(
+            "unknown_parameter",
+            format!("`{k}` is not a parameter of this endpoint."),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A generated export file.
+pub struct Generated {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub filename: String,
+    pub export_id: String,
+    pub sha256: String,
+}
+
+/// Builds the content from the statistics engine, writes it in `format`, and records the export
+/// (who, when, hashes) in the audit log. Runs on a blocking thread.
+pub fn generate(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    req: &ExportRequest,
+    format: Format,
+) -> Result<Generated, AppError> {
+    let c = content::build(conn, instruments, req)?;
+    let doc = c.document()?;
+    let bytes = match format {
+        Format::Json => serde_json::to_vec_pretty(&doc).map_err(|e| AppError::Internal(e.to_string()))?,
+        Format::Csv => formats::csv(&c, &doc.sha256).map_err(AppError::Internal)?,
+        Format::Xlsx => formats::xlsx(&formats::sheets(&c, &doc.sha256, instruments.current()))
+            .map_err(AppError::Internal)?,
+    };
+    crate::auth::apikeys::audit(
+        conn,
+        &req.actor,
+        "export.province",
+        &format!("{}/{}", req.unit, req.period.key),
+        serde_json::json!({
+            "export_id": c.export_id,
+            "format": format.as_str(),
+            "content_sha256": doc.sha256,
+            "file_sha256": hex::encode(Sha256::digest(&bytes)),
+        }),
+    )?;
+    Ok(Generated {
+        filename: format!("sipas-{}-{}.{}", req.unit, req.period.key, format.as_str()),
+        export_id: c.export_id,
+        sha256: doc.sha256,
+        bytes,
+        format,
+    })
+}
+
+fn unit_of(caller: &Caller, params: &HashMap<String, String>) -> Result<String, AppError> {
+    match params.get("unit").filter(|u| !u.is_empty()) {
+        Some(u) if !caller.may_act_for_unit(u) => {
+            Err(AppError::forbidden("This API key may export the figures of its own unit only."))
+        }
+        Some(u) => Ok(u.clone()),
+        None => Ok(caller.unit_code().to_string()),
+    }
+}
+
+fn export_request(
+    state: &AppState,
+    caller: &Caller,
+    params: &HashMap<String, String>,
+) -> Result<ExportRequest, AppError> {
+    Ok(ExportRequest {
+        unit: unit_of(caller, params)?,
+        period: content::parse_period(params.get("period"))?,
+        min_n: crate::stats::handlers::min_n(state),
+        officer_names: state.config.export_officer_names,
+        actor: caller.actor(),
+    })
+}
+
+/// `GET /api/v1/exports/province?period=…&format=json|csv|xlsx`.
+pub async fn export(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    check_known(&params, &["period", "format", "unit"])?;
+    let format = parse_format(&params)?;
+    let req = export_request(&state, &caller, &params)?;
+    let instruments = state.instruments.clone();
+    let g = db::run(&state.pool, move |conn| generate(conn, &instruments, &req, format)).await?;
+    tracing::info!(export.id = %g.export_id, export.format = g.format.as_str(), "province export");
+    Ok(HttpResponse::Ok()
+        .content_type(g.format.content_type())
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", g.filename)))
+        .insert_header(("X-Export-Id", g.export_id))
+        .insert_header(("X-Content-SHA256", g.sha256))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(g.bytes))
+}
+
+/// `GET /api/v1/exports/schema.json`: the JSON Schema of the export document.
+pub async fn schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(SCHEMA_JSON)
+}
+
+fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
+}
+
+fn render(t: &impl Template) -> Result<String, AppError> {
+    t.render().map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// `GET /reports/periodic?period=…`: the printable periodic report of the caller's unit.
+pub async fn periodic_report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    check_known(&params, &["period", "unit"])?;
+    let req = export_request(&state, &caller, &params)?;
+    let instruments = state.instruments.clone();
+    let page =
+        db::run(&state.pool, move |conn| report::build(conn, &instruments, &req).map(|(_, p)| p)).await?;
+    Ok(html(render(&page)?))
+}
+
+#[derive(Serialize)]
+struct Imported {
+    unit: String,
+    period: String,
+}
+
+#[derive(Serialize)]
+struct ImportBody {
+    imported: Vec<Imported>,
+}
+
+/// `POST /api/v1/province/exports`: one JSON export as the body; verified, then stored.
+pub async fn province_import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let v = province::verify(&body, state.instruments.current()).map_err(|e| {
+        AppError::unprocessable(
+            "export_refused",
+            format!("The export was refused and nothing was stored: {e}."),
+        )
+    })?;
+    let actor = caller.actor();
+    let done = db::run(&state.pool, move |conn| Ok(province::import(conn, &[v], &actor)?)).await?;
+    Ok(HttpResponse::Created().json(ImportBody {
+        imported: done.into_iter().map(|(unit, period)| Imported { unit, period }).collect(),
+    }))
+}
+
+async fn load_ranking(
+    state: &AppState,
+    params: &HashMap<String, String>,
+) -> Result<province::Ranking, AppError> {
+    let period: Period = content::parse_period(params.get("period"))?;
+    db::run(&state.pool, move |conn| Ok(province::ranking(conn, &period)?)).await
+}
+
+/// `GET /api/v1/province/ranking?period=…&format=json|csv|xlsx`.
+pub async fn ranking_json(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    check_known(&params, &["period", "format"])?;
+    let format = parse_format(&params)?;
+    let r = load_ranking(&state, &params).await?;
+    let name = format!("sipas-ranking-{}.{}", r.period, format.as_str());
+    let bytes = match format {
+        Format::Json => return Ok(HttpResponse::Ok().json(r)),
+        Format::Csv => province::sheet_csv(&province::ranking_sheet(&r)).map_err(AppError::Internal)?,
+        Format::Xlsx => {
+            let sheet = province::ranking_sheet(&r);
+            web::block(move || formats::xlsx(&[sheet])).await?.map_err(AppError::Internal)?
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .body(bytes))
+}
+
+/// `GET /province/ranking?period=…`: the ranking as a printable page.
+pub async fn ranking_page(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    check_known(&params, &["period"])?;
+    let r = load_ranking(&state, &params).await?;
+    Ok(html(render(&report::ranking_page(&r))?))
+}
+
+/// The public page of a unit that does not exist or does not publish its results.
+const NOT_PUBLISHED: &str = "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Không có trang kết quả</title>\
+<link rel=\"icon\" href=\"data:,\"></head><body><main><h1>Không có trang kết quả công khai tại địa chỉ này</h1>\
+<p>Đơn vị không tồn tại hoặc chưa công bố kết quả đánh giá. There is no public results page at this address.</p>\
+</main></body></html>";
+
+/// How long browsers and proxies may keep the public results.
+const PUBLIC_CACHE: &str = "public, max-age=600";
+
+async fn public_results(state: &AppState, unit: String) -> Result<public::PublicResults, AppError> {
+    let instruments = state.instruments.clone();
+    let min_n = crate::stats::handlers::min_n(state);
+    db::run(&state.pool, move |conn| public::results(conn, &instruments, &unit, min_n)).await
+}
+
+/// `GET /public/{unit}`: the unit's public results page (no sign-in).
+pub async fn public_page(
+    state: web::Data<AppState>,
+    unit: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let r = match public_results(&state, unit.into_inner()).await {
+        Err(e) if e.code() == "not_found" => {
+            // a person followed a link: answer in a page, not in JSON
+            return Ok(HttpResponse::NotFound()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
+                .body(NOT_PUBLISHED));
+        }
+        other => other?,
+    };
+    let body = render(&report::public_page(&r))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
+        .body(body))
+}
+
+/// `GET /api/v1/public/{unit}`: the same results as JSON, for the provincial portal.
+pub async fn public_json(
+    state: web::Data<AppState>,
+    unit: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let r = public_results(&state, unit.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
+        .insert_header(("Access-Control-Allow-Origin", "*"))
+        .json(r))
+}
+
+/// `GET /province/upload`: the page province staff import communes' exports from (the key is
+/// typed, or passed as `#key=…`, which never reaches the server).
+pub async fn upload_page() -> Result<HttpResponse, AppError> {
+    let page =
+        report::UploadPage { css: super::assets::REPORT_CSS.href(), js: super::assets::UPLOAD_JS.href() };
+    Ok(html(render(&page)?))
+}

@@ -1,0 +1,37 @@
+//! Reporting upward and outward (issue 7): the province export of a unit's period in JSON, CSV
+//! and XLSX ([`content`], [`formats`]), the periodic report page ([`report`]), the province mode
+//! that imports communes' exports and ranks them ([`province`]) and the public results page
+//! ([`public`]).
+//!
+//! Every figure comes from the statistics engine (`stats::handlers::build_body` over the
+//! roll-ups): the same numbers as `GET /api/v1/stats` for the same dates, never a second
+//! implementation. The aggregates of one unit and period are small (a few hundred groups at most),
+//! so files are generated from them on a blocking thread rather than streamed row by row.
+
+pub mod assets;
+pub mod cli;
+pub mod content;
+pub mod formats;
+pub mod handlers;
+pub mod province;
+pub mod public;
+pub mod report;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/exports/province", web::get().to(handlers::export))
+        .route("/api/v1/exports/schema.json", web::get().to(handlers::schema))
+        .route("/reports/periodic", web::get().to(handlers::periodic_report))
+        .service(
+            web::resource("/api/v1/province/exports")
+                .app_data(web::PayloadConfig::new(handlers::IMPORT_LIMIT))
+                .route(web::post().to(handlers::province_import)),
+        )
+        .route("/api/v1/province/ranking", web::get().to(handlers::ranking_json))
+        .route("/province/ranking", web::get().to(handlers::ranking_page))
+        .route("/province/upload", web::get().to(handlers::upload_page))
+        .route("/public/{unit}", web::get().to(handlers::public_page))
+        .route("/api/v1/public/{unit}", web::get().to(handlers::public_json))
+        .configure(assets::routes);
+}

@@ -1,0 +1,357 @@
+//! The periodic report ("báo cáo định kỳ công tác cải cách hành chính"): a printable A4 page in
+//! Vietnamese built from the same content as the province export, and the public page's view.
+
+use askama::Template;
+use diesel::PgConnection;
+
+use super::content::{self, Content, ExportRequest, Group};
+use super::public::PublicResults;
+use crate::error::AppError;
+use crate::instrument::{Instrument, Instruments};
+
+/// A percentage for people: decimal comma, two decimals, "—" for n/a (84,45).
+pub fn vn(x: Option<f64>) -> String {
+    match x {
+        Some(v) => format!("{v:.2}").replace('.', ","),
+        None => "—".into(),
+    }
+}
+
+/// A TT01 score (one decimal).
+pub fn vn1(x: Option<f64>) -> String {
+    match x {
+        Some(v) => format!("{v:.1}").replace('.', ","),
+        None => "—".into(),
+    }
+}
+
+/// A change in percentage points, signed ("+1,25", "−0,50").
+pub fn delta(now: Option<f64>, then: Option<f64>) -> String {
+    match (now, then) {
+        (Some(a), Some(b)) => {
+            let d = a - b;
+            let s = format!("{:.2}", d.abs()).replace('.', ",");
+            if d > 0.004 {
+                format!("+{s}")
+            } else if d < -0.004 {
+                format!("−{s}")
+            } else {
+                "0,00".into()
+            }
+        }
+        _ => "—".into(),
+    }
+}
+
+pub struct CompareRow {
+    pub label: String,
+    pub now: String,
+    pub previous: String,
+    pub change_previous: String,
+    pub last_year: String,
+    pub change_last_year: String,
+}
+
+pub struct LowRow {
+    pub code: String,
+    pub name: String,
+    pub n: u64,
+    pub rate: String,
+    pub ci: String,
+}
+
+pub struct OfficerRow {
+    pub code: String,
+    pub name: String,
+    pub responses: u64,
+    pub scores: Vec<String>,
+    pub total: String,
+    pub scored: String,
+    pub band: String,
+}
+
+#[derive(Template)]
+#[template(path = "reporting/report.html")]
+pub struct ReportPage {
+    pub css: String,
+    pub unit_name: String,
+    pub period_label: String,
+    pub from: String,
+    pub to: String,
+    pub generated_at: String,
+    pub export_id: String,
+    pub measure: String,
+    pub invitations: u64,
+    pub responses: u64,
+    pub response_rate: String,
+    pub suppressed: bool,
+    pub min_n: u64,
+    pub previous_label: String,
+    pub last_year_label: String,
+    pub compare: Vec<CompareRow>,
+    pub low_procedures: Vec<LowRow>,
+    pub low_criteria: Vec<LowRow>,
+    pub indicators: Vec<String>,
+    pub officers: Vec<OfficerRow>,
+    pub unit_tt01: String,
+    pub unit_band: String,
+    pub followups_note: String,
+    pub unverified: Vec<String>,
+}
+
+/// How many of the lowest-rated procedures and criteria the report lists.
+const LOWEST: usize = 5;
+
+fn low_rows<'a>(rows: impl Iterator<Item = (String, String, &'a content::Rate)>) -> Vec<LowRow> {
+    let mut v: Vec<(String, String, &content::Rate)> = rows.filter(|(_, _, r)| r.rate.is_some()).collect();
+    v.sort_by(|a, b| a.2.rate.unwrap_or(0.0).total_cmp(&b.2.rate.unwrap_or(0.0)).then_with(|| a.0.cmp(&b.0)));
+    v.into_iter()
+        .take(LOWEST)
+        .map(|(code, name, r)| LowRow {
+            code,
+            name,
+            n: r.n,
+            rate: vn(r.rate),
+            ci: r
+                .ci95
+                .map(|[a, b]| format!("{} – {}", vn(Some(a)), vn(Some(b))))
+                .unwrap_or_else(|| "—".into()),
+        })
+        .collect()
+}
+
+/// Builds the report of a unit's period: the export's content, and the whole-unit figures of the
+/// previous period and of the same period a year before.
+pub fn build(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    req: &ExportRequest,
+) -> Result<(Content, ReportPage), AppError> {
+    let c = content::build(conn, instruments, req)?;
+    let p = &req.period;
+    let prev_p = p.previous().ok_or_else(|| AppError::Internal("no previous period".into()))?;
+    let year_p = p.year_before().ok_or_else(|| AppError::Internal("no previous year".into()))?;
+    let prev = content::unit_group(conn, instruments, &req.unit, &prev_p, req.min_n)?;
+    let year = content::unit_group(conn, instruments, &req.unit, &year_p, req.min_n)?;
+    let page = page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label());
+    Ok((c, page))
+}
+
+fn page(
+    c: &Content,
+    instrument: &Instrument,
+    prev: &Group,
+    year: &Group,
+    prev_label: &str,
+    year_label: &str,
+) -> ReportPage {
+    let u = &c.unit_figures;
+    let overall = |g: &Group| g.overall.as_ref().and_then(|o| o.rate);
+    let row = |label: &str, f: &dyn Fn(&Group) -> Option<f64>| CompareRow {
+        label: label.to_string(),
+        now: vn(f(u)),
+        previous: vn(f(prev)),
+        change_previous: delta(f(u), f(prev)),
+        last_year: vn(f(year)),
+        change_last_year: delta(f(u), f(year)),
+    };
+    let mut compare = vec![
+        row("Tỉ lệ phản hồi (%)", &|g| g.response_rate),
+        row("Hài lòng chung về việc giải quyết hồ sơ (%)", &overall),
+        row("Chỉ số SIPAS – phần cung ứng dịch vụ hành chính công (%)", &|g| g.sipas_index),
+    ];
+    for element in &instrument.computation.elements {
+        let name =
+            instrument.sections.iter().find(|s| &s.code == element).map(|s| s.vi.clone()).unwrap_or_default();
+        let e = element.clone();
+        compare.push(row(&format!("{element}. {name} (%)"), &move |g: &Group| {
+            g.elements.as_ref().and_then(|m| m.get(&e)).and_then(|x| x.index)
+        }));
+    }
+    let low_procedures = low_rows(
+        c.procedures.iter().filter_map(|g| g.overall.as_ref().map(|o| (g.key.clone(), g.label.clone(), o))),
+    );
+    let low_criteria =
+        low_rows(u.criteria.iter().flatten().map(|(code, r)| {
+            (code.clone(), instrument.item(code).map(|i| i.vi.clone()).unwrap_or_default(), r)
+        }));
+    let indicators = instrument.computation.tt01_indicators.clone();
+    let officers = c
+        .officers
+        .iter()
+        .map(|g| {
+            let t = g.tt01.as_ref();
+            OfficerRow {
+                code: g.key.clone(),
+                name: g.label.clone(),
+                responses: g.responses,
+                scores: indicators
+                    .iter()
+                    .map(|i| vn1(t.and_then(|t| t.indicators.get(i).copied().flatten())))
+                    .collect(),
+                total: vn1(t.and_then(|t| t.total)),
+                scored: t.map(|t| t.scored.len().to_string()).unwrap_or_else(|| "—".into()),
+                band: match (g.suppressed, t.and_then(|t| t.band.as_ref())) {
+                    (true, _) => format!("Chưa đủ {} phiếu", c.min_n),
+                    (false, Some(b)) => b.vi.clone(),
+                    (false, None) => "—".into(),
+                },
+            }
+        })
+        .collect();
+    let unverified = c
+        .instrument_versions
+        .iter()
+        .filter(|v| v.has_unverified_items)
+        .map(|v| {
+            format!("Phiếu {} phiên bản {}: {}", v.instrument_id, v.version, v.unverified_items.join(", "))
+        })
+        .collect();
+    ReportPage {
+        css: super::assets::REPORT_CSS.href(),
+        unit_name: c.unit.name.clone(),
+        period_label: c.period.label.clone(),
+        from: c.period.from.clone(),
+        to: c.period.to.clone(),
+        generated_at: c.generated_at.clone(),
+        export_id: c.export_id.clone(),
+        measure: c.measure.vi.clone(),
+        invitations: c.totals.invitations,
+        responses: c.totals.responses,
+        response_rate: vn(c.totals.response_rate),
+        suppressed: u.suppressed,
+        min_n: c.min_n,
+        previous_label: prev_label.to_string(),
+        last_year_label: year_label.to_string(),
+        compare,
+        low_procedures,
+        low_criteria,
+        indicators,
+        officers,
+        unit_tt01: vn1(u.tt01.as_ref().and_then(|t| t.total)),
+        unit_band: u.tt01.as_ref().and_then(|t| t.band.as_ref()).map(|b| b.vi.clone()).unwrap_or_else(|| "—".into()),
+        followups_note: "Số phản ánh, kiến nghị cần trả lời và số đã trả lời đúng hạn: chức năng theo dõi phản ánh chưa được đưa vào hệ thống này, nên báo cáo chưa có số liệu này.".into(),
+        unverified,
+    }
+}
+
+pub struct PublicRow {
+    pub label: String,
+    pub responses: u64,
+    pub overall: String,
+    pub sipas: String,
+}
+
+#[derive(Template)]
+#[template(path = "reporting/public.html")]
+pub struct PublicPage {
+    pub css: String,
+    pub unit_name: String,
+    pub measure: String,
+    pub quarter_label: Option<String>,
+    pub in_progress: bool,
+    pub overall: String,
+    pub sipas: String,
+    pub responses: u64,
+    pub trend: Vec<PublicRow>,
+    pub procedures: Vec<PublicRow>,
+    pub fields: Vec<PublicRow>,
+    pub method: String,
+    pub json_href: String,
+}
+
+/// The public page's view of the results.
+pub fn public_page(r: &PublicResults) -> PublicPage {
+    let rows = |gs: &[super::public::PublicGroup]| {
+        gs.iter()
+            .map(|g| PublicRow {
+                label: g.label.clone(),
+                responses: g.responses,
+                overall: vn(g.overall),
+                sipas: vn(g.sipas_index),
+            })
+            .collect()
+    };
+    PublicPage {
+        css: super::assets::PUBLIC_CSS.href(),
+        unit_name: r.unit_name.clone(),
+        measure: r.measure.to_string(),
+        quarter_label: r.quarter_label.clone(),
+        in_progress: r.quarter_in_progress,
+        overall: vn(r.latest.as_ref().and_then(|g| g.overall)),
+        sipas: vn(r.latest.as_ref().and_then(|g| g.sipas_index)),
+        responses: r.latest.as_ref().map(|g| g.responses).unwrap_or(0),
+        trend: r
+            .trend
+            .iter()
+            .map(|t| PublicRow {
+                label: t.label.clone(),
+                responses: t.responses,
+                overall: vn(t.overall),
+                sipas: vn(t.sipas_index),
+            })
+            .collect(),
+        procedures: rows(&r.procedures),
+        fields: rows(&r.fields),
+        method: r.method.replace("{min_n}", &r.min_n.to_string()),
+        json_href: format!("/api/v1/public/{}", r.unit),
+    }
+}
+
+/// The province ranking page.
+#[derive(Template)]
+#[template(path = "reporting/ranking.html")]
+pub struct RankingPage {
+    pub css: String,
+    pub period_label: String,
+    pub measure: String,
+    pub rule: String,
+    pub rows: Vec<RankingRow>,
+}
+
+pub struct RankingRow {
+    pub rank: String,
+    pub code: String,
+    pub name: String,
+    pub responses: i64,
+    pub sipas: String,
+    pub ci: String,
+    pub change: String,
+    pub uncertain: bool,
+}
+
+pub fn ranking_page(r: &super::province::Ranking) -> RankingPage {
+    RankingPage {
+        css: super::assets::REPORT_CSS.href(),
+        period_label: r.period_label.clone(),
+        measure: r.measure.to_string(),
+        rule: "Xếp theo chỉ số SIPAS từ cao xuống thấp. Dấu ≈ đánh dấu xã có chỉ số của xã liền trên hoặc liền dưới nằm trong khoảng tin cậy 95% của mình (hoặc ngược lại): thứ tự giữa hai xã này chưa có ý nghĩa thống kê.".into(),
+        rows: r
+            .communes
+            .iter()
+            .map(|c| RankingRow {
+                rank: c.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
+                code: c.unit_code.clone(),
+                name: c.unit_name.clone(),
+                responses: c.responses,
+                sipas: vn(c.sipas_index),
+                ci: c.ci95.map(|[a, b]| format!("{} – {}", vn(Some(a)), vn(Some(b)))).unwrap_or_else(|| "—".into()),
+                change: match c.rank_change {
+                    Some(d) if d > 0 => format!("↑ {d}"),
+                    Some(d) if d < 0 => format!("↓ {}", -d),
+                    Some(_) => "=".into(),
+                    None => "—".into(),
+                },
+                uncertain: c.order_uncertain,
+            })
+            .collect(),
+    }
+}
+
+/// The province staff's upload page.
+#[derive(Template)]
+#[template(path = "reporting/upload.html")]
+pub struct UploadPage {
+    pub css: String,
+    pub js: String,
+}

@@ -1,0 +1,676 @@
+//! Reporting on real PostgreSQL: the province export in JSON, CSV and XLSX carries the figures of
+//! `/api/v1/stats`, its hash verifies, untrusted names are neutralised; the province import
+//! refuses a tampered file and ranks genuine ones; the periodic report and the public page.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use actix_web::test as awt;
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use diesel::prelude::*;
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+use serde_json::Value;
+use sipas::instrument::AnswerValue;
+use sipas::reporting::content::content_hash;
+use sipas::schema::{answers, invitations, province_exports, responses};
+use sipas::startup::build_app;
+use sipas::stats::rollup::{self, AnswerSet, InvitationFacts, ResponseFacts};
+
+use crate::harness::TestApp;
+
+fn local(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    FixedOffset::east_opt(7 * 3600).unwrap().with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().with_timezone(&Utc)
+}
+
+/// Issues and answers one case through the writers' interface (rows and roll-ups in one
+/// transaction), as issuing and the survey do.
+fn case(app: &TestApp, unit: &str, officer: &str, procedure: &str, at: DateTime<Utc>, items: &[(&str, i16)]) {
+    let instrument = app.state.instruments.current().clone();
+    let mut conn = app.conn();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        let id: i64 = diesel::insert_into(invitations::table)
+            .values((
+                invitations::token.eq(format!("{:032x}", rand::rng().random::<u128>())),
+                invitations::code.eq(format!("R{:09}", rand::rng().random_range(0..1_000_000_000u32))),
+                invitations::unit_code.eq(unit),
+                invitations::officer_code.eq(officer),
+                invitations::procedure_code.eq(procedure),
+                invitations::channel.eq("desk"),
+                invitations::instrument_id.eq(&instrument.meta.id),
+                invitations::instrument_version.eq(&instrument.meta.version),
+                invitations::issued_at.eq(at),
+                invitations::expires_at.eq(at + Duration::days(7)),
+                invitations::issued_by.eq("test"),
+            ))
+            .returning(invitations::id)
+            .get_result(conn)?;
+        rollup::apply_invitation_issued(
+            conn,
+            &InvitationFacts {
+                issued_at: at,
+                unit_code: unit,
+                officer_code: officer,
+                procedure_code: procedure,
+                channel: "desk",
+            },
+        )?;
+        if items.is_empty() {
+            return Ok(());
+        }
+        let submitted = at + Duration::minutes(5);
+        let rid: i64 = diesel::insert_into(responses::table)
+            .values((
+                responses::invitation_id.eq(id),
+                responses::instrument_id.eq(&instrument.meta.id),
+                responses::instrument_version.eq(&instrument.meta.version),
+                responses::unit_code.eq(unit),
+                responses::officer_code.eq(officer),
+                responses::procedure_code.eq(procedure),
+                responses::channel.eq("desk"),
+                responses::submitted_at.eq(submitted),
+                responses::last_added_at.eq(submitted),
+            ))
+            .returning(responses::id)
+            .get_result(conn)?;
+        let mut after = AnswerSet::new();
+        for (code, level) in items {
+            diesel::insert_into(answers::table)
+                .values((
+                    answers::response_id.eq(rid),
+                    answers::item_code.eq(code),
+                    answers::level.eq(Some(*level)),
+                ))
+                .execute(conn)?;
+            after.insert(code.to_string(), AnswerValue::Level(*level));
+        }
+        let facts = ResponseFacts {
+            response_id: rid,
+            submitted_at: submitted,
+            unit_code: unit,
+            officer_code: officer,
+            procedure_code: procedure,
+            channel: "desk",
+            held: false,
+        };
+        rollup::apply_response_change(conn, &instrument, &facts, &AnswerSet::new(), &after)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+const STATEMENTS: [&str; 19] = [
+    "E1.1", "E1.2", "E1.3", "E1.4", "E2.1", "E2.2", "E2.3", "E2.4", "E3.1", "E3.2", "E3.3", "E3.4", "E3.5",
+    "E4.1", "E4.2", "E4.3", "E5.1", "E5.2", "E5.3",
+];
+
+/// `n` answered cases (and a few unanswered invitations) for `unit` between `from` and `from +
+/// days`; `bias` shifts levels up (a better commune).
+#[allow(clippy::too_many_arguments)]
+fn fill(
+    app: &TestApp,
+    unit: &str,
+    officers: &[&str],
+    procedures: &[&str],
+    from: DateTime<Utc>,
+    days: i64,
+    n: usize,
+    bias: i16,
+    seed: u64,
+) {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for i in 0..n {
+        let at = from + Duration::minutes(rng.random_range(0..days * 24 * 60));
+        let officer = officers[i % officers.len()];
+        let procedure = procedures[i % procedures.len()];
+        let mut items: Vec<(&str, i16)> = vec![("CASE.OVERALL", (rng.random_range(2..5) + bias).min(5))];
+        items.push(("TT01.I1", rng.random_range(1..4)));
+        items.push(("TT01.I3", rng.random_range(1..4)));
+        items.push(("TT01.I7", rng.random_range(1..3)));
+        for s in STATEMENTS {
+            if rng.random_bool(0.7) {
+                items.push((s, (rng.random_range(1..5) + bias).min(5)));
+            }
+        }
+        case(app, unit, officer, procedure, at, &items);
+        if i % 4 == 0 {
+            case(app, unit, officer, procedure, at, &[]);
+        }
+    }
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    key: &str,
+    body: Vec<u8>,
+) -> (u16, BTreeMap<String, String>, Vec<u8>) {
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let mut req = match method {
+        "POST" => {
+            awt::TestRequest::post().set_payload(body).insert_header(("Content-Type", "application/json"))
+        }
+        _ => awt::TestRequest::get(),
+    }
+    .uri(uri);
+    if !key.is_empty() {
+        req = req.insert_header(("Authorization", format!("Bearer {key}")));
+    }
+    let res = awt::call_service(&svc, req.to_request()).await;
+    let status = res.status().as_u16();
+    let headers =
+        res.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+    let bytes = awt::read_body(res).await.to_vec();
+    (status, headers, bytes)
+}
+
+async fn get_json(app: &TestApp, uri: &str, key: &str) -> Value {
+    let (status, _, body) = call(app, "GET", uri, key, Vec::new()).await;
+    assert_eq!(status, 200, "{uri}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn group<'a>(groups: &'a Value, key: &str) -> &'a Value {
+    groups
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["key"] == key))
+        .unwrap_or_else(|| panic!("no {key} in {groups}"))
+}
+
+/// Master data with untrusted names: a procedure and an officer whose names a spreadsheet would
+/// run as formulas.
+fn hostile_names(app: &TestApp) {
+    use sipas::masterdata::{Kind, parse, store::import};
+    let mut conn = app.conn();
+    for (kind, text) in [
+        (Kind::Officers, "code,name,unit_code\nCB02,@SUM(1+1)*cmd,CHIEMHOA\n"),
+        (
+            Kind::Procedures,
+            "code,name,field_code,field_name\n2.000815,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",CHUNGTHUC,Chứng thực\n",
+        ),
+    ] {
+        let rows = parse(kind, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        import(&mut conn, &rows, "test").unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// Reads the cells of an XLSX sheet back from the zip's XML: (shared strings, sheet XML).
+fn xlsx_parts(bytes: &[u8], sheet: usize) -> (Vec<String>, String) {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        zip.by_name(name).unwrap_or_else(|e| panic!("{name}: {e}")).read_to_string(&mut s).unwrap();
+        s
+    };
+    let shared = read("xl/sharedStrings.xml");
+    let strings = shared
+        .split("<si>")
+        .skip(1)
+        .map(|si| {
+            let t = si.split_once('>').map(|(_, r)| r).unwrap_or("");
+            let t = t.split("</t>").next().unwrap_or("");
+            t.replace("&amp;", "&")
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&apos;", "'")
+        })
+        .collect();
+    (strings, read(&format!("xl/worksheets/sheet{sheet}.xml")))
+}
+
+/// Every cell of a sheet as text, row by row.
+fn xlsx_rows(bytes: &[u8], sheet: usize) -> Vec<Vec<String>> {
+    let (strings, xml) = xlsx_parts(bytes, sheet);
+    xml.split("<row ")
+        .skip(1)
+        .map(|row| {
+            row.split("<c ")
+                .skip(1)
+                .map(|c| {
+                    let v = c.split("<v>").nth(1).and_then(|v| v.split("</v>").next()).unwrap_or("");
+                    if c.contains("t=\"s\"") {
+                        strings[v.parse::<usize>().unwrap()].clone()
+                    } else {
+                        v.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF], "CSV starts with a UTF-8 byte-order mark");
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
+    r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect()
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|_| panic!("`{s}` is not a number"))
+}
+
+#[actix_web::test]
+async fn json_csv_and_xlsx_exports_carry_the_figures_of_the_stats_api_and_neutralise_names() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    hostile_names(&app);
+    fill(&app, seed.unit, &seed.officers, &seed.procedures[..3], local(2026, 1, 1, 8), 89, 60, 1, 7);
+    // a case on the last local evening of the quarter belongs to Q1...
+    case(
+        &app,
+        seed.unit,
+        seed.officers[0],
+        seed.procedures[0],
+        local(2026, 3, 31, 23),
+        &[("CASE.OVERALL", 1)],
+    );
+    // ...and one at local midnight (still March 31st in UTC) to Q2
+    case(&app, seed.unit, seed.officers[0], seed.procedures[0], local(2026, 4, 1, 0), &[("CASE.OVERALL", 1)]);
+    let key = app.api_key(seed.unit);
+    let dates = "from=2026-01-01&to=2026-03-31";
+    let all = get_json(&app, &format!("/api/v1/stats?{dates}"), &key).await;
+    let by_proc = get_json(&app, &format!("/api/v1/stats?{dates}&group_by=procedure"), &key).await;
+    let by_field = get_json(&app, &format!("/api/v1/stats?{dates}&group_by=field"), &key).await;
+    let by_officer = get_json(&app, &format!("/api/v1/stats?{dates}&group_by=officer"), &key).await;
+    let s = &all["groups"][0];
+    assert_eq!(s["responses"], 61);
+
+    // JSON: the same figures, and the hash verifies
+    let (status, headers, body) =
+        call(&app, "GET", "/api/v1/exports/province?period=2026-Q1&format=json", &key, vec![]).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["schema"], "sipas-province-export/1");
+    assert_eq!(doc["sha256"].as_str().unwrap(), content_hash(&doc["content"]));
+    assert_eq!(headers["x-content-sha256"], doc["sha256"].as_str().unwrap());
+    let c = &doc["content"];
+    assert_eq!(c["measure"]["vi"], "Chỉ số hài lòng về cung ứng dịch vụ hành chính công");
+    assert_eq!(c["instrument_versions"][0]["has_unverified_items"], true);
+    assert!(c["instrument_versions"][0]["unverified_items"].as_array().unwrap().iter().any(|i| i == "E1.1"));
+    assert_eq!(c["totals"]["responses"], s["responses"]);
+    assert_eq!(c["totals"]["invitations"], s["invitations"]);
+    assert_eq!(c["totals"]["response_rate"], s["response_rate"]);
+    let u = &c["unit_figures"];
+    for k in [
+        "responses",
+        "invitations",
+        "response_rate",
+        "sipas_index",
+        "overall",
+        "elements",
+        "criteria",
+        "items",
+    ] {
+        assert_eq!(u[k], s[k], "unit {k}");
+    }
+    assert_eq!(u["tt01"]["total"], s["tt01"]["total"]);
+    assert_eq!(u["tt01"]["band"], s["tt01"]["band"]);
+    assert_eq!(u["tt01"]["indicators"]["TT01.I1"], s["tt01"]["TT01.I1"]);
+    for (list, stats) in [("procedures", &by_proc), ("fields", &by_field), ("officers", &by_officer)] {
+        let groups = stats["groups"].as_array().unwrap();
+        assert_eq!(c[list].as_array().unwrap().len(), groups.len(), "{list}");
+        for g in groups {
+            let e = group(&c[list], g["key"].as_str().unwrap());
+            for k in ["label", "responses", "sipas_index", "overall", "criteria"] {
+                assert_eq!(e[k], g[k], "{list} {} {k}", g["key"]);
+            }
+            assert_eq!(e["tt01"]["total"], g["tt01"]["total"]);
+            assert_eq!(e["tt01"]["band"], g["tt01"]["band"]);
+        }
+    }
+
+    // CSV: one header row in Vietnamese, the same figures, hostile names neutralised
+    let (status, _, body) =
+        call(&app, "GET", "/api/v1/exports/province?period=2026-Q1&format=csv", &key, vec![]).await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&body);
+    assert_eq!(rows[0][0], "Mã đơn vị");
+    let find = |gtype: &str, gkey: &str, measure: &str, code: &str| {
+        rows.iter()
+            .find(|r| r[2] == gtype && r[3] == gkey && r[5] == measure && r[6] == code && r[7].is_empty())
+            .unwrap_or_else(|| panic!("no CSV row {gtype} {gkey} {measure} {code}"))
+            .clone()
+    };
+    assert_eq!(num(&find("unit", "all", "sipas_index", "")[8]), s["sipas_index"].as_f64().unwrap());
+    assert_eq!(num(&find("unit", "all", "responses", "")[8]), 61.0);
+    let e21 = find("unit", "all", "criterion", "E2.1");
+    assert_eq!(num(&e21[8]), s["criteria"]["E2.1"]["rate"].as_f64().unwrap());
+    assert_eq!(num(&e21[9]), s["criteria"]["E2.1"]["n"].as_f64().unwrap());
+    assert_eq!(num(&e21[10]), s["criteria"]["E2.1"]["ci95"][0].as_f64().unwrap());
+    let count5 =
+        rows.iter().find(|r| r[2] == "unit" && r[5] == "count" && r[6] == "E2.1" && r[7] == "5").unwrap();
+    assert_eq!(num(&count5[8]), s["criteria"]["E2.1"]["counts"]["5"].as_f64().unwrap());
+    let officer_total = find("officer", "CB01", "tt01_total", "TT01.I1 TT01.I3 TT01.I7");
+    assert_eq!(
+        num(&officer_total[8]),
+        group(&by_officer["groups"], "CB01")["tt01"]["total"].as_f64().unwrap()
+    );
+    assert!(rows.iter().any(|r| r[4] == "'=HYPERLINK(\"http://x\",\"y\")"), "procedure name neutralised");
+    assert!(rows.iter().any(|r| r[4] == "'@SUM(1+1)*cmd"), "officer name neutralised");
+    assert!(!rows.iter().flatten().any(|cell| cell.starts_with('=') || cell.starts_with('@')));
+
+    // XLSX: summary, criteria, procedures, fields and officers; same figures; names neutralised
+    let (status, headers, body) =
+        call(&app, "GET", "/api/v1/exports/province?period=2026-Q1&format=xlsx", &key, vec![]).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].contains("spreadsheetml"));
+    let summary = xlsx_rows(&body, 1);
+    let value_of =
+        |label: &str| summary.iter().find(|r| r[0] == label).unwrap_or_else(|| panic!("{label}"))[1].clone();
+    assert_eq!(num(&value_of("Chỉ số SIPAS (%)")), s["sipas_index"].as_f64().unwrap());
+    assert_eq!(num(&value_of("Hài lòng chung (%)")), s["overall"]["rate"].as_f64().unwrap());
+    assert_eq!(num(&value_of("Số phiếu trả lời")), 61.0);
+    let criteria = xlsx_rows(&body, 2);
+    let e21x = criteria.iter().find(|r| r[0] == "E2.1").unwrap();
+    assert_eq!(num(&e21x[3]), s["criteria"]["E2.1"]["rate"].as_f64().unwrap());
+    assert_eq!(num(&e21x[2]), s["criteria"]["E2.1"]["n"].as_f64().unwrap());
+    let procs = xlsx_rows(&body, 3);
+    let hostile = procs.iter().find(|r| r[0] == "2.000815").unwrap();
+    assert_eq!(hostile[1], "'=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(num(&hostile[6]), group(&by_proc["groups"], "2.000815")["overall"]["rate"].as_f64().unwrap());
+    let officers = xlsx_rows(&body, 5);
+    let cb02 = officers.iter().find(|r| r[0] == "CB02").unwrap();
+    assert_eq!(cb02[1], "'@SUM(1+1)*cmd");
+    assert_eq!(num(&cb02[8]), group(&by_officer["groups"], "CB02")["tt01"]["total"].as_f64().unwrap());
+
+    // every export is in the audit log with its hash
+    let logged: Vec<Value> = sipas::schema::audit_log::table
+        .filter(sipas::schema::audit_log::action.eq("export.province"))
+        .select(sipas::schema::audit_log::details)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(logged.len(), 3);
+    assert!(logged.iter().all(|d| d["content_sha256"].as_str().is_some_and(|h| h.len() == 64)));
+    assert!(logged.iter().any(|d| d["content_sha256"] == doc["sha256"]));
+}
+
+#[actix_web::test]
+async fn officer_names_can_be_left_out_and_bad_requests_are_named() {
+    let app = TestApp::with_config(|c| c.export_officer_names = false).await;
+    let seed = app.seed();
+    fill(&app, seed.unit, &seed.officers, &seed.procedures[..2], local(2026, 4, 2, 8), 30, 12, 1, 3);
+    let key = app.api_key(seed.unit);
+    let doc = get_json(&app, "/api/v1/exports/province?period=2026-Q2&format=json", &key).await;
+    let officers = doc["content"]["officers"].as_array().unwrap();
+    assert!(!officers.is_empty());
+    assert!(officers.iter().all(|o| o["label"] == o["key"]), "codes only: {officers:?}");
+    assert!(!doc.to_string().contains("Nguyễn Thị Lan"));
+    for (uri, status, code) in [
+        ("/api/v1/exports/province?period=2026-Q5", 400, "invalid_period"),
+        ("/api/v1/exports/province?format=json", 400, "missing_parameter"),
+        ("/api/v1/exports/province?period=2026&format=pdf", 400, "invalid_format"),
+        ("/api/v1/exports/province?period=2026&unit=KIMBINH", 403, "forbidden"),
+        ("/api/v1/exports/province?period=2026&colour=red", 400, "unknown_parameter"),
+    ] {
+        let (s, _, body) = call(&app, "GET", uri, &key, vec![]).await;
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((s, v["error"].as_str().unwrap()), (status, code), "{uri}");
+    }
+    let (s, _, _) = call(&app, "GET", "/api/v1/exports/province?period=2026", "", vec![]).await;
+    assert_eq!(s, 401);
+}
+
+async fn export_json(app: &TestApp, key: &str, period: &str) -> Vec<u8> {
+    let (status, _, body) =
+        call(app, "GET", &format!("/api/v1/exports/province?period={period}&format=json"), key, vec![]).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    body
+}
+
+fn stored(app: &TestApp) -> i64 {
+    province_exports::table.count().get_result(&mut app.conn()).unwrap()
+}
+
+#[actix_web::test]
+async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 3, 8), 80, 20, 1, 11);
+    let key = app.api_key(seed.unit);
+    let genuine = export_json(&app, &key, "2026-Q1").await;
+    let doc: Value = serde_json::from_slice(&genuine).unwrap();
+    // a better index typed over the real one, the hash left as it was
+    let mut better = doc.clone();
+    better["content"]["unit_figures"]["sipas_index"] = Value::from(99.99);
+    let changed = serde_json::to_string_pretty(&better).unwrap();
+    let truncated = genuine[..genuine.len() / 2].to_vec();
+    let mut extra = doc.clone();
+    extra["content"]["bonus"] = Value::from(1);
+    extra["sha256"] = Value::from(content_hash(&extra["content"]));
+    for (bad, expect) in [
+        (changed.into_bytes(), "changed after it was exported"),
+        (truncated, "not a complete JSON export"),
+        (serde_json::to_vec(&extra).unwrap(), "does not follow the export schema"),
+    ] {
+        let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &key, bad.clone()).await;
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(status, 422);
+        assert_eq!(v["error"], "export_refused");
+        assert!(v["message"].as_str().unwrap().contains(expect), "{v}");
+        // the command line refuses it too, and a good file beside it is not imported either
+        let dir = tempfile::tempdir().unwrap();
+        let (good_path, bad_path) = (dir.path().join("good.json"), dir.path().join("bad.json"));
+        std::fs::write(&good_path, &genuine).unwrap();
+        std::fs::write(&bad_path, &bad).unwrap();
+        let config =
+            sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
+        let err = sipas::reporting::cli::province_import(&config, &[good_path, bad_path]).unwrap_err();
+        assert!(err.contains("bad.json") && err.contains("nothing was imported"), "{err}");
+        assert_eq!(stored(&app), 0);
+    }
+    let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &key, genuine).await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(stored(&app), 1);
+    // the command line's export of the same period imports through the command line
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q1.json");
+    let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
+    sipas::reporting::cli::export(&config, "2026-Q1", "json", Some(&file), Some(seed.unit)).unwrap();
+    let from_cli: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(from_cli["content"]["unit_figures"], doc["content"]["unit_figures"]);
+    assert_eq!(from_cli["content"]["generated_by"], "cli");
+    let out = sipas::reporting::cli::province_import(&config, &[file]).unwrap();
+    assert_eq!(out, format!("imported {} 2026-Q1", seed.unit));
+    let export_id: uuid::Uuid =
+        province_exports::table.select(province_exports::export_id).first(&mut app.conn()).unwrap();
+    assert_eq!(
+        export_id.to_string(),
+        from_cli["content"]["export_id"].as_str().unwrap(),
+        "the newer export replaced the older"
+    );
+    assert_eq!(stored(&app), 1);
+}
+
+#[actix_web::test]
+async fn genuine_exports_from_several_communes_produce_a_ranking() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    // Q4 2025: Kim Bình ahead; Q1 2026: Chiêm Hóa ahead
+    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2025, 10, 2, 8), 85, 40, 0, 1);
+    fill(&app, seed.other_unit, &[seed.other_officer], &seed.procedures, local(2025, 10, 2, 8), 85, 40, 1, 2);
+    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 2, 8), 85, 60, 1, 3);
+    fill(&app, seed.other_unit, &[seed.other_officer], &seed.procedures, local(2026, 1, 2, 8), 85, 60, 0, 4);
+    let (k1, k2) = (app.api_key(seed.unit), app.api_key(seed.other_unit));
+    let mut sipas = BTreeMap::new();
+    for (key, unit) in [(&k1, seed.unit), (&k2, seed.other_unit)] {
+        for period in ["2025-Q4", "2026-Q1"] {
+            let body = export_json(&app, key, period).await;
+            let doc: Value = serde_json::from_slice(&body).unwrap();
+            sipas.insert((unit, period), doc["content"]["unit_figures"]["sipas_index"].as_f64().unwrap());
+            let (status, _, out) = call(&app, "POST", "/api/v1/province/exports", &k1, body).await;
+            assert_eq!(status, 201, "{}", String::from_utf8_lossy(&out));
+        }
+    }
+    assert!(sipas[&(seed.unit, "2026-Q1")] > sipas[&(seed.other_unit, "2026-Q1")], "{sipas:?}");
+    assert!(sipas[&(seed.unit, "2025-Q4")] < sipas[&(seed.other_unit, "2025-Q4")], "{sipas:?}");
+    let r = get_json(&app, "/api/v1/province/ranking?period=2026-Q1", &k1).await;
+    let communes = r["communes"].as_array().unwrap();
+    assert_eq!(communes.len(), 2);
+    assert_eq!((communes[0]["unit_code"].as_str(), communes[0]["rank"].as_i64()), (Some(seed.unit), Some(1)));
+    assert_eq!(
+        (communes[1]["unit_code"].as_str(), communes[1]["rank"].as_i64()),
+        (Some(seed.other_unit), Some(2))
+    );
+    assert_eq!(communes[0]["sipas_index"].as_f64().unwrap(), sipas[&(seed.unit, "2026-Q1")]);
+    assert_eq!(communes[0]["responses"], 60);
+    assert_eq!(communes[0]["previous_rank"], 2);
+    assert_eq!(communes[0]["rank_change"], 1);
+    assert_eq!(communes[1]["rank_change"], -1);
+    let [lo, hi] = [communes[0]["ci95"][0].as_f64().unwrap(), communes[0]["ci95"][1].as_f64().unwrap()];
+    assert!(
+        lo < communes[0]["sipas_index"].as_f64().unwrap()
+            && communes[0]["sipas_index"].as_f64().unwrap() < hi
+    );
+    // the flag follows the stated rule: a neighbour's index inside one's interval
+    let inside = |a: &Value, b: &Value| {
+        let x = b["sipas_index"].as_f64().unwrap();
+        a["ci95"][0].as_f64().unwrap() <= x && x <= a["ci95"][1].as_f64().unwrap()
+    };
+    let expected = inside(&communes[0], &communes[1]) || inside(&communes[1], &communes[0]);
+    assert_eq!(communes[0]["order_uncertain"], expected);
+    assert_eq!(communes[1]["order_uncertain"], expected);
+    // printable page and spreadsheet forms
+    let (status, _, page) = call(&app, "GET", "/province/ranking?period=2026-Q1", &k1, vec![]).await;
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("UBND xã Kim Bình") && page.contains("Xếp hạng"));
+    let (status, _, csv) =
+        call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=csv", &k1, vec![]).await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&csv);
+    assert_eq!((rows[0][0].as_str(), rows[1][1].as_str(), rows[1][0].as_str()), ("Hạng", seed.unit, "1"));
+    let (status, _, xlsx) =
+        call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=xlsx", &k1, vec![]).await;
+    assert_eq!(status, 200);
+    assert_eq!(xlsx_rows(&xlsx, 1)[3][1], seed.other_unit.to_string());
+    // the staff's upload page loads its script from a file (CSP: no inline code)
+    let (status, _, page) = call(&app, "GET", "/province/upload", "", vec![]).await;
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("<script src=\"/static/upload.js?v=") && !page.contains("style="));
+    // the schema the JSON follows is served and is JSON
+    let schema = get_json(&app, "/api/v1/exports/schema.json", "").await;
+    assert_eq!(schema["properties"]["schema"]["const"], "sipas-province-export/1");
+}
+
+#[actix_web::test]
+async fn the_periodic_report_is_a_printable_vietnamese_page_without_inline_code() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 2, 8), 85, 40, 1, 5);
+    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2025, 10, 2, 8), 85, 20, 0, 6);
+    let key = app.api_key(seed.unit);
+    let (status, _, body) = call(&app, "GET", "/reports/periodic?period=2026-Q1", &key, vec![]).await;
+    assert_eq!(status, 200);
+    let html = String::from_utf8(body).unwrap();
+    for needle in [
+        "Báo cáo định kỳ công tác cải cách hành chính",
+        "Quý 1/2026",
+        "Quý 4/2025",
+        "Quý 1/2025",
+        "Chỉ số hài lòng về cung ứng dịch vụ hành chính công",
+        "Nguyễn Thị Lan",
+        "chưa đối chiếu với văn bản đã ký",
+        "E1.1",
+        "Đăng ký khai sinh",
+    ] {
+        assert!(html.contains(needle), "missing {needle}");
+    }
+    assert!(!html.contains("style=") && !html.contains("<style") && !html.contains("<script"));
+    let (status, _, _) = call(&app, "GET", "/reports/periodic?period=2026-Q1", "", vec![]).await;
+    assert_eq!(status, 401);
+}
+
+#[actix_web::test]
+async fn the_public_page_shows_only_groups_with_enough_responses_and_nothing_about_officers() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    let now = Utc::now() - Duration::hours(1);
+    // birth registration: 8 responses; certification: 2 (under min_n = 5)
+    for i in 0..8 {
+        let o = seed.officers[i % 2];
+        case(
+            &app,
+            seed.unit,
+            o,
+            seed.procedures[0],
+            now,
+            &[("CASE.OVERALL", 5), ("E1.1", 4), ("TT01.I7", 2)],
+        );
+    }
+    for _ in 0..2 {
+        case(&app, seed.unit, seed.officers[0], seed.procedures[2], now, &[("CASE.OVERALL", 1)]);
+    }
+    let (status, headers, body) = call(&app, "GET", &format!("/public/{}", seed.unit), "", vec![]).await;
+    assert_eq!(status, 200);
+    assert!(headers["cache-control"].contains("max-age"));
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("Đăng ký khai sinh"));
+    assert!(html.contains("80,00%") || html.contains("100,00%"), "the headline rate is shown");
+    assert!(!html.contains("Chứng thực bản sao"), "a procedure under min_n is not shown");
+    for secret in ["Nguyễn Thị Lan", "Hoàng Văn Minh", "CB01", "CB02", "TT01"] {
+        assert!(!html.contains(secret), "{secret} must not appear");
+    }
+    assert!(!html.contains("style=") && !html.contains("<script"));
+    let json = get_json(&app, &format!("/api/v1/public/{}", seed.unit), "").await;
+    assert_eq!(json["latest"]["responses"], 10);
+    assert_eq!(json["procedures"].as_array().unwrap().len(), 1);
+    assert_eq!(json["procedures"][0]["key"], seed.procedures[0]);
+    assert_eq!(json["procedures"][0]["overall"], 100.0);
+    let text = json.to_string();
+    for secret in ["Nguyễn Thị Lan", "CB01", "officer", "tt01", "comment"] {
+        assert!(!text.to_lowercase().contains(&secret.to_lowercase()), "{secret} in {text}");
+    }
+    sipas::reporting::public::set_public_page(&mut app.conn(), seed.unit, false, "test").unwrap();
+    for uri in
+        [format!("/public/{}", seed.unit), format!("/api/v1/public/{}", seed.unit), "/public/NOWHERE".into()]
+    {
+        let (status, headers, body) = call(&app, "GET", &uri, "", vec![]).await;
+        assert_eq!(status, 404, "{uri}");
+        if uri.starts_with("/public/") {
+            assert!(headers["content-type"].starts_with("text/html"));
+            assert!(String::from_utf8(body).unwrap().contains("Không có trang kết quả công khai"));
+        }
+    }
+}
+
+#[actix_web::test]
+async fn province_staff_upload_exports_in_chromium_and_see_which_were_refused() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core").is_dir(),
+        "the browser tests need their node modules: run `npm ci --prefix tests/browser`"
+    );
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 3, 8), 80, 12, 1, 21);
+    let key = app.api_key(seed.unit);
+    let genuine = export_json(&app, &key, "2026-Q1").await;
+    let mut doc: Value = serde_json::from_slice(&genuine).unwrap();
+    doc["content"]["totals"]["responses"] = Value::from(500);
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = (dir.path().join("chiemhoa-q1.json"), dir.path().join("sua-doi.json"));
+    std::fs::write(&good, &genuine).unwrap();
+    std::fs::write(&bad, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let base = app.spawn_server();
+    let script = root.join("tests/browser/upload.mjs");
+    let output = actix_web::web::block(move || {
+        std::process::Command::new("node").arg(script).arg(base).arg(key).arg(&bad).arg(&good).output()
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<Value> = serde_json::from_str(stdout.trim()).unwrap();
+    let line =
+        |name: &str| lines.iter().find(|l| l["text"].as_str().unwrap().starts_with(name)).unwrap().clone();
+    assert_eq!(line("sua-doi.json")["class"], "refused");
+    assert!(line("sua-doi.json")["text"].as_str().unwrap().contains("changed after it was exported"));
+    assert_eq!(line("chiemhoa-q1.json")["class"], "ok");
+    assert!(line("chiemhoa-q1.json")["text"].as_str().unwrap().contains("CHIEMHOA 2026-Q1"));
+    let stored: Vec<i64> =
+        province_exports::table.select(province_exports::responses).load(&mut app.conn()).unwrap();
+    assert_eq!(stored, vec![12], "only the genuine file is stored, with its real count");
+}

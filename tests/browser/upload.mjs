@@ -1,0 +1,42 @@
+// The province staff's upload page in Debian's headless Chromium: chooses export files, submits,
+// and prints what the page then lists, one line per file, as JSON. Run by tests/api/reporting.rs:
+//
+//   node tests/browser/upload.mjs <base URL> <API key> <file>…
+//
+// It fails on any console error other than the 422 answers the refused files get, and on any
+// request to another origin. A screenshot lands in artifacts/province-upload.png.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const artifacts = path.resolve(here, '..', '..', 'artifacts');
+const [base, key, ...files] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('422')) problems.push(m.text());
+  });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith('data:')) problems.push(`request to ${r.url()}`);
+  });
+  // the key travels in the fragment, which never reaches the server
+  await page.goto(`${base}/province/upload#key=${encodeURIComponent(key)}`);
+  await page.setInputFiles('#files', files);
+  await page.click('button[type=submit]');
+  await page.waitForFunction((n) => document.querySelectorAll('#results li').length === n, files.length, { timeout: 15000 });
+  const lines = await page.$$eval('#results li', (lis) => lis.map((l) => ({ class: l.className, text: l.textContent })));
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, 'province-upload.png'), fullPage: true });
+  if (problems.length) throw new Error(problems.join('; '));
+  console.log(JSON.stringify(lines));
+} catch (e) {
+  console.error(`browser test failed: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
