@@ -4,9 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::schema::{
-    audit_log, case_links, fields, invitations, officers, procedures, rate_limits, responses, units,
-};
+use crate::schema::{case_links, fields, invitations, officers, procedures, rate_limits, responses, units};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = units)]
@@ -173,24 +171,8 @@ pub fn link_case(
         .map(|_| ())
 }
 
-/// Appends to the audit log.
-pub fn audit(
-    conn: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    details: serde_json::Value,
-) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::actor.eq(actor),
-            audit_log::action.eq(action),
-            audit_log::subject.eq(subject),
-            audit_log::details.eq(details),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
+/// Appends to the audit log (the one shared writer).
+pub use crate::auth::apikeys::audit;
 
 /// Slips for the given tokens, in no particular order (unknown tokens are left out).
 pub fn slips(conn: &mut PgConnection, tokens: &[String]) -> QueryResult<Vec<SlipRow>> {
