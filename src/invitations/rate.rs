@@ -2,7 +2,6 @@
 //! counted per client, where a client is a salted hash of its address, never the address.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sha2::{Digest, Sha256};
 
 /// A limit: at most `max` counted hits per client in each window of `window_secs`.
 #[derive(Debug, Clone, Copy)]
@@ -37,13 +36,7 @@ impl Limit {
 
 /// The salted hash that stands for a client address in the counters.
 pub fn client_hash(secret: &[u8], bucket: &str, address: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(secret);
-    h.update(b"\0rate-limit\0");
-    h.update(bucket.as_bytes());
-    h.update(b"\0");
-    h.update(address.as_bytes());
-    hex::encode(h.finalize())
+    crate::auth::keyed_hash(secret, &["rate-limit", bucket, address])
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
-use sha2::{Digest, Sha256};
 
 use crate::integrity::net::{self, Cidr};
 
@@ -23,8 +22,8 @@ impl ClientHashes {
     /// hashes of the same address apart, and the length prefix keeps the fields apart.
     pub fn new(secret: &[u8], address: &str, user_agent: &str) -> Self {
         ClientHashes {
-            client_hash: keyed_hash(secret, &["client", address]),
-            device_hash: keyed_hash(secret, &["device", address, user_agent]),
+            client_hash: crate::auth::keyed_hash(secret, &["client", address]),
+            device_hash: crate::auth::keyed_hash(secret, &["device", address, user_agent]),
         }
     }
 
@@ -43,15 +42,6 @@ impl ClientHashes {
 pub fn client_ip(req: &HttpRequest, trusted_proxies: &[Cidr]) -> Option<IpAddr> {
     let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     net::client_address(req.peer_addr().map(|a| a.ip()), forwarded, trusted_proxies)
-}
-
-fn keyed_hash(secret: &[u8], fields: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in std::iter::once(secret).chain(fields.iter().map(|f| f.as_bytes())) {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part);
-    }
-    hex::encode(hasher.finalize())
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha512};
 
 use crate::startup::AppState;
 
@@ -76,11 +76,7 @@ pub fn cookie_key(secret: &[u8]) -> Key {
 /// A salted hash of the client's address, for throttling without keeping the address.
 pub fn client_hash(secret: &[u8], req: &HttpRequest) -> String {
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
-    let mut h = Sha256::new();
-    h.update(b"sipas login client v1\0");
-    h.update(secret);
-    h.update(ip.as_bytes());
-    hex::encode(h.finalize())
+    crate::auth::keyed_hash(secret, &["login", &ip])
 }
 
 /// Compares two tokens in constant time.
