@@ -2,7 +2,9 @@
 //! Vietnamese built from the same content as the province export, and the public page's view.
 
 use askama::Template;
-use diesel::PgConnection;
+use chrono::NaiveDate;
+use diesel::sql_types::{BigInt, Date, Text};
+use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 
 use super::content::{self, Content, ExportRequest, Group};
 use super::public::PublicResults;
@@ -95,7 +97,7 @@ pub struct ReportPage {
     pub officers: Vec<OfficerRow>,
     pub unit_tt01: String,
     pub unit_band: String,
-    pub followups_note: String,
+    pub followups: FollowupCounts,
     pub unverified: Vec<String>,
 }
 
@@ -133,8 +135,67 @@ pub fn build(
     let year_p = p.year_before().ok_or_else(|| AppError::Internal("no previous year".into()))?;
     let prev = content::unit_group(conn, instruments, &req.unit, &prev_p, req.min_n)?;
     let year = content::unit_group(conn, instruments, &req.unit, &year_p, req.min_n)?;
-    let page = page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label());
+    let followups = followup_counts(conn, &req.unit, p.from, p.to)?;
+    let page = page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label(), &followups);
     Ok((c, page))
+}
+
+/// The unit's follow-ups (complaints and requests raised by survey answers, see
+/// `crate::integrity`) opened during a period, by what became of them. "On time" means replied to
+/// on or before the deadline's local (Asia/Ho_Chi_Minh) date; open ones are judged as of today.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct FollowupCounts {
+    #[diesel(sql_type = BigInt)]
+    pub opened: i64,
+    #[diesel(sql_type = BigInt)]
+    pub replied_on_time: i64,
+    #[diesel(sql_type = BigInt)]
+    pub replied_late: i64,
+    /// Not replied to, past the deadline and still open.
+    #[diesel(sql_type = BigInt)]
+    pub overdue: i64,
+    /// Not replied to, still within the deadline.
+    #[diesel(sql_type = BigInt)]
+    pub pending: i64,
+    /// Closed without a reply (for example a complaint found unfounded).
+    #[diesel(sql_type = BigInt)]
+    pub closed_without_reply: i64,
+}
+
+impl FollowupCounts {
+    /// Replies on time as a share of follow-ups whose deadline has passed or that were replied
+    /// to, as "95,00"; "—" when there are none.
+    pub fn on_time_rate(&self) -> String {
+        let due = self.replied_on_time + self.replied_late + self.overdue;
+        vn((due > 0).then(|| 100.0 * self.replied_on_time as f64 / due as f64))
+    }
+}
+
+/// Counts of [`FollowupCounts`] for follow-ups of `unit` opened from `from` to `to` (local dates).
+pub fn followup_counts(
+    conn: &mut PgConnection,
+    unit: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<FollowupCounts, AppError> {
+    Ok(diesel::sql_query(
+        "WITH f AS ( \
+           SELECT status, deadline, (replied_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS replied_on, \
+                  (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS today \
+           FROM followups \
+           WHERE unit_code = $1 AND (opened_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date BETWEEN $2 AND $3) \
+         SELECT count(*) AS opened, \
+           count(*) FILTER (WHERE replied_on <= deadline) AS replied_on_time, \
+           count(*) FILTER (WHERE replied_on > deadline) AS replied_late, \
+           count(*) FILTER (WHERE replied_on IS NULL AND status <> 'closed' AND deadline < today) AS overdue, \
+           count(*) FILTER (WHERE replied_on IS NULL AND status <> 'closed' AND deadline >= today) AS pending, \
+           count(*) FILTER (WHERE replied_on IS NULL AND status = 'closed') AS closed_without_reply \
+         FROM f",
+    )
+    .bind::<Text, _>(unit)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .get_result(conn)?)
 }
 
 fn page(
@@ -144,6 +205,7 @@ fn page(
     year: &Group,
     prev_label: &str,
     year_label: &str,
+    followups: &FollowupCounts,
 ) -> ReportPage {
     let u = &c.unit_figures;
     let overall = |g: &Group| g.overall.as_ref().and_then(|o| o.rate);
@@ -229,8 +291,13 @@ fn page(
         indicators,
         officers,
         unit_tt01: vn1(u.tt01.as_ref().and_then(|t| t.total)),
-        unit_band: u.tt01.as_ref().and_then(|t| t.band.as_ref()).map(|b| b.vi.clone()).unwrap_or_else(|| "—".into()),
-        followups_note: "Số phản ánh, kiến nghị cần trả lời và số đã trả lời đúng hạn: chức năng theo dõi phản ánh chưa được đưa vào hệ thống này, nên báo cáo chưa có số liệu này.".into(),
+        unit_band: u
+            .tt01
+            .as_ref()
+            .and_then(|t| t.band.as_ref())
+            .map(|b| b.vi.clone())
+            .unwrap_or_else(|| "—".into()),
+        followups: followups.clone(),
         unverified,
     }
 }

@@ -354,3 +354,82 @@ pub fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     }
     check()
 }
+
+// ------------------------------------------------------------------ printing in Chromium
+
+/// The headless browser the print tests use (Debian's `chromium`).
+pub fn chromium() -> String {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {name}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return name.to_string();
+        }
+    }
+    panic!(
+        "the print tests use headless Chromium: install it (Debian: apt-get install -y chromium poppler-utils)"
+    );
+}
+
+/// A PDF printed by Chromium, as pdfinfo and pdftotext read it.
+pub struct PrintedPdf {
+    pub pages: u32,
+    /// Page width and height in points (A4: 595.28 × 841.89).
+    pub width: f64,
+    pub height: f64,
+    /// The text, page by page (separated by form feeds).
+    pub text: String,
+}
+
+impl PrintedPdf {
+    pub fn page_size(&self) -> (u32, f64, f64) {
+        (self.pages, self.width, self.height)
+    }
+}
+
+/// Prints `url` (http:// or file://) to PDF in headless Chromium. With `SIPAS_KEEP_PDF=DIR` the
+/// PDF is also copied to `DIR/keep_as` to be looked at.
+pub async fn print_to_pdf(url: String, keep_as: &'static str) -> PrintedPdf {
+    use std::process::Command;
+    actix_web::rt::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let pdf = dir.path().join("out.pdf");
+        let out = Command::new("timeout")
+            .arg("90")
+            .arg(chromium())
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-pdf-header-footer"])
+            .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+            .arg("--virtual-time-budget=5000")
+            .arg(format!("--print-to-pdf={}", pdf.display()))
+            .arg(&url)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(pdf.exists(), "chromium wrote no PDF: {}", String::from_utf8_lossy(&out.stderr));
+        if let Ok(keep) = std::env::var("SIPAS_KEEP_PDF") {
+            let _ = std::fs::copy(&pdf, std::path::Path::new(&keep).join(keep_as));
+        }
+        let run = |cmd: &mut Command| {
+            let out = cmd.output().unwrap_or_else(|e| panic!("poppler-utils (pdfinfo, pdftotext): {e}"));
+            String::from_utf8_lossy(&out.stdout).to_string()
+        };
+        let info = run(Command::new("pdfinfo").arg(&pdf));
+        let text = run(Command::new("pdftotext").args(["-layout"]).arg(&pdf).arg("-"));
+        let field = |name: &str| {
+            info.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_default().to_string()
+        };
+        // "Page size:      226.77 x 425.2 pts"
+        let size = field("Page size:");
+        let mut dims = size.split_whitespace().filter_map(|w| w.parse::<f64>().ok());
+        PrintedPdf {
+            pages: field("Pages:").parse().unwrap_or(0),
+            width: dims.next().unwrap_or(0.0),
+            height: dims.next().unwrap_or(0.0),
+            text,
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+}

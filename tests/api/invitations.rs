@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sipas::invitations::model::TypedCode;
 use sipas::startup::build_app;
 
-use crate::harness::{SEED, TestApp, http};
+use crate::harness::{self, SEED, TestApp, http, print_to_pdf};
 
 const BASE: &str = "https://ks.chiemhoa.example";
 
@@ -517,60 +517,6 @@ async fn a_slip_shows_the_code_and_the_procedure_but_nothing_personal() {
 
 // ------------------------------------------------------------------ printing in Chromium
 
-fn chromium() -> String {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        if Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {name}"))
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return name.to_string();
-        }
-    }
-    panic!(
-        "this test prints slips in headless Chromium: install it (Debian: apt-get install -y chromium poppler-utils)"
-    );
-}
-
-/// Prints `url` to PDF in headless Chromium; returns (pages, width pt, height pt) from pdfinfo.
-async fn print_to_pdf(url: String) -> (u32, f64, f64) {
-    actix_web::rt::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let pdf = dir.path().join("out.pdf");
-        let out = Command::new("timeout")
-            .arg("90")
-            .arg(chromium())
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-pdf-header-footer"])
-            .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
-            .arg("--virtual-time-budget=5000")
-            .arg(format!("--print-to-pdf={}", pdf.display()))
-            .arg(&url)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(pdf.exists(), "chromium wrote no PDF: {}", String::from_utf8_lossy(&out.stderr));
-        if let Ok(keep) = std::env::var("SIPAS_KEEP_PDF") {
-            let name = if url.contains("layout=a4") { "a4.pdf" } else { "receipt.pdf" };
-            let _ = std::fs::copy(&pdf, std::path::Path::new(&keep).join(name));
-        }
-        let info = Command::new("pdfinfo")
-            .arg(&pdf)
-            .output()
-            .unwrap_or_else(|e| panic!("pdfinfo (poppler-utils): {e}"));
-        let info = String::from_utf8_lossy(&info.stdout).to_string();
-        let field = |name: &str| {
-            info.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_default().to_string()
-        };
-        let pages: u32 = field("Pages:").parse().unwrap_or(0);
-        // "Page size:      226.77 x 425.2 pts"
-        let size = field("Page size:");
-        let mut dims = size.split_whitespace().filter_map(|w| w.parse::<f64>().ok());
-        (pages, dims.next().unwrap_or(0.0), dims.next().unwrap_or(0.0))
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{e}"))
-}
-
 #[actix_web::test]
 async fn a_receipt_slip_prints_on_one_80mm_page_and_an_a4_sheet_holds_several_slips() {
     let app = app().await;
@@ -596,12 +542,16 @@ async fn a_receipt_slip_prints_on_one_80mm_page_and_an_a4_sheet_holds_several_sl
     let server = app.spawn_server();
     let mm = |pt: f64| pt * 25.4 / 72.0;
 
-    let (pages, w, h) = print_to_pdf(format!("{server}/slips/{}", tokens[0])).await;
+    let (pages, w, h) =
+        print_to_pdf(format!("{server}/slips/{}", tokens[0]), "receipt.pdf").await.page_size();
     assert_eq!(pages, 1, "the receipt slip fits one page");
     assert!((mm(w) - 80.0).abs() < 1.0, "receipt width {:.1} mm", mm(w));
     assert!(mm(h) < 200.0, "receipt length {:.1} mm", mm(h));
 
-    let (pages, w, h) = print_to_pdf(format!("{server}/slips?layout=a4&tokens={}", tokens.join(","))).await;
+    let (pages, w, h) =
+        print_to_pdf(format!("{server}/slips?layout=a4&tokens={}", tokens.join(",")), "a4.pdf")
+            .await
+            .page_size();
     assert_eq!(pages, 2, "ten slips take two A4 pages of eight");
     assert!((mm(w) - 210.0).abs() < 1.0 && (mm(h) - 297.0).abs() < 1.0, "{:.1} x {:.1} mm", mm(w), mm(h));
 }
@@ -648,7 +598,7 @@ async fn rendered_dom(url: String) -> String {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let out = Command::new("timeout")
             .arg("90")
-            .arg(chromium())
+            .arg(harness::chromium())
             .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
             .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
             .arg("--virtual-time-budget=8000")

@@ -582,6 +582,134 @@ async fn the_periodic_report_is_a_printable_vietnamese_page_without_inline_code(
     assert_eq!(status, 401);
 }
 
+/// Section 6 of the report counts the period's follow-ups by what became of them. Dates are local
+/// (UTC+7): a follow-up opened at 03:00 on 1 January belongs to Q1 although it is still 31 December
+/// in UTC, and a reply at 06:00 the day after the deadline is late although UTC still has the
+/// deadline's date.
+#[actix_web::test]
+async fn the_periodic_report_counts_follow_ups_answered_on_time_in_local_dates() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 2, 8), 85, 10, 0, 7);
+    fill(&app, seed.other_unit, &[seed.other_officer], &seed.procedures, local(2026, 1, 2, 8), 85, 2, 0, 8);
+    let mut conn = app.conn();
+    let ids = |unit: &str, conn: &mut PgConnection| -> Vec<i64> {
+        responses::table
+            .inner_join(invitations::table)
+            .filter(invitations::unit_code.eq(unit))
+            .select(responses::id)
+            .order(responses::id)
+            .load(conn)
+            .unwrap()
+    };
+    let mine = ids(seed.unit, &mut conn);
+    let theirs = ids(seed.other_unit, &mut conn);
+    // (response, unit, opened, deadline, replied, status, outcome)
+    type Row<'a> = (i64, &'a str, &'a str, &'a str, Option<&'a str>, &'a str, Option<&'a str>);
+    let rows: [Row; 7] = [
+        // on time; opened on 1 January local time (31 December in UTC)
+        (
+            mine[0],
+            seed.unit,
+            "2026-01-01 03:00+07",
+            "2026-01-09",
+            Some("2026-01-09 16:00+07"),
+            "answered",
+            None,
+        ),
+        // late: 10 January local, still 9 January in UTC
+        (
+            mine[1],
+            seed.unit,
+            "2026-01-05 09:00+07",
+            "2026-01-09",
+            Some("2026-01-10 06:00+07"),
+            "closed",
+            Some("resolved"),
+        ),
+        // not replied, deadline passed
+        (mine[2], seed.unit, "2026-02-02 09:00+07", "2026-02-06", None, "in_progress", None),
+        // closed without a reply
+        (mine[3], seed.unit, "2026-03-02 09:00+07", "2026-03-06", None, "closed", Some("unfounded")),
+        // not replied, deadline still ahead
+        (mine[4], seed.unit, "2026-03-31 16:00+07", "2099-01-01", None, "new", None),
+        // outside the period: 31 December local time
+        (mine[5], seed.unit, "2025-12-31 23:00+07", "2026-01-08", None, "new", None),
+        // another commune's
+        (theirs[0], seed.other_unit, "2026-01-05 09:00+07", "2026-01-09", None, "new", None),
+    ];
+    for (response, unit, opened, deadline, replied, status, outcome) in rows {
+        diesel::sql_query(
+            "INSERT INTO followups (response_id, unit_code, officer_code, triggers, owner, status, \
+               opened_at, deadline, reply, replied_at, replied_by, outcome) \
+             SELECT $1, $2, i.officer_code, ARRAY['reply_wanted'], 'leader:' || $2, $3, $4::timestamptz, \
+               $5::date, CASE WHEN $6::timestamptz IS NULL THEN NULL ELSE 'Đã xử lý.' END, $6::timestamptz, \
+               CASE WHEN $6::timestamptz IS NULL THEN NULL ELSE 'test' END, $7 \
+             FROM responses r JOIN invitations i ON i.id = r.invitation_id WHERE r.id = $1",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(response)
+        .bind::<diesel::sql_types::Text, _>(unit)
+        .bind::<diesel::sql_types::Text, _>(status)
+        .bind::<diesel::sql_types::Text, _>(opened)
+        .bind::<diesel::sql_types::Text, _>(deadline)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(replied)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(outcome)
+        .execute(&mut conn)
+        .unwrap();
+    }
+    let q1 = (
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+    );
+    let counts = sipas::reporting::report::followup_counts(&mut conn, seed.unit, q1.0, q1.1).unwrap();
+    assert_eq!(
+        counts,
+        sipas::reporting::report::FollowupCounts {
+            opened: 5,
+            replied_on_time: 1,
+            replied_late: 1,
+            overdue: 1,
+            pending: 1,
+            closed_without_reply: 1,
+        }
+    );
+    // due = on time 1 + late 1 + overdue 1: 1 of 3 on time
+    assert_eq!(counts.on_time_rate(), "33,33");
+    let key = app.api_key(seed.unit);
+    let (status, _, body) = call(&app, "GET", "/reports/periodic?period=2026-Q1", &key, vec![]).await;
+    assert_eq!(status, 200);
+    let html = String::from_utf8(body).unwrap();
+    let section = &html[html.find("6. Phản ánh").unwrap()..html.find("7. Ghi chú").unwrap()];
+    for needle in [
+        "Số phản ánh, kiến nghị phát sinh</th><td class=\"num\">5<",
+        "Đã trả lời đúng hạn</th><td class=\"num\">1<",
+        "Chưa trả lời, đã quá hạn</th><td class=\"num\">1<",
+        "Tỉ lệ trả lời đúng hạn (%)</th><td class=\"num\">33,33<",
+    ] {
+        assert!(section.contains(needle), "missing {needle} in {section}");
+    }
+    // the same report from the command line, printed to PDF by Chromium: A4 portrait, every
+    // section on paper, the officers' table included (SIPAS_KEEP_PDF=DIR keeps report.pdf)
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
+    sipas::reporting::cli::periodic_report(&config, "2026-Q1", Some(&file), Some(seed.unit)).unwrap();
+    let pdf = crate::harness::print_to_pdf(format!("file://{}", file.display()), "report.pdf").await;
+    assert!((pdf.width - 595.28).abs() < 1.0 && (pdf.height - 841.89).abs() < 1.0, "{:?}", pdf.page_size());
+    assert!((1..=4).contains(&pdf.pages), "{} pages", pdf.pages);
+    let text: String = pdf.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "BÁO CÁO ĐỊNH KỲ CÔNG TÁC CẢI CÁCH HÀNH CHÍNH",
+        "6. Phản ánh, kiến nghị và việc trả lời",
+        "Tỉ lệ trả lời đúng hạn (%) 33,33",
+        "5. Đánh giá cán bộ, công chức theo Thông tư 01/2018/TT-VPCP",
+        "CB02",
+        "7. Ghi chú về phiếu khảo sát",
+    ] {
+        assert!(text.contains(needle), "the printed report lacks {needle}: {text}");
+    }
+}
+
 #[actix_web::test]
 async fn the_public_page_shows_only_groups_with_enough_responses_and_nothing_about_officers() {
     let app = TestApp::new().await;
