@@ -97,6 +97,8 @@ pub struct ReportPage {
     pub officers: Vec<OfficerRow>,
     pub unit_tt01: String,
     pub unit_band: String,
+    /// Set when the unit's band cannot mean what TT01 means by it (see [`agency_band_caveat`]).
+    pub unit_band_caveat: Option<String>,
     pub followups: FollowupCounts,
     pub unverified: Vec<String>,
 }
@@ -297,9 +299,45 @@ fn page(
             .and_then(|t| t.band.as_ref())
             .map(|b| b.vi.clone())
             .unwrap_or_else(|| "—".into()),
+        unit_band_caveat: agency_band_caveat(instrument),
         followups: followups.clone(),
         unverified,
     }
+}
+
+/// TT 01/2018 sets the agency bands (Xuất sắc from 15 points…) for its whole list of indicators,
+/// most of which come from the one-stop system; residents score only the instrument's
+/// `tt01_indicators`. When even full marks on those cannot reach the top band, the unit's band is
+/// computed as DESIGN.md says but the report says plainly that it is not comparable with the
+/// official bands. Returns that note, or `None` when the top band is within reach.
+pub fn agency_band_caveat(instrument: &Instrument) -> Option<String> {
+    let c = &instrument.computation;
+    let most: u32 = c
+        .tt01_indicators
+        .iter()
+        .filter_map(|code| instrument.item(code))
+        .map(|item| {
+            item.options
+                .iter()
+                .map(|o| {
+                    u32::from(o.points.unwrap_or(0))
+                        .max(o.points_when.as_ref().map_or(0, |w| w.points.into()))
+                })
+                .max()
+                .unwrap_or(0)
+        })
+        .sum();
+    let top = c.tt01_agency_bands.iter().map(|b| b.min).fold(f64::NEG_INFINITY, f64::max);
+    let top_name = c.tt01_agency_bands.iter().find(|b| b.min == top).map(|b| b.vi.as_str()).unwrap_or("");
+    (f64::from(most) < top).then(|| {
+        format!(
+            "Lưu ý: khung xếp loại cơ quan của Thông tư 01/2018/TT-VPCP (mức {top_name} từ {} điểm) được đặt cho đủ các chỉ số, \
+             phần lớn lấy từ hệ thống một cửa; phiếu này chỉ chấm {} chỉ số do người dân đánh giá, tối đa {most} điểm. \
+             Xếp loại đơn vị ở đây vì vậy chỉ để tham khảo, không so được với khung chính thức.",
+            vn1(Some(top)),
+            c.tt01_indicators.len(),
+        )
+    })
 }
 
 pub struct PublicRow {
