@@ -104,7 +104,7 @@ pub async fn submit(
             Some(text::LOGIN_MISSING),
         );
     }
-    let client = session::client_hash(&state.secret, &req);
+    let client = session::client_hash(&state, &req);
     let now = chrono::Utc::now();
     let (name, pw) = (username.clone(), form.password);
     let outcome = db::run(&state.pool, move |conn| {

@@ -64,14 +64,31 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
+    post_login_via(svc, username, password, peer, None).await
+}
+
+/// Posts the login form from `peer`, which may say it forwards for `forwarded_for`.
+pub async fn post_login_via<S, B>(
+    svc: &S,
+    username: &str,
+    password: &str,
+    peer: &str,
+    forwarded_for: Option<&str>,
+) -> ServiceResponse<B>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
     let (cookie, token) = login_form(svc).await;
-    let req = awt::TestRequest::post()
+    let mut req = awt::TestRequest::post()
         .uri("/login")
         .peer_addr(peer.parse().unwrap_or_else(|e| panic!("{e}")))
         .cookie(cookie)
-        .set_form([("username", username), ("password", password), ("csrf", &token), ("next", "/dashboard")])
-        .to_request();
-    awt::call_service(svc, req).await
+        .set_form([("username", username), ("password", password), ("csrf", &token), ("next", "/dashboard")]);
+    if let Some(client) = forwarded_for {
+        req = req.insert_header(("x-forwarded-for", client));
+    }
+    awt::call_service(svc, req.to_request()).await
 }
 
 /// Signs in through the form; returns the session cookie.
@@ -284,6 +301,40 @@ async fn one_client_guessing_many_accounts_is_blocked() {
         "SELECT count(*) AS n FROM login_throttle WHERE client_hash LIKE '%10.7.7.7%'",
     );
     assert_eq!(plain, 0);
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_sign_in_throttling_keys_on_the_forwarded_client() {
+    let app = TestApp::with_config(|c| {
+        c.trusted_proxies = sipas::integrity::net::parse_list("10.0.0.0/8").unwrap_or_else(|e| panic!("{e}"));
+    })
+    .await;
+    people(&app);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let proxy = "10.0.0.1:4000";
+    for i in 0..30 {
+        let res =
+            post_login_via(&svc, &format!("nobody{i}"), "wrong-password-123", proxy, Some("203.0.113.7"))
+                .await;
+        assert_eq!(res.status(), 401, "attempt {i}");
+    }
+    // the guessing client is blocked, whichever account it tries …
+    let res = post_login_via(&svc, "leader", PASSWORD, proxy, Some("203.0.113.7")).await;
+    assert_eq!(res.status(), 429);
+    // … while another client behind the same proxy still signs in
+    let res = post_login_via(&svc, "leader", PASSWORD, proxy, Some("203.0.113.8")).await;
+    assert_eq!(res.status(), 303);
+    // a client that is not a trusted proxy cannot pick its address: 30 failures under ever new
+    // forwarded addresses still block its own
+    for i in 0..30 {
+        let spoofed = format!("198.51.100.{i}");
+        let res =
+            post_login_via(&svc, &format!("nobody{i}"), "wrong-password-123", "192.0.2.9:1", Some(&spoofed))
+                .await;
+        assert_eq!(res.status(), 401, "attempt {i}");
+    }
+    let res = post_login_via(&svc, "leader", PASSWORD, "192.0.2.9:1", Some("198.51.100.200")).await;
+    assert_eq!(res.status(), 429);
 }
 
 #[actix_web::test]
