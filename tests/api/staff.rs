@@ -411,6 +411,60 @@ async fn a_deactivated_account_is_signed_out_at_once() {
 }
 
 #[actix_web::test]
+async fn an_admin_creates_a_province_account_that_reaches_the_province_pages_and_nothing_of_a_commune() {
+    let app = TestApp::new().await;
+    people(&app);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let admin = sign_in(&svc, "admin").await;
+    let csrf = session_csrf(&svc, &admin).await;
+    // the form's unit select is ignored for the province role: the account belongs to no unit
+    let (status, html, _) = post_page(
+        &svc,
+        "/admin/users",
+        &admin,
+        &[
+            ("csrf", &csrf),
+            ("username", "so.noivu"),
+            ("password", PASSWORD),
+            ("role", "province"),
+            ("unit", SEED.unit),
+            ("officer", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{html}");
+    let (role, unit): (String, Option<String>) = sipas::schema::users::table
+        .filter(sipas::schema::users::username.eq("so.noivu"))
+        .select((sipas::schema::users::role, sipas::schema::users::unit_code))
+        .first(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((role.as_str(), unit), ("province", None));
+    // the database refuses a province account tied to a unit
+    let tied = diesel::sql_query("UPDATE users SET unit_code = 'CHIEMHOA' WHERE username = 'so.noivu'")
+        .execute(&mut app.conn());
+    assert!(tied.is_err(), "a province account with a unit was stored");
+    // signing in lands on the upload page, not on a dashboard it may not see
+    let res = post_login(&svc, "so.noivu", PASSWORD, "10.1.2.3:5000").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers().get("location").and_then(|v| v.to_str().ok()), Some("/province/upload"));
+    let province = cookie_of(&res, "sipas_session").unwrap_or_else(|| panic!("no session"));
+    assert_eq!(get_page(&svc, "/province/upload", Some(&province)).await.0, 200);
+    for uri in [
+        "/dashboard",
+        "/integrity",
+        "/followups",
+        "/admin/users",
+        "/api/v1/stats?from=2026-01-01&to=2026-01-31",
+    ] {
+        assert_eq!(get_page(&svc, uri, Some(&province)).await.0, 403, "{uri} for province staff");
+    }
+    // the leader of a commune does not see the ranking (see src/auth/access.rs)
+    let leader = sign_in(&svc, "leader").await;
+    assert_eq!(get_page(&svc, "/province/ranking?period=2026-Q1", Some(&leader)).await.0, 403);
+    assert_eq!(get_page(&svc, "/province/upload", Some(&leader)).await.0, 403);
+}
+
+#[actix_web::test]
 async fn an_admin_creates_accounts_through_the_page_and_weak_passwords_are_refused() {
     let app = TestApp::new().await;
     people(&app);
