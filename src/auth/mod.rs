@@ -3,8 +3,10 @@
 //!
 //! Roles are enforced here for the API and the pages alike: an admin acts for every unit, a
 //! leader for their unit, an officer for their unit and sees only their own officer code, and
-//! province staff for no unit (they import exports and read the ranking only).
+//! province staff for no unit (they import exports and read the ranking only). Who may call
+//! which route is decided in one table, [`access`].
 
+pub mod access;
 pub mod apikeys;
 
 use std::future::Future;
