@@ -65,6 +65,28 @@ pub fn build_app(
         .configure(crate::integrity::routes)
         .configure(crate::reporting::routes)
         .default_service(web::to(error::not_found))
+        .wrap_fn(|req, srv| {
+            // the authorisation matrix (crate::auth::access): a route without a row is never served
+            use actix_web::dev::Service as _;
+            let pattern = req.match_pattern();
+            if crate::auth::access::check(req.method(), pattern.as_deref()) {
+                let fut = srv.call(req);
+                return Box::pin(async move { fut.await.map(ServiceResponse::map_into_left_body) })
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>;
+            }
+            tracing::warn!(
+                http.route = pattern.as_deref().unwrap_or(""),
+                http.method = %req.method(),
+                "refused: the method and route are not in the access table"
+            );
+            let refusal = actix_web::ResponseError::error_response(&error::AppError::client(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This address does not take that method.",
+            ));
+            let res = req.into_response(refusal).map_into_right_body();
+            Box::pin(async move { Ok(res) })
+        })
         .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(error::fill_empty_error_body))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service as _;

@@ -2,8 +2,11 @@
 //! signed in through the web pages (a session cookie, see `crate::staff::session`).
 //!
 //! Roles are enforced here for the API and the pages alike: an admin acts for every unit, a
-//! leader for their unit, an officer for their unit and sees only their own officer code.
+//! leader for their unit, an officer for their unit and sees only their own officer code, and
+//! province staff for no unit (they import exports and read the ranking only). Who may call
+//! which route is decided in one table, [`access`].
 
+pub mod access;
 pub mod apikeys;
 
 use std::future::Future;
@@ -66,12 +69,13 @@ impl Caller {
         }
     }
 
-    /// The unit the caller is limited to, or `None` for an admin (every unit).
+    /// The unit the caller is limited to, or `None` for an admin (every unit). Province staff
+    /// get `Some("")`, which matches no unit: they act for no commune.
     pub fn unit_scope(&self) -> Option<&str> {
         match self {
             Caller::ApiKey { unit_code, .. } => Some(unit_code),
             Caller::Staff(s) if s.role() == Role::Admin => None,
-            Caller::Staff(s) => s.scope.unit(),
+            Caller::Staff(s) => Some(s.scope.unit().unwrap_or("")),
         }
     }
 
@@ -121,38 +125,97 @@ impl Caller {
     }
 }
 
+/// A caller acting for a commune: an API key, or commune staff or an admin signed in. Province
+/// staff are refused here with 403 (they act for no commune); the province routes take
+/// [`ProvinceCaller`], and `GET /api/v1/me` takes [`AnyCaller`].
 impl FromRequest for Caller {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        if req.headers().get(header::AUTHORIZATION).is_none() {
-            // no API key: a staff session, or nobody
-            let session = crate::staff::auth::resolve(req);
-            let cross_site = crate::staff::auth::cross_site_write(req);
-            return Box::pin(async move {
-                match session.await? {
-                    Some(_) if cross_site => Err(AppError::forbidden(
-                        "A signed-in change must come from this service's own pages.",
-                    )),
-                    Some(staff) => Ok(Caller::Staff(staff)),
-                    None => Err(AppError::unauthorized(
-                        "Send an API key as `Authorization: Bearer <key>`, or sign in at /login.",
-                    )),
-                }
-            });
-        }
-        let key = bearer_key(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let any = resolve_caller(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal("application state is missing".into()))?;
-            let key = key?;
-            let found = db::run(&state.pool, move |conn| Ok(apikeys::authenticate(conn, &key)?)).await?;
-            found
-                .map(|(key_id, unit_code)| Caller::ApiKey { key_id, unit_code })
-                .ok_or_else(|| AppError::unauthorized("The API key is unknown or revoked."))
+            match any.await? {
+                Caller::Staff(s) if s.role() == Role::Province => {
+                    Err(AppError::forbidden("A province account imports exports and reads the ranking only."))
+                }
+                caller => Ok(caller),
+            }
         })
     }
+}
+
+/// Any authenticated caller, province staff included.
+#[derive(Debug, Clone)]
+pub struct AnyCaller(pub Caller);
+
+impl FromRequest for AnyCaller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let any = resolve_caller(req);
+        Box::pin(async move { any.await.map(AnyCaller) })
+    }
+}
+
+/// A caller of the province routes (import, ranking): province staff or an admin, signed in.
+/// An API key is refused with 403 whatever its unit: a commune's key must not import other
+/// communes' figures or read the province's ranking.
+#[derive(Debug, Clone)]
+pub struct ProvinceCaller(pub StaffCaller);
+
+/// The roles that may use the province routes.
+pub const PROVINCE_ROLES: &[Role] = &[Role::Province, Role::Admin];
+
+impl FromRequest for ProvinceCaller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let any = resolve_caller(req);
+        Box::pin(async move {
+            match any.await? {
+                Caller::Staff(s) => {
+                    s.require_role(PROVINCE_ROLES)?;
+                    Ok(ProvinceCaller(s))
+                }
+                Caller::ApiKey { .. } => Err(AppError::forbidden(
+                    "The province routes need a province staff sign-in; API keys are for communes.",
+                )),
+            }
+        })
+    }
+}
+
+/// Who is calling, whatever the role: an API key, a staff session, or 401.
+fn resolve_caller(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Caller, AppError>>>> {
+    if req.headers().get(header::AUTHORIZATION).is_none() {
+        // no API key: a staff session, or nobody
+        let session = crate::staff::auth::resolve(req);
+        let cross_site = crate::staff::auth::cross_site_write(req);
+        return Box::pin(async move {
+            match session.await? {
+                Some(_) if cross_site => {
+                    Err(AppError::forbidden("A signed-in change must come from this service's own pages."))
+                }
+                Some(staff) => Ok(Caller::Staff(staff)),
+                None => Err(AppError::unauthorized(
+                    "Send an API key as `Authorization: Bearer <key>`, or sign in at /login.",
+                )),
+            }
+        });
+    }
+    let key = bearer_key(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Box::pin(async move {
+        let state = state.ok_or_else(|| AppError::Internal("application state is missing".into()))?;
+        let key = key?;
+        let found = db::run(&state.pool, move |conn| Ok(apikeys::authenticate(conn, &key)?)).await?;
+        found
+            .map(|(key_id, unit_code)| Caller::ApiKey { key_id, unit_code })
+            .ok_or_else(|| AppError::unauthorized("The API key is unknown or revoked."))
+    })
 }
 
 fn bearer_key(req: &HttpRequest) -> Result<String, AppError> {

@@ -305,6 +305,7 @@ pub async fn dashboard(
     staff: StaffPage,
     params: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, PageError> {
+    staff.require(&[Role::Admin, Role::Leader, Role::Officer])?;
     let filters = Filters::parse(&params, today()).map_err(bad_filter)?;
     let caller = Caller::Staff(staff.0.clone());
     if let Some(own) = caller.officer_scope() {

@@ -12,10 +12,12 @@ use sha2::{Digest, Sha256};
 
 use super::content::{self, ExportRequest, Period};
 use super::{formats, province, public, report};
-use crate::auth::Caller;
+use crate::auth::{Caller, PROVINCE_ROLES, ProvinceCaller};
 use crate::db;
 use crate::error::AppError;
 use crate::instrument::Instruments;
+use crate::staff::auth::StaffPage;
+use crate::staff::pages::PageError;
 use crate::startup::AppState;
 
 /// The JSON Schema of the export document, served at `/api/v1/exports/schema.json`.
@@ -209,10 +211,11 @@ struct ImportBody {
     imported: Vec<Imported>,
 }
 
-/// `POST /api/v1/province/exports`: one JSON export as the body; verified, then stored.
+/// `POST /api/v1/province/exports`: one JSON export as the body; verified, then stored. Province
+/// staff and admins only.
 pub async fn province_import(
     state: web::Data<AppState>,
-    caller: Caller,
+    ProvinceCaller(caller): ProvinceCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let v = province::verify(&body, state.instruments.current()).map_err(|e| {
@@ -236,10 +239,10 @@ async fn load_ranking(
     db::run(&state.pool, move |conn| Ok(province::ranking(conn, &period)?)).await
 }
 
-/// `GET /api/v1/province/ranking?period=…&format=json|csv|xlsx`.
+/// `GET /api/v1/province/ranking?period=…&format=json|csv|xlsx`: province staff and admins.
 pub async fn ranking_json(
     state: web::Data<AppState>,
-    _caller: Caller,
+    _caller: ProvinceCaller,
     params: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     check_known(&params, &["period", "format"])?;
@@ -260,12 +263,14 @@ pub async fn ranking_json(
         .body(bytes))
 }
 
-/// `GET /province/ranking?period=…`: the ranking as a printable page.
+/// `GET /province/ranking?period=…`: the ranking as a printable page, for province staff and
+/// admins signed in (others get the sign-in page or 403).
 pub async fn ranking_page(
     state: web::Data<AppState>,
-    _caller: Caller,
+    staff: StaffPage,
     params: web::Query<HashMap<String, String>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
+    staff.require(PROVINCE_ROLES)?;
     check_known(&params, &["period"])?;
     let r = load_ranking(&state, &params).await?;
     Ok(html(render(&report::ranking_page(&r))?))
@@ -321,9 +326,10 @@ pub async fn public_json(
         .json(r))
 }
 
-/// `GET /province/upload`: the page province staff import communes' exports from (the key is
-/// typed, or passed as `#key=…`, which never reaches the server).
-pub async fn upload_page() -> Result<HttpResponse, AppError> {
+/// `GET /province/upload`: the page province staff (and admins) import communes' exports from;
+/// its script posts each file to `POST /api/v1/province/exports` with the session.
+pub async fn upload_page(staff: StaffPage) -> Result<HttpResponse, PageError> {
+    staff.require(PROVINCE_ROLES)?;
     let page =
         report::UploadPage { css: super::assets::REPORT_CSS.href(), js: super::assets::UPLOAD_JS.href() };
     Ok(html(render(&page)?))

@@ -104,7 +104,7 @@ pub async fn submit(
             Some(text::LOGIN_MISSING),
         );
     }
-    let client = session::client_hash(&state.secret, &req);
+    let client = session::client_hash(&state, &req);
     let now = chrono::Utc::now();
     let (name, pw) = (username.clone(), form.password);
     let outcome = db::run(&state.pool, move |conn| {
@@ -117,6 +117,12 @@ pub async fn submit(
             tracing::info!(user.id = user.id, "signed in");
             let data = SessionData::new(user.id, user.session_epoch, now.timestamp());
             let secure = session::secure(&state);
+            // province staff have no dashboard: their start page is the upload page (it links to the ranking)
+            let next = if user.scope.role() == crate::staff::model::Role::Province && next == "/dashboard" {
+                "/province/upload".to_string()
+            } else {
+                next
+            };
             let mut res = see_other(&next);
             let _ = res.add_cookie(&session::session_cookie(&key, &data, secure));
             let _ = res.add_cookie(&session::removal(LOGIN_CSRF_COOKIE, secure));

@@ -22,7 +22,7 @@ pub mod users;
 
 use actix_web::{HttpResponse, web};
 
-use crate::auth::Caller;
+use crate::auth::{AnyCaller, Caller};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/staff.css", web::get().to(pages::stylesheet))
@@ -54,7 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// `GET /api/v1/me`: who the API thinks the caller is, and what it may see.
-async fn me(caller: Caller) -> HttpResponse {
+async fn me(AnyCaller(caller): AnyCaller) -> HttpResponse {
     let (kind, username, role) = match &caller {
         Caller::ApiKey { .. } => ("api_key", None, None),
         Caller::Staff(s) => ("staff", Some(s.username.clone()), Some(s.role().as_str())),

@@ -1,6 +1,12 @@
 //! Staff accounts as the rest of the service sees them: a role, and the unit and officer code
 //! the role is scoped to. A [`Scope`] is valid once built: a leader always has a unit, an
-//! officer always has a unit and an officer code.
+//! officer always has a unit and an officer code, a province account has neither.
+//!
+//! Province staff (role `province`) work for the whole installation: an installation in province
+//! mode serves one province (Sở Nội vụ / Văn phòng UBND tỉnh), and every commune export imported
+//! into it belongs to that province. They import exports and read the ranking, and nothing of a
+//! commune's own data (no dashboard, comments, follow-ups or issuing). If one installation ever
+//! serves several provinces, give `Scope::Province` a province code and filter the ranking by it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,16 +26,19 @@ pub enum Role {
     Leader,
     /// Their own results and follow-ups only.
     Officer,
+    /// Province staff: importing communes' exports and reading the ranking, nothing else.
+    Province,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Leader, Role::Officer];
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Leader, Role::Officer, Role::Province];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Leader => "leader",
             Role::Officer => "officer",
+            Role::Province => "province",
         }
     }
 
@@ -39,6 +48,7 @@ impl Role {
             Role::Admin => "Quản trị",
             Role::Leader => "Lãnh đạo",
             Role::Officer => "Cán bộ một cửa",
+            Role::Province => "Cán bộ cấp tỉnh",
         }
     }
 }
@@ -56,7 +66,8 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "leader" => Ok(Role::Leader),
             "officer" => Ok(Role::Officer),
-            other => Err(format!("`{other}` is not a role (admin, leader or officer)")),
+            "province" => Ok(Role::Province),
+            other => Err(format!("`{other}` is not a role (admin, leader, officer or province)")),
         }
     }
 }
@@ -75,6 +86,8 @@ pub enum Scope {
         unit: String,
         officer: String,
     },
+    /// Province staff: the whole installation's imported exports, no unit (see the module doc).
+    Province,
 }
 
 /// Why a role and its scope do not fit together.
@@ -86,6 +99,8 @@ pub enum ScopeError {
     OfficerIncomplete,
     #[error("only officers have an officer code")]
     OfficerCodeNotAllowed,
+    #[error("a province account belongs to no unit (leave --unit out)")]
+    ProvinceWithUnit,
 }
 
 impl Scope {
@@ -99,6 +114,8 @@ impl Scope {
             (Role::Leader, None, _) => Err(ScopeError::LeaderWithoutUnit),
             (Role::Officer, Some(unit), Some(officer)) => Ok(Scope::Officer { unit, officer }),
             (Role::Officer, _, _) => Err(ScopeError::OfficerIncomplete),
+            (Role::Province, None, None) => Ok(Scope::Province),
+            (Role::Province, Some(_), None) => Err(ScopeError::ProvinceWithUnit),
             (_, _, Some(_)) => Err(ScopeError::OfficerCodeNotAllowed),
         }
     }
@@ -108,6 +125,7 @@ impl Scope {
             Scope::Admin { .. } => Role::Admin,
             Scope::Leader { .. } => Role::Leader,
             Scope::Officer { .. } => Role::Officer,
+            Scope::Province => Role::Province,
         }
     }
 
@@ -116,6 +134,7 @@ impl Scope {
         match self {
             Scope::Admin { unit } => unit.as_deref(),
             Scope::Leader { unit } | Scope::Officer { unit, .. } => Some(unit),
+            Scope::Province => None,
         }
     }
 
@@ -195,6 +214,8 @@ mod tests {
             Scope::new(Role::Leader, Some("CH".into()), Some("CB01".into())),
             Err(ScopeError::OfficerCodeNotAllowed)
         );
+        assert_eq!(Scope::new(Role::Province, None, None), Ok(Scope::Province));
+        assert_eq!(Scope::new(Role::Province, Some("CH".into()), None), Err(ScopeError::ProvinceWithUnit));
         let o = Scope::new(Role::Officer, Some("CH".into()), Some("CB01".into()));
         assert_eq!(o.as_ref().map(Scope::officer).ok().flatten(), Some("CB01"));
     }

@@ -73,10 +73,14 @@ pub fn cookie_key(secret: &[u8]) -> Key {
     Key::from(&h.finalize())
 }
 
-/// A salted hash of the client's address, for throttling without keeping the address.
-pub fn client_hash(secret: &[u8], req: &HttpRequest) -> String {
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
-    crate::auth::keyed_hash(secret, &["login", &ip])
+/// A salted hash of the client's address, for throttling without keeping the address. The
+/// address is the one submissions use ([`crate::responses::client::client_ip`]): the TCP peer, or
+/// the `X-Forwarded-For` client when the peer is one of `TRUSTED_PROXIES`.
+pub fn client_hash(state: &AppState, req: &HttpRequest) -> String {
+    let ip = crate::responses::client::client_ip(req, &state.config.trusted_proxies)
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    crate::auth::keyed_hash(&state.secret, &["login", &ip])
 }
 
 /// Compares two tokens in constant time.

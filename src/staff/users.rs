@@ -161,14 +161,18 @@ fn parse_scope(role: &str, unit: &str, officer: &str) -> Result<Scope, String> {
     let role: Role = role.parse().map_err(|_| text::BAD_ROLE.to_string())?;
     // the form always sends both selects; only the ones the role uses count
     let officer = (role == Role::Officer).then(|| officer.to_string());
-    Scope::new(role, Some(unit.to_string()), officer).map_err(|e| match e {
+    // a province account belongs to no unit, whatever the unit select says
+    let unit = (role != Role::Province).then(|| unit.to_string());
+    Scope::new(role, unit, officer).map_err(|e| match e {
         super::model::ScopeError::LeaderWithoutUnit => {
             "Lãnh đạo cần chọn đơn vị (a leader needs a unit).".into()
         }
         super::model::ScopeError::OfficerIncomplete => {
             "Cán bộ cần chọn đơn vị và mã cán bộ (an officer needs a unit and an officer code).".into()
         }
-        super::model::ScopeError::OfficerCodeNotAllowed => e.to_string(),
+        super::model::ScopeError::OfficerCodeNotAllowed | super::model::ScopeError::ProvinceWithUnit => {
+            e.to_string()
+        }
     })
 }
 

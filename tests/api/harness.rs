@@ -244,6 +244,24 @@ impl TestApp {
             .1
     }
 
+    /// A staff account made directly in the store, whose password hash matches no password, and a
+    /// live session for it minted as a sign-in would: returns the `Cookie` header value
+    /// (`sipas_session=…`) and the session's CSRF token.
+    pub fn session(&self, username: &str, scope: &sipas::staff::model::Scope) -> (String, String) {
+        use sipas::staff::session;
+        const NO_PASSWORD: &str = "$argon2id$v=19$m=19456,t=2,p=1$bm8tcGFzc3dvcmQ$bm8tcGFzc3dvcmQ";
+        let id = sipas::staff::store::create(&mut self.conn(), username, NO_PASSWORD, scope, "test")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let data = session::SessionData::new(id, 0, chrono::Utc::now().timestamp());
+        let cookie = session::session_cookie(&session::cookie_key(&self.state.secret), &data, false);
+        (format!("{}={}", cookie.name(), cookie.value()), data.csrf)
+    }
+
+    /// A province staff account and its session's `Cookie` header value.
+    pub fn province_session(&self) -> String {
+        self.session("province", &sipas::staff::model::Scope::Province).0
+    }
+
     /// Inserts an invitation row directly (for tests that do not exercise issuing), issued now
     /// and valid for the configured number of days.
     pub fn insert_invitation(&self, unit: &str, officer: &str, procedure: &str) -> TestInvitation {

@@ -1,5 +1,6 @@
 //! The one integration-test binary: every module talks to a real PostgreSQL through the harness.
 
+mod access;
 mod browser;
 mod foundation;
 mod harness;

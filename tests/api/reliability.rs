@@ -135,15 +135,41 @@ async fn a_database_outage_under_load_gives_prompt_503s_and_loses_no_acknowledge
 async fn the_service_killed_under_load_leaves_nothing_half_stored() {
     let (app, _cluster) = TestApp::on_own_cluster(|_| {}).await;
     let seed = app.seed();
-    let tokens: Vec<String> = (0..400)
-        .map(|i| app.insert_invitation(seed.unit, seed.officers[i % 2], seed.procedures[i % 4]).token)
+    let key = app.api_key(seed.unit);
+    // issued through the API, so the invitation counts reach the roll-ups the way they do in use
+    let svc = actix_web::test::init_service(sipas::startup::build_app(app.state.clone())).await;
+    let items: Vec<serde_json::Value> = (0..400)
+        .map(|i| {
+            serde_json::json!({"procedure_code": seed.procedures[i % 4], "officer_code": seed.officers[i % 2], "unit_code": seed.unit})
+        })
         .collect();
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/invitations/batch")
+        .insert_header(("Authorization", format!("Bearer {key}")))
+        .set_json(serde_json::json!({ "invitations": items }))
+        .to_request();
+    let issued: serde_json::Value = actix_web::test::call_and_read_body_json(&svc, req).await;
+    let tokens: Vec<String> = issued["results"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|i| i["invitation"]["token"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    assert_eq!(tokens.len(), 400, "{issued}");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or(18556);
     let addr = format!("127.0.0.1:{port}");
     let url = app.url.clone();
+    let today = sipas::stats::rollup::local_day(chrono::Utc::now());
+    let range = format!("from={}&to={today}", today - chrono::Duration::days(1));
+    let queries: Vec<String> = ["none", "officer", "procedure", "field", "channel"]
+        .iter()
+        .flat_map(|g| {
+            let range = range.clone();
+            ["false", "true"].map(move |f| format!("{range}&group_by={g}&include_flagged={f}"))
+        })
+        .collect();
+    let asked = queries.clone();
     let serve = move || {
         Command::new(env!("CARGO_BIN_EXE_sipas"))
             .arg("serve")
@@ -155,7 +181,8 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
             .spawn()
             .unwrap_or_else(|e| panic!("{e}"))
     };
-    let outcomes = actix_web::web::block(move || {
+    let bearer = format!("Bearer {key}");
+    let (outcomes, after_restart) = actix_web::web::block(move || {
         let mut child = serve();
         assert!(wait_for(Duration::from_secs(30), || http(&addr, "GET", "/healthz", &[], "").0 == 200));
         let load = {
@@ -168,9 +195,14 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
         let outcomes = load.join().unwrap_or_default();
         let mut again = serve();
         assert!(wait_for(Duration::from_secs(30), || http(&addr, "GET", "/healthz", &[], "").0 == 200));
+        // the statistics the restarted service serves
+        let after_restart: Vec<(u16, String)> = asked
+            .iter()
+            .map(|q| http(&addr, "GET", &format!("/api/v1/stats?{q}"), &[("Authorization", &bearer)], ""))
+            .collect();
         let _ = again.kill();
         let _ = again.wait();
-        outcomes
+        (outcomes, after_restart)
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"));
@@ -187,4 +219,24 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
     }
     assert_eq!(half_stored(&mut app.conn()), 0, "a response without its answers");
     assert!(stored.values().all(|n| *n == 3), "a response with only part of its answers");
+
+    // the statistics after the restart equal a rebuild from the raw answers
+    sipas::stats::rollup::rebuild(&mut app.conn(), &app.state.instruments).unwrap_or_else(|e| panic!("{e}"));
+    for (q, (status, served)) in queries.iter().zip(&after_restart) {
+        assert_eq!(*status, 200, "{q}: {served}");
+        let served: serde_json::Value = serde_json::from_str(served).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let req = actix_web::test::TestRequest::get()
+            .uri(&format!("/api/v1/stats?{q}"))
+            .insert_header(("Authorization", format!("Bearer {key}")))
+            .to_request();
+        let rebuilt: serde_json::Value = actix_web::test::call_and_read_body_json(&svc, req).await;
+        assert_eq!(served, rebuilt, "after the restart and after a rebuild: {q}");
+    }
+    // (group_by=none, include_flagged=true: answers sent seconds after issue are flagged)
+    let overall: serde_json::Value = serde_json::from_str(&after_restart[1].1).unwrap_or_default();
+    assert_eq!(
+        overall["groups"][0]["responses"].as_i64(),
+        Some(stored.len() as i64),
+        "the restarted service counts every stored response: {overall}"
+    );
 }

@@ -153,7 +153,9 @@ async fn call(
         _ => awt::TestRequest::get(),
     }
     .uri(uri);
-    if !key.is_empty() {
+    if key.starts_with("sipas_session=") {
+        req = req.insert_header(("Cookie", key.to_string()));
+    } else if !key.is_empty() {
         req = req.insert_header(("Authorization", format!("Bearer {key}")));
     }
     let res = awt::call_service(&svc, req.to_request()).await;
@@ -428,8 +430,12 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
     let seed = app.seed();
     fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 3, 8), 80, 20, 1, 11);
     let key = app.api_key(seed.unit);
+    let province = app.province_session();
     let genuine = export_json(&app, &key, "2026-Q1").await;
     let doc: Value = serde_json::from_slice(&genuine).unwrap();
+    // a commune's API key may not import, not even its own export
+    let (status, _, _) = call(&app, "POST", "/api/v1/province/exports", &key, genuine.clone()).await;
+    assert_eq!(status, 403);
     // a better index typed over the real one, the hash left as it was
     let mut better = doc.clone();
     better["content"]["unit_figures"]["sipas_index"] = Value::from(99.99);
@@ -443,7 +449,7 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
         (truncated, "not a complete JSON export"),
         (serde_json::to_vec(&extra).unwrap(), "does not follow the export schema"),
     ] {
-        let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &key, bad.clone()).await;
+        let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &province, bad.clone()).await;
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(status, 422);
         assert_eq!(v["error"], "export_refused");
@@ -459,7 +465,7 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
         assert!(err.contains("bad.json") && err.contains("nothing was imported"), "{err}");
         assert_eq!(stored(&app), 0);
     }
-    let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &key, genuine).await;
+    let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &province, genuine).await;
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     assert_eq!(stored(&app), 1);
     // the command line's export of the same period imports through the command line
@@ -492,19 +498,25 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
     fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 2, 8), 85, 60, 1, 3);
     fill(&app, seed.other_unit, &[seed.other_officer], &seed.procedures, local(2026, 1, 2, 8), 85, 60, 0, 4);
     let (k1, k2) = (app.api_key(seed.unit), app.api_key(seed.other_unit));
+    let province = app.province_session();
     let mut sipas = BTreeMap::new();
     for (key, unit) in [(&k1, seed.unit), (&k2, seed.other_unit)] {
         for period in ["2025-Q4", "2026-Q1"] {
             let body = export_json(&app, key, period).await;
             let doc: Value = serde_json::from_slice(&body).unwrap();
             sipas.insert((unit, period), doc["content"]["unit_figures"]["sipas_index"].as_f64().unwrap());
-            let (status, _, out) = call(&app, "POST", "/api/v1/province/exports", &k1, body).await;
+            let (status, _, out) = call(&app, "POST", "/api/v1/province/exports", &province, body).await;
             assert_eq!(status, 201, "{}", String::from_utf8_lossy(&out));
         }
     }
     assert!(sipas[&(seed.unit, "2026-Q1")] > sipas[&(seed.other_unit, "2026-Q1")], "{sipas:?}");
     assert!(sipas[&(seed.unit, "2025-Q4")] < sipas[&(seed.other_unit, "2025-Q4")], "{sipas:?}");
-    let r = get_json(&app, "/api/v1/province/ranking?period=2026-Q1", &k1).await;
+    // commune API keys do not reach the ranking
+    for path in ["/api/v1/province/ranking?period=2026-Q1", "/province/ranking?period=2026-Q1"] {
+        let (status, _, _) = call(&app, "GET", path, &k1, vec![]).await;
+        assert_ne!(status, 200, "{path}");
+    }
+    let r = get_json(&app, "/api/v1/province/ranking?period=2026-Q1", &province).await;
     let communes = r["communes"].as_array().unwrap();
     assert_eq!(communes.len(), 2);
     assert_eq!((communes[0]["unit_code"].as_str(), communes[0]["rank"].as_i64()), (Some(seed.unit), Some(1)));
@@ -531,21 +543,21 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
     assert_eq!(communes[0]["order_uncertain"], expected);
     assert_eq!(communes[1]["order_uncertain"], expected);
     // printable page and spreadsheet forms
-    let (status, _, page) = call(&app, "GET", "/province/ranking?period=2026-Q1", &k1, vec![]).await;
+    let (status, _, page) = call(&app, "GET", "/province/ranking?period=2026-Q1", &province, vec![]).await;
     assert_eq!(status, 200);
     let page = String::from_utf8(page).unwrap();
     assert!(page.contains("UBND xã Kim Bình") && page.contains("Xếp hạng"));
     let (status, _, csv) =
-        call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=csv", &k1, vec![]).await;
+        call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=csv", &province, vec![]).await;
     assert_eq!(status, 200);
     let rows = csv_rows(&csv);
     assert_eq!((rows[0][0].as_str(), rows[1][1].as_str(), rows[1][0].as_str()), ("Hạng", seed.unit, "1"));
     let (status, _, xlsx) =
-        call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=xlsx", &k1, vec![]).await;
+        call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=xlsx", &province, vec![]).await;
     assert_eq!(status, 200);
     assert_eq!(xlsx_rows(&xlsx, 1)[3][1], seed.other_unit.to_string());
     // the staff's upload page loads its script from a file (CSP: no inline code)
-    let (status, _, page) = call(&app, "GET", "/province/upload", "", vec![]).await;
+    let (status, _, page) = call(&app, "GET", "/province/upload", &province, vec![]).await;
     let page = String::from_utf8(page).unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("<script src=\"/static/upload.js?v=") && !page.contains("style="));
@@ -786,8 +798,9 @@ async fn province_staff_upload_exports_in_chromium_and_see_which_were_refused() 
     std::fs::write(&bad, serde_json::to_vec(&doc).unwrap()).unwrap();
     let base = app.spawn_server();
     let script = root.join("tests/browser/upload.mjs");
+    let session = app.province_session();
     let output = actix_web::web::block(move || {
-        std::process::Command::new("node").arg(script).arg(base).arg(key).arg(&bad).arg(&good).output()
+        std::process::Command::new("node").arg(script).arg(base).arg(session).arg(&bad).arg(&good).output()
     })
     .await
     .unwrap()

@@ -64,14 +64,31 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
+    post_login_via(svc, username, password, peer, None).await
+}
+
+/// Posts the login form from `peer`, which may say it forwards for `forwarded_for`.
+pub async fn post_login_via<S, B>(
+    svc: &S,
+    username: &str,
+    password: &str,
+    peer: &str,
+    forwarded_for: Option<&str>,
+) -> ServiceResponse<B>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
     let (cookie, token) = login_form(svc).await;
-    let req = awt::TestRequest::post()
+    let mut req = awt::TestRequest::post()
         .uri("/login")
         .peer_addr(peer.parse().unwrap_or_else(|e| panic!("{e}")))
         .cookie(cookie)
-        .set_form([("username", username), ("password", password), ("csrf", &token), ("next", "/dashboard")])
-        .to_request();
-    awt::call_service(svc, req).await
+        .set_form([("username", username), ("password", password), ("csrf", &token), ("next", "/dashboard")]);
+    if let Some(client) = forwarded_for {
+        req = req.insert_header(("x-forwarded-for", client));
+    }
+    awt::call_service(svc, req.to_request()).await
 }
 
 /// Signs in through the form; returns the session cookie.
@@ -287,6 +304,40 @@ async fn one_client_guessing_many_accounts_is_blocked() {
 }
 
 #[actix_web::test]
+async fn behind_a_trusted_proxy_sign_in_throttling_keys_on_the_forwarded_client() {
+    let app = TestApp::with_config(|c| {
+        c.trusted_proxies = sipas::integrity::net::parse_list("10.0.0.0/8").unwrap_or_else(|e| panic!("{e}"));
+    })
+    .await;
+    people(&app);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let proxy = "10.0.0.1:4000";
+    for i in 0..30 {
+        let res =
+            post_login_via(&svc, &format!("nobody{i}"), "wrong-password-123", proxy, Some("203.0.113.7"))
+                .await;
+        assert_eq!(res.status(), 401, "attempt {i}");
+    }
+    // the guessing client is blocked, whichever account it tries …
+    let res = post_login_via(&svc, "leader", PASSWORD, proxy, Some("203.0.113.7")).await;
+    assert_eq!(res.status(), 429);
+    // … while another client behind the same proxy still signs in
+    let res = post_login_via(&svc, "leader", PASSWORD, proxy, Some("203.0.113.8")).await;
+    assert_eq!(res.status(), 303);
+    // a client that is not a trusted proxy cannot pick its address: 30 failures under ever new
+    // forwarded addresses still block its own
+    for i in 0..30 {
+        let spoofed = format!("198.51.100.{i}");
+        let res =
+            post_login_via(&svc, &format!("nobody{i}"), "wrong-password-123", "192.0.2.9:1", Some(&spoofed))
+                .await;
+        assert_eq!(res.status(), 401, "attempt {i}");
+    }
+    let res = post_login_via(&svc, "leader", PASSWORD, "192.0.2.9:1", Some("198.51.100.200")).await;
+    assert_eq!(res.status(), 429);
+}
+
+#[actix_web::test]
 async fn admin_pages_refuse_leaders_and_officers_and_send_anonymous_visitors_to_sign_in() {
     let app = TestApp::new().await;
     people(&app);
@@ -357,6 +408,60 @@ async fn a_deactivated_account_is_signed_out_at_once() {
     assert_eq!(status, 303);
     assert_eq!(get_page(&svc, "/api/v1/me", Some(&leader)).await.0, 401);
     assert_eq!(post_login(&svc, "leader", PASSWORD, "10.0.0.9:1").await.status(), 401);
+}
+
+#[actix_web::test]
+async fn an_admin_creates_a_province_account_that_reaches_the_province_pages_and_nothing_of_a_commune() {
+    let app = TestApp::new().await;
+    people(&app);
+    let svc = awt::init_service(build_app(app.state.clone())).await;
+    let admin = sign_in(&svc, "admin").await;
+    let csrf = session_csrf(&svc, &admin).await;
+    // the form's unit select is ignored for the province role: the account belongs to no unit
+    let (status, html, _) = post_page(
+        &svc,
+        "/admin/users",
+        &admin,
+        &[
+            ("csrf", &csrf),
+            ("username", "so.noivu"),
+            ("password", PASSWORD),
+            ("role", "province"),
+            ("unit", SEED.unit),
+            ("officer", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{html}");
+    let (role, unit): (String, Option<String>) = sipas::schema::users::table
+        .filter(sipas::schema::users::username.eq("so.noivu"))
+        .select((sipas::schema::users::role, sipas::schema::users::unit_code))
+        .first(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((role.as_str(), unit), ("province", None));
+    // the database refuses a province account tied to a unit
+    let tied = diesel::sql_query("UPDATE users SET unit_code = 'CHIEMHOA' WHERE username = 'so.noivu'")
+        .execute(&mut app.conn());
+    assert!(tied.is_err(), "a province account with a unit was stored");
+    // signing in lands on the upload page, not on a dashboard it may not see
+    let res = post_login(&svc, "so.noivu", PASSWORD, "10.1.2.3:5000").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers().get("location").and_then(|v| v.to_str().ok()), Some("/province/upload"));
+    let province = cookie_of(&res, "sipas_session").unwrap_or_else(|| panic!("no session"));
+    assert_eq!(get_page(&svc, "/province/upload", Some(&province)).await.0, 200);
+    for uri in [
+        "/dashboard",
+        "/integrity",
+        "/followups",
+        "/admin/users",
+        "/api/v1/stats?from=2026-01-01&to=2026-01-31",
+    ] {
+        assert_eq!(get_page(&svc, uri, Some(&province)).await.0, 403, "{uri} for province staff");
+    }
+    // the leader of a commune does not see the ranking (see src/auth/access.rs)
+    let leader = sign_in(&svc, "leader").await;
+    assert_eq!(get_page(&svc, "/province/ranking?period=2026-Q1", Some(&leader)).await.0, 403);
+    assert_eq!(get_page(&svc, "/province/upload", Some(&leader)).await.0, 403);
 }
 
 #[actix_web::test]

@@ -1,11 +1,8 @@
 // Province upload page: sends each chosen export file to POST /api/v1/province/exports with the
-// API key typed (or given as #key=… in the address) and lists what the service said.
+// signed-in province account's session (same-origin cookie) and lists what the service said.
 (function () {
   var form = document.getElementById('upload');
-  var key = document.getElementById('key');
   var list = document.getElementById('results');
-  var m = /[#&]key=([^&]+)/.exec(location.hash);
-  if (m) { key.value = decodeURIComponent(m[1]); }
   function say(name, ok, text) {
     var li = document.createElement('li');
     li.className = ok ? 'ok' : 'refused';
@@ -20,7 +17,8 @@
       file.text().then(function (body) {
         return fetch('/api/v1/province/exports', {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + key.value.trim() },
+          credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json' },
           body: body
         });
       }).then(function (res) {
