@@ -38,7 +38,13 @@ for N in "${SIZES[@]}"; do
     "$BIN" migrate >/dev/null
     echo
     echo "## $N responses"
-    /usr/bin/time -f "demo: %e s wall, %M KB max resident (sipas process)" "$BIN" demo --responses "$N"
+    PM=$(head -1 "$BENCH_DIR/pgdata/postmaster.pid")
+    # CPU seconds of the cluster: the postmaster, its live children and the ones it has reaped
+    pg_cpu() { cat /proc/"$PM"/stat $(pgrep -P "$PM" | sed 's|.*|/proc/&/stat|') 2>/dev/null | awk '{s+=$14+$15+$16+$17} END {print s/100}'; }
+    echo "load before the demo: $(uptime | sed 's/.*load/load/')"
+    C0=$(pg_cpu)
+    /usr/bin/time -f "demo: %e s wall; sipas process %U s user + %S s system CPU, %M KB max resident" "$BIN" demo --responses "$N"
+    echo "demo: PostgreSQL CPU $(awk -v a="$(pg_cpu)" -v b="$C0" 'BEGIN {printf "%.1f", a - b}') s; load after: $(uptime | sed 's/.*load/load/')"
     bench_psql -d "$DB" -At -c "SELECT 'raw: ' || (SELECT count(*) FROM invitations) || ' invitations, ' || (SELECT count(*) FROM responses) || ' responses, ' || (SELECT count(*) FROM answers) || ' answers; roll-ups: ' || (SELECT count(*) FROM rollup_day) || ' daily rows, ' || (SELECT count(*) FROM rollup_month) || ' monthly rows; database ' || pg_size_pretty(pg_database_size(current_database()))"
     YEAR=$(bench_psql -d "$DB" -At -c "SELECT extract(year FROM max(submitted_at))::int - 1 FROM responses")
     echo
@@ -46,6 +52,8 @@ for N in "${SIZES[@]}"; do
     echo
     echo "| group_by | roll-ups median | roll-ups max | naive scan | same figures |"
     echo "|---|---:|---:|---:|---|"
+    echo "load: $(uptime | sed 's/.*load/load/')"
+    echo
     for G in none procedure field officer unit channel month quarter half year; do
         ARGS=(stats --from "$YEAR-01-01" --to "$YEAR-12-31" --group-by "$G" --param unit=CHIEMHOA)
         R=$("$BIN" "${ARGS[@]}" --repeat "$REPEAT" 2>/tmp/sipas-bench-r.txt)
@@ -61,5 +69,7 @@ for N in "${SIZES[@]}"; do
         fi
         echo "| $G | $RM | $RX | $NM | $SAME |"
     done
+    echo
+    echo "load: $(uptime | sed 's/.*load/load/')"
     [ "${KEEP:-0}" = 1 ] || bench_psql -d postgres -c "DROP DATABASE $DB"
 done

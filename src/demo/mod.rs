@@ -9,9 +9,14 @@
 //!
 //! It writes through the service's own tables (master data through the import path; invitations,
 //! responses and answers with PostgreSQL COPY, generated on a second thread while the database
-//! ingests the previous chunk), then builds the roll-ups once with `rollup::rebuild`.
+//! ingests the previous chunk). The generator also tallies what every row adds to the roll-ups
+//! (with the answer path's own `stats::model::contributions`), so into an empty database the
+//! roll-up rows are COPYed at the end instead of being recomputed from millions of answers; into a
+//! database that already had data they are rebuilt with `rollup::rebuild`.
 
+mod binary;
 mod model;
+mod tally;
 
 use std::io::Write;
 use std::sync::mpsc;
@@ -26,6 +31,7 @@ use crate::schema::{answers, invitations, responses};
 use crate::stats::{cli, rollup};
 
 pub use model::{Generator, Plan};
+pub use tally::{RollupRows, Tally};
 
 /// Responses per chunk handed from the generator to the loader.
 const CHUNK: u64 = 25_000;
@@ -66,12 +72,12 @@ fn db_err(e: impl std::fmt::Display) -> String {
     format!("demo data could not be written: {e}")
 }
 
-/// One chunk of generated rows in PostgreSQL's COPY text format.
+/// One chunk of generated rows in PostgreSQL's binary COPY format.
 #[derive(Default)]
 pub struct Chunk {
-    pub invitations: Vec<u8>,
-    pub responses: Vec<u8>,
-    pub answers: Vec<u8>,
+    pub invitations: binary::Rows,
+    pub responses: binary::Rows,
+    pub answers: binary::Rows,
     pub response_count: u64,
     pub invitation_count: u64,
     pub answer_count: u64,
@@ -79,6 +85,13 @@ pub struct Chunk {
 
 fn copy_error(e: std::io::Error) -> diesel::result::Error {
     diesel::result::Error::SerializationError(Box::new(e))
+}
+
+/// Writes one binary COPY stream: header, rows, trailer.
+fn binary_copy(w: &mut dyn Write, rows: &binary::Rows) -> std::io::Result<()> {
+    w.write_all(&binary::HEADER)?;
+    w.write_all(&rows.buf)?;
+    w.write_all(&binary::TRAILER)
 }
 
 /// Loads one chunk with three COPY statements; adds the seconds each took to `seconds`.
@@ -91,7 +104,7 @@ pub fn load_chunk(conn: &mut PgConnection, chunk: &Chunk, seconds: &mut [f64; 3]
         seconds[slot] += clock.elapsed().as_secs_f64();
         clock = Instant::now();
     };
-    if !chunk.invitations.is_empty() {
+    if !chunk.invitations.buf.is_empty() {
         diesel::copy_from(invitations::table)
             .from_raw_data(
                 (
@@ -108,13 +121,13 @@ pub fn load_chunk(conn: &mut PgConnection, chunk: &Chunk, seconds: &mut [f64; 3]
                     i::expires_at,
                     i::issued_by,
                 ),
-                |w: &mut dyn Write| w.write_all(&chunk.invitations).map_err(copy_error),
+                |w: &mut dyn Write| binary_copy(w, &chunk.invitations).map_err(copy_error),
             )
-            .with_format(CopyFormat::Text)
+            .with_format(CopyFormat::Binary)
             .execute(conn)?;
     }
     lap(0);
-    if !chunk.responses.is_empty() {
+    if !chunk.responses.buf.is_empty() {
         diesel::copy_from(responses::table)
             .from_raw_data(
                 (
@@ -129,19 +142,19 @@ pub fn load_chunk(conn: &mut PgConnection, chunk: &Chunk, seconds: &mut [f64; 3]
                     r::submitted_at,
                     r::last_added_at,
                 ),
-                |w: &mut dyn Write| w.write_all(&chunk.responses).map_err(copy_error),
+                |w: &mut dyn Write| binary_copy(w, &chunk.responses).map_err(copy_error),
             )
-            .with_format(CopyFormat::Text)
+            .with_format(CopyFormat::Binary)
             .execute(conn)?;
     }
     lap(1);
-    if !chunk.answers.is_empty() {
+    if !chunk.answers.buf.is_empty() {
         diesel::copy_from(answers::table)
             .from_raw_data(
                 (a::response_id, a::item_code, a::level, a::choices, a::text, a::answered_at),
-                |w: &mut dyn Write| w.write_all(&chunk.answers).map_err(copy_error),
+                |w: &mut dyn Write| binary_copy(w, &chunk.answers).map_err(copy_error),
             )
-            .with_format(CopyFormat::Text)
+            .with_format(CopyFormat::Binary)
             .execute(conn)?;
     }
     lap(2);
@@ -189,6 +202,11 @@ pub fn generate(
     let fast = diesel::sql_query("SET session_replication_role = replica").execute(conn).is_ok();
     diesel::sql_query("SET synchronous_commit = off").execute(conn).map_err(db_err)?;
 
+    // Into a database that had no responses, invitations or roll-ups before (the usual case) the
+    // roll-ups are written from the generator's tally; otherwise they are rebuilt from the raw
+    // answers, which counts what was there too.
+    let fresh = first_invitation == 1 && first_response == 1 && rollup::is_empty(conn).map_err(db_err)?;
+
     let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
     let generator = std::thread::Builder::new()
         .name("demo-generator".into())
@@ -196,15 +214,19 @@ pub fn generate(
             let mut g = Generator::new(&instrument, plan, first_invitation, first_response);
             while let Some(chunk) = g.next_chunk(CHUNK) {
                 if tx.send(chunk).is_err() {
-                    break;
+                    return None;
                 }
             }
+            drop(tx);
+            // the roll-up rows are sorted here, while the database takes the last chunk
+            Some(g.into_tally().rows())
         })
         .map_err(|e| format!("cannot start the generator: {e}"))?;
     let mut totals = (0u64, 0u64, 0u64);
     let mut seconds = [0.0; 3];
-    let loaded: QueryResult<()> = conn.transaction(|conn| {
-        for chunk in rx.iter() {
+    let mut rollup_step = (0.0, 0usize, 0usize);
+    let loaded: QueryResult<Option<RollupRows>> = conn.transaction(|conn| {
+        for chunk in rx {
             load_chunk(conn, &chunk, &mut seconds)?;
             totals.0 += chunk.invitation_count;
             totals.1 += chunk.response_count;
@@ -214,35 +236,107 @@ pub fn generate(
             .execute(conn)?;
         diesel::sql_query("SELECT setval('responses_id_seq', (SELECT max(id) FROM responses))")
             .execute(conn)?;
-        Ok(())
+        let Ok(Some(rows)) = generator.join() else { return Ok(None) };
+        if fresh {
+            let clock = Instant::now();
+            write_rollups(conn, &rows)?;
+            rollup_step = (clock.elapsed().as_secs_f64(), rows.days.len(), rows.months.len());
+        }
+        Ok(Some(rows))
     });
-    let generated = generator.join();
     if fast {
         diesel::sql_query("SET session_replication_role = DEFAULT").execute(conn).map_err(db_err)?;
     }
-    loaded.map_err(db_err)?;
-    generated.map_err(|_| "the demo generator failed".to_string())?;
+    let generated = loaded.map_err(db_err)?;
+    if generated.is_none() {
+        return Err("the demo generator failed".to_string());
+    }
     let load_secs = started.elapsed().as_secs_f64();
-    diesel::sql_query("ANALYZE invitations, responses, answers").execute(conn).map_err(db_err)?;
-    let rebuild_started = Instant::now();
-    let report = rollup::rebuild(conn, instruments).map_err(db_err)?;
-    rollup::vacuum(conn).map_err(db_err)?;
-    Ok(format!(
-        "demo data written: {} invitations, {} responses, {} answers in {:.1} s (COPY {:.1} s, {:.1} s, {:.1} s); \
-         roll-ups rebuilt in {:.1} s ({}; {} daily rows, {} monthly rows); {:.1} s in all",
+    let rows_done = format!(
+        "demo data written: {} invitations, {} responses, {} answers in {:.1} s (COPY {:.1} s, {:.1} s, {:.1} s)",
         totals.0,
         totals.1,
         totals.2,
-        load_secs,
+        load_secs - rollup_step.0,
         seconds[0],
         seconds[1],
         seconds[2],
-        rebuild_started.elapsed().as_secs_f64(),
-        report.timings(),
-        report.day_rows,
-        report.month_rows,
-        started.elapsed().as_secs_f64()
-    ))
+    );
+    diesel::sql_query("ANALYZE invitations, responses, answers").execute(conn).map_err(db_err)?;
+    let rollups_done = if fresh {
+        let clock = Instant::now();
+        rollup::vacuum(conn).map_err(db_err)?;
+        format!(
+            "roll-ups counted while generating and written in {:.1} s ({} daily rows, {} monthly rows; \
+             vacuum and statistics {:.1} s)",
+            rollup_step.0,
+            rollup_step.1,
+            rollup_step.2,
+            clock.elapsed().as_secs_f64()
+        )
+    } else {
+        let clock = Instant::now();
+        let report = rollup::rebuild(conn, instruments).map_err(db_err)?;
+        rollup::vacuum(conn).map_err(db_err)?;
+        format!(
+            "roll-ups rebuilt from the raw answers in {:.1} s ({}; {} daily rows, {} monthly rows)",
+            clock.elapsed().as_secs_f64(),
+            report.timings(),
+            report.day_rows,
+            report.month_rows
+        )
+    };
+    Ok(format!("{rows_done}; {rollups_done}; {:.1} s in all", started.elapsed().as_secs_f64()))
+}
+
+/// COPYs the tallied roll-up rows into the empty `rollup_day` and `rollup_month`.
+fn write_rollups(conn: &mut PgConnection, rows: &RollupRows) -> QueryResult<()> {
+    rollup::fill_empty(conn, |conn| copy_rollups(conn, rows))
+}
+
+fn copy_rollups(conn: &mut PgConnection, rows: &RollupRows) -> QueryResult<()> {
+    use crate::schema::{rollup_day as d, rollup_month as m};
+    diesel::copy_from(d::table)
+        .from_raw_data(
+            (
+                d::grouping_set,
+                d::day,
+                d::unit_code,
+                d::officer_code,
+                d::procedure_code,
+                d::channel,
+                d::held,
+                d::item_code,
+                d::level,
+                d::n,
+                d::scored,
+                d::points,
+            ),
+            |w: &mut dyn Write| rows.write_copy(&rows.days, w).map_err(copy_error),
+        )
+        .with_format(CopyFormat::Binary)
+        .execute(conn)?;
+    diesel::copy_from(m::table)
+        .from_raw_data(
+            (
+                m::grouping_set,
+                m::month,
+                m::unit_code,
+                m::officer_code,
+                m::procedure_code,
+                m::channel,
+                m::held,
+                m::item_code,
+                m::level,
+                m::n,
+                m::scored,
+                m::points,
+            ),
+            |w: &mut dyn Write| rows.write_copy(&rows.months, w).map_err(copy_error),
+        )
+        .with_format(CopyFormat::Binary)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// `sipas demo [--responses N] [--seed S]`.

@@ -1,16 +1,16 @@
 //! The demo's generator: who comes to the desk when, for what, served by whom, and how they
 //! answer. Pure: it writes COPY text into buffers and touches no database.
 
-use std::fmt::Write as _;
-
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
 use super::Chunk;
-use crate::instrument::Instrument;
+use super::binary::Rows;
+use super::tally::Tally;
+use crate::instrument::{AnswerValue, Instrument};
 use crate::stats::model::statements;
-use crate::stats::rollup::LOCAL;
+use crate::stats::rollup::{AnswerSet, LOCAL, local_day};
 
 /// What to generate: `responses` responses over `days` local days from `first_day`.
 #[derive(Debug, Clone, Copy)]
@@ -168,10 +168,6 @@ fn level(rng: &mut SmallRng, q: f64) -> i16 {
     (q + noise(rng, 0.55)).round().clamp(1.0, 5.0) as i16
 }
 
-fn ts(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S+00").to_string()
-}
-
 /// Produces the demo's rows, chunk by chunk, in time order.
 pub struct Generator {
     rng: SmallRng,
@@ -189,6 +185,9 @@ pub struct Generator {
     next_invitation: i64,
     next_response: i64,
     end: DateTime<Utc>,
+    instrument: Instrument,
+    /// The roll-ups of everything generated so far.
+    tally: Tally,
 }
 
 impl Generator {
@@ -235,7 +234,14 @@ impl Generator {
             next_invitation: first_invitation,
             next_response: first_response,
             end,
+            instrument: instrument.clone(),
+            tally: Tally::default(),
         }
+    }
+
+    /// The roll-ups of everything generated (call after the last chunk).
+    pub fn into_tally(self) -> Tally {
+        self.tally
     }
 
     /// The next chunk of about `responses` responses (whole days), or `None` when done.
@@ -311,21 +317,13 @@ impl Generator {
         let mut token_random = [0u8; 16];
         rng.fill(&mut token_random);
         let expires = issued + chrono::Duration::days(7);
-        let issued_s = ts(issued);
-        let inv = &mut chunk.invitations;
-        inv.extend_from_slice(
-            format!(
-                "{id}\t{id:012x}{}\tD{}\t{unit}\t{officer}\t{}\t{channel}\t{}\t{}\t{issued_s}\t{}\tdemo\n",
-                hex::encode(token_random),
-                base36(id as u64),
-                p.code,
-                self.instrument_id,
-                self.instrument_version,
-                ts(expires)
-            )
-            .as_bytes(),
-        );
+        let token = format!("{id:012x}{}", hex::encode(token_random));
+        let code = format!("D{}", base36(id as u64));
+        chunk.invitations.row(12).int8(id).text(&token).text(&code).text(unit).text(officer).text(p.code);
+        chunk.invitations.text(channel).text(&self.instrument_id).text(&self.instrument_version);
+        chunk.invitations.timestamptz(issued).timestamptz(expires).text("demo");
         chunk.invitation_count += 1;
+        self.tally.invitation(local_day(issued), unit, officer, p.code, channel);
 
         let remaining_inv = self.invitations_total.saturating_sub(self.invitations_made) + 1;
         let remaining_resp = self.plan.responses.saturating_sub(self.responses_made);
@@ -351,8 +349,7 @@ impl Generator {
         self.responses_made += 1;
         let quality =
             p.quality + shift + 0.2 * progress + if unit == "KIMBINH" { 0.1 } else { 0.0 } + noise(rng, 0.45);
-        let submitted_s = ts(submitted);
-        let mut answers = Answers::new(rid, &submitted_s, &self.known);
+        let mut answers = Answers::new(rid, submitted, &self.known);
         answers.level("CASE.OVERALL", level(rng, quality));
         let mut added = false;
         // per-case questions (TT01)
@@ -457,56 +454,54 @@ impl Generator {
         }
         let last_added =
             if added { submitted + chrono::Duration::seconds(rng.random_range(15..240)) } else { submitted };
-        chunk.responses.extend_from_slice(
-            format!(
-                "{rid}\t{id}\t{}\t{}\t{unit}\t{officer}\t{}\t{channel}\t{submitted_s}\t{}\n",
-                self.instrument_id,
-                self.instrument_version,
-                p.code,
-                ts(last_added)
-            )
-            .as_bytes(),
-        );
+        let r = &mut chunk.responses;
+        r.row(10).int8(rid).int8(id).text(&self.instrument_id).text(&self.instrument_version);
+        r.text(unit).text(officer).text(p.code).text(channel).timestamptz(submitted).timestamptz(last_added);
         chunk.response_count += 1;
         chunk.answer_count += answers.count;
-        chunk.answers.extend_from_slice(answers.buf.as_bytes());
+        chunk.answers.buf.extend_from_slice(&answers.rows.buf);
+        let set = answers.set;
+        self.tally.response(&self.instrument, local_day(submitted), unit, officer, p.code, channel, &set);
     }
 }
 
-/// A response's answer rows in COPY text format.
+/// A response's answer rows in binary COPY format.
 struct Answers<'a> {
     rid: i64,
-    at: &'a str,
+    at: DateTime<Utc>,
     known: &'a std::collections::HashSet<String>,
-    buf: String,
+    rows: Rows,
     count: u64,
+    /// The same answers as the answer path holds them, for the tally.
+    set: AnswerSet,
 }
 
 impl<'a> Answers<'a> {
-    fn new(rid: i64, at: &'a str, known: &'a std::collections::HashSet<String>) -> Self {
-        Answers { rid, at, known, buf: String::new(), count: 0 }
+    fn new(rid: i64, at: DateTime<Utc>, known: &'a std::collections::HashSet<String>) -> Self {
+        Answers { rid, at, known, rows: Rows::default(), count: 0, set: AnswerSet::new() }
     }
 
     fn level(&mut self, code: &str, level: i16) {
         if self.known.contains(code) {
-            let _ = writeln!(self.buf, "{}\t{code}\t{level}\t\\N\t\\N\t{}", self.rid, self.at);
+            self.rows.row(6).int8(self.rid).text(code).int2(level).null().null().timestamptz(self.at);
             self.count += 1;
+            self.set.insert(code.to_string(), AnswerValue::Level(level));
         }
     }
 
     fn multi(&mut self, code: &str, options: &[i16]) {
         if self.known.contains(code) {
-            let list: Vec<String> = options.iter().map(i16::to_string).collect();
-            let _ = writeln!(self.buf, "{}\t{code}\t\\N\t{{{}}}\t\\N\t{}", self.rid, list.join(","), self.at);
+            self.rows.row(6).int8(self.rid).text(code).null().int2_array(options).null().timestamptz(self.at);
             self.count += 1;
+            self.set.insert(code.to_string(), AnswerValue::Multi(options.to_vec()));
         }
     }
 
     fn text(&mut self, code: &str, text: &str) {
-        // the demo's texts have no tab, newline or backslash, so they need no COPY escaping
         if self.known.contains(code) {
-            let _ = writeln!(self.buf, "{}\t{code}\t\\N\t\\N\t{text}\t{}", self.rid, self.at);
+            self.rows.row(6).int8(self.rid).text(code).null().null().text(text).timestamptz(self.at);
             self.count += 1;
+            self.set.insert(code.to_string(), AnswerValue::Text(text.to_string()));
         }
     }
 }
