@@ -7,6 +7,7 @@
 //! unique key on the invitation.
 
 pub mod client;
+pub mod committer;
 mod handlers;
 pub mod model;
 pub mod store;

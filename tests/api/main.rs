@@ -9,6 +9,7 @@ mod integrity_pages;
 mod invitations;
 mod reliability;
 mod reporting;
+mod scaling;
 mod staff;
 mod staff_dashboard;
 mod stats;
