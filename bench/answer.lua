@@ -1,6 +1,8 @@
 -- wrk script: each request answers one not-yet-answered token (read from the file given as the
 -- first script argument), so every answer is a first response, as at a busy desk.
---   wrk -t2 -c64 -d20s --latency -s bench/answer.lua URL -- tokens.txt 2
+--   wrk -t2 -c64 -d20s --latency -s bench/answer.lua URL -- tokens.txt 2 [FIRST]
+-- FIRST (default 0) numbers the residents of this file from FIRST + 1, so that successive runs
+-- on one database never reuse a resident (address, phone).
 -- Every request comes from its own resident: a distinct X-Forwarded-For address (the service
 -- runs with TRUSTED_PROXIES=127.0.0.1, as behind a reverse proxy) and phone, so neither the
 -- per-address rate limit nor the same-device check sees one client. The overall rating varies
@@ -14,7 +16,7 @@ function setup(thread)
 end
 
 local tokens = {}
-local next_index, step
+local next_index, step, first
 local levels = { 4, 3, 4, 2, 4, 3, 4, 1, 4, 3 }
 created = 0
 other = 0
@@ -23,12 +25,13 @@ exhausted = 0
 function init(args)
   for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
   step = tonumber(args[2] or "1")
+  first = tonumber(args[3] or "0")
   next_index = id + 1
 end
 
 function request()
-  local i = next_index
-  local token = tokens[i]
+  local token = tokens[next_index]
+  local i = first + next_index
   next_index = next_index + step
   if token == nil then
     exhausted = 1

@@ -7,12 +7,13 @@
 #  2. pgbench runs bench/ceiling.sql — spend the token, insert the response and its answers,
 #     commit — with the same number of clients for the same time, on other tokens.
 # Prints answers/s, the ceiling, their ratio, p50/p99 latency of both, the service's peak RSS
-# (VmHWM), and checks that every 201 is a stored response. Then the service's answers are
-# checked: no invitation with two responses, flagged share.
+# (VmHWM), and checks that every 201 is a stored response, that no invitation has two responses,
+# and the flagged share. ROUNDS (default 3) alternations of service and pgbench on a shared
+# machine, each on its own tokens; the median ratio is the figure.
 #
 #   bench/answers.sh                 # N=150000 CLIENTS=64 SECONDS_EACH=20
 #   RUST_LOG=info bench/answers.sh   # the cost of one log line per request and per answer
-# Environment: N tokens per side, CLIENTS, SECONDS_EACH, PORT, DB_POOL_SIZE, RUST_LOG (default
+# Environment: N tokens per side (split over the rounds), ROUNDS, CLIENTS, SECONDS_EACH, PORT, DB_POOL_SIZE, RUST_LOG (default
 # warn), BENCH_DIR (default /tmp/sipas-bench-answers), PGPORT (default 5498), KEEP=1 leaves the
 # cluster running, EXTRA_ENV="VAR=value ..." passed to the service.
 set -euo pipefail
@@ -71,12 +72,19 @@ fi
 bench_psql -d $DB -At -c "SELECT token FROM invitations WHERE issued_by = 'bench-service' ORDER BY random()" > "$WORK/tokens.txt"
 
 echo "machine: $(nproc) cores; $("$PG_BIN/postgres" --version); fsync=$(bench_psql -d $DB -At -c 'SHOW fsync'), synchronous_commit=$(bench_psql -d $DB -At -c 'SHOW synchronous_commit')"
-echo "== service: $CLIENTS clients, ${SECONDS_EACH}s, RUST_LOG=${RUST_LOG:-warn}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+ROUNDS=${ROUNDS:-3}
+PER_ROUND=$((N / ROUNDS))
+RATIOS=()
+for R in $(seq "$ROUNDS"); do
+echo "#### round $R of $ROUNDS"
+sed -n "$(( (R - 1) * PER_ROUND + 1 )),$(( R * PER_ROUND ))p" "$WORK/tokens.txt" > "$WORK/round.txt"
+BEFORE=$(bench_psql -d $DB -At -c "SELECT count(*) FROM responses")
+echo "== service: $CLIENTS clients, ${SECONDS_EACH}s, RUST_LOG=${RUST_LOG:-warn}${EXTRA_ENV:+, $EXTRA_ENV}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086
 env BIND_ADDR=127.0.0.1:$PORT SUBMISSION_LIMIT=1000000 TRUSTED_PROXIES=127.0.0.1 RUST_LOG=${RUST_LOG:-warn} \
     DB_POOL_SIZE=${DB_POOL_SIZE:-16} ${EXTRA_ENV:-} "$BIN" serve > "$WORK/service.log" 2>&1 & SERVICE_PID=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-wrk -t2 -c"$CLIENTS" -d"${SECONDS_EACH}s" --timeout 10s --latency -s bench/answer.lua "http://127.0.0.1:$PORT" -- "$WORK/tokens.txt" 2 \
+wrk -t2 -c"$CLIENTS" -d"${SECONDS_EACH}s" --timeout 10s --latency -s bench/answer.lua "http://127.0.0.1:$PORT" -- "$WORK/round.txt" 2 $(( (R - 1) * PER_ROUND )) \
     > "$WORK/wrk.txt"
 grep -E "^(answers|requests|latency p|not 201)" "$WORK/wrk.txt"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -92,7 +100,7 @@ kill "$SERVICE_PID"; wait "$SERVICE_PID" 2>/dev/null || true; SERVICE_PID=
 grep -E "ERROR|WARN" "$WORK/service.log" | head -5 || true
 CREATED=$(sed -nE 's/^answers \(201\) ([0-9]+).*/\1/p' "$WORK/wrk.txt")
 bench_psql -d $DB -At -F' ' -c "
-  SELECT count(*), count(*) FILTER (WHERE held),
+  SELECT count(*) - $BEFORE, count(*) FILTER (WHERE held),
          (SELECT count(*) FROM (SELECT invitation_id FROM responses GROUP BY 1 HAVING count(*) > 1) d),
          (SELECT count(DISTINCT response_id) FROM integrity_flags)
   FROM responses" > "$WORK/stored.txt"
@@ -105,6 +113,7 @@ if [ "$DOUBLE" != 0 ] || [ "$STORED" -lt "$CREATED" ] || [ "$STORED" -gt $((CREA
 fi
 
 echo "== pgbench ceiling (bench/ceiling.sql): $CLIENTS clients, ${SECONDS_EACH}s, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -f "$WORK"/pgbench_log.*
 (cd "$WORK" && pgbench -n -h "$SOCK" -p "$PGPORT" -U postgres -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -l \
     -f "$OLDPWD/bench/ceiling.sql" $DB > pgbench.txt 2>&1) || true
 grep -E "^tps|latency average|failed|aborted" "$WORK/pgbench.txt" || tail -5 "$WORK/pgbench.txt"
@@ -114,4 +123,8 @@ echo "pgbench latency $PG_LAT; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 SERVICE=$(sed -nE 's/^answers \(201\) [0-9]+: ([0-9]+)\/s/\1/p' "$WORK/wrk.txt")
 CEILING=$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$WORK/pgbench.txt" | head -1)
-python3 -c "print(f'== answers/s {int($SERVICE)} vs ceiling {float($CEILING):.0f}: ratio {int($SERVICE)/float($CEILING):.2f}')"
+RATIO=$(python3 -c "print(f'{int($SERVICE)/float($CEILING):.2f}')")
+RATIOS+=("$RATIO")
+echo "== round $R: answers/s $SERVICE vs ceiling ${CEILING%.*}: ratio $RATIO"
+done
+echo "== ratios ${RATIOS[*]}; median $(printf '%s\n' "${RATIOS[@]}" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")"
