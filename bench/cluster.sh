@@ -1,5 +1,6 @@
 # Sourced by the benchmark scripts: a private PostgreSQL cluster for benchmarks, on a Unix socket
 # under $BENCH_DIR, tuned modestly for a 2-core, 24 GB machine, durable (fsync on).
+# PG_EXTRA_OPTS adds server options, e.g. "-c shared_preload_libraries=pg_stat_statements".
 set -euo pipefail
 
 BENCH_DIR=${BENCH_DIR:-/tmp/sipas-bench}
@@ -23,7 +24,7 @@ bench_cluster_start() {
             "-c listen_addresses='' -c unix_socket_directories='$SOCK' -p $PGPORT \
              -c shared_buffers=2GB -c work_mem=64MB -c maintenance_work_mem=1GB \
              -c max_wal_size=16GB -c checkpoint_timeout=30min -c effective_cache_size=12GB \
-             -c max_connections=100" >/dev/null
+             -c max_connections=100 ${PG_EXTRA_OPTS:-}" >/dev/null
     fi
 }
 
@@ -37,4 +38,24 @@ bench_url() {
 
 bench_psql() {
     psql -X -q -h "$SOCK" -p "$PGPORT" -U postgres "$@"
+}
+
+# For scripts that run the service: builds the release binary (unless NO_BUILD=1) into $BIN,
+# starts the cluster, makes the scratch folder $WORK, and on exit stops the service
+# ($SERVICE_PID), the cluster (unless KEEP=1) and removes $WORK.
+bench_service_setup() {
+    : "${CARGO_TARGET_DIR:=target}"
+    export CARGO_TARGET_DIR
+    BIN=${BIN:-$CARGO_TARGET_DIR/release/sipas}
+    [ "${NO_BUILD:-0}" = 1 ] || cargo build --release --locked -q
+    bench_cluster_start
+    SERVICE_PID=
+    WORK=$(mktemp -d)
+    trap bench_service_cleanup EXIT
+}
+
+bench_service_cleanup() {
+    if [ -n "$SERVICE_PID" ]; then kill "$SERVICE_PID" 2>/dev/null; wait "$SERVICE_PID" 2>/dev/null || true; fi
+    [ "${KEEP:-0}" = 1 ] || bench_cluster_stop
+    rm -rf "$WORK"
 }

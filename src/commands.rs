@@ -69,12 +69,21 @@ fn load_or_create_secret(conn: &mut PgConnection) -> QueryResult<Vec<u8>> {
 /// Builds the shared state for a prepared database.
 pub fn state(url: &str, config: Config, instruments: Instruments, secret: Vec<u8>) -> AppState {
     let pool: Pool = db::build_pool(url, config.db_pool_size, Duration::from_secs(config.db_timeout_secs));
+    let instruments = Arc::new(instruments);
+    let answers = crate::responses::committer::Committer::start(
+        pool.clone(),
+        instruments.clone(),
+        crate::responses::submit::Limits::from_config(&config),
+        config.answer_writers,
+        config.answer_batch,
+    );
     AppState {
         pool,
         config: Arc::new(config),
-        instruments: Arc::new(instruments),
+        instruments,
         metrics: Metrics::new(),
         secret: Arc::new(secret),
+        answers,
     }
 }
 

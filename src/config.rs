@@ -28,6 +28,11 @@ pub struct Config {
     pub db_pool_size: u32,
     /// How long a request waits for a pooled connection before it gets a 503.
     pub db_timeout_secs: u64,
+    /// Writer threads storing answers in group-committed batches (`responses::committer`); each
+    /// holds one pooled connection while it writes a batch.
+    pub answer_writers: u32,
+    /// Most answers one writer commits in one transaction.
+    pub answer_batch: u32,
     pub invitation_ttl_days: i64,
     pub additions_window_minutes: i64,
     /// Groups with fewer responses show their count but not their rates. `None`: the
@@ -68,6 +73,8 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             db_pool_size: 16,
             db_timeout_secs: 3,
+            answer_writers: 4,
+            answer_batch: 64,
             invitation_ttl_days: 7,
             additions_window_minutes: 30,
             min_n: None,
@@ -95,6 +102,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("DATA_DIR", "where the managed PostgreSQL cluster lives (default ./data)"),
     ("DB_POOL_SIZE", "largest number of database connections (default 16)"),
     ("DB_TIMEOUT_SECS", "seconds to wait for a connection before answering 503 (default 3)"),
+    (
+        "ANSWER_WRITERS",
+        "threads storing survey answers in group-committed batches, each using one connection while it writes (default 4)",
+    ),
+    ("ANSWER_BATCH", "most survey answers committed in one transaction (default 64)"),
     ("INVITATION_TTL_DAYS", "days an invitation stays answerable (default 7)"),
     (
         "ADDITIONS_WINDOW_MINUTES",
@@ -180,6 +192,13 @@ impl Config {
                 d.db_timeout_secs,
                 "a whole number of seconds",
             )?,
+            answer_writers: parse_var(
+                &get,
+                "ANSWER_WRITERS",
+                d.answer_writers,
+                "a whole number from 1 to 64",
+            )?,
+            answer_batch: parse_var(&get, "ANSWER_BATCH", d.answer_batch, "a whole number from 1 to 1000")?,
             invitation_ttl_days: parse_var(
                 &get,
                 "INVITATION_TTL_DAYS",
@@ -244,6 +263,8 @@ impl Config {
         };
         check_range("DB_POOL_SIZE", config.db_pool_size as i64, 1, 200)?;
         check_range("DB_TIMEOUT_SECS", config.db_timeout_secs as i64, 1, 120)?;
+        check_range("ANSWER_WRITERS", config.answer_writers as i64, 1, 64)?;
+        check_range("ANSWER_BATCH", config.answer_batch as i64, 1, 1000)?;
         check_range("INVITATION_TTL_DAYS", config.invitation_ttl_days, 1, 366)?;
         check_range("ADDITIONS_WINDOW_MINUTES", config.additions_window_minutes, 0, 24 * 60)?;
         check_range("MIN_N", config.min_n.unwrap_or(1) as i64, 1, 1000)?;

@@ -34,6 +34,8 @@ pub struct AppState {
     /// Signs cookies and salts client hashes; shared by every instance through the database
     /// unless `SECRET_KEY` sets it.
     pub secret: Arc<Vec<u8>>,
+    /// Stores survey answers in group-committed batches (see `responses::committer`).
+    pub answers: crate::responses::committer::Committer,
 }
 
 /// The whole application: middleware, extractor error shapes, and every capability's routes.

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::ClientHashes;
 use super::model::{Effect, RawAnswers, Refusal, Repeats};
-use super::submit::{self, Limits, Submission};
-use crate::db;
+use super::submit::Submission;
 use crate::error::AppError;
 use crate::startup::AppState;
 
@@ -75,11 +74,7 @@ pub async fn submit(
         repeats: Repeats::Refuse,
         now: Utc::now(),
     };
-    let limits = Limits::from_config(&state.config);
-    let instruments = state.instruments.clone();
-    let outcome =
-        db::run(&state.pool, move |conn| Ok(submit::submit(conn, &instruments, &limits, submission)))
-            .await??;
+    let outcome = state.answers.submit(submission).await??;
     let (status, word) = match outcome.effect {
         Effect::Created => (StatusCode::CREATED, "created"),
         Effect::Added | Effect::Unchanged => (StatusCode::OK, "added"),

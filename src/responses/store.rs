@@ -169,3 +169,44 @@ pub fn count_submission(
     }
     Ok(count)
 }
+
+/// Counts several submissions at once: `(client_hash, window_start, how many)`, each pair at most
+/// once; returns each pair's count after adding, in the order given. One statement, so a batch of
+/// answers (see `responses::committer`) costs one round trip here.
+pub fn count_submissions(
+    conn: &mut PgConnection,
+    counts: &[(&str, DateTime<Utc>, i32)],
+) -> QueryResult<Vec<i32>> {
+    use diesel::upsert::excluded;
+    let rows: Vec<_> = counts
+        .iter()
+        .map(|(client, window, n)| {
+            (
+                submission_limits::client_hash.eq(*client),
+                submission_limits::window_start.eq(*window),
+                submission_limits::count.eq(*n),
+            )
+        })
+        .collect();
+    let returned: Vec<(String, DateTime<Utc>, i32)> = diesel::insert_into(submission_limits::table)
+        .values(rows)
+        .on_conflict((submission_limits::client_hash, submission_limits::window_start))
+        .do_update()
+        .set(submission_limits::count.eq(submission_limits::count + excluded(submission_limits::count)))
+        .returning((
+            submission_limits::client_hash,
+            submission_limits::window_start,
+            submission_limits::count,
+        ))
+        .get_results(conn)?;
+    let by_key: std::collections::HashMap<(&str, DateTime<Utc>), i32> =
+        returned.iter().map(|(c, w, n)| ((c.as_str(), *w), *n)).collect();
+    Ok(counts.iter().map(|(c, w, n)| by_key.get(&(*c, *w)).copied().unwrap_or(*n)).collect())
+}
+
+/// Deletes the rate-limit windows that ended before `before`.
+pub fn purge_submission_counts(conn: &mut PgConnection, before: DateTime<Utc>) -> QueryResult<()> {
+    diesel::delete(submission_limits::table.filter(submission_limits::window_start.lt(before)))
+        .execute(conn)?;
+    Ok(())
+}

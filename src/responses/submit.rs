@@ -81,12 +81,145 @@ pub fn submit(
     conn.transaction(|conn| store_submission(conn, instruments, limits, &sub))
 }
 
-fn store_submission(
+/// Stores several submissions in one transaction (group commit, see `committer`), without
+/// savepoints: each is first checked with reads only ([`prepare`]; a refusal writes nothing and
+/// leaves the transaction usable), then written ([`write`]). Submissions run in token order (two
+/// batches lock shared invitations in the same order); a later one sees the earlier ones, as if
+/// they had come one after the other. The results are in the order of `subs` and final only once
+/// this returns `Ok` (the commit). Any database error — in a read, a write or the commit — rolls
+/// the whole batch back and is returned: the caller then stores each submission alone.
+///
+/// Why no savepoint per submission: a transaction with more than 64 subtransactions overflows
+/// PostgreSQL's per-backend cache of them, and every other session's visibility checks then read
+/// `pg_subtrans`; measured, that made each FK check and index probe several times slower.
+pub fn submit_batch(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    limits: &Limits,
+    subs: &[Submission],
+    spans: &[tracing::Span],
+) -> Result<Vec<Result<Outcome, Refusal>>, DbError> {
+    let mut order: Vec<usize> = (0..subs.len()).collect();
+    order.sort_by(|&a, &b| subs[a].token.cmp(&subs[b].token).then(a.cmp(&b)));
+    conn.transaction(|conn| {
+        let mut counts = count_submissions(conn, subs, &order)?;
+        let mut results: Vec<Option<Result<Outcome, Refusal>>> = subs.iter().map(|_| None).collect();
+        for &i in &order {
+            let sub = &subs[i];
+            let _entered = spans.get(i).map(|s| s.enter());
+            let result = match std::mem::replace(&mut counts[i], Err(Refusal::NoAnswers)) {
+                Err(refusal) => Err(refusal),
+                Ok(count) if count > i32::try_from(limits.per_client).unwrap_or(i32::MAX) => {
+                    Err(Refusal::RateLimited)
+                }
+                Ok(_) => match prepare(conn, instruments, limits, sub) {
+                    Err(Refusal::Db(e)) => return Err(e),
+                    Err(refusal) => Err(refusal),
+                    Ok(Step::Done(outcome)) => Ok(outcome),
+                    Ok(Step::Write(plan)) => match write(conn, instruments, limits, sub, *plan) {
+                        Ok(outcome) => Ok(outcome),
+                        // the transaction is aborted: nothing of the batch stays
+                        Err(Refusal::Db(e)) => return Err(e),
+                        Err(other) => {
+                            return Err(DbError::QueryBuilderError(format!("write refused: {other}").into()));
+                        }
+                    },
+                },
+            };
+            results[i] = Some(result);
+        }
+        Ok(results.into_iter().map(|r| r.unwrap_or(Err(Refusal::NoAnswers))).collect())
+    })
+}
+
+/// Counts every plausible submission of a batch against its client's rate-limit window in one
+/// statement, and returns for each what [`store::count_submission`] would have returned had they
+/// come one after the other in `order`. Implausible tokens are refused without counting.
+fn count_submissions(
+    conn: &mut PgConnection,
+    subs: &[Submission],
+    order: &[usize],
+) -> QueryResult<Vec<Result<i32, Refusal>>> {
+    let mut out: Vec<Result<i32, Refusal>> = subs.iter().map(|_| Err(Refusal::UnknownToken)).collect();
+    // (client, window) -> submissions of the batch in it, in order
+    let mut groups: std::collections::BTreeMap<(&str, DateTime<Utc>), Vec<usize>> = Default::default();
+    for &i in order {
+        let sub = &subs[i];
+        if !plausible_token(&sub.token) {
+            continue;
+        }
+        match sub.now.duration_trunc(Duration::minutes(RATE_WINDOW_MINUTES)) {
+            Ok(window) => groups.entry((sub.client.client_hash.as_str(), window)).or_default().push(i),
+            Err(_) => out[i] = Err(Refusal::RateLimited),
+        }
+    }
+    if groups.is_empty() {
+        return Ok(out);
+    }
+    let wanted: Vec<(&str, DateTime<Utc>, i32)> = groups
+        .iter()
+        .map(|((client, window), members)| {
+            (*client, *window, i32::try_from(members.len()).unwrap_or(i32::MAX))
+        })
+        .collect();
+    let totals = store::count_submissions(conn, &wanted)?;
+    let mut opened = None;
+    for ((key, members), total) in groups.iter().zip(totals) {
+        let k = i32::try_from(members.len()).unwrap_or(i32::MAX);
+        if total == k {
+            opened = Some(opened.map_or(key.1, |w: DateTime<Utc>| w.min(key.1)));
+        }
+        for (j, &i) in members.iter().enumerate() {
+            out[i] = Ok(total - k + 1 + i32::try_from(j).unwrap_or(i32::MAX));
+        }
+    }
+    if let Some(window) = opened {
+        store::purge_submission_counts(conn, window - Duration::hours(1))?;
+    }
+    Ok(out)
+}
+
+/// Stores one submission in the caller's transaction, or refuses it; every write of a refused
+/// submission must be rolled back by the caller.
+pub fn store_submission(
     conn: &mut PgConnection,
     instruments: &Instruments,
     limits: &Limits,
     sub: &Submission,
 ) -> Result<Outcome, Refusal> {
+    match prepare(conn, instruments, limits, sub)? {
+        Step::Done(outcome) => Ok(outcome),
+        Step::Write(plan) => write(conn, instruments, limits, sub, *plan),
+    }
+}
+
+/// What [`prepare`] decided.
+pub enum Step {
+    /// Nothing to write (every item repeated with the same value).
+    Done(Outcome),
+    /// Accepted: these writes make it so.
+    Write(Box<Plan>),
+}
+
+/// An accepted submission, checked, before any write.
+pub struct Plan {
+    invitation: store::InvitationRow,
+    instrument: std::sync::Arc<crate::instrument::Instrument>,
+    existing: Option<store::ResponseRow>,
+    new: AnswerSet,
+    before: AnswerSet,
+    after: AnswerSet,
+    assessment: Option<checks::Assessment>,
+}
+
+/// Every check of a submission, with reads and locks only (the invitation row, the device's
+/// advisory lock): a refusal has written nothing.
+pub fn prepare(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    limits: &Limits,
+    sub: &Submission,
+) -> Result<Step, Refusal> {
     let invitation = store::lock_invitation(conn, &sub.token)?.ok_or(Refusal::UnknownToken)?;
     let instrument = instruments
         .get(&invitation.instrument_id, &invitation.instrument_version)
@@ -124,22 +257,48 @@ fn store_submission(
     let mut after = before.clone();
     after.extend(new.clone());
     check_response(&instrument, existing.is_none(), &after, &new)?;
+    let assessment = match &existing {
+        None => Some(checks::assess(
+            conn,
+            &limits.integrity,
+            &checks::Arrival {
+                officer_code: &invitation.officer_code,
+                device_hash: &sub.client.device_hash,
+                issued_at: invitation.issued_at,
+                submitted_at: sub.now,
+                from_desk_network: sub.from_desk_network,
+                top_score: checks::top_score(&instrument, &after),
+            },
+        )?),
+        Some(r) if new.is_empty() => {
+            if repeats.is_empty() {
+                return Err(Refusal::NoAnswers);
+            }
+            return Ok(Step::Done(Outcome {
+                effect: Effect::Unchanged,
+                additions_until: r.submitted_at + limits.additions_window,
+                instrument,
+                answers: after,
+            }));
+        }
+        Some(_) => None,
+    };
+    Ok(Step::Write(Box::new(Plan { invitation, instrument, existing, new, before, after, assessment })))
+}
 
-    let (response_id, submitted_at, effect, held, assessment) = match &existing {
+/// The writes of an accepted submission. Fails only with the database (a unique violation on
+/// the response, which the row lock makes unreachable, is reported as `already_answered`).
+pub fn write(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    limits: &Limits,
+    sub: &Submission,
+    plan: Plan,
+) -> Result<Outcome, Refusal> {
+    let Plan { invitation, instrument, existing, new, before, after, assessment } = plan;
+    let (response_id, submitted_at, effect, held) = match &existing {
         None => {
-            let assessment = checks::assess(
-                conn,
-                &limits.integrity,
-                &checks::Arrival {
-                    officer_code: &invitation.officer_code,
-                    device_hash: &sub.client.device_hash,
-                    issued_at: invitation.issued_at,
-                    submitted_at: sub.now,
-                    from_desk_network: sub.from_desk_network,
-                    top_score: checks::top_score(&instrument, &after),
-                },
-            )?;
-            let held = !assessment.own.is_empty();
+            let held = assessment.as_ref().is_some_and(|a| !a.own.is_empty());
             let id = store::insert_response(
                 conn,
                 &NewResponse {
@@ -164,22 +323,11 @@ fn store_submission(
                 }
                 other => Refusal::Db(other),
             })?;
-            (id, sub.now, Effect::Created, held, Some(assessment))
-        }
-        Some(r) if new.is_empty() => {
-            if repeats.is_empty() {
-                return Err(Refusal::NoAnswers);
-            }
-            return Ok(Outcome {
-                effect: Effect::Unchanged,
-                additions_until: r.submitted_at + limits.additions_window,
-                instrument,
-                answers: after,
-            });
+            (id, sub.now, Effect::Created, held)
         }
         Some(r) => {
             store::touch_response(conn, r.id, sub.now)?;
-            (r.id, r.submitted_at, Effect::Added, r.held, None)
+            (r.id, r.submitted_at, Effect::Added, r.held)
         }
     };
     store::insert_answers(conn, response_id, &new, sub.now)?;

@@ -22,7 +22,7 @@ use crate::instrument::{AnswerError, AnswerValue, Instrument, ItemKind, OVERALL}
 use crate::responses::client::ClientHashes;
 use crate::responses::model::{Problem, RawAnswers, Refusal, Repeats};
 use crate::responses::store::{self, InvitationRow, ResponseRow};
-use crate::responses::submit::{self, Limits, Submission, plausible_token};
+use crate::responses::submit::{Submission, plausible_token};
 use crate::startup::AppState;
 use crate::stats::rollup::AnswerSet;
 
@@ -225,10 +225,8 @@ pub async fn post(
         repeats: Repeats::IgnoreIdentical,
         now: Utc::now(),
     };
-    let limits = Limits::from_config(&state.config);
-    let instruments = state.instruments.clone();
-    let result =
-        db::run(&state.pool, move |conn| Ok(submit::submit(conn, &instruments, &limits, submission))).await;
+    // group-committed with the JSON API's answers (responses::committer)
+    let result = state.answers.submit(submission).await;
     match result {
         Err(e) => failure(&ctx, &e),
         Ok(Ok(outcome)) => {

@@ -10,6 +10,7 @@ mod integrity_pages;
 mod invitations;
 mod reliability;
 mod reporting;
+mod scaling;
 mod staff;
 mod staff_dashboard;
 mod stats;
