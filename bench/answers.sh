@@ -13,7 +13,8 @@
 #
 #   bench/answers.sh                 # N=150000 CLIENTS=64 SECONDS_EACH=20
 #   RUST_LOG=info bench/answers.sh   # the cost of one log line per request and per answer
-# Environment: N tokens per side (split over the rounds), ROUNDS, CLIENTS, SECONDS_EACH, PORT, DB_POOL_SIZE, RUST_LOG (default
+# Environment: N tokens per side (split over the rounds), ROUNDS, HISTORY (responses of
+# `sipas demo` loaded first, default 100000), CLIENTS, SECONDS_EACH, PORT, DB_POOL_SIZE, RUST_LOG (default
 # warn), BENCH_DIR (default /tmp/sipas-bench-answers), PGPORT (default 5498), KEEP=1 leaves the
 # cluster running, EXTRA_ENV="VAR=value ..." passed to the service.
 set -euo pipefail
@@ -32,6 +33,14 @@ bench_psql -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 export DATABASE_URL
 DATABASE_URL=$(bench_url $DB)
 "$BIN" migrate >/dev/null 2>&1
+# A history first, as any running service has (HISTORY responses of `sipas demo`, default 100000;
+# 0 for none). Without one, the service meets empty tables: each connection plans its statements
+# and foreign-key checks on them at its first use and keeps those plans (sequential scans) while
+# the tables grow, until autovacuum's first ANALYZE a minute later; that measured a first round at
+# a quarter of the ceiling, which no service with data sees.
+if [ "${HISTORY:-100000}" -gt 0 ]; then
+    "$BIN" demo --responses "${HISTORY:-100000}" >/dev/null 2>&1
+fi
 
 # 20 communes of 25 officers each, two procedures
 {
@@ -71,6 +80,32 @@ if [ "${STATEMENTS:-0}" = 1 ]; then
 fi
 bench_psql -d $DB -At -c "SELECT token FROM invitations WHERE issued_by = 'bench-service' ORDER BY random()" > "$WORK/tokens.txt"
 
+# CPU accounting, in clock ticks: "service postgres busy" (busy: the whole machine, not idle).
+# PostgreSQL is the postmaster and its children at the moment of reading (backends that exited
+# during the run are missed, so its share is a lower bound).
+cpu_of() {
+    local t=0 p
+    for p in "$@"; do
+        [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
+cpu_snapshot() {
+    local pm
+    pm=$(head -1 "$BENCH_DIR/pgdata/postmaster.pid")
+    # shellcheck disable=SC2046
+    echo "$(cpu_of "$SERVICE_PID") $(cpu_of "$pm" $(pgrep -P "$pm")) $(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)"
+}
+cpu_report() {
+    local hz=$(getconf CLK_TCK)
+    read -r s0 p0 b0 <<< "$1"
+    read -r s1 p1 b1 <<< "$2"
+    python3 -c "
+s, p, b, n, hz = $s1 - $s0, $p1 - $p0, $b1 - $b0, max(int('${3:-0}' or 0), 1), $hz
+print(f'CPU: service {s / hz:.1f} s, PostgreSQL {p / hz:.1f} s, all else (wrk, ...) {(b - s - p) / hz:.1f} s; '
+      f'per answer: service {s / hz / n * 1000:.2f} ms, PostgreSQL {p / hz / n * 1000:.2f} ms, all {b / hz / n * 1000:.2f} ms')"
+}
+
 echo "machine: $(nproc) cores; $("$PG_BIN/postgres" --version); fsync=$(bench_psql -d $DB -At -c 'SHOW fsync'), synchronous_commit=$(bench_psql -d $DB -At -c 'SHOW synchronous_commit')"
 ROUNDS=${ROUNDS:-3}
 PER_ROUND=$((N / ROUNDS))
@@ -78,15 +113,18 @@ RATIOS=()
 for R in $(seq "$ROUNDS"); do
 echo "#### round $R of $ROUNDS"
 sed -n "$(( (R - 1) * PER_ROUND + 1 )),$(( R * PER_ROUND ))p" "$WORK/tokens.txt" > "$WORK/round.txt"
-BEFORE=$(bench_psql -d $DB -At -c "SELECT count(*) FROM responses")
+BEFORE=$(bench_psql -d $DB -At -c "SELECT count(*) FROM responses r JOIN invitations i ON i.id = r.invitation_id AND i.issued_by = 'bench-service'")
 echo "== service: $CLIENTS clients, ${SECONDS_EACH}s, RUST_LOG=${RUST_LOG:-warn}${EXTRA_ENV:+, $EXTRA_ENV}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086
 env BIND_ADDR=127.0.0.1:$PORT SUBMISSION_LIMIT=1000000 TRUSTED_PROXIES=127.0.0.1 RUST_LOG=${RUST_LOG:-warn} \
     DB_POOL_SIZE=${DB_POOL_SIZE:-16} ${EXTRA_ENV:-} "$BIN" serve > "$WORK/service.log" 2>&1 & SERVICE_PID=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+CPU_BEFORE=$(cpu_snapshot)
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_EACH}s" --timeout 10s --latency -s bench/answer.lua "http://127.0.0.1:$PORT" -- "$WORK/round.txt" 2 $(( (R - 1) * PER_ROUND )) \
     > "$WORK/wrk.txt"
+CPU_AFTER=$(cpu_snapshot)
 grep -E "^(answers|requests|latency p|not 201)" "$WORK/wrk.txt"
+cpu_report "$CPU_BEFORE" "$CPU_AFTER" "$(sed -nE 's/^answers \(201\) ([0-9]+).*/\1/p' "$WORK/wrk.txt")"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$SERVICE_PID/status)
 if [ "${STATEMENTS:-0}" = 1 ]; then
@@ -100,10 +138,10 @@ kill "$SERVICE_PID"; wait "$SERVICE_PID" 2>/dev/null || true; SERVICE_PID=
 grep -E "ERROR|WARN" "$WORK/service.log" | head -5 || true
 CREATED=$(sed -nE 's/^answers \(201\) ([0-9]+).*/\1/p' "$WORK/wrk.txt")
 bench_psql -d $DB -At -F' ' -c "
-  SELECT count(*) - $BEFORE, count(*) FILTER (WHERE held),
+  SELECT count(*) - $BEFORE, count(*) FILTER (WHERE r.held),
          (SELECT count(*) FROM (SELECT invitation_id FROM responses GROUP BY 1 HAVING count(*) > 1) d),
-         (SELECT count(DISTINCT response_id) FROM integrity_flags)
-  FROM responses" > "$WORK/stored.txt"
+         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM integrity_flags f WHERE f.response_id = r.id))
+  FROM responses r JOIN invitations i ON i.id = r.invitation_id AND i.issued_by = 'bench-service'" > "$WORK/stored.txt"
 read -r STORED HELD DOUBLE FLAGGED < "$WORK/stored.txt"
 echo "service peak RSS (VmHWM): $((RSS_KB / 1024)) MB; 201s: $CREATED, responses stored: $STORED (held $HELD, flagged $FLAGGED), invitations with two responses: $DOUBLE"
 # wrk stops at the deadline without reading the answers still in flight (at most one per
