@@ -96,8 +96,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = config.public_base_url.clone();
+    let compact_every = Duration::from_secs(config.rollup_compact_seconds);
     let state = state(&database.url, config, instruments, secret);
-    let _compactor = crate::stats::rollup::spawn_compactor(state.pool.clone(), Duration::from_secs(2))
+    let _compactor = crate::stats::rollup::spawn_compactor(state.pool.clone(), compact_every)
         .map_err(|e| format!("cannot start the roll-up compactor: {e}"))?;
     let _retention = crate::integrity::retention::spawn(
         state.pool.clone(),

@@ -33,6 +33,8 @@ pub struct Config {
     pub answer_writers: u32,
     /// Most answers one writer commits in one transaction.
     pub answer_batch: u32,
+    /// Shortest rest of the roll-up compactor between two compactions (`stats::rollup`).
+    pub rollup_compact_seconds: u64,
     pub invitation_ttl_days: i64,
     pub additions_window_minutes: i64,
     /// Groups with fewer responses show their count but not their rates. `None`: the
@@ -73,8 +75,9 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             db_pool_size: 16,
             db_timeout_secs: 3,
-            answer_writers: 4,
+            answer_writers: 2,
             answer_batch: 64,
+            rollup_compact_seconds: 2,
             invitation_ttl_days: 7,
             additions_window_minutes: 30,
             min_n: None,
@@ -104,9 +107,13 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("DB_TIMEOUT_SECS", "seconds to wait for a connection before answering 503 (default 3)"),
     (
         "ANSWER_WRITERS",
-        "threads storing survey answers in group-committed batches, each using one connection while it writes (default 4)",
+        "threads storing survey answers in group-committed batches, each using one connection while it writes (default 2)",
     ),
     ("ANSWER_BATCH", "most survey answers committed in one transaction (default 64)"),
+    (
+        "ROLLUP_COMPACT_SECONDS",
+        "seconds between foldings of new answers into the statistics' roll-ups, at least (default 2)",
+    ),
     ("INVITATION_TTL_DAYS", "days an invitation stays answerable (default 7)"),
     (
         "ADDITIONS_WINDOW_MINUTES",
@@ -199,6 +206,12 @@ impl Config {
                 "a whole number from 1 to 64",
             )?,
             answer_batch: parse_var(&get, "ANSWER_BATCH", d.answer_batch, "a whole number from 1 to 1000")?,
+            rollup_compact_seconds: parse_var(
+                &get,
+                "ROLLUP_COMPACT_SECONDS",
+                d.rollup_compact_seconds,
+                "a whole number of seconds from 1 to 3600",
+            )?,
             invitation_ttl_days: parse_var(
                 &get,
                 "INVITATION_TTL_DAYS",
@@ -265,6 +278,7 @@ impl Config {
         check_range("DB_TIMEOUT_SECS", config.db_timeout_secs as i64, 1, 120)?;
         check_range("ANSWER_WRITERS", config.answer_writers as i64, 1, 64)?;
         check_range("ANSWER_BATCH", config.answer_batch as i64, 1, 1000)?;
+        check_range("ROLLUP_COMPACT_SECONDS", config.rollup_compact_seconds as i64, 1, 3600)?;
         check_range("INVITATION_TTL_DAYS", config.invitation_ttl_days, 1, 366)?;
         check_range("ADDITIONS_WINDOW_MINUTES", config.additions_window_minutes, 0, 24 * 60)?;
         check_range("MIN_N", config.min_n.unwrap_or(1) as i64, 1, 1000)?;

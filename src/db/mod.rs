@@ -3,6 +3,7 @@
 //! cluster used when `DATABASE_URL` is unset.
 
 pub mod cluster;
+pub mod statement;
 
 use std::time::Duration;
 

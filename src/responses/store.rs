@@ -2,8 +2,12 @@
 //! per-client submission counters.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, SmallInt, Text, Timestamptz};
 
+use crate::db::statement;
 use crate::instrument::AnswerValue;
 use crate::schema::{answers, invitations, responses, submission_limits};
 use crate::stats::rollup::AnswerSet;
@@ -86,8 +90,7 @@ pub fn answers_of(conn: &mut PgConnection, response_id: i64) -> QueryResult<Answ
 }
 
 /// A response about to be stored.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = responses)]
+#[derive(Debug)]
 pub struct NewResponse<'a> {
     pub invitation_id: i64,
     pub instrument_id: &'a str,
@@ -103,9 +106,85 @@ pub struct NewResponse<'a> {
     pub held: bool,
 }
 
-/// Inserts a response; a second response for the invitation fails with a unique violation.
-pub fn insert_response(conn: &mut PgConnection, new: &NewResponse<'_>) -> QueryResult<i64> {
-    diesel::insert_into(responses::table).values(new).returning(responses::id).get_result(conn)
+/// The columns of `responses` a new response sets, in the order of [`NewResponse::bind`].
+macro_rules! response_columns {
+    () => {
+        "invitation_id, instrument_id, instrument_version, unit_code, officer_code, procedure_code, \
+         channel, submitted_at, last_added_at, client_hash, device_hash, held"
+    };
+}
+
+/// The select list of answers after the response id (binds: the answer time).
+macro_rules! answer_select {
+    () => {
+        "a.item_code, a.level, a.choices::smallint[], a.text, ?"
+    };
+}
+
+/// The answers' rows (binds: the four arrays of [`AnswerColumns`]).
+macro_rules! answer_rows {
+    () => {
+        "unnest(?::text[], ?::smallint[], ?::text[], ?::text[]) AS a (item_code, level, choices, text)"
+    };
+}
+
+impl NewResponse<'_> {
+    /// Pushes the `i`-th of the 12 values, in the order of `response_columns!`.
+    fn bind<'b>(&'b self, i: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        match i {
+            0 => out.push_bind_param::<BigInt, _>(&self.invitation_id),
+            1 => out.push_bind_param::<Text, _>(self.instrument_id),
+            2 => out.push_bind_param::<Text, _>(self.instrument_version),
+            3 => out.push_bind_param::<Text, _>(self.unit_code),
+            4 => out.push_bind_param::<Text, _>(self.officer_code),
+            5 => out.push_bind_param::<Text, _>(self.procedure_code),
+            6 => out.push_bind_param::<Text, _>(self.channel),
+            7 => out.push_bind_param::<Timestamptz, _>(&self.submitted_at),
+            8 => out.push_bind_param::<Timestamptz, _>(&self.last_added_at),
+            9 => out.push_bind_param::<Nullable<Text>, _>(&self.client_hash),
+            10 => out.push_bind_param::<Nullable<Text>, _>(&self.device_hash),
+            11 => out.push_bind_param::<Bool, _>(&self.held),
+            i => Err(statement::no_such_bind(i)),
+        }
+    }
+}
+
+/// A new response and its answers, inserted by one statement.
+struct NewResponseWithAnswers<'a> {
+    response: NewResponse<'a>,
+    answers: AnswerColumns<'a>,
+}
+
+impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        const SQL: &str = concat!(
+            "WITH r AS (INSERT INTO responses (",
+            response_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id), \
+             a AS (INSERT INTO answers (response_id, item_code, level, choices, text, answered_at) \
+                   SELECT r.id, ",
+            answer_select!(),
+            " FROM r, ",
+            answer_rows!(),
+            ") SELECT id FROM r"
+        );
+        statement::walk(SQL, &mut out, |i, out| {
+            if i < 12 { self.response.bind(i, out) } else { self.answers.bind(i - 12, out) }
+        })
+    }
+}
+
+crate::cached_statement!(NewResponseWithAnswers, BigInt);
+
+/// Inserts a response and its answers in one statement; a second response for the invitation
+/// fails with a unique violation.
+pub fn insert_response_with_answers(
+    conn: &mut PgConnection,
+    response: NewResponse<'_>,
+    set: &AnswerSet,
+) -> QueryResult<i64> {
+    let answers = AnswerColumns::of(set, response.submitted_at);
+    NewResponseWithAnswers { response, answers }.get_result(conn)
 }
 
 /// Records that items were added to a response.
@@ -114,6 +193,81 @@ pub fn touch_response(conn: &mut PgConnection, response_id: i64, at: DateTime<Ut
     Ok(())
 }
 
+/// Answers as columns, to insert any number of them with one statement text.
+struct AnswerColumns<'a> {
+    answered_at: DateTime<Utc>,
+    item_codes: Vec<&'a str>,
+    levels: Vec<Option<i16>>,
+    /// Array literals (`{1,3}`), cast by the statement: `unnest` flattens an array of arrays.
+    choices: Vec<Option<String>>,
+    texts: Vec<Option<&'a str>>,
+}
+
+impl<'a> AnswerColumns<'a> {
+    fn of(set: &'a AnswerSet, answered_at: DateTime<Utc>) -> Self {
+        let mut columns = AnswerColumns {
+            answered_at,
+            item_codes: Vec::with_capacity(set.len()),
+            levels: Vec::with_capacity(set.len()),
+            choices: Vec::with_capacity(set.len()),
+            texts: Vec::with_capacity(set.len()),
+        };
+        for (code, value) in set {
+            let (level, choices, text) = match value {
+                AnswerValue::Level(l) => (Some(*l), None, None),
+                AnswerValue::Multi(c) => {
+                    let list: Vec<String> = c.iter().map(|c| c.to_string()).collect();
+                    (None, Some(format!("{{{}}}", list.join(","))), None)
+                }
+                AnswerValue::Text(t) => (None, None, Some(t.as_str())),
+            };
+            columns.item_codes.push(code.as_str());
+            columns.levels.push(level);
+            columns.choices.push(choices);
+            columns.texts.push(text);
+        }
+        columns
+    }
+
+    /// Pushes the `i`-th of the 5 values of `answer_select!` then `answer_rows!`.
+    fn bind<'b>(&'b self, i: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        match i {
+            0 => out.push_bind_param::<Timestamptz, _>(&self.answered_at),
+            1 => out.push_bind_param::<Array<Text>, _>(&self.item_codes),
+            2 => out.push_bind_param::<Array<Nullable<SmallInt>>, _>(&self.levels),
+            3 => out.push_bind_param::<Array<Nullable<Text>>, _>(&self.choices),
+            4 => out.push_bind_param::<Array<Nullable<Text>>, _>(&self.texts),
+            i => Err(statement::no_such_bind(i)),
+        }
+    }
+}
+
+/// More answers for an existing response.
+struct NewAnswers<'a> {
+    response_id: i64,
+    columns: AnswerColumns<'a>,
+}
+
+impl QueryFragment<Pg> for NewAnswers<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        const SQL: &str = concat!(
+            "INSERT INTO answers (response_id, item_code, level, choices, text, answered_at) SELECT ?, ",
+            answer_select!(),
+            " FROM ",
+            answer_rows!()
+        );
+        statement::walk(SQL, &mut out, |i, out| {
+            if i == 0 {
+                out.push_bind_param::<BigInt, _>(&self.response_id)
+            } else {
+                self.columns.bind(i - 1, out)
+            }
+        })
+    }
+}
+
+crate::cached_statement!(NewAnswers);
+
 /// Inserts one row per answer.
 pub fn insert_answers(
     conn: &mut PgConnection,
@@ -121,25 +275,10 @@ pub fn insert_answers(
     set: &AnswerSet,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let rows: Vec<_> = set
-        .iter()
-        .map(|(code, value)| {
-            let (level, choices, text) = match value {
-                AnswerValue::Level(l) => (Some(*l), None, None),
-                AnswerValue::Multi(c) => (None, Some(c.iter().map(|c| Some(*c)).collect::<Vec<_>>()), None),
-                AnswerValue::Text(t) => (None, None, Some(t.as_str())),
-            };
-            (
-                answers::response_id.eq(response_id),
-                answers::item_code.eq(code.as_str()),
-                answers::level.eq(level),
-                answers::choices.eq(choices),
-                answers::text.eq(text),
-                answers::answered_at.eq(at),
-            )
-        })
-        .collect();
-    diesel::insert_into(answers::table).values(rows).execute(conn)?;
+    if set.is_empty() {
+        return Ok(());
+    }
+    NewAnswers { response_id, columns: AnswerColumns::of(set, at) }.execute(conn)?;
     Ok(())
 }
 
@@ -164,8 +303,7 @@ pub fn count_submission(
         .returning(submission_limits::count)
         .get_result(conn)?;
     if count == 1 {
-        diesel::delete(submission_limits::table.filter(submission_limits::window_start.lt(purge_before)))
-            .execute(conn)?;
+        purge_submission_counts(conn, purge_before)?;
     }
     Ok(count)
 }
@@ -204,8 +342,19 @@ pub fn count_submissions(
     Ok(counts.iter().map(|(c, w, n)| by_key.get(&(*c, *w)).copied().unwrap_or(*n)).collect())
 }
 
-/// Deletes the rate-limit windows that ended before `before`.
+/// The latest `before` this process purged with, as Unix seconds.
+static PURGED_BEFORE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+
+/// Deletes the rate-limit windows that ended before `before`, unless this process already purged
+/// up to `before`: every new client opens a window, and a delete per batch cost more than the rest
+/// of the rate limiting at peak. The purge is housekeeping only (counts are per window, so old rows
+/// change no decision); another instance purging on its own schedule changes nothing either.
 pub fn purge_submission_counts(conn: &mut PgConnection, before: DateTime<Utc>) -> QueryResult<()> {
+    use std::sync::atomic::Ordering;
+    let cutoff = before.timestamp();
+    if PURGED_BEFORE.fetch_max(cutoff, Ordering::Relaxed) >= cutoff {
+        return Ok(());
+    }
     diesel::delete(submission_limits::table.filter(submission_limits::window_start.lt(before)))
         .execute(conn)?;
     Ok(())

@@ -10,7 +10,7 @@ use super::model::{Effect, Outcome, RawAnswers, Refusal, Repeats, check_response
 use super::store::{self, NewResponse};
 use crate::instrument::{Instruments, OVERALL};
 use crate::integrity::{self, checks};
-use crate::stats::rollup::{self, AnswerSet, ResponseFacts};
+use crate::stats::rollup::{self, AnswerSet, PendingDeltas, ResponseFacts};
 
 /// Length of one rate-limit window.
 pub const RATE_WINDOW_MINUTES: i64 = 10;
@@ -102,6 +102,7 @@ pub fn submit_batch(
     let mut order: Vec<usize> = (0..subs.len()).collect();
     order.sort_by(|&a, &b| subs[a].token.cmp(&subs[b].token).then(a.cmp(&b)));
     conn.transaction(|conn| {
+        let mut deltas = PendingDeltas::default();
         let mut counts = count_submissions(conn, subs, &order)?;
         let mut results: Vec<Option<Result<Outcome, Refusal>>> = subs.iter().map(|_| None).collect();
         for &i in &order {
@@ -116,18 +117,23 @@ pub fn submit_batch(
                     Err(Refusal::Db(e)) => return Err(e),
                     Err(refusal) => Err(refusal),
                     Ok(Step::Done(outcome)) => Ok(outcome),
-                    Ok(Step::Write(plan)) => match write(conn, instruments, limits, sub, *plan) {
-                        Ok(outcome) => Ok(outcome),
-                        // the transaction is aborted: nothing of the batch stays
-                        Err(Refusal::Db(e)) => return Err(e),
-                        Err(other) => {
-                            return Err(DbError::QueryBuilderError(format!("write refused: {other}").into()));
+                    Ok(Step::Write(plan)) => {
+                        match write(conn, instruments, limits, sub, *plan, &mut deltas) {
+                            Ok(outcome) => Ok(outcome),
+                            // the transaction is aborted: nothing of the batch stays
+                            Err(Refusal::Db(e)) => return Err(e),
+                            Err(other) => {
+                                return Err(DbError::QueryBuilderError(
+                                    format!("write refused: {other}").into(),
+                                ));
+                            }
                         }
-                    },
+                    }
                 },
             };
             results[i] = Some(result);
         }
+        deltas.flush(conn)?;
         Ok(results.into_iter().map(|r| r.unwrap_or(Err(Refusal::NoAnswers))).collect())
     })
 }
@@ -189,7 +195,12 @@ pub fn store_submission(
 ) -> Result<Outcome, Refusal> {
     match prepare(conn, instruments, limits, sub)? {
         Step::Done(outcome) => Ok(outcome),
-        Step::Write(plan) => write(conn, instruments, limits, sub, *plan),
+        Step::Write(plan) => {
+            let mut deltas = PendingDeltas::default();
+            let outcome = write(conn, instruments, limits, sub, *plan, &mut deltas)?;
+            deltas.flush(conn)?;
+            Ok(outcome)
+        }
     }
 }
 
@@ -286,22 +297,24 @@ pub fn prepare(
     Ok(Step::Write(Box::new(Plan { invitation, instrument, existing, new, before, after, assessment })))
 }
 
-/// The writes of an accepted submission. Fails only with the database (a unique violation on
-/// the response, which the row lock makes unreachable, is reported as `already_answered`).
+/// The writes of an accepted submission; its roll-up deltas go to `deltas`, which the caller
+/// flushes before committing. Fails only with the database (a unique violation on the response,
+/// which the row lock makes unreachable, is reported as `already_answered`).
 pub fn write(
     conn: &mut PgConnection,
     instruments: &Instruments,
     limits: &Limits,
     sub: &Submission,
     plan: Plan,
+    deltas: &mut PendingDeltas,
 ) -> Result<Outcome, Refusal> {
     let Plan { invitation, instrument, existing, new, before, after, assessment } = plan;
     let (response_id, submitted_at, effect, held) = match &existing {
         None => {
             let held = assessment.as_ref().is_some_and(|a| !a.own.is_empty());
-            let id = store::insert_response(
+            let id = store::insert_response_with_answers(
                 conn,
-                &NewResponse {
+                NewResponse {
                     invitation_id: invitation.id,
                     instrument_id: &invitation.instrument_id,
                     instrument_version: &invitation.instrument_version,
@@ -315,6 +328,7 @@ pub fn write(
                     device_hash: Some(&sub.client.device_hash),
                     held,
                 },
+                &new,
             )
             .map_err(|e| match e {
                 // the row lock makes this unreachable in practice; the unique key is the guarantee
@@ -327,10 +341,10 @@ pub fn write(
         }
         Some(r) => {
             store::touch_response(conn, r.id, sub.now)?;
+            store::insert_answers(conn, r.id, &new, sub.now)?;
             (r.id, r.submitted_at, Effect::Added, r.held)
         }
     };
-    store::insert_answers(conn, response_id, &new, sub.now)?;
     let facts = ResponseFacts {
         response_id,
         submitted_at,
@@ -341,7 +355,7 @@ pub fn write(
         // flagged answers are held out of the statistics until a leader reviews them genuine
         held,
     };
-    rollup::apply_response_change(conn, &instrument, &facts, &before, &after)?;
+    rollup::apply_response_change(conn, &instrument, &facts, &before, &after, deltas)?;
     if let Some(assessment) = &assessment {
         checks::record(conn, instruments, response_id, assessment, sub.now)?;
     }

@@ -7,14 +7,15 @@
 //! - [`apply_response_change`] after inserting a response or adding answers to it, with the
 //!   answer set before (empty for a new response) and after. Take `held` from the response row as
 //!   your transaction sees it after locking it (the UPDATE of `last_added_at` does), so a
-//!   concurrent [`set_held`] cannot slip between.
+//!   concurrent [`set_held`] cannot slip between. Its deltas go to a [`PendingDeltas`] you flush
+//!   before committing (once for a whole batch of answers).
 //! - The integrity checks move a response out of / back into the figures with [`set_held`]; a
 //!   follow-up that finds a TT01.I7 complaint unfounded calls [`set_i7_unfounded`]. Both change
 //!   the response row and its roll-ups together; never update those two columns directly.
 //!
 //! How it works (the tables are described in the migration `stats_rollups`):
 //! - A write appends the *difference* it makes — contributions(after) − contributions(before),
-//!   see [`model::contributions`] — as rows of `rollup_deltas`, in one multi-row INSERT. Writers
+//!   see [`model::contributions`] — as rows of `rollup_deltas`, in one INSERT per transaction. Writers
 //!   never update a shared counter row, so concurrent answers for the same officer, day and item do
 //!   not wait on one another (a hot counter row would serialise them on its row lock until commit;
 //!   `bench/contention.sh` measures both). A later addition (TT01.I1 after TT01.I7, say) appends
@@ -32,13 +33,15 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, SmallInt, Text};
 
 use super::model::{self, Amount, Contributions, INVITATION};
-use crate::db::Pool;
+use crate::db::{Pool, statement};
 use crate::instrument::{AnswerValue, Instrument, Instruments, ItemKind};
-use crate::schema::{answers, responses, rollup_deltas};
+use crate::schema::{answers, responses};
 
 /// A response's answers by item code.
 pub type AnswerSet = BTreeMap<String, AnswerValue>;
@@ -103,50 +106,134 @@ impl<'a> Cell<'a> {
     }
 }
 
-type DeltaRow<'a> = (
-    diesel::dsl::Eq<rollup_deltas::day, NaiveDate>,
-    diesel::dsl::Eq<rollup_deltas::unit_code, &'a str>,
-    diesel::dsl::Eq<rollup_deltas::officer_code, &'a str>,
-    diesel::dsl::Eq<rollup_deltas::procedure_code, &'a str>,
-    diesel::dsl::Eq<rollup_deltas::channel, &'a str>,
-    diesel::dsl::Eq<rollup_deltas::held, bool>,
-    diesel::dsl::Eq<rollup_deltas::item_code, &'a str>,
-    diesel::dsl::Eq<rollup_deltas::level, i16>,
-    diesel::dsl::Eq<rollup_deltas::n, i32>,
-    diesel::dsl::Eq<rollup_deltas::scored, i32>,
-    diesel::dsl::Eq<rollup_deltas::points, i32>,
-);
-
-fn delta_row<'a>(cell: &Cell<'a>, item: &'a str, level: i16, a: Amount, sign: i64) -> DeltaRow<'a> {
-    let clamp = |v: i64| i32::try_from(v * sign).unwrap_or(if v * sign > 0 { i32::MAX } else { i32::MIN });
-    (
-        rollup_deltas::day.eq(cell.day),
-        rollup_deltas::unit_code.eq(cell.unit_code),
-        rollup_deltas::officer_code.eq(cell.officer_code),
-        rollup_deltas::procedure_code.eq(cell.procedure_code),
-        rollup_deltas::channel.eq(cell.channel),
-        rollup_deltas::held.eq(cell.held),
-        rollup_deltas::item_code.eq(item),
-        rollup_deltas::level.eq(level),
-        rollup_deltas::n.eq(clamp(a.n)),
-        rollup_deltas::scored.eq(clamp(a.scored)),
-        rollup_deltas::points.eq(clamp(a.points)),
-    )
+/// Roll-up deltas gathered over one transaction's writes, summed per cell, item and level, and
+/// appended in one statement by [`PendingDeltas::flush`] before the transaction commits (a batch
+/// of answers costs one statement here, not one per answer). Nothing reads `rollup_deltas` inside
+/// the writing transaction, so appending later in it changes no result.
+#[derive(Debug, Default)]
+pub struct PendingDeltas {
+    rows: BTreeMap<DeltaKey, Amount>,
 }
 
-/// Appends `sign × amounts` to the cell, in one statement.
-fn append<'a>(conn: &mut PgConnection, parts: &'a [(Cell<'a>, &'a Contributions, i64)]) -> QueryResult<()> {
-    let rows: Vec<DeltaRow<'a>> = parts
-        .iter()
-        .flat_map(|(cell, amounts, sign)| {
-            amounts.iter().map(move |((item, level), a)| delta_row(cell, item, *level, *a, *sign))
-        })
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct DeltaKey {
+    day: NaiveDate,
+    unit_code: String,
+    officer_code: String,
+    procedure_code: String,
+    channel: String,
+    held: bool,
+    item_code: String,
+    level: i16,
+}
+
+impl PendingDeltas {
+    fn add(&mut self, cell: &Cell<'_>, amounts: &Contributions, sign: i64) {
+        for ((item, level), a) in amounts {
+            let key = DeltaKey {
+                day: cell.day,
+                unit_code: cell.unit_code.to_string(),
+                officer_code: cell.officer_code.to_string(),
+                procedure_code: cell.procedure_code.to_string(),
+                channel: cell.channel.to_string(),
+                held: cell.held,
+                item_code: item.clone(),
+                level: *level,
+            };
+            let sum = self.rows.entry(key).or_default();
+            sum.n += a.n * sign;
+            sum.scored += a.scored * sign;
+            sum.points += a.points * sign;
+        }
     }
-    diesel::insert_into(rollup_deltas::table).values(rows).execute(conn)?;
-    Ok(())
+
+    /// Appends what was gathered (rows that summed to nothing are left out) and empties it.
+    pub fn flush(&mut self, conn: &mut PgConnection) -> QueryResult<()> {
+        let rows = std::mem::take(&mut self.rows);
+        let mut columns = NewDeltas::default();
+        for (key, a) in &rows {
+            if a.n == 0 && a.scored == 0 && a.points == 0 {
+                continue;
+            }
+            columns.push(key, *a);
+        }
+        if columns.days.is_empty() {
+            return Ok(());
+        }
+        columns.execute(conn)?;
+        Ok(())
+    }
+}
+
+/// Delta rows as columns, appended in one statement whatever their number (see
+/// [`crate::db::statement`]).
+#[derive(Default)]
+struct NewDeltas<'a> {
+    days: Vec<NaiveDate>,
+    unit_codes: Vec<&'a str>,
+    officer_codes: Vec<&'a str>,
+    procedure_codes: Vec<&'a str>,
+    channels: Vec<&'a str>,
+    held: Vec<bool>,
+    item_codes: Vec<&'a str>,
+    levels: Vec<i16>,
+    n: Vec<i32>,
+    scored: Vec<i32>,
+    points: Vec<i32>,
+}
+
+impl<'a> NewDeltas<'a> {
+    fn push(&mut self, key: &'a DeltaKey, a: Amount) {
+        let clamp = |v: i64| i32::try_from(v).unwrap_or(if v > 0 { i32::MAX } else { i32::MIN });
+        self.days.push(key.day);
+        self.unit_codes.push(&key.unit_code);
+        self.officer_codes.push(&key.officer_code);
+        self.procedure_codes.push(&key.procedure_code);
+        self.channels.push(&key.channel);
+        self.held.push(key.held);
+        self.item_codes.push(&key.item_code);
+        self.levels.push(key.level);
+        self.n.push(clamp(a.n));
+        self.scored.push(clamp(a.scored));
+        self.points.push(clamp(a.points));
+    }
+}
+
+impl QueryFragment<Pg> for NewDeltas<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        statement::walk(
+            "INSERT INTO rollup_deltas (day, unit_code, officer_code, procedure_code, channel, held, \
+             item_code, level, n, scored, points) \
+             SELECT * FROM unnest(?::date[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], \
+             ?::text[], ?::smallint[], ?::integer[], ?::integer[], ?::integer[])",
+            &mut out,
+            |i, out| match i {
+                0 => out.push_bind_param::<Array<Date>, _>(&self.days),
+                1 => out.push_bind_param::<Array<Text>, _>(&self.unit_codes),
+                2 => out.push_bind_param::<Array<Text>, _>(&self.officer_codes),
+                3 => out.push_bind_param::<Array<Text>, _>(&self.procedure_codes),
+                4 => out.push_bind_param::<Array<Text>, _>(&self.channels),
+                5 => out.push_bind_param::<Array<Bool>, _>(&self.held),
+                6 => out.push_bind_param::<Array<Text>, _>(&self.item_codes),
+                7 => out.push_bind_param::<Array<SmallInt>, _>(&self.levels),
+                8 => out.push_bind_param::<Array<Integer>, _>(&self.n),
+                9 => out.push_bind_param::<Array<Integer>, _>(&self.scored),
+                10 => out.push_bind_param::<Array<Integer>, _>(&self.points),
+                i => Err(statement::no_such_bind(i)),
+            },
+        )
+    }
+}
+
+crate::cached_statement!(NewDeltas);
+
+/// Appends `sign × amounts` to the cells at once, in one statement.
+fn append(conn: &mut PgConnection, parts: &[(Cell<'_>, &Contributions, i64)]) -> QueryResult<()> {
+    let mut pending = PendingDeltas::default();
+    for (cell, amounts, sign) in parts {
+        pending.add(cell, amounts, *sign);
+    }
+    pending.flush(conn)
 }
 
 /// True when the answers include a TT01.I7 complaint ("Có"), the only answer a follow-up can
@@ -163,6 +250,7 @@ pub fn apply_response_change(
     facts: &ResponseFacts<'_>,
     before: &AnswerSet,
     after: &AnswerSet,
+    pending: &mut PendingDeltas,
 ) -> QueryResult<()> {
     let unfounded = if has_i7_complaint(before) || has_i7_complaint(after) {
         responses::table
@@ -178,7 +266,8 @@ pub fn apply_response_change(
         &model::contributions(instrument, before, unfounded),
         &model::contributions(instrument, after, unfounded),
     );
-    append(conn, &[(Cell::of(facts, facts.held), &diff, 1)])
+    pending.add(&Cell::of(facts, facts.held), &diff, 1);
+    Ok(())
 }
 
 /// Counts one issued invitation.
@@ -474,17 +563,28 @@ pub fn is_empty(conn: &mut PgConnection) -> QueryResult<bool> {
     Ok(e.empty)
 }
 
-/// Runs [`compact`] every `every` on its own thread for as long as the process lives.
+/// The compactor rests at least this many times as long as its last compaction took, so under
+/// heavy load it works at most a fifth of the time (its cost per answer falls as batches grow,
+/// since a busy day's answers keep hitting the same roll-up rows). Statistics never wait for it:
+/// they read the pending deltas too.
+const COMPACTOR_REST_FACTOR: u32 = 4;
+
+/// Runs [`compact`] on its own thread for as long as the process lives: every `every`, or after
+/// [`COMPACTOR_REST_FACTOR`] times the last compaction's duration when that is longer (at most
+/// `8 × every`).
 pub fn spawn_compactor(pool: Pool, every: Duration) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("rollup-compactor".into()).spawn(move || {
+        let mut rest = every;
         loop {
-            std::thread::sleep(every);
+            std::thread::sleep(rest);
             let Ok(mut conn) = pool.get() else { continue };
+            let started = std::time::Instant::now();
             match compact(&mut conn) {
                 Ok(0) => {}
                 Ok(rows) => tracing::debug!(rows, "compacted roll-up deltas"),
                 Err(e) => tracing::warn!(error = %e, "roll-up compaction failed; will retry"),
             }
+            rest = (started.elapsed() * COMPACTOR_REST_FACTOR).clamp(every, every * 8);
         }
     })
 }

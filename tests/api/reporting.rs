@@ -93,7 +93,9 @@ fn case(app: &TestApp, unit: &str, officer: &str, procedure: &str, at: DateTime<
             channel: "desk",
             held: false,
         };
-        rollup::apply_response_change(conn, &instrument, &facts, &AnswerSet::new(), &after)
+        let mut deltas = rollup::PendingDeltas::default();
+        rollup::apply_response_change(conn, &instrument, &facts, &AnswerSet::new(), &after, &mut deltas)?;
+        deltas.flush(conn)
     })
     .unwrap_or_else(|e| panic!("{e}"));
 }

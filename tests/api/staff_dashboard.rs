@@ -114,7 +114,9 @@ pub fn case(
             channel: "desk",
             held: false,
         };
-        rollup::apply_response_change(conn, instrument, &facts, &AnswerSet::new(), &after)?;
+        let mut deltas = rollup::PendingDeltas::default();
+        rollup::apply_response_change(conn, instrument, &facts, &AnswerSet::new(), &after, &mut deltas)?;
+        deltas.flush(conn)?;
         Ok(token)
     })
     .unwrap_or_else(|e| panic!("{e}"))

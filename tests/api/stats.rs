@@ -133,7 +133,9 @@ fn answer(app: &TestApp, invitation: i64, at: DateTime<Utc>, items: &[(&str, Val
             channel: &channel,
             held,
         };
-        rollup::apply_response_change(conn, instrument, &facts, &before, &after)?;
+        let mut deltas = rollup::PendingDeltas::default();
+        rollup::apply_response_change(conn, instrument, &facts, &before, &after, &mut deltas)?;
+        deltas.flush(conn)?;
         Ok(rid)
     })
     .unwrap_or_else(|e| panic!("{e}"))
