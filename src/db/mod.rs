@@ -2,6 +2,7 @@
 //! the blocking pool, the embedded migrations, and (in [`cluster`]) the private PostgreSQL
 //! cluster used when `DATABASE_URL` is unset.
 
+pub mod bulk;
 pub mod cluster;
 pub mod statement;
 

@@ -244,6 +244,14 @@ impl Generator {
         self.tally
     }
 
+    /// The roll-up rows of the months the generator has left behind, taken out of its tally (see
+    /// [`Tally::drain_before`]).
+    pub fn drain_rollups(&mut self) -> super::RollupRows {
+        let next = self.plan.first_day + Days::new(u64::from(self.day));
+        let month = next.with_day(1).unwrap_or(next).num_days_from_ce();
+        self.tally.drain_before(month)
+    }
+
     /// The next chunk of about `responses` responses (whole days), or `None` when done.
     pub fn next_chunk(&mut self, responses: u64) -> Option<Chunk> {
         if self.day >= self.plan.days {

@@ -860,7 +860,10 @@ fn run_demo(app: &TestApp, responses: u32, seed: u32) -> String {
 #[actix_web::test]
 async fn the_demo_command_fills_the_tables_the_service_reads() {
     let app = TestApp::new().await;
+    let indexes_before = indexes_of_loaded_tables(&mut app.conn());
     assert!(run_demo(&app, 3000, 3).contains("3000 responses"));
+    // the load drops the indexes of the empty tables and builds them again, all of them
+    assert_eq!(indexes_of_loaded_tables(&mut app.conn()), indexes_before);
     let key = app.api_key("CHIEMHOA");
     let today = Utc::now().with_timezone(&FixedOffset::east_opt(LOCAL).unwrap()).date_naive();
     let from = today - chrono::Days::new(800);
@@ -876,6 +879,27 @@ async fn the_demo_command_fills_the_tables_the_service_reads() {
     let all: usize = raws.len();
     assert_eq!(all, 3000);
     assert!(invs.len() > 3600 && invs.len() < 5000, "{} invitations", invs.len());
+}
+
+/// Every index and key of the tables `sipas demo` loads, as definitions, in name order.
+fn indexes_of_loaded_tables(conn: &mut PgConnection) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    let lines: Vec<Line> = diesel::sql_query(
+        "SELECT indexname || ': ' || indexdef AS line FROM pg_indexes \
+         WHERE tablename IN ('invitations', 'responses', 'answers') \
+         UNION ALL \
+         SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid IN ('invitations'::regclass, 'responses'::regclass, 'answers'::regclass) \
+         ORDER BY 1",
+    )
+    .load(conn)
+    .unwrap();
+    assert!(lines.len() > 20, "{} indexes and constraints", lines.len());
+    lines.into_iter().map(|l| l.line).collect()
 }
 
 /// Every non-zero row of both roll-up tables, in key order.
