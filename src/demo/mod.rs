@@ -237,16 +237,21 @@ pub fn generate(
                 if tx.send(chunk).is_err() {
                     return false;
                 }
+                // a roll-up writer that has given up (it could not connect, say) has dropped its
+                // end: the load goes on, and the roll-ups are rebuilt after it
                 if aside {
                     let part = g.drain_rollups();
-                    if !part.is_empty() && parts_tx.send(part).is_err() {
-                        return false;
+                    if !part.is_empty() {
+                        let _ = parts_tx.send(part);
                     }
                 }
             }
             drop(tx);
             // the last rows are sorted here, while the database takes the last chunk
-            !fresh || parts_tx.send(g.into_tally().rows()).is_ok()
+            if fresh {
+                let _ = parts_tx.send(g.into_tally().rows());
+            }
+            true
         })
         .map_err(|e| format!("cannot start the generator: {e}"))?;
     let mut totals = (0u64, 0u64, 0u64);

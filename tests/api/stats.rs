@@ -943,6 +943,27 @@ async fn the_demo_roll_ups_counted_while_generating_equal_a_rebuild_from_the_raw
 }
 
 #[actix_web::test]
+async fn the_demo_rebuilds_the_roll_ups_when_its_second_connection_fails() {
+    let app = TestApp::new().await;
+    let mut conn = app.conn();
+    // nothing listens on port 1: the roll-up writer gives up, the load goes on
+    let said = sipas::demo::generate(
+        &mut conn,
+        Some("postgres://nobody@127.0.0.1:1/nothing"),
+        &app.state.instruments,
+        sipas::demo::Plan::ending_yesterday(600, 5),
+    )
+    .unwrap();
+    assert!(said.contains("roll-ups rebuilt from the raw answers"), "{said}");
+    let responses: i64 = responses::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(responses, 600);
+    let written = rollup_tables(&mut conn);
+    assert!(written.len() > 1_000, "{} roll-up rows", written.len());
+    rollup::rebuild(&mut conn, &app.state.instruments).unwrap();
+    assert_eq!(written, rollup_tables(&mut conn));
+}
+
+#[actix_web::test]
 async fn answers_sent_through_the_survey_api_show_in_the_statistics_at_once() {
     let app = TestApp::with_config(|c| {
         c.min_n = Some(1);
