@@ -5,11 +5,11 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::sql_types::{BigInt, SmallInt, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Text};
 
 use super::model::{BURST_SIZE, BURST_WINDOW_SECONDS, Reason, Rules, Trigger, triggers};
 use crate::instrument::{Instruments, OVERALL};
-use crate::schema::{integrity_flags, integrity_reviews, responses};
+use crate::schema::{answers, integrity_flags, integrity_reviews, responses};
 use crate::stats::rollup::{self, AnswerSet, LOCAL, local_day};
 
 /// What the checks know of a first response about to be stored.
@@ -79,13 +79,20 @@ pub fn assess(conn: &mut PgConnection, rules: &Rules, a: &Arrival<'_>) -> QueryR
         }
     }
     if let Some(top) = a.top_score {
-        let recent: Vec<i64> = RecentTopScores {
-            officer: a.officer_code,
-            after: a.submitted_at - Duration::seconds(BURST_WINDOW_SECONDS),
-            until: a.submitted_at,
-            level: top,
-        }
-        .load(conn)?;
+        // With statistics of a table that has data, PostgreSQL serves this from
+        // `responses_officer_idx` (many officers) or `responses_submitted_idx` (a commune's few),
+        // both a few index pages. Row comparisons on (officer_code, submitted_at), tried to force
+        // the first, made btree start at the officer's first entry: 40-55 ms on a commune's
+        // million responses. See BENCHMARKS.md.
+        let recent: Vec<i64> = responses::table
+            .inner_join(answers::table.on(answers::response_id.eq(responses::id)))
+            .filter(responses::officer_code.eq(a.officer_code))
+            .filter(responses::submitted_at.gt(a.submitted_at - Duration::seconds(BURST_WINDOW_SECONDS)))
+            .filter(responses::submitted_at.le(a.submitted_at))
+            .filter(answers::item_code.eq(OVERALL))
+            .filter(answers::level.eq(top))
+            .select(responses::id)
+            .load(conn)?;
         if recent.len() + 1 >= BURST_SIZE {
             out.own.push(Reason::Burst);
             out.others.extend(recent.into_iter().map(|id| (id, Reason::Burst)));
@@ -110,44 +117,6 @@ impl QueryFragment<Pg> for DeviceLock<'_> {
 }
 
 crate::cached_statement!(DeviceLock);
-
-/// The responses of one officer in `(after, until]` that gave `CASE.OVERALL` the level `level`.
-///
-/// The window is written as row comparisons on `(officer_code, submitted_at)` so that only
-/// `responses_officer_idx` can serve it. Written plainly, the cached generic plan took the last
-/// two minutes for one row and walked `responses_submitted_idx` through every officer's answers of
-/// those minutes (5-9 ms at peak instead of a few hundredths). A statement of its own rather than
-/// `sql_query`, so that diesel prepares it once per connection instead of planning every call.
-struct RecentTopScores<'a> {
-    officer: &'a str,
-    after: DateTime<Utc>,
-    until: DateTime<Utc>,
-    level: i16,
-}
-
-impl QueryFragment<Pg> for RecentTopScores<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(
-            "SELECT r.id FROM responses r JOIN answers a ON a.response_id = r.id WHERE r.officer_code = ",
-        );
-        out.push_bind_param::<Text, _>(self.officer)?;
-        out.push_sql(" AND (r.officer_code, r.submitted_at) > (");
-        out.push_bind_param::<Text, _>(self.officer)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamptz, _>(&self.after)?;
-        out.push_sql(") AND (r.officer_code, r.submitted_at) <= (");
-        out.push_bind_param::<Text, _>(self.officer)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamptz, _>(&self.until)?;
-        out.push_sql(") AND a.item_code = ");
-        out.push_bind_param::<Text, _>(OVERALL)?;
-        out.push_sql(" AND a.level = ");
-        out.push_bind_param::<SmallInt, _>(&self.level)?;
-        Ok(())
-    }
-}
-
-crate::cached_statement!(RecentTopScores, BigInt);
 
 /// Stores the reasons of a response (new and earlier ones), and holds out of the statistics every
 /// earlier response that gained a reason, unless a leader already reviewed it genuine.
