@@ -123,8 +123,9 @@ CPU_BEFORE=$(cpu_snapshot)
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_EACH}s" --timeout 10s --latency -s bench/answer.lua "http://127.0.0.1:$PORT" -- "$WORK/round.txt" 2 $(( (R - 1) * PER_ROUND )) \
     > "$WORK/wrk.txt"
 CPU_AFTER=$(cpu_snapshot)
+CREATED=$(sed -nE 's/^answers \(201\) ([0-9]+).*/\1/p' "$WORK/wrk.txt")
 grep -E "^(answers|requests|latency p|not 201)" "$WORK/wrk.txt"
-cpu_report "$CPU_BEFORE" "$CPU_AFTER" "$(sed -nE 's/^answers \(201\) ([0-9]+).*/\1/p' "$WORK/wrk.txt")"
+cpu_report "$CPU_BEFORE" "$CPU_AFTER" "$CREATED"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$SERVICE_PID/status)
 if [ "${STATEMENTS:-0}" = 1 ]; then
@@ -136,7 +137,6 @@ if [ "${STATEMENTS:-0}" = 1 ]; then
 fi
 kill "$SERVICE_PID"; wait "$SERVICE_PID" 2>/dev/null || true; SERVICE_PID=
 grep -E "ERROR|WARN" "$WORK/service.log" | head -5 || true
-CREATED=$(sed -nE 's/^answers \(201\) ([0-9]+).*/\1/p' "$WORK/wrk.txt")
 bench_psql -d $DB -At -F' ' -c "
   SELECT count(*) - $BEFORE, count(*) FILTER (WHERE r.held),
          (SELECT count(*) FROM (SELECT invitation_id FROM responses GROUP BY 1 HAVING count(*) > 1) d),

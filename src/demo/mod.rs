@@ -221,12 +221,14 @@ pub fn generate(
     // answers, which counts what was there too.
     let fresh = first_invitation == 1 && first_response == 1 && rollup::is_empty(conn).map_err(db_err)?;
 
-    // Into empty roll-ups, the tallied rows are written on a second connection (when there is a
-    // URL for one) as the generator leaves each month behind, using the core the load leaves
-    // idle, in a transaction that commits only after the load's has; should anything go wrong
-    // there, the roll-ups are rebuilt from the raw answers below. Otherwise they are written on
-    // this connection at the end of the load (or rebuilt, into a database that had data).
-    let aside = fresh && url.is_some();
+    // Into empty roll-ups, the generator hands over each month's rows once it has left the month
+    // behind (on the core the load leaves idle); they are written on a second connection (when
+    // there is a URL for one) while this one builds the indexes, in a transaction that commits
+    // only after the load's has; should anything go wrong there, the roll-ups are rebuilt from
+    // the raw answers below. Otherwise they are written on this connection at the end of the
+    // load (or rebuilt, into a database that had data).
+    let aside_url = url.filter(|_| fresh);
+    let aside = aside_url.is_some();
     let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
     let (parts_tx, parts_rx) = mpsc::channel::<RollupRows>();
     let generator = std::thread::Builder::new()
@@ -261,13 +263,10 @@ pub fn generate(
         let mut rollup_step: Option<(f64, usize, usize)> = None;
         let (commit_tx, commit_rx) = mpsc::channel::<bool>();
         let mut parts_rx = Some(parts_rx);
-        let rollup_writer = match (aside, url) {
-            (true, Some(url)) => {
-                parts_rx.take().map(|parts| scope.spawn(move || write_rollups_aside(url, parts, &commit_rx)))
-            }
-            _ => None,
-        };
-        let loaded: QueryResult<bool> = conn.transaction(|conn| {
+        let rollup_writer = aside_url.and_then(|url| {
+            parts_rx.take().map(|parts| scope.spawn(move || write_rollups_aside(url, parts, &commit_rx)))
+        });
+        let loaded: QueryResult<()> = conn.transaction(|conn| {
             // Into empty tables, the indexes are built once after the load instead of kept up to
             // date row by row (most of the database's work otherwise).
             let dropped =
@@ -290,10 +289,10 @@ pub fn generate(
             }
             if let (true, Some(parts)) = (fresh, parts_rx.take()) {
                 let clock = Instant::now();
-                let (days, months) = write_rollups(conn, parts)?;
+                let (days, months) = write_rollups(conn, &RollupRows::merge(parts.into_iter().collect()))?;
                 rollup_step = Some((clock.elapsed().as_secs_f64(), days, months));
             }
-            Ok(true)
+            Ok(())
         });
         let committed = loaded.is_ok();
         let _ = commit_tx.send(committed);
@@ -349,9 +348,9 @@ pub fn generate(
     Ok(format!("{rows_done}; {rollups_done}; {:.1} s in all", started.elapsed().as_secs_f64()))
 }
 
-/// Writes the tallied roll-ups on a connection of its own (see [`generate`]) as `parts` arrive,
-/// in a transaction it commits only when `commit` says the load committed. Returns the seconds
-/// from the first part to the end of the writing, and the row counts.
+/// Writes the tallied roll-ups on a connection of its own (see [`generate`]) once the generator
+/// has sent its last part, in a transaction it commits only when `commit` says the load
+/// committed. Returns the seconds the writing took and the row counts.
 fn write_rollups_aside(
     url: &str,
     parts: mpsc::Receiver<RollupRows>,
@@ -363,10 +362,10 @@ fn write_rollups_aside(
     // bottleneck and writing beside it made the whole slower (measured: 70 s instead of 63 s
     // for a million responses); the parts are computed meanwhile on the generator's spare time,
     // and merged into one sorted run here.
-    let parts = RollupRows::merge(parts.into_iter().collect());
+    let rows = RollupRows::merge(parts.into_iter().collect());
     conn.transaction(|conn| {
         let clock = Instant::now();
-        let (days, months) = write_rollups(conn, [parts])?;
+        let (days, months) = write_rollups(conn, &rows)?;
         let secs = clock.elapsed().as_secs_f64();
         if commit.recv().unwrap_or(false) {
             Ok((secs, days, months))
@@ -379,29 +378,13 @@ fn write_rollups_aside(
 
 /// COPYs the tallied roll-up rows into the empty `rollup_day` and `rollup_month`; returns how many
 /// of each.
-fn write_rollups(
-    conn: &mut PgConnection,
-    parts: impl IntoIterator<Item = RollupRows>,
-) -> QueryResult<(usize, usize)> {
-    let mut counts = (0, 0);
-    rollup::fill_empty(conn, |conn| {
-        counts = copy_rollups(conn, parts)?;
-        Ok(())
-    })?;
-    Ok(counts)
+fn write_rollups(conn: &mut PgConnection, rows: &RollupRows) -> QueryResult<(usize, usize)> {
+    rollup::fill_empty(conn, |conn| copy_rollups(conn, rows))?;
+    Ok((rows.days.len(), rows.months.len()))
 }
 
-/// One COPY into `rollup_day` streaming the parts' daily rows as they come, then one into
-/// `rollup_month` (their monthly rows, a tenth as many, kept until then).
-fn copy_rollups(
-    conn: &mut PgConnection,
-    parts: impl IntoIterator<Item = RollupRows>,
-) -> QueryResult<(usize, usize)> {
+fn copy_rollups(conn: &mut PgConnection, rows: &RollupRows) -> QueryResult<()> {
     use crate::schema::{rollup_day as d, rollup_month as m};
-    // diesel's COPY callback is `Fn`: the parts are taken through cells
-    let parts = std::cell::RefCell::new(parts.into_iter());
-    let kept: std::cell::RefCell<Vec<RollupRows>> = Default::default();
-    let days = std::cell::Cell::new(0);
     diesel::copy_from(d::table)
         .from_raw_data(
             (
@@ -418,16 +401,7 @@ fn copy_rollups(
                 d::scored,
                 d::points,
             ),
-            |w: &mut dyn Write| {
-                w.write_all(&binary::HEADER).map_err(copy_error)?;
-                for mut part in parts.borrow_mut().by_ref() {
-                    part.write_rows(&part.days, w).map_err(copy_error)?;
-                    days.set(days.get() + part.days.len());
-                    part.days = Vec::new();
-                    kept.borrow_mut().push(part);
-                }
-                w.write_all(&binary::TRAILER).map_err(copy_error)
-            },
+            |w: &mut dyn Write| rows.write_copy(&rows.days, w).map_err(copy_error),
         )
         .with_format(CopyFormat::Binary)
         .execute(conn)?;
@@ -447,18 +421,11 @@ fn copy_rollups(
                 m::scored,
                 m::points,
             ),
-            |w: &mut dyn Write| {
-                w.write_all(&binary::HEADER).map_err(copy_error)?;
-                for part in kept.borrow().iter() {
-                    part.write_rows(&part.months, w).map_err(copy_error)?;
-                }
-                w.write_all(&binary::TRAILER).map_err(copy_error)
-            },
+            |w: &mut dyn Write| rows.write_copy(&rows.months, w).map_err(copy_error),
         )
         .with_format(CopyFormat::Binary)
         .execute(conn)?;
-    let months = kept.borrow().iter().map(|p| p.months.len()).sum();
-    Ok((days.get(), months))
+    Ok(())
 }
 
 /// `sipas demo [--responses N] [--seed S]`.

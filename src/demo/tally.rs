@@ -9,7 +9,7 @@ use std::io::Write;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::binary::Rows;
+use super::binary::{self, Rows};
 use crate::instrument::Instrument;
 use crate::stats::model::{self, Amount, INVITATION};
 use crate::stats::rollup::{ANY, AnswerSet, GROUPING_SETS};
@@ -245,11 +245,12 @@ impl RollupRows {
         self.days.is_empty() && self.months.is_empty()
     }
 
-    /// Writes rows in binary COPY format, without the stream's header and trailer, with the
-    /// columns (grouping_set, day or month, unit_code, officer_code, procedure_code, channel, held,
-    /// item_code, level, n, scored, points).
-    pub fn write_rows(&self, rows: &[Row], out: &mut dyn Write) -> std::io::Result<()> {
+    /// Writes rows as one binary COPY stream with the columns (grouping_set, day or month,
+    /// unit_code, officer_code, procedure_code, channel, held, item_code, level, n, scored,
+    /// points).
+    pub fn write_copy(&self, rows: &[Row], out: &mut dyn Write) -> std::io::Result<()> {
         let mut b = Rows::default();
+        b.buf.extend_from_slice(&binary::HEADER);
         let count = |v: i64| i32::try_from(v).unwrap_or(if v > 0 { i32::MAX } else { i32::MIN });
         for (key, [n, scored, points]) in rows {
             let (unit, set, period, officer, procedure, channel, item, level) = unpack(*key);
@@ -263,6 +264,7 @@ impl RollupRows {
                 b.buf.clear();
             }
         }
+        b.buf.extend_from_slice(&binary::TRAILER);
         out.write_all(&b.buf)
     }
 }

@@ -881,35 +881,36 @@ async fn the_demo_command_fills_the_tables_the_service_reads() {
     assert!(invs.len() > 3600 && invs.len() < 5000, "{} invitations", invs.len());
 }
 
-/// Every index and key of the tables `sipas demo` loads, as definitions, in name order.
-fn indexes_of_loaded_tables(conn: &mut PgConnection) -> Vec<String> {
+/// The one text column of every row a query returns.
+fn lines(conn: &mut PgConnection, sql: &str) -> Vec<String> {
     #[derive(QueryableByName)]
     struct Line {
         #[diesel(sql_type = diesel::sql_types::Text)]
         line: String,
     }
-    let lines: Vec<Line> = diesel::sql_query(
+    let lines: Vec<Line> = diesel::sql_query(sql).load(conn).unwrap();
+    lines.into_iter().map(|l| l.line).collect()
+}
+
+/// Every index and key of the tables `sipas demo` loads, as definitions, in name order.
+fn indexes_of_loaded_tables(conn: &mut PgConnection) -> Vec<String> {
+    let lines = lines(
+        conn,
         "SELECT indexname || ': ' || indexdef AS line FROM pg_indexes \
          WHERE tablename IN ('invitations', 'responses', 'answers') \
          UNION ALL \
          SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint \
          WHERE conrelid IN ('invitations'::regclass, 'responses'::regclass, 'answers'::regclass) \
          ORDER BY 1",
-    )
-    .load(conn)
-    .unwrap();
+    );
     assert!(lines.len() > 20, "{} indexes and constraints", lines.len());
-    lines.into_iter().map(|l| l.line).collect()
+    lines
 }
 
 /// Every non-zero row of both roll-up tables, in key order.
 fn rollup_tables(conn: &mut PgConnection) -> Vec<String> {
-    #[derive(QueryableByName)]
-    struct Line {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        line: String,
-    }
-    let lines: Vec<Line> = diesel::sql_query(
+    lines(
+        conn,
         "SELECT t::text AS line FROM ( \
            SELECT 'day' AS tab, grouping_set, day, unit_code, officer_code, procedure_code, channel, held, \
                   item_code, level, n, scored, points FROM rollup_day \
@@ -919,9 +920,6 @@ fn rollup_tables(conn: &mut PgConnection) -> Vec<String> {
          WHERE n <> 0 OR scored <> 0 OR points <> 0 \
          ORDER BY tab, unit_code, grouping_set, day, officer_code, procedure_code, channel, held, item_code, level",
     )
-    .load(conn)
-    .unwrap();
-    lines.into_iter().map(|l| l.line).collect()
 }
 
 #[actix_web::test]
