@@ -7,13 +7,12 @@
 
 use std::collections::HashMap;
 
-use actix_web::test as awt;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sipas::auth::access::{self, CallerKind, Outcome, ROUTES, Rule};
 use sipas::staff::model::Scope;
-use sipas::startup::build_app;
 
+use crate::fixtures::csrf_of;
 use crate::harness::{SEED, TestApp};
 
 /// One kind of caller with its credentials.
@@ -269,51 +268,33 @@ fn probes(rule: &Rule, who: CallerKind, f: &Fixture, csrf: &str) -> Vec<Probe> {
 }
 
 /// Sends `req` as `who`; returns status, `Location` and body.
-async fn send<S, B>(svc: &S, who: &Who, req: &Req) -> (u16, Option<String>, String)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut cookies: Vec<String> = who.cookie.iter().cloned().collect();
+async fn send(app: &TestApp, who: &Who, req: &Req) -> (u16, Option<String>, String) {
     let mut body = req.body.clone();
+    let mut login = None;
     if req.path == "/login" && req.method == "POST" {
         // the sign-in form's double-submit cookie and token
-        let res = awt::call_service(svc, awt::TestRequest::get().uri("/login").to_request()).await;
-        let cookie = res
-            .response()
-            .cookies()
-            .find(|c| c.name() == "sipas_login_csrf")
-            .map(|c| format!("{}={}", c.name(), c.value()))
-            .unwrap_or_else(|| panic!("no login cookie"));
-        let html = String::from_utf8_lossy(&awt::read_body(res).await).into_owned();
-        let token = crate::staff::csrf_of(&html);
-        cookies.push(cookie);
+        let r = app.get("/login").await;
+        let cookie = r.cookie("sipas_login_csrf").unwrap_or_else(|| panic!("no login cookie"));
+        let token = csrf_of(&r.body);
+        login = Some(cookie);
         body = body.map(|(t, b)| (t, b.replace("%7Blogin%7D", &token)));
     }
-    let mut r = match req.method {
-        "POST" => awt::TestRequest::post(),
-        _ => awt::TestRequest::get(),
+    let mut call = app.request(req.method, &req.path).peer("198.51.100.77:5000");
+    if let Some(cookie) = &who.cookie {
+        call = call.as_staff(cookie);
     }
-    .uri(&req.path)
-    .peer_addr("198.51.100.77:5000".parse().unwrap_or_else(|e| panic!("{e}")));
-    if !cookies.is_empty() {
-        r = r.insert_header(("Cookie", cookies.join("; ")));
+    if let Some(cookie) = login {
+        call = call.cookie(cookie);
     }
     if let Some(key) = &who.key {
-        r = r.insert_header(("Authorization", format!("Bearer {key}")));
+        call = call.with_key(key);
     }
     if let Some((ctype, text)) = body {
-        r = r.insert_header(("Content-Type", ctype)).set_payload(text);
+        call = call.payload(ctype, text);
     }
-    let res = awt::call_service(svc, r.to_request()).await;
-    let status = res.status().as_u16();
-    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let text = String::from_utf8_lossy(&awt::read_body(res).await).into_owned();
-    (status, location, text)
+    let r = call.await;
+    let location = r.location();
+    (r.status, location, r.body)
 }
 
 /// The outcome class of a response to `path`.
@@ -341,14 +322,12 @@ async fn fixture(app: &TestApp) -> Fixture {
         .unwrap_or_else(|e| panic!("{e}"));
     // another unit's response with a comment that asks for a reply: a follow-up of Kim Bình
     let foreign = app.insert_invitation(SEED.other_unit, SEED.other_officer, SEED.procedures[0]);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let req = awt::TestRequest::post()
-        .uri(&format!("/api/v1/responses/{}", foreign.token))
-        .peer_addr("203.0.113.50:4000".parse().unwrap_or_else(|e| panic!("{e}")))
-        .set_json(json!({"answers": {"CASE.OVERALL": 2, "COMMENT": "Chờ lâu ở Kim Bình", "REPLY.WANTED": 1}}))
-        .to_request();
-    let res = awt::call_service(&svc, req).await;
-    assert_eq!(res.status(), 201, "the other unit's response was not stored");
+    let answers = json!({"answers": {"CASE.OVERALL": 2, "COMMENT": "Chờ lâu ở Kim Bình", "REPLY.WANTED": 1}});
+    let res = app
+        .post_json(&format!("/api/v1/responses/{}", foreign.token), &answers)
+        .peer("203.0.113.50:4000")
+        .await;
+    assert_eq!(res.status, 201, "the other unit's response was not stored");
     let foreign_response: i64 =
         responses::table
             .filter(responses::invitation_id.eq_any(
@@ -369,7 +348,6 @@ async fn every_route_answers_every_kind_of_caller_as_the_access_table_says() {
     let app = TestApp::new().await;
     app.seed();
     let f = fixture(&app).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let session = |name: &str, scope: Scope| {
         let (cookie, csrf) = app.session(name, &scope);
         (Some(cookie), csrf)
@@ -403,7 +381,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_access_table_says() {
         for who in &people {
             let req = sample(rule, &f, &who.csrf)
                 .unwrap_or_else(|| panic!("no sample request for {} {}: add one", rule.method, rule.pattern));
-            let (status, location, body) = send(&svc, who, &req).await;
+            let (status, location, body) = send(&app, who, &req).await;
             assert!(status < 500, "{} {} as {:?}: {status} {body}", rule.method, req.path, who.kind);
             let expected = rule.outcome(who.kind);
             let got = class(&req.path, status, location.as_deref());
@@ -446,7 +424,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_access_table_says() {
                     }
                 };
                 if let Some(foreign) = foreign {
-                    let (status, _, body) = send(&svc, who, &foreign).await;
+                    let (status, _, body) = send(&app, who, &foreign).await;
                     let answered_own = status < 400
                         && !FOREIGN.iter().any(|t| body.contains(t))
                         && must.is_none_or(|m| body.contains(m));
@@ -476,9 +454,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_access_table_says() {
 async fn every_registered_route_has_a_row_and_unlisted_methods_are_refused() {
     let app = TestApp::new().await;
     app.seed();
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/healthz").to_request()).await;
-    let registered = access::registered_patterns(res.request().resource_map());
+    let res = app.get("/healthz").await;
+    let registered = access::registered_patterns(res.request.resource_map());
     let listed: std::collections::BTreeSet<&str> = ROUTES.iter().map(|r| r.pattern).collect();
     assert!(registered.len() >= listed.len(), "the route listing found only {registered:?}");
     let unlisted: Vec<&String> = registered.iter().filter(|p| !listed.contains(p.as_str())).collect();
@@ -496,12 +473,8 @@ async fn every_registered_route_has_a_row_and_unlisted_methods_are_refused() {
             if named.contains(&method) {
                 continue;
             }
-            let req = awt::TestRequest::default()
-                .method(method.parse().unwrap_or_else(|e| panic!("{e}")))
-                .uri(&path)
-                .to_request();
-            let res = awt::call_service(&svc, req).await;
-            assert_eq!(res.status(), 405, "{method} {path}");
+            let res = app.request(method, &path).await;
+            assert_eq!(res.status, 405, "{method} {path}");
         }
     }
 }

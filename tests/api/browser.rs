@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::fixtures::stored_for as answers_of;
 use crate::harness::{SEED, TestApp};
-use crate::survey::stored_for as answers_of;
 
 #[actix_web::test]
 async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript() {

@@ -5,11 +5,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use actix_web::test as awt;
 use diesel::prelude::*;
-use sipas::startup::build_app;
 
-use crate::harness::{SEED, TestApp, wait_for};
+use crate::fixtures::count;
+use crate::harness::{SEED, TestApp, http, wait_for};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_sipas")
@@ -37,45 +36,32 @@ fn write_temp(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf)
     (dir, path)
 }
 
-fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql).get_result::<N>(conn).unwrap_or_else(|e| panic!("{sql}: {e}")).n
-}
-
 #[actix_web::test]
 async fn healthz_answers_200_in_json_when_the_database_is_reachable() {
     let app = TestApp::new().await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/healthz").to_request()).await;
-    assert_eq!(res.status(), 200);
-    let body: serde_json::Value = awt::read_body_json(res).await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status, 200);
+    let body = res.json();
     assert_eq!(body["database"], "ok");
 }
 
 #[actix_web::test]
 async fn healthz_answers_503_when_the_database_cannot_be_reached() {
-    let app = TestApp::with_config(|c| c.db_timeout_secs = 1).await;
-    let mut state = app.state.clone();
-    state.pool = sipas::db::build_pool("postgres://nobody@127.0.0.1:1/none", 2, Duration::from_secs(1));
-    let svc = awt::init_service(build_app(state)).await;
-    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/healthz").to_request()).await;
-    assert_eq!(res.status(), 503);
+    let mut app = TestApp::with_config(|c| c.db_timeout_secs = 1).await;
+    app.state.pool = sipas::db::build_pool("postgres://nobody@127.0.0.1:1/none", 2, Duration::from_secs(1));
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status, 503);
 }
 
 #[actix_web::test]
 async fn unknown_addresses_get_a_json_404_and_security_headers() {
     let app = TestApp::new().await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/no/such/page").to_request()).await;
-    assert_eq!(res.status(), 404);
-    let csp = res.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let res = app.get("/no/such/page").await;
+    assert_eq!(res.status, 404);
+    let csp = res.header("content-security-policy");
     assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
-    assert_eq!(res.headers().get("referrer-policy").and_then(|v| v.to_str().ok()), Some("no-referrer"));
-    let body: serde_json::Value = awt::read_body_json(res).await;
+    assert_eq!(res.headers.get("referrer-policy").and_then(|v| v.to_str().ok()), Some("no-referrer"));
+    let body = res.json();
     assert_eq!(body["error"], "not_found");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
 }
@@ -83,11 +69,10 @@ async fn unknown_addresses_get_a_json_404_and_security_headers() {
 #[actix_web::test]
 async fn metrics_count_requests_by_route_pattern() {
     let app = TestApp::new().await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    awt::call_service(&svc, awt::TestRequest::get().uri("/healthz").to_request()).await;
-    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/metrics").to_request()).await;
-    assert_eq!(res.status(), 200);
-    let text = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+    app.get("/healthz").await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status, 200);
+    let text = res.body;
     assert!(
         text.contains(r#"sipas_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
         "{text}"
@@ -98,10 +83,9 @@ async fn metrics_count_requests_by_route_pattern() {
 #[actix_web::test]
 async fn the_openapi_document_is_served_and_documents_the_error_shape() {
     let app = TestApp::new().await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let res = awt::call_service(&svc, awt::TestRequest::get().uri("/api/openapi.json").to_request()).await;
-    assert_eq!(res.status(), 200);
-    let doc: serde_json::Value = awt::read_body_json(res).await;
+    let res = app.get("/api/openapi.json").await;
+    assert_eq!(res.status, 200);
+    let doc = res.json();
     assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc["components"]["schemas"]["Error"]["required"], serde_json::json!(["error", "message"]));
     for path in ["/api/v1/invitations", "/api/v1/responses/{token}", "/api/v1/stats", "/healthz"] {
@@ -275,14 +259,10 @@ async fn the_real_server_boots_on_a_free_port() {
     let app = TestApp::new().await;
     let base = app.spawn_server();
     let addr = base.trim_start_matches("http://").to_string();
-    let (status, body) =
-        actix_web::web::block(move || http_get(&addr, "/healthz")).await.unwrap_or_else(|e| panic!("{e}"));
+    let (status, body) = actix_web::web::block(move || http(&addr, "GET", "/healthz", &[], ""))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status, 200, "{body}");
-}
-
-/// GET through the harness's minimal client.
-pub fn http_get(addr: &str, path: &str) -> (u16, String) {
-    crate::harness::http(addr, "GET", path, &[], "")
 }
 
 fn postgres_running_in(dir: &Path) -> bool {
@@ -328,7 +308,7 @@ fn the_embedded_default_runs_stops_cleanly_and_keeps_its_data() {
 
     let mut first = serve();
     assert!(
-        wait_for(Duration::from_secs(60), || http_get(&addr, "/healthz").0 == 200),
+        wait_for(Duration::from_secs(60), || http(&addr, "GET", "/healthz", &[], "").0 == 200),
         "no 200 from /healthz"
     );
     stop(&mut first);
@@ -352,7 +332,7 @@ fn the_embedded_default_runs_stops_cleanly_and_keeps_its_data() {
 
     let mut second = serve();
     assert!(
-        wait_for(Duration::from_secs(60), || http_get(&addr, "/healthz").0 == 200),
+        wait_for(Duration::from_secs(60), || http(&addr, "GET", "/healthz", &[], "").0 == 200),
         "no 200 after restart"
     );
     stop(&mut second);
@@ -384,10 +364,10 @@ async fn request_logs_name_the_route_never_the_token_or_the_client() {
         .unwrap_or_else(|e| panic!("{e}"));
     let token = invitation.token.clone();
     let logs = actix_web::web::block(move || {
-        assert!(wait_for(Duration::from_secs(30), || http_get(&addr, "/healthz").0 == 200));
-        let (status, _) = http_get(&addr, &format!("/s/{token}?lang=en"));
+        assert!(wait_for(Duration::from_secs(30), || http(&addr, "GET", "/healthz", &[], "").0 == 200));
+        let (status, _) = http(&addr, "GET", &format!("/s/{token}?lang=en"), &[], "");
         assert_eq!(status, 200);
-        http_get(&addr, "/nowhere/SECRETPATH");
+        http(&addr, "GET", "/nowhere/SECRETPATH", &[], "");
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(child.id() as i32),
             nix::sys::signal::Signal::SIGTERM,

@@ -3,19 +3,27 @@
 //! throwaway cluster started here from the machine's PostgreSQL binaries (Unix socket, no fsync)
 //! and removed when the test process exits.
 
-#![allow(dead_code)]
-
+use std::cell::OnceCell;
+use std::future::{Future, IntoFuture};
 use std::net::TcpListener;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
+use actix_web::cookie::Cookie;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::HeaderMap;
+use actix_web::test as awt;
 use diesel::prelude::*;
 use rand::{Rng, RngExt};
+use serde::Serialize;
 use sipas::commands;
 use sipas::config::Config;
 use sipas::db::cluster::{Cluster, ClusterOptions};
 use sipas::instrument::Instruments;
-use sipas::startup::AppState;
+use sipas::startup::{AppState, build_app};
 
 /// Where the test databases live, set up once per test process.
 struct Shared {
@@ -147,7 +155,12 @@ pub struct TestApp {
     pub state: AppState,
     pub db_name: String,
     pub url: String,
+    /// The in-process application, built from `state` by the first request (see [`TestApp::service`]).
+    service: OnceCell<Service>,
 }
+
+/// The in-process application behind one [`TestApp`]: sends a request, reads the whole answer.
+type Service = Rc<dyn Fn(actix_http::Request) -> Pin<Box<dyn Future<Output = Reply>>>>;
 
 /// Master data every test can rely on after [`TestApp::seed`].
 #[derive(Debug, Clone)]
@@ -200,7 +213,7 @@ impl TestApp {
         let secret =
             commands::prepare_database(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
         let state = commands::state(&url, config, instruments, secret);
-        TestApp { state, db_name, url }
+        TestApp { state, db_name, url, service: OnceCell::new() }
     }
 
     /// A direct connection to this test's database.
@@ -334,7 +347,177 @@ impl TestApp {
         let secret =
             commands::prepare_database(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
         let state = commands::state(&url, config, instruments, secret);
-        (TestApp { state, db_name: String::new(), url }, cluster)
+        (TestApp { state, db_name: String::new(), url, service: OnceCell::new() }, cluster)
+    }
+}
+
+// ------------------------------------------------------------------ requests in process
+
+/// One answer of the application, read whole: status, headers and body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// The body as text (binary bodies: see `bytes`).
+    pub body: String,
+    pub bytes: Vec<u8>,
+    /// The request as the application saw it (its resource map lists every registered route).
+    pub request: actix_web::HttpRequest,
+}
+
+impl Reply {
+    async fn read<B: MessageBody>(res: ServiceResponse<B>) -> Reply {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let request = res.request().clone();
+        let bytes = awt::read_body(res).await.to_vec();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        Reply { status, headers, body, bytes, request }
+    }
+
+    /// The body as JSON; a body that is not JSON fails the test.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// A header's value, or "" without it.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The `Location` header of a redirect.
+    pub fn location(&self) -> Option<String> {
+        self.headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
+    /// A cookie the answer sets.
+    pub fn cookie(&self, name: &str) -> Option<Cookie<'static>> {
+        self.headers
+            .get_all("set-cookie")
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| Cookie::parse_encoded(v.to_string()).ok())
+            .find(|c| c.name() == name)
+    }
+}
+
+/// A staff session to send with a request: a cookie the application set, or a `Cookie` header
+/// value `sipas_session=…` as [`TestApp::session`] mints it.
+pub trait SessionCookie {
+    fn to_cookie(&self) -> Cookie<'static>;
+}
+
+impl SessionCookie for Cookie<'_> {
+    fn to_cookie(&self) -> Cookie<'static> {
+        self.clone().into_owned()
+    }
+}
+
+impl SessionCookie for str {
+    fn to_cookie(&self) -> Cookie<'static> {
+        Cookie::parse(self.to_string()).unwrap_or_else(|e| panic!("`{self}` is not a cookie: {e}"))
+    }
+}
+
+impl SessionCookie for String {
+    fn to_cookie(&self) -> Cookie<'static> {
+        self.as_str().to_cookie()
+    }
+}
+
+/// A request to the application under test, sent when awaited.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct Call<'a> {
+    app: &'a TestApp,
+    req: awt::TestRequest,
+}
+
+impl Call<'_> {
+    /// Sends the staff session's cookie.
+    #[expect(
+        clippy::wrong_self_convention,
+        reason = "a builder step that reads as the request: `.as_staff(&cookie)`"
+    )]
+    pub fn as_staff(mut self, session: &(impl SessionCookie + ?Sized)) -> Self {
+        self.req = self.req.cookie(session.to_cookie());
+        self
+    }
+
+    /// Authenticates with an API key (`Authorization: Bearer …`).
+    pub fn with_key(self, key: &str) -> Self {
+        self.header("authorization", &format!("Bearer {key}"))
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.req = self.req.insert_header((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn cookie(mut self, cookie: Cookie<'static>) -> Self {
+        self.req = self.req.cookie(cookie);
+        self
+    }
+
+    /// Sends from this client address (`ip:port`).
+    pub fn peer(mut self, addr: &str) -> Self {
+        self.req = self.req.peer_addr(addr.parse().unwrap_or_else(|e| panic!("{addr}: {e}")));
+        self
+    }
+
+    /// A body of any bytes under a content type.
+    pub fn payload(self, content_type: &str, body: impl Into<actix_web::web::Bytes>) -> Self {
+        self.header("content-type", content_type).body(body)
+    }
+
+    /// A body of any bytes, without a content type.
+    pub fn body(mut self, body: impl Into<actix_web::web::Bytes>) -> Self {
+        self.req = self.req.set_payload(body);
+        self
+    }
+}
+
+impl<'a> IntoFuture for Call<'a> {
+    type Output = Reply;
+    type IntoFuture = Pin<Box<dyn Future<Output = Reply> + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { (self.app.service().await)(self.req.to_request()).await })
+    }
+}
+
+impl TestApp {
+    /// The application built from `state` with production's `build_app`, once per test (a change
+    /// to `state` must come before the first request).
+    pub async fn service(&self) -> Service {
+        if let Some(service) = self.service.get() {
+            return service.clone();
+        }
+        let app = Rc::new(awt::init_service(build_app(self.state.clone())).await);
+        let service: Service = Rc::new(move |req| {
+            let app = app.clone();
+            Box::pin(async move { Reply::read(awt::call_service(&*app, req).await).await })
+        });
+        self.service.get_or_init(|| service).clone()
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> Call<'_> {
+        let method = method.parse().unwrap_or_else(|e| panic!("{method}: {e}"));
+        Call { app: self, req: awt::TestRequest::default().method(method).uri(path) }
+    }
+
+    pub fn get(&self, path: &str) -> Call<'_> {
+        Call { app: self, req: awt::TestRequest::get().uri(path) }
+    }
+
+    pub fn post(&self, path: &str) -> Call<'_> {
+        Call { app: self, req: awt::TestRequest::post().uri(path) }
+    }
+
+    pub fn post_json(&self, path: &str, body: &impl Serialize) -> Call<'_> {
+        Call { app: self, req: awt::TestRequest::post().uri(path).set_json(body) }
+    }
+
+    /// Posts an HTML form (`application/x-www-form-urlencoded`); names may repeat.
+    pub fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Call<'_> {
+        Call { app: self, req: awt::TestRequest::post().uri(path).set_form(pairs) }
     }
 }
 

@@ -2,16 +2,14 @@
 //! statistics, reviews, offer rates and the integrity report, follow-ups with replies on the
 //! resident's page, unfounded complaints, and the retention purge.
 
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::test as awt;
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sipas::config::Config;
 use sipas::integrity::net::parse_list;
 use sipas::schema::{audit_log, integrity_flags, invitations, responses};
-use sipas::startup::build_app;
 
+use crate::fixtures::{answer_from, invite, stats};
 use crate::harness::{SEED, TestApp};
 
 const PHONE: &str = "Mozilla/5.0 (Linux; Android 11; Redmi 9A)";
@@ -29,51 +27,6 @@ async fn integrity_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
     .await;
     app.seed();
     app
-}
-
-/// A fresh invitation of the seeded commune, issued `minutes_ago`.
-fn invite(app: &TestApp, officer: &str, minutes_ago: i64) -> String {
-    let inv = app.insert_invitation(SEED.unit, officer, SEED.procedures[0]);
-    diesel::update(invitations::table.find(inv.id))
-        .set(invitations::issued_at.eq(Utc::now() - Duration::minutes(minutes_ago)))
-        .execute(&mut app.conn())
-        .unwrap();
-    inv.token
-}
-
-async fn send<S, B>(svc: &S, req: actix_http::Request) -> (u16, Value)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: actix_web::body::MessageBody,
-{
-    let res = awt::call_service(svc, req).await;
-    let status = res.status().as_u16();
-    let bytes = awt::read_body(res).await;
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, body)
-}
-
-fn answer(token: &str, ip: &str, ua: &str, answers: Value) -> actix_http::Request {
-    awt::TestRequest::post()
-        .uri(&format!("/api/v1/responses/{token}"))
-        .peer_addr(format!("{ip}:40000").parse().unwrap())
-        .insert_header(("user-agent", ua))
-        .set_json(json!({ "answers": answers }))
-        .to_request()
-}
-
-fn api(method: &str, path: &str, key: &str, body: Option<Value>) -> actix_http::Request {
-    let req = match method {
-        "GET" => awt::TestRequest::get(),
-        _ => awt::TestRequest::post(),
-    }
-    .uri(path)
-    .insert_header(("Authorization", format!("Bearer {key}")));
-    match body {
-        Some(b) => req.set_json(b).to_request(),
-        None => req.to_request(),
-    }
 }
 
 fn reasons_of(app: &TestApp, token: &str) -> Vec<String> {
@@ -96,46 +49,42 @@ fn all_group(body: &Value) -> &Value {
     &body["groups"][0]
 }
 
-async fn stats<S, B>(svc: &S, key: &str, extra: &str) -> Value
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: actix_web::body::MessageBody,
-{
-    let (status, body) =
-        send(svc, api("GET", &format!("/api/v1/stats?from={0}&to={0}{extra}", today()), key, None)).await;
-    assert_eq!(status, 200, "{body}");
-    body
+/// The statistics of today (local), with `extra` parameters.
+async fn today_stats(app: &TestApp, key: &str, extra: &str) -> Value {
+    stats(app, key, &format!("from={0}&to={0}{extra}", today())).await
 }
 
 #[actix_web::test]
 async fn an_answer_from_the_desk_network_is_accepted_flagged_and_held_out_unless_included() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
-    let desk = invite(&app, SEED.officers[0], 10);
-    let (status, body) = send(&svc, answer(&desk, "192.0.2.10", "Desk PC", json!({"CASE.OVERALL": 5}))).await;
+    let desk = invite(&app, SEED.officers[0], 10).token;
+    let r = answer_from(&app, &desk, "192.0.2.10", "Desk PC", json!({"CASE.OVERALL": 5})).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 201, "{body}");
     assert_eq!(reasons_of(&app, &desk), ["desk_network"]);
-    let home = invite(&app, SEED.officers[0], 10);
-    let (status, _) = send(&svc, answer(&home, "198.51.100.20", PHONE, json!({"CASE.OVERALL": 2}))).await;
+    let home = invite(&app, SEED.officers[0], 10).token;
+    let r = answer_from(&app, &home, "198.51.100.20", PHONE, json!({"CASE.OVERALL": 2})).await;
+    let (status, _) = (r.status, r.json());
     assert_eq!(status, 201);
     assert!(reasons_of(&app, &home).is_empty());
 
-    let out = stats(&svc, &key, "").await;
+    let out = today_stats(&app, &key, "").await;
     let g = all_group(&out);
     assert_eq!((g["responses"].clone(), g["flagged"].clone()), (json!(1), json!(1)));
     assert_eq!(g["overall"]["rate"], 0.0);
-    let with = stats(&svc, &key, "&include_flagged=true").await;
+    let with = today_stats(&app, &key, "&include_flagged=true").await;
     let g = all_group(&with);
     assert_eq!((g["responses"].clone(), g["flagged"].clone()), (json!(2), json!(1)));
     assert_eq!(g["overall"]["rate"], 50.0);
     // an addition to the held response stays held: still out by default
-    let (status, _) = send(&svc, answer(&desk, "192.0.2.10", "Desk PC", json!({"TT01.I7": 1}))).await;
+    let r = answer_from(&app, &desk, "192.0.2.10", "Desk PC", json!({"TT01.I7": 1})).await;
+    let (status, _) = (r.status, r.json());
     assert_eq!(status, 200);
-    let out = stats(&svc, &key, "").await;
+    let out = today_stats(&app, &key, "").await;
     assert_eq!(all_group(&out)["items"]["TT01.I7"]["n"], 0);
     // every officer group reports its flagged count, even when all its answers are held out
-    let by = stats(&svc, &key, "&group_by=officer").await;
+    let by = today_stats(&app, &key, "&group_by=officer").await;
     let cb01 = by["groups"].as_array().unwrap().iter().find(|g| g["key"] == SEED.officers[0]).unwrap();
     assert_eq!(cb01["flagged"], 1);
 }
@@ -143,42 +92,39 @@ async fn an_answer_from_the_desk_network_is_accepted_flagged_and_held_out_unless
 #[actix_web::test]
 async fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
     let app = integrity_app(|c| c.trusted_proxies = parse_list("10.0.0.0/8").unwrap()).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let forwarded = |token: &str, peer: &str| {
-        awt::TestRequest::post()
-            .uri(&format!("/api/v1/responses/{token}"))
-            .peer_addr(format!("{peer}:40000").parse().unwrap())
-            .insert_header(("x-forwarded-for", "192.0.2.44"))
-            .insert_header(("user-agent", PHONE))
-            .set_json(json!({"answers": {"CASE.OVERALL": 4}}))
-            .to_request()
+        app.post_json(&format!("/api/v1/responses/{token}"), &json!({"answers": {"CASE.OVERALL": 4}}))
+            .peer(&format!("{peer}:40000"))
+            .header("x-forwarded-for", "192.0.2.44")
+            .header("user-agent", PHONE)
     };
-    let via_proxy = invite(&app, SEED.officers[0], 10);
-    assert_eq!(send(&svc, forwarded(&via_proxy, "10.1.1.1")).await.0, 201);
+    let via_proxy = invite(&app, SEED.officers[0], 10).token;
+    assert_eq!(forwarded(&via_proxy, "10.1.1.1").await.status, 201);
     assert_eq!(reasons_of(&app, &via_proxy), ["desk_network"]);
-    let spoofed = invite(&app, SEED.officers[0], 10);
-    assert_eq!(send(&svc, forwarded(&spoofed, "198.51.100.3")).await.0, 201);
+    let spoofed = invite(&app, SEED.officers[0], 10).token;
+    assert_eq!(forwarded(&spoofed, "198.51.100.3").await.status, 201);
     assert!(reasons_of(&app, &spoofed).is_empty());
 }
 
 #[actix_web::test]
 async fn an_answer_sent_seconds_after_issue_is_flagged_too_fast() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let fresh = invite(&app, SEED.officers[0], 0);
-    assert_eq!(send(&svc, answer(&fresh, "198.51.100.7", PHONE, json!({"CASE.OVERALL": 4}))).await.0, 201);
+    let fresh = invite(&app, SEED.officers[0], 0).token;
+    assert_eq!(
+        answer_from(&app, &fresh, "198.51.100.7", PHONE, json!({"CASE.OVERALL": 4})).await.status,
+        201
+    );
     assert_eq!(reasons_of(&app, &fresh), ["too_fast"]);
 }
 
 #[actix_web::test]
 async fn one_device_answering_more_than_the_daily_limit_flags_every_one_including_earlier_ones() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
-    let tokens: Vec<String> = (0..4).map(|_| invite(&app, SEED.officers[1], 30)).collect();
+    let tokens: Vec<String> = (0..4).map(|_| invite(&app, SEED.officers[1], 30).token).collect();
     for (i, t) in tokens.iter().enumerate() {
-        assert_eq!(send(&svc, answer(t, "198.51.100.9", PHONE, json!({"CASE.OVERALL": 4}))).await.0, 201);
-        let g = stats(&svc, &key, "").await;
+        assert_eq!(answer_from(&app, t, "198.51.100.9", PHONE, json!({"CASE.OVERALL": 4})).await.status, 201);
+        let g = today_stats(&app, &key, "").await;
         if i < 3 {
             assert!(reasons_of(&app, t).is_empty(), "answer {i} is within the limit");
             assert_eq!(all_group(&g)["responses"], i + 1);
@@ -187,12 +133,12 @@ async fn one_device_answering_more_than_the_daily_limit_flags_every_one_includin
     for t in &tokens {
         assert_eq!(reasons_of(&app, t), ["same_device"]);
     }
-    let g = stats(&svc, &key, "").await;
+    let g = today_stats(&app, &key, "").await;
     assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(0), json!(4)));
     // the same address with another phone is another device
-    let other = invite(&app, SEED.officers[1], 30);
+    let other = invite(&app, SEED.officers[1], 30).token;
     assert_eq!(
-        send(&svc, answer(&other, "198.51.100.9", "Another phone", json!({"CASE.OVERALL": 4}))).await.0,
+        answer_from(&app, &other, "198.51.100.9", "Another phone", json!({"CASE.OVERALL": 4})).await.status,
         201
     );
     assert!(reasons_of(&app, &other).is_empty());
@@ -201,11 +147,10 @@ async fn one_device_answering_more_than_the_daily_limit_flags_every_one_includin
 #[actix_web::test]
 async fn five_top_scores_for_one_officer_within_two_minutes_are_a_burst_and_four_are_not() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let tokens: Vec<String> = (0..5).map(|_| invite(&app, SEED.officers[0], 20)).collect();
+    let tokens: Vec<String> = (0..5).map(|_| invite(&app, SEED.officers[0], 20).token).collect();
     for (i, t) in tokens.iter().enumerate() {
         let ip = format!("198.51.100.{}", 50 + i);
-        assert_eq!(send(&svc, answer(t, &ip, PHONE, json!({"CASE.OVERALL": 5}))).await.0, 201);
+        assert_eq!(answer_from(&app, t, &ip, PHONE, json!({"CASE.OVERALL": 5})).await.status, 201);
         if i == 3 {
             assert!(tokens[..4].iter().all(|t| reasons_of(&app, t).is_empty()), "four are not a burst");
         }
@@ -214,29 +159,33 @@ async fn five_top_scores_for_one_officer_within_two_minutes_are_a_burst_and_four
         assert_eq!(reasons_of(&app, t), ["burst"]);
     }
     // the other officer's top score at the same moment is not part of it; nor is a 4
-    let other = invite(&app, SEED.officers[1], 20);
-    assert_eq!(send(&svc, answer(&other, "198.51.100.90", PHONE, json!({"CASE.OVERALL": 5}))).await.0, 201);
+    let other = invite(&app, SEED.officers[1], 20).token;
+    assert_eq!(
+        answer_from(&app, &other, "198.51.100.90", PHONE, json!({"CASE.OVERALL": 5})).await.status,
+        201
+    );
     assert!(reasons_of(&app, &other).is_empty());
-    let four = invite(&app, SEED.officers[0], 20);
-    assert_eq!(send(&svc, answer(&four, "198.51.100.91", PHONE, json!({"CASE.OVERALL": 4}))).await.0, 201);
+    let four = invite(&app, SEED.officers[0], 20).token;
+    assert_eq!(
+        answer_from(&app, &four, "198.51.100.91", PHONE, json!({"CASE.OVERALL": 4})).await.status,
+        201
+    );
     assert!(reasons_of(&app, &four).is_empty());
 }
 
 #[actix_web::test]
 async fn a_leader_reviews_flagged_answers_genuine_or_invalid_and_each_review_is_audited() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
-    let a = invite(&app, SEED.officers[0], 10);
-    let b = invite(&app, SEED.officers[1], 10);
-    let clean = invite(&app, SEED.officers[1], 10);
-    send(&svc, answer(&a, "192.0.2.10", "Desk PC", json!({"CASE.OVERALL": 5}))).await;
-    send(&svc, answer(&b, "192.0.2.11", "Desk PC 2", json!({"CASE.OVERALL": 5}))).await;
-    send(&svc, answer(&clean, "198.51.100.1", PHONE, json!({"CASE.OVERALL": 3}))).await;
+    let a = invite(&app, SEED.officers[0], 10).token;
+    let b = invite(&app, SEED.officers[1], 10).token;
+    let clean = invite(&app, SEED.officers[1], 10).token;
+    answer_from(&app, &a, "192.0.2.10", "Desk PC", json!({"CASE.OVERALL": 5})).await;
+    answer_from(&app, &b, "192.0.2.11", "Desk PC 2", json!({"CASE.OVERALL": 5})).await;
+    answer_from(&app, &clean, "198.51.100.1", PHONE, json!({"CASE.OVERALL": 3})).await;
 
-    let (status, list) =
-        send(&svc, api("GET", &format!("/api/v1/integrity/flagged?from={0}&to={0}", today()), &key, None))
-            .await;
+    let r = app.get(&format!("/api/v1/integrity/flagged?from={0}&to={0}", today())).with_key(&key).await;
+    let (status, list) = (r.status, r.json());
     assert_eq!(status, 200, "{list}");
     let officers = list["officers"].as_array().unwrap();
     assert_eq!(officers.len(), 2);
@@ -249,18 +198,19 @@ async fn a_leader_reviews_flagged_answers_genuine_or_invalid_and_each_review_is_
     assert_eq!(first["held"], true);
 
     let review = |id: i64, verdict: &str| {
-        api(
-            "POST",
+        app.post_json(
             &format!("/api/v1/integrity/responses/{id}/review"),
-            &key,
-            Some(json!({"verdict": verdict, "note": "Đã gọi điện xác minh"})),
+            &json!({"verdict": verdict, "note": "Đã gọi điện xác minh"}),
         )
+        .with_key(&key)
     };
-    let (status, body) = send(&svc, review(id_a, "genuine")).await;
+    let r = review(id_a, "genuine").await;
+    let (status, body) = (r.status, r.json());
     assert_eq!((status, body["held"].clone()), (200, json!(false)), "{body}");
-    let (status, body) = send(&svc, review(id_b, "invalid")).await;
+    let r = review(id_b, "invalid").await;
+    let (status, body) = (r.status, r.json());
     assert_eq!((status, body["held"].clone()), (200, json!(true)));
-    let g = stats(&svc, &key, "").await;
+    let g = today_stats(&app, &key, "").await;
     assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(2), json!(1)));
     let audited: i64 = audit_log::table
         .filter(audit_log::action.eq("integrity.review"))
@@ -276,49 +226,43 @@ async fn a_leader_reviews_flagged_answers_genuine_or_invalid_and_each_review_is_
         .select(responses::id)
         .first(&mut app.conn())
         .unwrap();
-    assert_eq!(send(&svc, review(clean_id, "invalid")).await.0, 409);
-    assert_eq!(send(&svc, review(999_999, "invalid")).await.0, 404);
-    let (status, body) = send(&svc, review(id_a, "maybe")).await;
+    assert_eq!(review(clean_id, "invalid").await.status, 409);
+    assert_eq!(review(999_999, "invalid").await.status, 404);
+    let r = review(id_a, "maybe").await;
+    let (status, body) = (r.status, r.json());
     assert_eq!((status, body["error"].clone()), (422, json!("invalid_verdict")));
     let other_key = app.api_key(SEED.other_unit);
     assert_eq!(
-        send(
-            &svc,
-            api(
-                "POST",
-                &format!("/api/v1/integrity/responses/{id_a}/review"),
-                &other_key,
-                Some(json!({"verdict": "invalid"}))
-            )
-        )
-        .await
-        .0,
+        app.post_json(&format!("/api/v1/integrity/responses/{id_a}/review"), &json!({"verdict": "invalid"}))
+            .with_key(&other_key)
+            .await
+            .status,
         404
     );
-    let g = stats(&svc, &key, "").await;
+    let g = today_stats(&app, &key, "").await;
     assert_eq!(all_group(&g)["responses"], 2);
 }
 
 #[actix_web::test]
 async fn offer_rates_and_top_score_shares_appear_in_the_integrity_report() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
     for (officer, level, ip) in
         [(0, 5, "198.51.100.1"), (0, 5, "198.51.100.2"), (1, 3, "198.51.100.3"), (1, 5, "192.0.2.9")]
     {
-        let t = invite(&app, SEED.officers[officer], 10);
-        send(&svc, answer(&t, ip, PHONE, json!({"CASE.OVERALL": level}))).await;
+        let t = invite(&app, SEED.officers[officer], 10).token;
+        answer_from(&app, &t, ip, PHONE, json!({"CASE.OVERALL": level})).await;
     }
     invite(&app, SEED.officers[1], 10); // issued, not answered
     let days = json!({"days": [
         {"officer_code": SEED.officers[0], "date": today(), "cases": 8},
         {"officer_code": SEED.officers[1], "date": today(), "cases": 3}
     ]});
-    let (status, body) = send(&svc, api("POST", "/api/v1/cases/daily", &key, Some(days))).await;
+    let r = app.post_json("/api/v1/cases/daily", &days).with_key(&key).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!((status, body["stored"].clone()), (200, json!(2)), "{body}");
-    let (status, r) =
-        send(&svc, api("GET", &format!("/api/v1/integrity?from={0}&to={0}", today()), &key, None)).await;
+    let r = app.get(&format!("/api/v1/integrity?from={0}&to={0}", today())).with_key(&key).await;
+    let (status, r) = (r.status, r.json());
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["flagged_by_reason"]["desk_network"], 1);
     assert_eq!(r["top_share"], 75.0);
@@ -341,45 +285,35 @@ async fn offer_rates_and_top_score_shares_appear_in_the_integrity_report() {
         json!({"days": [{"officer_code": SEED.officers[0], "date": today(), "cases": -1}]}),
         json!({"days": []}),
     ] {
-        let (status, body) = send(&svc, api("POST", "/api/v1/cases/daily", &key, Some(bad))).await;
+        let r = app.post_json("/api/v1/cases/daily", &bad).with_key(&key).await;
+        let (status, body) = (r.status, r.json());
         assert_eq!(status, 422, "{body}");
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    let (_, r) =
-        send(&svc, api("GET", &format!("/api/v1/integrity?from={0}&to={0}", today()), &key, None)).await;
+    let r = app.get(&format!("/api/v1/integrity?from={0}&to={0}", today())).with_key(&key).await.json();
     assert_eq!(r["cases"], 11);
-    assert_eq!(
-        send(&svc, api("GET", "/api/v1/integrity?from=2026-02-30&to=2026-03-01", &key, None)).await.0,
-        400
-    );
-    assert_eq!(
-        send(
-            &svc,
-            awt::TestRequest::get().uri("/api/v1/integrity?from=2026-01-01&to=2026-01-02").to_request()
-        )
-        .await
-        .0,
-        401
-    );
+    assert_eq!(app.get("/api/v1/integrity?from=2026-02-30&to=2026-03-01").with_key(&key).await.status, 400);
+    assert_eq!(app.get("/api/v1/integrity?from=2026-01-01&to=2026-01-02").await.status, 401);
 }
 
 #[actix_web::test]
 async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_resident_reads_as_text() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
-    let token = invite(&app, SEED.officers[0], 10);
+    let token = invite(&app, SEED.officers[0], 10).token;
     let comment = "Chờ quá lâu <script>alert(1)</script>";
-    let (status, _) = send(&svc, answer(&token, "198.51.100.5", PHONE, json!({"CASE.OVERALL": 2}))).await;
+    let r = answer_from(&app, &token, "198.51.100.5", PHONE, json!({"CASE.OVERALL": 2})).await;
+    let (status, _) = (r.status, r.json());
     assert_eq!(status, 201);
-    let (_, list) = send(&svc, api("GET", "/api/v1/followups", &key, None)).await;
+    let list = app.get("/api/v1/followups").with_key(&key).await.json();
     assert_eq!(list["followups"].as_array().unwrap().len(), 0, "a low score alone opens nothing");
     // the comment and the wish for a reply arrive as additions
-    let (status, _) =
-        send(&svc, answer(&token, "198.51.100.5", PHONE, json!({"COMMENT": comment, "REPLY.WANTED": 1})))
-            .await;
+    let r = answer_from(&app, &token, "198.51.100.5", PHONE, json!({"COMMENT": comment, "REPLY.WANTED": 1}))
+        .await;
+    let (status, _) = (r.status, r.json());
     assert_eq!(status, 200);
-    let (status, list) = send(&svc, api("GET", "/api/v1/followups?status=new", &key, None)).await;
+    let r = app.get("/api/v1/followups?status=new").with_key(&key).await;
+    let (status, list) = (r.status, r.json());
     assert_eq!(status, 200, "{list}");
     let f = &list["followups"][0];
     assert_eq!(f["comment"], comment);
@@ -400,89 +334,78 @@ async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_reside
     .set(responses::submitted_at.eq(Utc::now() - Duration::hours(3)))
     .execute(&mut app.conn())
     .unwrap();
-    let page = |lang: &str| awt::TestRequest::get().uri(&format!("/s/{token}?lang={lang}")).to_request();
-    let (status, html) = send(&svc, page("vi")).await;
+    let page = |lang: &str| app.get(&format!("/s/{token}?lang={lang}"));
+    let r = page("vi").await;
+    let (status, html) = (r.status, r.body);
     assert_eq!(status, 200);
-    assert!(html.as_str().unwrap().contains("Câu trả lời sẽ hiện tại chính địa chỉ này"));
+    assert!(html.contains("Câu trả lời sẽ hiện tại chính địa chỉ này"));
 
     let reply = "Xin lỗi Ông/Bà. <b>Bộ phận Một cửa</b> đã bổ sung người trực & sẽ trả kết quả đúng hẹn.";
-    let (status, body) = send(
-        &svc,
-        api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": reply}))),
-    )
-    .await;
+    let r = app
+        .post_json(&format!("/api/v1/followups/{id}/reply"), &json!({"message": reply}))
+        .with_key(&key)
+        .await;
+    let (status, body) = (r.status, r.json());
     assert_eq!((status, body["status"].clone()), (200, json!("answered")), "{body}");
     // the token is spent, the reply is there, as text
-    let (status, html) = send(&svc, page("vi")).await;
-    let html = html.as_str().unwrap().to_string();
+    let r = page("vi").await;
+    let (status, html) = (r.status, r.body);
     assert_eq!(status, 200);
     assert!(html.contains("Trả lời của cơ quan"));
     assert!(html.contains("&#60;b&#62;Bộ phận Một cửa&#60;/b&#62;"), "{html}");
     assert!(!html.contains("<b>Bộ phận"));
-    let (_, html) = send(&svc, page("en")).await;
-    assert!(html.as_str().unwrap().contains("The office&#39;s reply</h2>"), "{html}");
+    let html = page("en").await.body;
+    assert!(html.contains("The office&#39;s reply</h2>"), "{html}");
     // a spent token still refuses answers
-    assert_eq!(send(&svc, answer(&token, "198.51.100.5", PHONE, json!({"EXP": [1]}))).await.0, 409);
+    assert_eq!(answer_from(&app, &token, "198.51.100.5", PHONE, json!({"EXP": [1]})).await.status, 409);
 
     // reassign, then close; a closed follow-up no longer changes; bad input is refused
-    let (status, body) = send(
-        &svc,
-        api("POST", &format!("/api/v1/followups/{id}/assign"), &key, Some(json!({"owner": "CB02"}))),
-    )
-    .await;
+    let r = app
+        .post_json(&format!("/api/v1/followups/{id}/assign"), &json!({"owner": "CB02"}))
+        .with_key(&key)
+        .await;
+    let (status, body) = (r.status, r.json());
     assert_eq!((status, body["owner"].clone()), (200, json!("CB02")));
     assert_eq!(
-        send(
-            &svc,
-            api(
-                "POST",
-                &format!("/api/v1/followups/{id}/close"),
-                &key,
-                Some(json!({"outcome": "unfounded"}))
-            )
-        )
-        .await
-        .0,
+        app.post_json(&format!("/api/v1/followups/{id}/close"), &json!({"outcome": "unfounded"}))
+            .with_key(&key)
+            .await
+            .status,
         422
     );
-    let (status, body) = send(
-        &svc,
-        api(
-            "POST",
+    let r = app
+        .post_json(
             &format!("/api/v1/followups/{id}/close"),
-            &key,
-            Some(json!({"outcome": "resolved", "note": "Đã trả lời"})),
-        ),
-    )
-    .await;
+            &json!({"outcome": "resolved", "note": "Đã trả lời"}),
+        )
+        .with_key(&key)
+        .await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(
         (status, body["status"].clone(), body["outcome"].clone()),
         (200, json!("closed"), json!("resolved"))
     );
     assert_eq!(
-        send(
-            &svc,
-            api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": "again"})))
-        )
-        .await
-        .0,
+        app.post_json(&format!("/api/v1/followups/{id}/reply"), &json!({"message": "again"}))
+            .with_key(&key)
+            .await
+            .status,
         409
     );
     assert_eq!(
-        send(
-            &svc,
-            api("POST", &format!("/api/v1/followups/{id}/reply"), &key, Some(json!({"message": "  "})))
-        )
-        .await
-        .0,
+        app.post_json(&format!("/api/v1/followups/{id}/reply"), &json!({"message": "  "}))
+            .with_key(&key)
+            .await
+            .status,
         422
     );
-    assert_eq!(send(&svc, api("GET", "/api/v1/followups?status=lost", &key, None)).await.0, 400);
+    assert_eq!(app.get("/api/v1/followups?status=lost").with_key(&key).await.status, 400);
     let other_key = app.api_key(SEED.other_unit);
     assert_eq!(
-        send(&svc, api("POST", "/api/v1/followups/1/reply", &other_key, Some(json!({"message": "x"}))))
+        app.post_json("/api/v1/followups/1/reply", &json!({"message": "x"}))
+            .with_key(&other_key)
             .await
-            .0,
+            .status,
         404
     );
     let actions: Vec<String> = audit_log::table
@@ -497,15 +420,13 @@ async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_reside
 #[actix_web::test]
 async fn an_overdue_follow_up_is_marked_and_filtered() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
-    let token = invite(&app, SEED.officers[0], 10);
-    send(&svc, answer(&token, "198.51.100.5", PHONE, json!({"CASE.OVERALL": 4, "CASE.EXTRA_COST": 2}))).await;
-    let (_, list) = send(&svc, api("GET", "/api/v1/followups?overdue=true", &key, None)).await;
+    let token = invite(&app, SEED.officers[0], 10).token;
+    answer_from(&app, &token, "198.51.100.5", PHONE, json!({"CASE.OVERALL": 4, "CASE.EXTRA_COST": 2})).await;
+    let list = app.get("/api/v1/followups?overdue=true").with_key(&key).await.json();
     assert_eq!(list["followups"].as_array().unwrap().len(), 0);
     diesel::sql_query("UPDATE followups SET deadline = deadline - 30").execute(&mut app.conn()).unwrap();
-    let (_, list) =
-        send(&svc, api("GET", "/api/v1/followups?overdue=true&trigger=extra_cost", &key, None)).await;
+    let list = app.get("/api/v1/followups?overdue=true&trigger=extra_cost").with_key(&key).await.json();
     assert_eq!(list["followups"][0]["overdue"], true);
     assert_eq!(list["followups"][0]["triggers"], json!(["extra_cost"]));
 }
@@ -513,43 +434,39 @@ async fn an_overdue_follow_up_is_marked_and_filtered() {
 #[actix_web::test]
 async fn a_harassment_complaint_concluded_unfounded_leaves_indicator_seven() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
-    let calm = invite(&app, SEED.officers[0], 10);
-    send(&svc, answer(&calm, "198.51.100.1", PHONE, json!({"CASE.OVERALL": 4, "TT01.I7": 1}))).await;
-    let complaint = invite(&app, SEED.officers[0], 10);
-    send(&svc, answer(&complaint, "198.51.100.2", PHONE, json!({"CASE.OVERALL": 2, "TT01.I7": 2}))).await;
+    let calm = invite(&app, SEED.officers[0], 10).token;
+    answer_from(&app, &calm, "198.51.100.1", PHONE, json!({"CASE.OVERALL": 4, "TT01.I7": 1})).await;
+    let complaint = invite(&app, SEED.officers[0], 10).token;
+    answer_from(&app, &complaint, "198.51.100.2", PHONE, json!({"CASE.OVERALL": 2, "TT01.I7": 2})).await;
     let i7 = |b: &Value| all_group(b)["tt01"]["TT01.I7"].clone();
-    assert_eq!(i7(&stats(&svc, &key, "").await), 0.5);
-    let (_, list) = send(&svc, api("GET", "/api/v1/followups?trigger=harassment", &key, None)).await;
+    assert_eq!(i7(&today_stats(&app, &key, "").await), 0.5);
+    let list = app.get("/api/v1/followups?trigger=harassment").with_key(&key).await.json();
     let id = list["followups"][0]["id"].as_i64().unwrap();
-    let (status, body) = send(
-        &svc,
-        api(
-            "POST",
+    let r = app
+        .post_json(
             &format!("/api/v1/followups/{id}/close"),
-            &key,
-            Some(json!({"outcome": "unfounded", "note": "Camera cho thấy cán bộ làm đúng quy trình"})),
-        ),
-    )
-    .await;
+            &json!({"outcome": "unfounded", "note": "Camera cho thấy cán bộ làm đúng quy trình"}),
+        )
+        .with_key(&key)
+        .await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 200, "{body}");
-    assert_eq!(i7(&stats(&svc, &key, "").await), 1.0);
+    assert_eq!(i7(&today_stats(&app, &key, "").await), 1.0);
 }
 
 #[actix_web::test]
 async fn the_retention_purge_clears_hashes_and_case_links_and_changes_no_statistic() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
     let mut tokens = Vec::new();
     for (i, level) in [5, 4, 2].into_iter().enumerate() {
-        let t = invite(&app, SEED.officers[0], 10);
-        send(&svc, answer(&t, &format!("198.51.100.{i}"), PHONE, json!({"CASE.OVERALL": level}))).await;
+        let t = invite(&app, SEED.officers[0], 10).token;
+        answer_from(&app, &t, &format!("198.51.100.{i}"), PHONE, json!({"CASE.OVERALL": level})).await;
         tokens.push(t);
     }
-    let desk = invite(&app, SEED.officers[1], 10);
-    send(&svc, answer(&desk, "192.0.2.1", PHONE, json!({"CASE.OVERALL": 5}))).await;
+    let desk = invite(&app, SEED.officers[1], 10).token;
+    answer_from(&app, &desk, "192.0.2.1", PHONE, json!({"CASE.OVERALL": 5})).await;
     let inv_id: i64 = invitations::table
         .filter(invitations::token.eq(&tokens[0]))
         .select(invitations::id)
@@ -558,8 +475,10 @@ async fn the_retention_purge_clears_hashes_and_case_links_and_changes_no_statist
     diesel::sql_query(format!("INSERT INTO case_links (invitation_id, unit_code, case_number, created_at) VALUES ({inv_id}, '{}', 'HS-001', now() - interval '200 days')", SEED.unit))
         .execute(&mut app.conn())
         .unwrap();
-    let before =
-        (stats(&svc, &key, "").await, stats(&svc, &key, "&include_flagged=true&group_by=officer").await);
+    let before = (
+        today_stats(&app, &key, "").await,
+        today_stats(&app, &key, "&include_flagged=true&group_by=officer").await,
+    );
     // as of 40 days from now, every response is past the 30-day window
     let later = Utc::now() + Duration::days(40);
     let report = sipas::integrity::retention::purge(&mut app.conn(), 30, 180, later).unwrap().unwrap();
@@ -570,8 +489,10 @@ async fn the_retention_purge_clears_hashes_and_case_links_and_changes_no_statist
         .get_result(&mut app.conn())
         .unwrap();
     assert_eq!(left, 0);
-    let after =
-        (stats(&svc, &key, "").await, stats(&svc, &key, "&include_flagged=true&group_by=officer").await);
+    let after = (
+        today_stats(&app, &key, "").await,
+        today_stats(&app, &key, "&include_flagged=true&group_by=officer").await,
+    );
     assert_eq!(before, after);
     assert_eq!(reasons_of(&app, &desk), ["desk_network"], "flags outlive the hashes");
     let audited: Vec<String> = audit_log::table
@@ -614,12 +535,11 @@ async fn the_demo_staged_patterns_are_mostly_caught_and_few_genuine_answers_are_
 #[actix_web::test]
 async fn an_answer_reviewed_genuine_stays_counted_when_a_later_flag_reaches_it() {
     let app = integrity_app(|_| {}).await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let key = app.api_key(SEED.unit);
     // three answers from one phone on the staff Wi-Fi: flagged desk_network, held
-    let tokens: Vec<String> = (0..4).map(|_| invite(&app, SEED.officers[0], 30)).collect();
+    let tokens: Vec<String> = (0..4).map(|_| invite(&app, SEED.officers[0], 30).token).collect();
     for t in &tokens[..3] {
-        assert_eq!(send(&svc, answer(t, "192.0.2.30", PHONE, json!({"CASE.OVERALL": 4}))).await.0, 201);
+        assert_eq!(answer_from(&app, t, "192.0.2.30", PHONE, json!({"CASE.OVERALL": 4})).await.status, 201);
     }
     let first: i64 = responses::table
         .inner_join(invitations::table)
@@ -629,10 +549,13 @@ async fn an_answer_reviewed_genuine_stays_counted_when_a_later_flag_reaches_it()
         .unwrap();
     let review = json!({"verdict": "genuine", "note": "Người dân dùng wifi của xã"});
     let uri = format!("/api/v1/integrity/responses/{first}/review");
-    assert_eq!(send(&svc, api("POST", &uri, &key, Some(review))).await.0, 200);
+    assert_eq!(app.post_json(&uri, &review).with_key(&key).await.status, 200);
     // the fourth crosses the same-device line: the flag reaches the first, which stays counted
-    assert_eq!(send(&svc, answer(&tokens[3], "192.0.2.30", PHONE, json!({"CASE.OVERALL": 4}))).await.0, 201);
+    assert_eq!(
+        answer_from(&app, &tokens[3], "192.0.2.30", PHONE, json!({"CASE.OVERALL": 4})).await.status,
+        201
+    );
     assert_eq!(reasons_of(&app, &tokens[0]), ["desk_network", "same_device"]);
-    let g = stats(&svc, &key, "").await;
+    let g = today_stats(&app, &key, "").await;
     assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(1), json!(3)));
 }

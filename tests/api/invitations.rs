@@ -1,32 +1,19 @@
 //! Issuing: the invitations API (single and batch), QR codes, slips, typed codes and their rate
 //! limit, the desk's JSON helpers, and printing slips in headless Chromium.
 
-use std::net::SocketAddr;
 use std::process::Command;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::ServiceResponse;
-use actix_web::test as awt;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sipas::invitations::model::TypedCode;
-use sipas::startup::build_app;
 
+use crate::fixtures::count;
 use crate::harness::{self, SEED, TestApp, http, print_to_pdf};
 
 const BASE: &str = "https://ks.chiemhoa.example";
 
 async fn app() -> TestApp {
     TestApp::with_config(|c| c.public_base_url = BASE.to_string()).await
-}
-
-fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql).get_result::<N>(conn).unwrap_or_else(|e| panic!("{sql}: {e}")).n
 }
 
 fn issue_body(case: Option<&str>) -> Value {
@@ -41,48 +28,8 @@ fn issue_body(case: Option<&str>) -> Value {
     body
 }
 
-fn post_req(uri: &str, key: Option<&str>, body: &Value) -> awt::TestRequest {
-    let req = awt::TestRequest::post().uri(uri).set_json(body);
-    match key {
-        Some(k) => req.insert_header(("Authorization", format!("Bearer {k}"))),
-        None => req,
-    }
-}
-
-fn get_req(uri: &str, key: Option<&str>) -> awt::TestRequest {
-    let req = awt::TestRequest::get().uri(uri);
-    match key {
-        Some(k) => req.insert_header(("Authorization", format!("Bearer {k}"))),
-        None => req,
-    }
-}
-
-async fn status_and_json(res: ServiceResponse<impl MessageBody>) -> (u16, Value) {
-    let status = res.status().as_u16();
-    let bytes = awt::read_body(res).await;
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-/// POSTs JSON; gives (status, JSON body or null).
-macro_rules! post {
-    ($svc:expr, $uri:expr, $key:expr, $body:expr) => {
-        status_and_json(awt::call_service($svc, post_req($uri, $key, $body).to_request()).await).await
-    };
-}
-
-/// GETs; gives the response.
-macro_rules! get {
-    ($svc:expr, $uri:expr, $key:expr) => {
-        awt::call_service($svc, get_req($uri, $key).to_request()).await
-    };
-}
-
 fn path_of(url: &str) -> String {
     url.strip_prefix(BASE).unwrap_or_else(|| panic!("{url} is not under {BASE}")).to_string()
-}
-
-fn header(res: &ServiceResponse<impl MessageBody>, name: &str) -> String {
-    res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
 fn decode_qr(png: &[u8]) -> String {
@@ -99,9 +46,9 @@ async fn an_issued_invitation_answers_every_field_of_the_contract() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let before = chrono::Utc::now();
-    let (status, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some("H58-0001")));
+    let r = app.post_json("/api/v1/invitations", &issue_body(Some("H58-0001"))).with_key(&key).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 201, "{body}");
 
     let token = body["token"].as_str().unwrap_or_default();
@@ -154,26 +101,25 @@ async fn the_png_qr_decodes_to_the_survey_url_and_the_svg_is_served_too() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let (_, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let body = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await.json();
 
-    let res = get!(&svc, &path_of(body["qr_png_url"].as_str().unwrap_or_default()), None);
-    assert_eq!(res.status(), 200);
-    assert_eq!(header(&res, "content-type"), "image/png");
-    assert!(header(&res, "cache-control").contains("max-age="));
-    let png = awt::read_body(res).await;
+    let res = app.get(&path_of(body["qr_png_url"].as_str().unwrap_or_default())).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), "image/png");
+    assert!(res.header("cache-control").contains("max-age="));
+    let png = res.bytes;
     assert_eq!(decode_qr(&png), body["survey_url"].as_str().unwrap_or_default());
 
-    let res = get!(&svc, &path_of(body["qr_svg_url"].as_str().unwrap_or_default()), None);
-    assert_eq!(res.status(), 200);
-    assert_eq!(header(&res, "content-type"), "image/svg+xml");
-    let svg = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+    let res = app.get(&path_of(body["qr_svg_url"].as_str().unwrap_or_default())).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), "image/svg+xml");
+    let svg = res.body;
     assert!(svg.contains("<svg"));
 
-    let res = get!(&svc, "/q/AAAAAAAAAAAAAAAAAAAAAA.png", None);
-    assert_eq!(res.status(), 404);
-    let res = get!(&svc, "/q/not-a-token.gif", None);
-    assert_eq!(res.status(), 404);
+    let res = app.get("/q/AAAAAAAAAAAAAAAAAAAAAA.png").await;
+    assert_eq!(res.status, 404);
+    let res = app.get("/q/not-a-token.gif").await;
+    assert_eq!(res.status, 404);
 }
 
 #[actix_web::test]
@@ -181,22 +127,27 @@ async fn the_same_case_number_twice_gives_the_same_token() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let (s1, first) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some("H58-0002")));
-    let (s2, again) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some(" H58-0002 ")));
+    let r = app.post_json("/api/v1/invitations", &issue_body(Some("H58-0002"))).with_key(&key).await;
+    let (s1, first) = (r.status, r.json());
+    let r = app.post_json("/api/v1/invitations", &issue_body(Some(" H58-0002 "))).with_key(&key).await;
+    let (s2, again) = (r.status, r.json());
     assert_eq!((s1, s2), (201, 200));
     assert_eq!(first["token"], again["token"]);
     assert_eq!(first["code"], again["code"]);
     // a case number sent as a number is the same case as its text
     let mut numeric = issue_body(None);
     numeric["case_number"] = json!(20261128);
-    let (s3, n1) = post!(&svc, "/api/v1/invitations", Some(&key), &numeric);
-    let (s4, n2) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some("20261128")));
+    let r = app.post_json("/api/v1/invitations", &numeric).with_key(&key).await;
+    let (s3, n1) = (r.status, r.json());
+    let r = app.post_json("/api/v1/invitations", &issue_body(Some("20261128"))).with_key(&key).await;
+    let (s4, n2) = (r.status, r.json());
     assert_eq!((s3, s4), (201, 200));
     assert_eq!(n1["token"], n2["token"]);
     // without a case number every call is a new invitation
-    let (a, x) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
-    let (b, y) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let r = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await;
+    let (a, x) = (r.status, r.json());
+    let r = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await;
+    let (b, y) = (r.status, r.json());
     assert_eq!((a, b), (201, 201));
     assert_ne!(x["token"], y["token"]);
     assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 4);
@@ -210,7 +161,6 @@ async fn unknown_or_unusable_codes_get_422_naming_the_field_and_write_nothing() 
     diesel::sql_query("UPDATE officers SET active = false WHERE code = 'CB02'")
         .execute(&mut app.conn())
         .unwrap_or_else(|e| panic!("{e}"));
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let cases: &[(&str, Value, &str)] = &[
         ("procedure_code", json!("9.999999"), "unknown_procedure"),
         ("officer_code", json!("NOBODY"), "unknown_officer"),
@@ -225,7 +175,8 @@ async fn unknown_or_unusable_codes_get_422_naming_the_field_and_write_nothing() 
     for (field, value, code) in cases {
         let mut body = issue_body(Some("H58-0003"));
         body[*field] = value.clone();
-        let (status, answer) = post!(&svc, "/api/v1/invitations", Some(&key), &body);
+        let r = app.post_json("/api/v1/invitations", &body).with_key(&key).await;
+        let (status, answer) = (r.status, r.json());
         assert_eq!(status, 422, "{field}={value}: {answer}");
         assert_eq!(answer["error"], *code, "{answer}");
         assert!(answer["message"].as_str().unwrap_or_default().contains(field), "{answer} names {field}");
@@ -240,22 +191,25 @@ async fn unknown_or_unusable_codes_get_422_naming_the_field_and_write_nothing() 
 async fn without_a_valid_key_or_with_a_revoked_one_issuing_is_401() {
     let app = app().await;
     app.seed();
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let (status, body) = post!(&svc, "/api/v1/invitations", None, &issue_body(None));
+    let r = app.post_json("/api/v1/invitations", &issue_body(None)).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 401);
     assert_eq!(body["error"], "unauthorized");
-    let (status, _) = post!(&svc, "/api/v1/invitations", Some("sipas_not-a-real-key"), &issue_body(None));
+    let r = app.post_json("/api/v1/invitations", &issue_body(None)).with_key("sipas_not-a-real-key").await;
+    let (status, _) = (r.status, r.json());
     assert_eq!(status, 401);
-    assert_eq!(get!(&svc, "/api/v1/procedures", None).status(), 401);
-    assert_eq!(get!(&svc, "/api/v1/invitations/latest", None).status(), 401);
+    assert_eq!(app.get("/api/v1/procedures").await.status, 401);
+    assert_eq!(app.get("/api/v1/invitations/latest").await.status, 401);
     // a revoked key no longer issues
     let key = app.api_key(SEED.unit);
-    let (status, _) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let r = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await;
+    let (status, _) = (r.status, r.json());
     assert_eq!(status, 201);
     diesel::sql_query("UPDATE api_keys SET revoked_at = now()")
         .execute(&mut app.conn())
         .unwrap_or_else(|e| panic!("{e}"));
-    let (status, _) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let r = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await;
+    let (status, _) = (r.status, r.json());
     assert_eq!(status, 401);
     assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 1);
 }
@@ -265,8 +219,8 @@ async fn a_key_of_another_unit_gets_403() {
     let app = app().await;
     app.seed();
     let other = app.api_key(SEED.other_unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let (status, body) = post!(&svc, "/api/v1/invitations", Some(&other), &issue_body(Some("H58-0004")));
+    let r = app.post_json("/api/v1/invitations", &issue_body(Some("H58-0004"))).with_key(&other).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"], "forbidden");
     assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 0);
@@ -277,16 +231,13 @@ async fn malformed_json_is_400_in_the_error_shape() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let req = awt::TestRequest::post()
-        .uri("/api/v1/invitations")
-        .insert_header(("Authorization", format!("Bearer {key}")))
-        .insert_header(("Content-Type", "application/json"))
-        .set_payload("{\"procedure_code\": \"1.001193\",")
-        .to_request();
-    let res = awt::call_service(&svc, req).await;
-    assert_eq!(res.status(), 400);
-    let body: Value = awt::read_body_json(res).await;
+    let res = app
+        .post("/api/v1/invitations")
+        .with_key(&key)
+        .payload("application/json", "{\"procedure_code\": \"1.001193\",")
+        .await;
+    assert_eq!(res.status, 400);
+    let body = res.json();
     assert_eq!(body["error"], "malformed_json");
     assert!(body["message"].is_string());
 }
@@ -296,7 +247,6 @@ async fn a_batch_issues_the_valid_items_in_one_call_and_reports_each() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let mut unknown = issue_body(Some("B-2"));
     unknown["procedure_code"] = json!("9.999999");
     let mut other_unit = issue_body(Some("B-4"));
@@ -310,7 +260,8 @@ async fn a_batch_issues_the_valid_items_in_one_call_and_reports_each() {
         {"procedure_code": 42},
         issue_body(None),
     ]});
-    let (status, body) = post!(&svc, "/api/v1/invitations/batch", Some(&key), &items);
+    let r = app.post_json("/api/v1/invitations/batch", &items).with_key(&key).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 200, "{body}");
     let statuses: Vec<u64> = body["results"]
         .as_array()
@@ -330,21 +281,17 @@ async fn a_batch_issues_the_valid_items_in_one_call_and_reports_each() {
     let many: Vec<Value> =
         (0..500).map(|i| issue_body(Some(&format!("M-{i:04}-{}", "x".repeat(50))))).collect();
     assert!(json!({ "invitations": many }).to_string().len() > 64 * 1024);
-    let (status, body) =
-        post!(&svc, "/api/v1/invitations/batch", Some(&key), &json!({ "invitations": many }));
+    let r = app.post_json("/api/v1/invitations/batch", &json!({ "invitations": many })).with_key(&key).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["created"], 500);
     let too_many: Vec<Value> = (0..501).map(|_| issue_body(None)).collect();
-    let (status, body) =
-        post!(&svc, "/api/v1/invitations/batch", Some(&key), &json!({ "invitations": too_many }));
+    let r =
+        app.post_json("/api/v1/invitations/batch", &json!({ "invitations": too_many })).with_key(&key).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 422);
     assert!(body["message"].as_str().unwrap_or_default().contains("invitations"));
     assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM invitations"), 502);
-}
-
-fn request_from(uri: &str, peer: &str) -> awt::TestRequest {
-    let addr: SocketAddr = peer.parse().unwrap_or_else(|e| panic!("{e}"));
-    awt::TestRequest::get().uri(uri).peer_addr(addr)
 }
 
 #[actix_web::test]
@@ -352,24 +299,22 @@ async fn a_typed_code_leads_to_its_survey_whatever_its_case_and_dashes() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let (_, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let body = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await.json();
     let token = body["token"].as_str().unwrap_or_default();
     let code = body["code"].as_str().unwrap_or_default();
     let typed = format!("{}-{}", &code[..4], &code[4..]).to_lowercase();
 
-    let res =
-        awt::call_service(&svc, request_from(&format!("/c/{typed}"), "198.51.100.1:4000").to_request()).await;
-    assert_eq!(res.status(), 303);
-    assert_eq!(header(&res, "location"), format!("/s/{token}"));
+    let res = app.get(&format!("/c/{typed}")).peer("198.51.100.1:4000").await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.header("location"), format!("/s/{token}"));
     let form = format!("/c?code={}", typed.replace('-', "+"));
-    let res = awt::call_service(&svc, request_from(&form, "198.51.100.1:4000").to_request()).await;
-    assert_eq!(res.status(), 303);
-    assert_eq!(header(&res, "location"), format!("/s/{token}"));
+    let res = app.get(&form).peer("198.51.100.1:4000").await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.header("location"), format!("/s/{token}"));
 
-    let res = awt::call_service(&svc, request_from("/c", "198.51.100.1:4000").to_request()).await;
-    assert_eq!(res.status(), 200);
-    let page = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+    let res = app.get("/c").peer("198.51.100.1:4000").await;
+    assert_eq!(res.status, 200);
+    let page = res.body;
     assert!(page.contains("<form method=\"get\" action=\"/c\"") && page.contains("Nhập mã"));
 }
 
@@ -378,8 +323,7 @@ async fn wrong_codes_get_a_kind_404_and_guessing_is_cut_off_per_client() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let (_, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    let body = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await.json();
     let code = body["code"].as_str().unwrap_or_default().to_string();
     // a well-formed code that was never issued, and the real code with its check character wrong
     let unissued = loop {
@@ -397,22 +341,21 @@ async fn wrong_codes_get_a_kind_404_and_guessing_is_cut_off_per_client() {
     let mut pages = Vec::new();
     for attempt in 0..10 {
         let wrong = if attempt % 2 == 0 { &unissued } else { &mistyped };
-        let res = awt::call_service(&svc, request_from(&format!("/c/{wrong}"), guesser).to_request()).await;
-        assert_eq!(res.status(), 404, "attempt {attempt}");
-        let page = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+        let res = app.get(&format!("/c/{wrong}")).peer(guesser).await;
+        assert_eq!(res.status, 404, "attempt {attempt}");
+        let page = res.body;
         pages.push(page.replace(&unissued, "").replace(&mistyped, ""));
     }
     assert!(pages[0].contains("Không tìm thấy mã này"));
     assert_eq!(pages[0], pages[1], "an unknown and a mistyped code get the same page");
 
     // the eleventh attempt is refused, even with the right code
-    let res = awt::call_service(&svc, request_from(&format!("/c/{code}"), guesser).to_request()).await;
-    assert_eq!(res.status(), 429);
-    assert!(header(&res, "retry-after").parse::<i64>().unwrap_or(0) > 0);
+    let res = app.get(&format!("/c/{code}")).peer(guesser).await;
+    assert_eq!(res.status, 429);
+    assert!(res.header("retry-after").parse::<i64>().unwrap_or(0) > 0);
     // another client is not affected
-    let res =
-        awt::call_service(&svc, request_from(&format!("/c/{code}"), "198.51.100.20:6000").to_request()).await;
-    assert_eq!(res.status(), 303);
+    let res = app.get(&format!("/c/{code}")).peer("198.51.100.20:6000").await;
+    assert_eq!(res.status, 303);
     // the counters hold salted hashes, never addresses
     assert_eq!(
         count(&mut app.conn(), "SELECT count(*) AS n FROM rate_limits WHERE client_hash LIKE '%203.0.113%'"),
@@ -426,25 +369,24 @@ async fn the_desk_finds_procedures_by_part_of_a_name_and_lists_the_units_officer
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let res = get!(&svc, "/api/v1/procedures?q=dang%20ky", Some(&key));
-    assert_eq!(res.status(), 200);
-    let body: Value = awt::read_body_json(res).await;
+    let res = app.get("/api/v1/procedures?q=dang%20ky").with_key(&key).await;
+    assert_eq!(res.status, 200);
+    let body = res.json();
     let codes: Vec<&str> = body["procedures"]
         .as_array()
         .map(|a| a.iter().filter_map(|p| p["code"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(codes, ["1.000894", "1.001193", "1.004227"], "'dang ky' finds every 'Đăng ký'");
-    let res = get!(&svc, "/api/v1/procedures?q=KHAI%20SINH", Some(&key));
-    let body: Value = awt::read_body_json(res).await;
+    let res = app.get("/api/v1/procedures?q=KHAI%20SINH").with_key(&key).await;
+    let body = res.json();
     assert_eq!(body["procedures"][0]["code"], "1.001193");
     assert_eq!(body["procedures"].as_array().map(Vec::len), Some(1));
-    let res = get!(&svc, "/api/v1/procedures?q=2.0008", Some(&key));
-    let body: Value = awt::read_body_json(res).await;
+    let res = app.get("/api/v1/procedures?q=2.0008").with_key(&key).await;
+    let body = res.json();
     assert_eq!(body["procedures"][0]["name"], "Chứng thực bản sao từ bản chính giấy tờ");
 
-    let res = get!(&svc, "/api/v1/officers", Some(&key));
-    let body: Value = awt::read_body_json(res).await;
+    let res = app.get("/api/v1/officers").with_key(&key).await;
+    let body = res.json();
     let officers: Vec<&str> = body["officers"]
         .as_array()
         .map(|a| a.iter().filter_map(|o| o["code"].as_str()).collect())
@@ -459,13 +401,12 @@ async fn the_customer_screen_sees_the_callers_latest_invitation_and_when_it_is_a
     app.seed();
     let key = app.api_key(SEED.unit);
     let other_desk = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let body: Value = awt::read_body_json(get!(&svc, "/api/v1/invitations/latest", Some(&key))).await;
+    let body = app.get("/api/v1/invitations/latest").with_key(&key).await.json();
     assert!(body["invitation"].is_null());
-    let (_, first) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
-    let (_, second) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
-    post!(&svc, "/api/v1/invitations", Some(&other_desk), &issue_body(None));
-    let body: Value = awt::read_body_json(get!(&svc, "/api/v1/invitations/latest", Some(&key))).await;
+    let first = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await.json();
+    let second = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await.json();
+    app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&other_desk).await;
+    let body = app.get("/api/v1/invitations/latest").with_key(&key).await.json();
     assert_eq!(body["invitation"]["token"], second["token"]);
     assert_ne!(body["invitation"]["token"], first["token"]);
     assert_eq!(body["answered"], false);
@@ -479,7 +420,7 @@ async fn the_customer_screen_sees_the_callers_latest_invitation_and_when_it_is_a
     ))
     .execute(&mut app.conn())
     .unwrap_or_else(|e| panic!("{e}"));
-    let body: Value = awt::read_body_json(get!(&svc, "/api/v1/invitations/latest", Some(&key))).await;
+    let body = app.get("/api/v1/invitations/latest").with_key(&key).await.json();
     assert_eq!(body["answered"], true);
 }
 
@@ -488,11 +429,11 @@ async fn a_slip_shows_the_code_and_the_procedure_but_nothing_personal() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let (_, body) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(Some("H58-SECRET-77")));
-    let res = get!(&svc, &path_of(body["slip_url"].as_str().unwrap_or_default()), None);
-    assert_eq!(res.status(), 200);
-    let html = String::from_utf8(awt::read_body(res).await.to_vec()).unwrap_or_default();
+    let body =
+        app.post_json("/api/v1/invitations", &issue_body(Some("H58-SECRET-77"))).with_key(&key).await.json();
+    let res = app.get(&path_of(body["slip_url"].as_str().unwrap_or_default())).await;
+    assert_eq!(res.status, 200);
+    let html = res.body;
     let code = body["code"].as_str().unwrap_or_default();
     assert!(html.contains(&format!("{}-{}", &code[..4], &code[4..])));
     assert!(html.contains("Đăng ký khai sinh"));
@@ -509,10 +450,10 @@ async fn a_slip_shows_the_code_and_the_procedure_but_nothing_personal() {
     assert!(!html.contains("H58-SECRET-77"), "no case number on the slip");
     assert!(!html.contains("Nguyễn Thị Lan"), "no officer name on the slip");
     assert!(!html.contains("style="));
-    assert_eq!(get!(&svc, "/slips/AAAAAAAAAAAAAAAAAAAAAA", None).status(), 404);
-    assert_eq!(get!(&svc, "/slips?tokens=", None).status(), 400);
+    assert_eq!(app.get("/slips/AAAAAAAAAAAAAAAAAAAAAA").await.status, 404);
+    assert_eq!(app.get("/slips?tokens=").await.status, 400);
     let token = body["token"].as_str().unwrap_or_default();
-    assert_eq!(get!(&svc, &format!("/slips/{token}?layout=a3"), None).status(), 400);
+    assert_eq!(app.get(&format!("/slips/{token}?layout=a3")).await.status, 400);
 }
 
 // ------------------------------------------------------------------ printing in Chromium
@@ -522,9 +463,12 @@ async fn a_receipt_slip_prints_on_one_80mm_page_and_an_a4_sheet_holds_several_sl
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let items: Vec<Value> = (0..10).map(|_| issue_body(None)).collect();
-    let (_, body) = post!(&svc, "/api/v1/invitations/batch", Some(&key), &json!({ "invitations": items }));
+    let body = app
+        .post_json("/api/v1/invitations/batch", &json!({ "invitations": items }))
+        .with_key(&key)
+        .await
+        .json();
     let tokens: Vec<String> = body["results"]
         .as_array()
         .map(|r| r.iter().filter_map(|i| i["invitation"]["token"].as_str().map(str::to_string)).collect())
@@ -617,9 +561,8 @@ async fn the_customer_screen_shows_the_latest_code_in_a_real_browser() {
     let app = app().await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
-    let (_, latest) = post!(&svc, "/api/v1/invitations", Some(&key), &issue_body(None));
+    app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await;
+    let latest = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await.json();
     let code = latest["code"].as_str().unwrap_or_default();
     let token = latest["token"].as_str().unwrap_or_default();
     let server = app.spawn_server();

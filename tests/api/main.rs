@@ -2,6 +2,7 @@
 
 mod access;
 mod browser;
+mod fixtures;
 mod foundation;
 mod harness;
 mod hostile;

@@ -137,18 +137,13 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
     let seed = app.seed();
     let key = app.api_key(seed.unit);
     // issued through the API, so the invitation counts reach the roll-ups the way they do in use
-    let svc = actix_web::test::init_service(sipas::startup::build_app(app.state.clone())).await;
     let items: Vec<serde_json::Value> = (0..400)
         .map(|i| {
             serde_json::json!({"procedure_code": seed.procedures[i % 4], "officer_code": seed.officers[i % 2], "unit_code": seed.unit})
         })
         .collect();
-    let req = actix_web::test::TestRequest::post()
-        .uri("/api/v1/invitations/batch")
-        .insert_header(("Authorization", format!("Bearer {key}")))
-        .set_json(serde_json::json!({ "invitations": items }))
-        .to_request();
-    let issued: serde_json::Value = actix_web::test::call_and_read_body_json(&svc, req).await;
+    let batch = serde_json::json!({ "invitations": items });
+    let issued = app.post_json("/api/v1/invitations/batch", &batch).with_key(&key).await.json();
     let tokens: Vec<String> = issued["results"]
         .as_array()
         .map(|r| r.iter().filter_map(|i| i["invitation"]["token"].as_str().map(str::to_string)).collect())
@@ -225,11 +220,7 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
     for (q, (status, served)) in queries.iter().zip(&after_restart) {
         assert_eq!(*status, 200, "{q}: {served}");
         let served: serde_json::Value = serde_json::from_str(served).unwrap_or_else(|e| panic!("{q}: {e}"));
-        let req = actix_web::test::TestRequest::get()
-            .uri(&format!("/api/v1/stats?{q}"))
-            .insert_header(("Authorization", format!("Bearer {key}")))
-            .to_request();
-        let rebuilt: serde_json::Value = actix_web::test::call_and_read_body_json(&svc, req).await;
+        let rebuilt = app.get(&format!("/api/v1/stats?{q}")).with_key(&key).await.json();
         assert_eq!(served, rebuilt, "after the restart and after a rebuild: {q}");
     }
     // (group_by=none, include_flagged=true: answers sent seconds after issue are flagged)

@@ -5,99 +5,26 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use actix_web::test as awt;
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::Value;
-use sipas::instrument::AnswerValue;
 use sipas::reporting::content::content_hash;
-use sipas::schema::{answers, invitations, province_exports, responses};
-use sipas::startup::build_app;
-use sipas::stats::rollup::{self, AnswerSet, InvitationFacts, ResponseFacts};
+use sipas::schema::{invitations, province_exports, responses};
 
-use crate::harness::TestApp;
-
-fn local(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    FixedOffset::east_opt(7 * 3600).unwrap().with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().with_timezone(&Utc)
-}
+use crate::fixtures::{answer, issue, local};
+use crate::harness::{Call, Reply, TestApp};
 
 /// Issues and answers one case through the writers' interface (rows and roll-ups in one
-/// transaction), as issuing and the survey do.
-fn case(app: &TestApp, unit: &str, officer: &str, procedure: &str, at: DateTime<Utc>, items: &[(&str, i16)]) {
-    let instrument = app.state.instruments.current().clone();
-    let mut conn = app.conn();
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        let id: i64 = diesel::insert_into(invitations::table)
-            .values((
-                invitations::token.eq(format!("{:032x}", rand::rng().random::<u128>())),
-                invitations::code.eq(format!("R{:09}", rand::rng().random_range(0..1_000_000_000u32))),
-                invitations::unit_code.eq(unit),
-                invitations::officer_code.eq(officer),
-                invitations::procedure_code.eq(procedure),
-                invitations::channel.eq("desk"),
-                invitations::instrument_id.eq(&instrument.meta.id),
-                invitations::instrument_version.eq(&instrument.meta.version),
-                invitations::issued_at.eq(at),
-                invitations::expires_at.eq(at + Duration::days(7)),
-                invitations::issued_by.eq("test"),
-            ))
-            .returning(invitations::id)
-            .get_result(conn)?;
-        rollup::apply_invitation_issued(
-            conn,
-            &InvitationFacts {
-                issued_at: at,
-                unit_code: unit,
-                officer_code: officer,
-                procedure_code: procedure,
-                channel: "desk",
-            },
-        )?;
-        if items.is_empty() {
-            return Ok(());
-        }
-        let submitted = at + Duration::minutes(5);
-        let rid: i64 = diesel::insert_into(responses::table)
-            .values((
-                responses::invitation_id.eq(id),
-                responses::instrument_id.eq(&instrument.meta.id),
-                responses::instrument_version.eq(&instrument.meta.version),
-                responses::unit_code.eq(unit),
-                responses::officer_code.eq(officer),
-                responses::procedure_code.eq(procedure),
-                responses::channel.eq("desk"),
-                responses::submitted_at.eq(submitted),
-                responses::last_added_at.eq(submitted),
-            ))
-            .returning(responses::id)
-            .get_result(conn)?;
-        let mut after = AnswerSet::new();
-        for (code, level) in items {
-            diesel::insert_into(answers::table)
-                .values((
-                    answers::response_id.eq(rid),
-                    answers::item_code.eq(code),
-                    answers::level.eq(Some(*level)),
-                ))
-                .execute(conn)?;
-            after.insert(code.to_string(), AnswerValue::Level(*level));
-        }
-        let facts = ResponseFacts {
-            response_id: rid,
-            submitted_at: submitted,
-            unit_code: unit,
-            officer_code: officer,
-            procedure_code: procedure,
-            channel: "desk",
-            held: false,
-        };
-        let mut deltas = rollup::PendingDeltas::default();
-        rollup::apply_response_change(conn, &instrument, &facts, &AnswerSet::new(), &after, &mut deltas)?;
-        deltas.flush(conn)
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
+/// transaction each), as issuing and the survey do; answered five minutes after issue.
+fn case(app: &TestApp, officer: &str, procedure: &str, at: DateTime<Utc>, items: &[(&str, i16)]) {
+    let inv = issue(app, officer, procedure, "desk", at);
+    if !items.is_empty() {
+        let items: Vec<(&str, Value)> =
+            items.iter().map(|(code, level)| (*code, Value::from(*level))).collect();
+        answer(app, inv.id, at + Duration::minutes(5), &items);
+    }
 }
 
 const STATEMENTS: [&str; 19] = [
@@ -105,12 +32,11 @@ const STATEMENTS: [&str; 19] = [
     "E4.1", "E4.2", "E4.3", "E5.1", "E5.2", "E5.3",
 ];
 
-/// `n` answered cases (and a few unanswered invitations) for `unit` between `from` and `from +
+/// `n` answered cases (and a few unanswered invitations) for the officers' units between `from` and `from +
 /// days`; `bias` shifts levels up (a better commune).
 #[allow(clippy::too_many_arguments)]
 fn fill(
     app: &TestApp,
-    unit: &str,
     officers: &[&str],
     procedures: &[&str],
     from: DateTime<Utc>,
@@ -133,45 +59,18 @@ fn fill(
                 items.push((s, (rng.random_range(1..5) + bias).min(5)));
             }
         }
-        case(app, unit, officer, procedure, at, &items);
+        case(app, officer, procedure, at, &items);
         if i % 4 == 0 {
-            case(app, unit, officer, procedure, at, &[]);
+            case(app, officer, procedure, at, &[]);
         }
     }
 }
 
-async fn call(
-    app: &TestApp,
-    method: &str,
-    uri: &str,
-    key: &str,
-    body: Vec<u8>,
-) -> (u16, BTreeMap<String, String>, Vec<u8>) {
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let mut req = match method {
-        "POST" => {
-            awt::TestRequest::post().set_payload(body).insert_header(("Content-Type", "application/json"))
-        }
-        _ => awt::TestRequest::get(),
-    }
-    .uri(uri);
-    if key.starts_with("sipas_session=") {
-        req = req.insert_header(("Cookie", key.to_string()));
-    } else if !key.is_empty() {
-        req = req.insert_header(("Authorization", format!("Bearer {key}")));
-    }
-    let res = awt::call_service(&svc, req.to_request()).await;
-    let status = res.status().as_u16();
-    let headers =
-        res.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
-    let bytes = awt::read_body(res).await.to_vec();
-    (status, headers, bytes)
-}
-
-async fn get_json(app: &TestApp, uri: &str, key: &str) -> Value {
-    let (status, _, body) = call(app, "GET", uri, key, Vec::new()).await;
-    assert_eq!(status, 200, "{uri}: {}", String::from_utf8_lossy(&body));
-    serde_json::from_slice(&body).unwrap()
+/// The JSON of a 200 answer.
+async fn ok_json(call: Call<'_>) -> Value {
+    let r = call.await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
 }
 
 fn group<'a>(groups: &'a Value, key: &str) -> &'a Value {
@@ -259,35 +158,29 @@ async fn json_csv_and_xlsx_exports_carry_the_figures_of_the_stats_api_and_neutra
     let app = TestApp::new().await;
     let seed = app.seed();
     hostile_names(&app);
-    fill(&app, seed.unit, &seed.officers, &seed.procedures[..3], local(2026, 1, 1, 8), 89, 60, 1, 7);
+    fill(&app, &seed.officers, &seed.procedures[..3], local(2026, 1, 1, 8, 0), 89, 60, 1, 7);
     // a case on the last local evening of the quarter belongs to Q1...
-    case(
-        &app,
-        seed.unit,
-        seed.officers[0],
-        seed.procedures[0],
-        local(2026, 3, 31, 23),
-        &[("CASE.OVERALL", 1)],
-    );
+    case(&app, seed.officers[0], seed.procedures[0], local(2026, 3, 31, 23, 0), &[("CASE.OVERALL", 1)]);
     // ...and one at local midnight (still March 31st in UTC) to Q2
-    case(&app, seed.unit, seed.officers[0], seed.procedures[0], local(2026, 4, 1, 0), &[("CASE.OVERALL", 1)]);
+    case(&app, seed.officers[0], seed.procedures[0], local(2026, 4, 1, 0, 0), &[("CASE.OVERALL", 1)]);
     let key = app.api_key(seed.unit);
     let dates = "from=2026-01-01&to=2026-03-31";
-    let all = get_json(&app, &format!("/api/v1/stats?{dates}"), &key).await;
-    let by_proc = get_json(&app, &format!("/api/v1/stats?{dates}&group_by=procedure"), &key).await;
-    let by_field = get_json(&app, &format!("/api/v1/stats?{dates}&group_by=field"), &key).await;
-    let by_officer = get_json(&app, &format!("/api/v1/stats?{dates}&group_by=officer"), &key).await;
+    let all = ok_json(app.get(&format!("/api/v1/stats?{dates}")).with_key(&key)).await;
+    let by_proc = ok_json(app.get(&format!("/api/v1/stats?{dates}&group_by=procedure")).with_key(&key)).await;
+    let by_field = ok_json(app.get(&format!("/api/v1/stats?{dates}&group_by=field")).with_key(&key)).await;
+    let by_officer =
+        ok_json(app.get(&format!("/api/v1/stats?{dates}&group_by=officer")).with_key(&key)).await;
     let s = &all["groups"][0];
     assert_eq!(s["responses"], 61);
 
     // JSON: the same figures, and the hash verifies
-    let (status, headers, body) =
-        call(&app, "GET", "/api/v1/exports/province?period=2026-Q1&format=json", &key, vec![]).await;
+    let r = app.get("/api/v1/exports/province?period=2026-Q1&format=json").with_key(&key).await;
+    let (status, body) = (r.status, r.bytes.clone());
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let doc: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(doc["schema"], "sipas-province-export/1");
     assert_eq!(doc["sha256"].as_str().unwrap(), content_hash(&doc["content"]));
-    assert_eq!(headers["x-content-sha256"], doc["sha256"].as_str().unwrap());
+    assert_eq!(r.header("x-content-sha256"), doc["sha256"].as_str().unwrap());
     let c = &doc["content"];
     assert_eq!(c["measure"]["vi"], "Chỉ số hài lòng về cung ứng dịch vụ hành chính công");
     assert_eq!(c["instrument_versions"][0]["has_unverified_items"], true);
@@ -325,8 +218,8 @@ async fn json_csv_and_xlsx_exports_carry_the_figures_of_the_stats_api_and_neutra
     }
 
     // CSV: one header row in Vietnamese, the same figures, hostile names neutralised
-    let (status, _, body) =
-        call(&app, "GET", "/api/v1/exports/province?period=2026-Q1&format=csv", &key, vec![]).await;
+    let Reply { status, bytes: body, .. } =
+        app.get("/api/v1/exports/province?period=2026-Q1&format=csv").with_key(&key).await;
     assert_eq!(status, 200);
     let rows = csv_rows(&body);
     assert_eq!(rows[0][0], "Mã đơn vị");
@@ -355,10 +248,10 @@ async fn json_csv_and_xlsx_exports_carry_the_figures_of_the_stats_api_and_neutra
     assert!(!rows.iter().flatten().any(|cell| cell.starts_with('=') || cell.starts_with('@')));
 
     // XLSX: summary, criteria, procedures, fields and officers; same figures; names neutralised
-    let (status, headers, body) =
-        call(&app, "GET", "/api/v1/exports/province?period=2026-Q1&format=xlsx", &key, vec![]).await;
+    let r = app.get("/api/v1/exports/province?period=2026-Q1&format=xlsx").with_key(&key).await;
+    let (status, body) = (r.status, r.bytes.clone());
     assert_eq!(status, 200);
-    assert!(headers["content-type"].contains("spreadsheetml"));
+    assert!(r.header("content-type").contains("spreadsheetml"));
     let summary = xlsx_rows(&body, 1);
     let value_of =
         |label: &str| summary.iter().find(|r| r[0] == label).unwrap_or_else(|| panic!("{label}"))[1].clone();
@@ -393,9 +286,9 @@ async fn json_csv_and_xlsx_exports_carry_the_figures_of_the_stats_api_and_neutra
 async fn officer_names_can_be_left_out_and_bad_requests_are_named() {
     let app = TestApp::with_config(|c| c.export_officer_names = false).await;
     let seed = app.seed();
-    fill(&app, seed.unit, &seed.officers, &seed.procedures[..2], local(2026, 4, 2, 8), 30, 12, 1, 3);
+    fill(&app, &seed.officers, &seed.procedures[..2], local(2026, 4, 2, 8, 0), 30, 12, 1, 3);
     let key = app.api_key(seed.unit);
-    let doc = get_json(&app, "/api/v1/exports/province?period=2026-Q2&format=json", &key).await;
+    let doc = ok_json(app.get("/api/v1/exports/province?period=2026-Q2&format=json").with_key(&key)).await;
     let officers = doc["content"]["officers"].as_array().unwrap();
     assert!(!officers.is_empty());
     assert!(officers.iter().all(|o| o["label"] == o["key"]), "codes only: {officers:?}");
@@ -407,17 +300,17 @@ async fn officer_names_can_be_left_out_and_bad_requests_are_named() {
         ("/api/v1/exports/province?period=2026&unit=KIMBINH", 403, "forbidden"),
         ("/api/v1/exports/province?period=2026&colour=red", 400, "unknown_parameter"),
     ] {
-        let (s, _, body) = call(&app, "GET", uri, &key, vec![]).await;
+        let Reply { status: s, bytes: body, .. } = app.get(uri).with_key(&key).await;
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!((s, v["error"].as_str().unwrap()), (status, code), "{uri}");
     }
-    let (s, _, _) = call(&app, "GET", "/api/v1/exports/province?period=2026", "", vec![]).await;
+    let Reply { status: s, .. } = app.get("/api/v1/exports/province?period=2026").await;
     assert_eq!(s, 401);
 }
 
 async fn export_json(app: &TestApp, key: &str, period: &str) -> Vec<u8> {
-    let (status, _, body) =
-        call(app, "GET", &format!("/api/v1/exports/province?period={period}&format=json"), key, vec![]).await;
+    let Reply { status, bytes: body, .. } =
+        app.get(&format!("/api/v1/exports/province?period={period}&format=json")).with_key(key).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     body
 }
@@ -430,13 +323,17 @@ fn stored(app: &TestApp) -> i64 {
 async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
     let app = TestApp::new().await;
     let seed = app.seed();
-    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 3, 8), 80, 20, 1, 11);
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 3, 8, 0), 80, 20, 1, 11);
     let key = app.api_key(seed.unit);
     let province = app.province_session();
     let genuine = export_json(&app, &key, "2026-Q1").await;
     let doc: Value = serde_json::from_slice(&genuine).unwrap();
     // a commune's API key may not import, not even its own export
-    let (status, _, _) = call(&app, "POST", "/api/v1/province/exports", &key, genuine.clone()).await;
+    let Reply { status, .. } = app
+        .post("/api/v1/province/exports")
+        .payload("application/json", genuine.clone())
+        .with_key(&key)
+        .await;
     assert_eq!(status, 403);
     // a better index typed over the real one, the hash left as it was
     let mut better = doc.clone();
@@ -451,7 +348,11 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
         (truncated, "not a complete JSON export"),
         (serde_json::to_vec(&extra).unwrap(), "does not follow the export schema"),
     ] {
-        let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &province, bad.clone()).await;
+        let Reply { status, bytes: body, .. } = app
+            .post("/api/v1/province/exports")
+            .payload("application/json", bad.clone())
+            .as_staff(&province)
+            .await;
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(status, 422);
         assert_eq!(v["error"], "export_refused");
@@ -467,7 +368,8 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
         assert!(err.contains("bad.json") && err.contains("nothing was imported"), "{err}");
         assert_eq!(stored(&app), 0);
     }
-    let (status, _, body) = call(&app, "POST", "/api/v1/province/exports", &province, genuine).await;
+    let Reply { status, bytes: body, .. } =
+        app.post("/api/v1/province/exports").payload("application/json", genuine).as_staff(&province).await;
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     assert_eq!(stored(&app), 1);
     // the command line's export of the same period imports through the command line
@@ -495,10 +397,10 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
     let app = TestApp::new().await;
     let seed = app.seed();
     // Q4 2025: Kim Bình ahead; Q1 2026: Chiêm Hóa ahead
-    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2025, 10, 2, 8), 85, 40, 0, 1);
-    fill(&app, seed.other_unit, &[seed.other_officer], &seed.procedures, local(2025, 10, 2, 8), 85, 40, 1, 2);
-    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 2, 8), 85, 60, 1, 3);
-    fill(&app, seed.other_unit, &[seed.other_officer], &seed.procedures, local(2026, 1, 2, 8), 85, 60, 0, 4);
+    fill(&app, &seed.officers, &seed.procedures, local(2025, 10, 2, 8, 0), 85, 40, 0, 1);
+    fill(&app, &[seed.other_officer], &seed.procedures, local(2025, 10, 2, 8, 0), 85, 40, 1, 2);
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 2, 8, 0), 85, 60, 1, 3);
+    fill(&app, &[seed.other_officer], &seed.procedures, local(2026, 1, 2, 8, 0), 85, 60, 0, 4);
     let (k1, k2) = (app.api_key(seed.unit), app.api_key(seed.other_unit));
     let province = app.province_session();
     let mut sipas = BTreeMap::new();
@@ -507,7 +409,11 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
             let body = export_json(&app, key, period).await;
             let doc: Value = serde_json::from_slice(&body).unwrap();
             sipas.insert((unit, period), doc["content"]["unit_figures"]["sipas_index"].as_f64().unwrap());
-            let (status, _, out) = call(&app, "POST", "/api/v1/province/exports", &province, body).await;
+            let Reply { status, bytes: out, .. } = app
+                .post("/api/v1/province/exports")
+                .payload("application/json", body)
+                .as_staff(&province)
+                .await;
             assert_eq!(status, 201, "{}", String::from_utf8_lossy(&out));
         }
     }
@@ -515,10 +421,10 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
     assert!(sipas[&(seed.unit, "2025-Q4")] < sipas[&(seed.other_unit, "2025-Q4")], "{sipas:?}");
     // commune API keys do not reach the ranking
     for path in ["/api/v1/province/ranking?period=2026-Q1", "/province/ranking?period=2026-Q1"] {
-        let (status, _, _) = call(&app, "GET", path, &k1, vec![]).await;
+        let Reply { status, .. } = app.get(path).with_key(&k1).await;
         assert_ne!(status, 200, "{path}");
     }
-    let r = get_json(&app, "/api/v1/province/ranking?period=2026-Q1", &province).await;
+    let r = ok_json(app.get("/api/v1/province/ranking?period=2026-Q1").as_staff(&province)).await;
     let communes = r["communes"].as_array().unwrap();
     assert_eq!(communes.len(), 2);
     assert_eq!((communes[0]["unit_code"].as_str(), communes[0]["rank"].as_i64()), (Some(seed.unit), Some(1)));
@@ -545,26 +451,27 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
     assert_eq!(communes[0]["order_uncertain"], expected);
     assert_eq!(communes[1]["order_uncertain"], expected);
     // printable page and spreadsheet forms
-    let (status, _, page) = call(&app, "GET", "/province/ranking?period=2026-Q1", &province, vec![]).await;
+    let Reply { status, bytes: page, .. } =
+        app.get("/province/ranking?period=2026-Q1").as_staff(&province).await;
     assert_eq!(status, 200);
     let page = String::from_utf8(page).unwrap();
     assert!(page.contains("UBND xã Kim Bình") && page.contains("Xếp hạng"));
-    let (status, _, csv) =
-        call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=csv", &province, vec![]).await;
+    let Reply { status, bytes: csv, .. } =
+        app.get("/api/v1/province/ranking?period=2026-Q1&format=csv").as_staff(&province).await;
     assert_eq!(status, 200);
     let rows = csv_rows(&csv);
     assert_eq!((rows[0][0].as_str(), rows[1][1].as_str(), rows[1][0].as_str()), ("Hạng", seed.unit, "1"));
-    let (status, _, xlsx) =
-        call(&app, "GET", "/api/v1/province/ranking?period=2026-Q1&format=xlsx", &province, vec![]).await;
+    let Reply { status, bytes: xlsx, .. } =
+        app.get("/api/v1/province/ranking?period=2026-Q1&format=xlsx").as_staff(&province).await;
     assert_eq!(status, 200);
     assert_eq!(xlsx_rows(&xlsx, 1)[3][1], seed.other_unit.to_string());
     // the staff's upload page loads its script from a file (CSP: no inline code)
-    let (status, _, page) = call(&app, "GET", "/province/upload", &province, vec![]).await;
+    let Reply { status, bytes: page, .. } = app.get("/province/upload").as_staff(&province).await;
     let page = String::from_utf8(page).unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("<script src=\"/static/upload.js?v=") && !page.contains("style="));
     // the schema the JSON follows is served and is JSON
-    let schema = get_json(&app, "/api/v1/exports/schema.json", "").await;
+    let schema = ok_json(app.get("/api/v1/exports/schema.json")).await;
     assert_eq!(schema["properties"]["schema"]["const"], "sipas-province-export/1");
 }
 
@@ -572,10 +479,10 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
 async fn the_periodic_report_is_a_printable_vietnamese_page_without_inline_code() {
     let app = TestApp::new().await;
     let seed = app.seed();
-    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 2, 8), 85, 40, 1, 5);
-    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2025, 10, 2, 8), 85, 20, 0, 6);
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 2, 8, 0), 85, 40, 1, 5);
+    fill(&app, &seed.officers, &seed.procedures, local(2025, 10, 2, 8, 0), 85, 20, 0, 6);
     let key = app.api_key(seed.unit);
-    let (status, _, body) = call(&app, "GET", "/reports/periodic?period=2026-Q1", &key, vec![]).await;
+    let Reply { status, bytes: body, .. } = app.get("/reports/periodic?period=2026-Q1").with_key(&key).await;
     assert_eq!(status, 200);
     let html = String::from_utf8(body).unwrap();
     for needle in [
@@ -595,7 +502,7 @@ async fn the_periodic_report_is_a_printable_vietnamese_page_without_inline_code(
         assert!(html.contains(needle), "missing {needle}");
     }
     assert!(!html.contains("style=") && !html.contains("<style") && !html.contains("<script"));
-    let (status, _, _) = call(&app, "GET", "/reports/periodic?period=2026-Q1", "", vec![]).await;
+    let Reply { status, .. } = app.get("/reports/periodic?period=2026-Q1").await;
     assert_eq!(status, 401);
 }
 
@@ -607,8 +514,8 @@ async fn the_periodic_report_is_a_printable_vietnamese_page_without_inline_code(
 async fn the_periodic_report_counts_follow_ups_answered_on_time_in_local_dates() {
     let app = TestApp::new().await;
     let seed = app.seed();
-    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 2, 8), 85, 10, 0, 7);
-    fill(&app, seed.other_unit, &[seed.other_officer], &seed.procedures, local(2026, 1, 2, 8), 85, 2, 0, 8);
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 2, 8, 0), 85, 10, 0, 7);
+    fill(&app, &[seed.other_officer], &seed.procedures, local(2026, 1, 2, 8, 0), 85, 2, 0, 8);
     let mut conn = app.conn();
     let ids = |unit: &str, conn: &mut PgConnection| -> Vec<i64> {
         responses::table
@@ -693,7 +600,7 @@ async fn the_periodic_report_counts_follow_ups_answered_on_time_in_local_dates()
     // due = on time 1 + late 1 + overdue 1: 1 of 3 on time
     assert_eq!(counts.on_time_rate(), "33,33");
     let key = app.api_key(seed.unit);
-    let (status, _, body) = call(&app, "GET", "/reports/periodic?period=2026-Q1", &key, vec![]).await;
+    let Reply { status, bytes: body, .. } = app.get("/reports/periodic?period=2026-Q1").with_key(&key).await;
     assert_eq!(status, 200);
     let html = String::from_utf8(body).unwrap();
     let section = &html[html.find("6. Phản ánh").unwrap()..html.find("7. Ghi chú").unwrap()];
@@ -735,21 +642,15 @@ async fn the_public_page_shows_only_groups_with_enough_responses_and_nothing_abo
     // birth registration: 8 responses; certification: 2 (under min_n = 5)
     for i in 0..8 {
         let o = seed.officers[i % 2];
-        case(
-            &app,
-            seed.unit,
-            o,
-            seed.procedures[0],
-            now,
-            &[("CASE.OVERALL", 5), ("E1.1", 4), ("TT01.I7", 2)],
-        );
+        case(&app, o, seed.procedures[0], now, &[("CASE.OVERALL", 5), ("E1.1", 4), ("TT01.I7", 2)]);
     }
     for _ in 0..2 {
-        case(&app, seed.unit, seed.officers[0], seed.procedures[2], now, &[("CASE.OVERALL", 1)]);
+        case(&app, seed.officers[0], seed.procedures[2], now, &[("CASE.OVERALL", 1)]);
     }
-    let (status, headers, body) = call(&app, "GET", &format!("/public/{}", seed.unit), "", vec![]).await;
+    let r = app.get(&format!("/public/{}", seed.unit)).await;
+    let (status, body) = (r.status, r.bytes.clone());
     assert_eq!(status, 200);
-    assert!(headers["cache-control"].contains("max-age"));
+    assert!(r.header("cache-control").contains("max-age"));
     let html = String::from_utf8(body).unwrap();
     assert!(html.contains("Đăng ký khai sinh"));
     assert!(html.contains("80,00%") || html.contains("100,00%"), "the headline rate is shown");
@@ -758,7 +659,7 @@ async fn the_public_page_shows_only_groups_with_enough_responses_and_nothing_abo
         assert!(!html.contains(secret), "{secret} must not appear");
     }
     assert!(!html.contains("style=") && !html.contains("<script"));
-    let json = get_json(&app, &format!("/api/v1/public/{}", seed.unit), "").await;
+    let json = ok_json(app.get(&format!("/api/v1/public/{}", seed.unit))).await;
     assert_eq!(json["latest"]["responses"], 10);
     assert_eq!(json["procedures"].as_array().unwrap().len(), 1);
     assert_eq!(json["procedures"][0]["key"], seed.procedures[0]);
@@ -771,10 +672,11 @@ async fn the_public_page_shows_only_groups_with_enough_responses_and_nothing_abo
     for uri in
         [format!("/public/{}", seed.unit), format!("/api/v1/public/{}", seed.unit), "/public/NOWHERE".into()]
     {
-        let (status, headers, body) = call(&app, "GET", &uri, "", vec![]).await;
+        let r = app.get(&uri).await;
+        let (status, body) = (r.status, r.bytes.clone());
         assert_eq!(status, 404, "{uri}");
         if uri.starts_with("/public/") {
-            assert!(headers["content-type"].starts_with("text/html"));
+            assert!(r.header("content-type").starts_with("text/html"));
             assert!(String::from_utf8(body).unwrap().contains("Không có trang kết quả công khai"));
         }
     }
@@ -789,7 +691,7 @@ async fn province_staff_upload_exports_in_chromium_and_see_which_were_refused() 
     );
     let app = TestApp::new().await;
     let seed = app.seed();
-    fill(&app, seed.unit, &seed.officers, &seed.procedures, local(2026, 1, 3, 8), 80, 12, 1, 21);
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 3, 8, 0), 80, 12, 1, 21);
     let key = app.api_key(seed.unit);
     let genuine = export_json(&app, &key, "2026-Q1").await;
     let mut doc: Value = serde_json::from_slice(&genuine).unwrap();

@@ -2,27 +2,16 @@
 //! survey capabilities write them (rows and roll-ups in one transaction), read back through the
 //! pages and the API by a leader and an officer.
 
-use actix_web::test as awt;
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
-use sipas::instrument::AnswerValue;
-use sipas::schema::{answers, case_links, invitations, responses};
-use sipas::startup::build_app;
-use sipas::stats::rollup::{self, AnswerSet, InvitationFacts, ResponseFacts};
+use sipas::schema::case_links;
 
-use crate::harness::{SEED, TestApp};
-use crate::staff::{get_page, people, sign_in};
+use crate::fixtures::{PASSWORD, answer, count, issue, local, people, sign_in};
+use crate::harness::{Reply, SEED, TestApp};
 
-fn local(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    FixedOffset::east_opt(7 * 3600)
-        .and_then(|o| o.with_ymd_and_hms(y, m, d, h, 0, 0).single())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| panic!("bad date"))
-}
-
-/// Issues an invitation and, when `items` is not empty, answers it at the same time + 1 hour.
-/// Returns the invitation's token.
+/// Issues an invitation (with a case number) and, when `items` is not empty, answers it at the
+/// same time + 1 hour. Returns the invitation's token.
 pub fn case(
     app: &TestApp,
     officer: &str,
@@ -30,96 +19,20 @@ pub fn case(
     at: DateTime<Utc>,
     items: &[(&str, Value)],
 ) -> String {
+    let inv = issue(app, officer, procedure, "desk", at);
     let unit = if officer == SEED.other_officer { SEED.other_unit } else { SEED.unit };
-    let instrument = app.state.instruments.current();
-    let mut conn = app.conn();
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        let token = format!("{:032x}", uuid::Uuid::new_v4().as_u128());
-        let code = format!("T{:09}", uuid::Uuid::new_v4().as_u128() % 1_000_000_000);
-        let id: i64 = diesel::insert_into(invitations::table)
-            .values((
-                invitations::token.eq(&token),
-                invitations::code.eq(&code),
-                invitations::unit_code.eq(unit),
-                invitations::officer_code.eq(officer),
-                invitations::procedure_code.eq(procedure),
-                invitations::channel.eq("desk"),
-                invitations::instrument_id.eq(&instrument.meta.id),
-                invitations::instrument_version.eq(&instrument.meta.version),
-                invitations::issued_at.eq(at),
-                invitations::expires_at.eq(at + Duration::days(7)),
-                invitations::issued_by.eq("test"),
-            ))
-            .returning(invitations::id)
-            .get_result(conn)?;
-        diesel::insert_into(case_links::table)
-            .values((
-                case_links::invitation_id.eq(id),
-                case_links::unit_code.eq(unit),
-                case_links::case_number.eq(format!("HS-SECRET-{id}")),
-            ))
-            .execute(conn)?;
-        let facts = InvitationFacts {
-            issued_at: at,
-            unit_code: unit,
-            officer_code: officer,
-            procedure_code: procedure,
-            channel: "desk",
-        };
-        rollup::apply_invitation_issued(conn, &facts)?;
-        if items.is_empty() {
-            return Ok(token);
-        }
-        let submitted = at + Duration::hours(1);
-        let rid: i64 = diesel::insert_into(responses::table)
-            .values((
-                responses::invitation_id.eq(id),
-                responses::instrument_id.eq(&instrument.meta.id),
-                responses::instrument_version.eq(&instrument.meta.version),
-                responses::unit_code.eq(unit),
-                responses::officer_code.eq(officer),
-                responses::procedure_code.eq(procedure),
-                responses::channel.eq("desk"),
-                responses::submitted_at.eq(submitted),
-                responses::last_added_at.eq(submitted),
-            ))
-            .returning(responses::id)
-            .get_result(conn)?;
-        let mut after = AnswerSet::new();
-        for (code, value) in items {
-            let parsed = instrument.parse_answer(code, value).unwrap_or_else(|e| panic!("{code}: {e}"));
-            let (level, choices, text) = match &parsed {
-                AnswerValue::Level(l) => (Some(*l), None, None),
-                AnswerValue::Multi(c) => (None, Some(c.clone()), None),
-                AnswerValue::Text(t) => (None, None, Some(t.clone())),
-            };
-            diesel::insert_into(answers::table)
-                .values((
-                    answers::response_id.eq(rid),
-                    answers::item_code.eq(code),
-                    answers::level.eq(level),
-                    answers::choices.eq(choices),
-                    answers::text.eq(text),
-                    answers::answered_at.eq(submitted),
-                ))
-                .execute(conn)?;
-            after.insert(code.to_string(), parsed);
-        }
-        let facts = ResponseFacts {
-            response_id: rid,
-            submitted_at: submitted,
-            unit_code: unit,
-            officer_code: officer,
-            procedure_code: procedure,
-            channel: "desk",
-            held: false,
-        };
-        let mut deltas = rollup::PendingDeltas::default();
-        rollup::apply_response_change(conn, instrument, &facts, &AnswerSet::new(), &after, &mut deltas)?;
-        deltas.flush(conn)?;
-        Ok(token)
-    })
-    .unwrap_or_else(|e| panic!("{e}"))
+    diesel::insert_into(case_links::table)
+        .values((
+            case_links::invitation_id.eq(inv.id),
+            case_links::unit_code.eq(unit),
+            case_links::case_number.eq(format!("HS-SECRET-{}", inv.id)),
+        ))
+        .execute(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+    if !items.is_empty() {
+        answer(app, inv.id, at + Duration::hours(1), items);
+    }
+    inv.token
 }
 
 /// Quarter 1 of 2026 and the quarter before, with known answers:
@@ -144,22 +57,22 @@ pub fn quarter_of_answers(app: &TestApp) -> Vec<String> {
             app,
             SEED.officers[0],
             p[i % 2],
-            local(2026, 1 + (i as u32 % 3), 10 + i as u32, 9),
+            local(2026, 1 + (i as u32 % 3), 10 + i as u32, 9, 0),
             &items,
         ));
     }
     for (i, level) in [4, 4, 4, 3, 1].into_iter().enumerate() {
         let items = [("CASE.OVERALL", json!(level)), ("E3.1", json!(2))];
-        case(app, SEED.officers[1], p[2 + i % 2], local(2026, 2, 3 + i as u32, 10), &items);
+        case(app, SEED.officers[1], p[2 + i % 2], local(2026, 2, 3 + i as u32, 10, 0), &items);
     }
     for i in 0..4 {
-        case(app, SEED.officers[1], p[0], local(2026, 3, 20 + i, 8), &[]);
+        case(app, SEED.officers[1], p[0], local(2026, 3, 20 + i, 8, 0), &[]);
     }
     for i in 0..5 {
-        case(app, SEED.other_officer, p[0], local(2026, 2, 10 + i, 9), &[("CASE.OVERALL", json!(1))]);
+        case(app, SEED.other_officer, p[0], local(2026, 2, 10 + i, 9, 0), &[("CASE.OVERALL", json!(1))]);
     }
     for i in 0..5 {
-        case(app, SEED.officers[0], p[0], local(2025, 11, 3 + i, 9), &[("CASE.OVERALL", json!(5))]);
+        case(app, SEED.officers[0], p[0], local(2025, 11, 3 + i, 9, 0), &[("CASE.OVERALL", json!(5))]);
     }
     tokens
 }
@@ -169,9 +82,8 @@ async fn a_leader_signs_in_through_the_form_and_sees_the_dashboard_with_real_num
     let app = TestApp::new().await;
     people(&app);
     quarter_of_answers(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let leader = sign_in(&svc, "leader").await;
-    let (status, html, _) = get_page(&svc, "/dashboard?period=2026-Q1", Some(&leader)).await;
+    let leader = sign_in(&app, "leader").await;
+    let Reply { status, body: html, .. } = app.get("/dashboard?period=2026-Q1").as_staff(&leader).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Quý 1/2026"), "period title");
     assert!(html.contains("72,73%"), "the commune's overall satisfaction: {html}");
@@ -188,16 +100,18 @@ async fn a_leader_signs_in_through_the_form_and_sees_the_dashboard_with_real_num
     let (cb02, cb01) = (table.find("CB02").unwrap_or(usize::MAX), table.find("CB01").unwrap_or(usize::MAX));
     assert!(cb02 < cb01, "CB02 (60%) comes before CB01 (83%)");
     // filtering to one officer narrows every figure
-    let (status, html, _) = get_page(&svc, "/dashboard?period=2026-Q1&officer=CB02", Some(&leader)).await;
+    let Reply { status, body: html, .. } =
+        app.get("/dashboard?period=2026-Q1&officer=CB02").as_staff(&leader).await;
     assert_eq!(status, 200);
     assert!(html.contains("60,00%") && !html.contains("72,73%"), "{html}");
     // a leader cannot look at another unit
-    let (status, _, _) = get_page(&svc, "/dashboard?period=2026-Q1&unit=KIMBINH", Some(&leader)).await;
+    let status = app.get("/dashboard?period=2026-Q1&unit=KIMBINH").as_staff(&leader).await.status;
     assert_eq!(status, 403);
-    let (status, _, _) = get_page(&svc, "/dashboard/officers/KB01?period=2026-Q1", Some(&leader)).await;
+    let status = app.get("/dashboard/officers/KB01?period=2026-Q1").as_staff(&leader).await.status;
     assert_eq!(status, 403);
     // drill-down to an officer of the unit
-    let (status, html, _) = get_page(&svc, "/dashboard/officers/CB01?period=2026-Q1", Some(&leader)).await;
+    let Reply { status, body: html, .. } =
+        app.get("/dashboard/officers/CB01?period=2026-Q1").as_staff(&leader).await;
     assert_eq!(status, 200);
     assert!(html.contains("83,33%") && html.contains("Nguyễn Thị Lan"), "{html}");
 }
@@ -207,9 +121,8 @@ async fn an_officer_sees_only_their_own_figures_through_pages_and_api() {
     let app = TestApp::new().await;
     people(&app);
     let tokens = quarter_of_answers(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let officer = sign_in(&svc, "officer1").await;
-    let (status, html, _) = get_page(&svc, "/dashboard?period=2026-Q1", Some(&officer)).await;
+    let officer = sign_in(&app, "officer1").await;
+    let Reply { status, body: html, .. } = app.get("/dashboard?period=2026-Q1").as_staff(&officer).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("83,33%"), "their own overall satisfaction: {html}");
     assert!(!html.contains("72,73%") && !html.contains("60,00%"), "the unit's or a colleague's figures");
@@ -229,23 +142,23 @@ async fn an_officer_sees_only_their_own_figures_through_pages_and_api() {
     for uri in
         ["/dashboard/officers/CB02?period=2026-Q1", "/dashboard?period=2026-Q1&officer=CB02", "/admin/users"]
     {
-        assert_eq!(get_page(&svc, uri, Some(&officer)).await.0, 403, "{uri}");
+        assert_eq!(app.get(uri).as_staff(&officer).await.status, 403, "{uri}");
     }
     // the API gives the same figures and only theirs
-    let (status, body, _) =
-        get_page(&svc, "/api/v1/stats?from=2026-01-01&to=2026-03-31", Some(&officer)).await;
+    let Reply { status, body, .. } =
+        app.get("/api/v1/stats?from=2026-01-01&to=2026-03-31").as_staff(&officer).await;
     assert_eq!(status, 200, "{body}");
     let body: Value = serde_json::from_str(&body).unwrap_or_default();
     assert_eq!(body["groups"][0]["responses"], 6, "{body}");
     assert_eq!(body["groups"][0]["overall"]["rate"], 83.33);
-    let (_, body, _) =
-        get_page(&svc, "/api/v1/stats?from=2026-01-01&to=2026-03-31&group_by=officer", Some(&officer)).await;
+    let body =
+        app.get("/api/v1/stats?from=2026-01-01&to=2026-03-31&group_by=officer").as_staff(&officer).await.body;
     let body: Value = serde_json::from_str(&body).unwrap_or_default();
     let keys: Vec<&str> =
         body["groups"].as_array().map_or(vec![], |g| g.iter().filter_map(|g| g["key"].as_str()).collect());
     assert_eq!(keys, ["CB01"]);
-    let (status, body, _) =
-        get_page(&svc, "/api/v1/stats?from=2026-01-01&to=2026-03-31&officer=CB02", Some(&officer)).await;
+    let Reply { status, body, .. } =
+        app.get("/api/v1/stats?from=2026-01-01&to=2026-03-31&officer=CB02").as_staff(&officer).await;
     assert_eq!(status, 403, "{body}");
     assert!(!body.contains("60"), "{body}");
 }
@@ -255,23 +168,22 @@ async fn bad_dashboard_filters_get_a_clear_400_and_groups_under_min_n_are_shown_
     let app = TestApp::new().await;
     people(&app);
     quarter_of_answers(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let leader = sign_in(&svc, "leader").await;
+    let leader = sign_in(&app, "leader").await;
     for uri in [
         "/dashboard?period=2026-Q7",
         "/dashboard?period=custom&from=2026-02-01&to=2026-01-01",
         "/dashboard?channel=fax",
     ] {
-        let (status, body, _) = get_page(&svc, uri, Some(&leader)).await;
+        let Reply { status, body, .. } = app.get(uri).as_staff(&leader).await;
         assert_eq!(status, 400, "{uri}: {body}");
     }
     // March 2026 alone: CB01 has 2 responses, CB02 none answered → suppressed
-    let (status, html, _) = get_page(&svc, "/dashboard?period=2026-03", Some(&leader)).await;
+    let Reply { status, body: html, .. } = app.get("/dashboard?period=2026-03").as_staff(&leader).await;
     assert_eq!(status, 200);
     assert!(html.contains("ẩn (n nhỏ)"), "{html}");
     // a custom range works too
-    let (status, html, _) =
-        get_page(&svc, "/dashboard?period=custom&from=2026-01-01&to=2026-03-31", Some(&leader)).await;
+    let Reply { status, body: html, .. } =
+        app.get("/dashboard?period=custom&from=2026-01-01&to=2026-03-31").as_staff(&leader).await;
     assert_eq!(status, 200);
     assert!(html.contains("72,73%"));
 }
@@ -288,7 +200,7 @@ fn recent_answers(app: &TestApp) -> String {
     for (period, levels) in [(current, [5, 4, 4, 5, 2, 5]), (previous, [5, 5, 3, 4, 4, 1])] {
         let start = period.range().0;
         for (i, level) in levels.into_iter().enumerate() {
-            let at = local(start.year(), start.month(), start.day(), i as u32);
+            let at = local(start.year(), start.month(), start.day(), i as u32, 0);
             let items = [("CASE.OVERALL", json!(level)), ("E3.1", json!(level)), ("E1.1", json!(4))];
             case(app, SEED.officers[i % 2], SEED.procedures[i % 3], at, &items);
         }
@@ -315,7 +227,7 @@ async fn in_chromium_a_leader_signs_in_opens_the_dashboard_changes_a_filter_and_
     people(&app);
     let previous = recent_answers(&app);
     let base = app.spawn_server();
-    let args = [base, "leader".to_string(), crate::staff::PASSWORD.to_string(), previous];
+    let args = [base, "leader".to_string(), PASSWORD.to_string(), previous];
     let output = actix_web::web::block(move || {
         Command::new("node").arg(script).args(args).env("CHROMIUM_PATH", chromium).output()
     })
@@ -327,15 +239,7 @@ async fn in_chromium_a_leader_signs_in_opens_the_dashboard_changes_a_filter_and_
     println!("{stdout}");
     assert!(output.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
     assert!(root.join("artifacts/staff-dashboard-filtered.png").is_file());
-    let signed_in = count_rows(&app, "SELECT count(*) AS n FROM audit_log WHERE action = 'login.success'");
+    let signed_in =
+        count(&mut app.conn(), "SELECT count(*) AS n FROM audit_log WHERE action = 'login.success'");
     assert_eq!(signed_in, 1, "the browser signed in through the form");
-}
-
-fn count_rows(app: &TestApp, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql).get_result::<N>(&mut app.conn()).unwrap_or_else(|e| panic!("{sql}: {e}")).n
 }

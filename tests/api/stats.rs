@@ -4,160 +4,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use actix_web::test as awt;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::Value;
-use sipas::instrument::{AnswerValue, Instrument};
 use sipas::schema::{answers, invitations, responses};
-use sipas::startup::build_app;
-use sipas::stats::rollup::{self, AnswerSet, InvitationFacts, ResponseFacts};
+use sipas::stats::rollup;
 
+use crate::fixtures::{answer, issue, local, stats};
 use crate::harness::{SEED, TestApp};
 
 const LOCAL: i32 = 7 * 3600;
-
-fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    FixedOffset::east_opt(LOCAL).unwrap().with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
-}
-
-/// Issues an invitation the way the issuing capability does: the row and its roll-up, in one
-/// transaction.
-fn issue(app: &TestApp, officer: &str, procedure: &str, channel: &str, at: DateTime<Utc>) -> i64 {
-    let unit = if officer == SEED.other_officer { SEED.other_unit } else { SEED.unit };
-    let current = app.state.instruments.current();
-    let mut conn = app.conn();
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        let token = format!("{:032x}", rand::rng().random::<u128>());
-        let code = format!("T{:09}", rand::rng().random_range(0..1_000_000_000u32));
-        let id: i64 = diesel::insert_into(invitations::table)
-            .values((
-                invitations::token.eq(&token),
-                invitations::code.eq(&code),
-                invitations::unit_code.eq(unit),
-                invitations::officer_code.eq(officer),
-                invitations::procedure_code.eq(procedure),
-                invitations::channel.eq(channel),
-                invitations::instrument_id.eq(&current.meta.id),
-                invitations::instrument_version.eq(&current.meta.version),
-                invitations::issued_at.eq(at),
-                invitations::expires_at.eq(at + Duration::days(7)),
-                invitations::issued_by.eq("test"),
-            ))
-            .returning(invitations::id)
-            .get_result(conn)?;
-        rollup::apply_invitation_issued(
-            conn,
-            &InvitationFacts {
-                issued_at: at,
-                unit_code: unit,
-                officer_code: officer,
-                procedure_code: procedure,
-                channel,
-            },
-        )?;
-        Ok(id)
-    })
-    .unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Answers (or adds to the answers of) an invitation the way the survey capability does: the
-/// rows and the roll-up change, in one transaction. Returns the response id.
-fn answer(app: &TestApp, invitation: i64, at: DateTime<Utc>, items: &[(&str, Value)]) -> i64 {
-    let instrument: &Instrument = app.state.instruments.current();
-    let mut conn = app.conn();
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        let (unit, officer, procedure, channel): (String, String, String, String) = invitations::table
-            .find(invitation)
-            .select((
-                invitations::unit_code,
-                invitations::officer_code,
-                invitations::procedure_code,
-                invitations::channel,
-            ))
-            .first(conn)?;
-        let existing: Option<(i64, DateTime<Utc>, bool)> = responses::table
-            .filter(responses::invitation_id.eq(invitation))
-            .select((responses::id, responses::submitted_at, responses::held))
-            .first(conn)
-            .optional()?;
-        let (rid, submitted_at, held) = match existing {
-            Some(r) => r,
-            None => {
-                let id = diesel::insert_into(responses::table)
-                    .values((
-                        responses::invitation_id.eq(invitation),
-                        responses::instrument_id.eq(&instrument.meta.id),
-                        responses::instrument_version.eq(&instrument.meta.version),
-                        responses::unit_code.eq(&unit),
-                        responses::officer_code.eq(&officer),
-                        responses::procedure_code.eq(&procedure),
-                        responses::channel.eq(&channel),
-                        responses::submitted_at.eq(at),
-                        responses::last_added_at.eq(at),
-                    ))
-                    .returning(responses::id)
-                    .get_result(conn)?;
-                (id, at, false)
-            }
-        };
-        let before = rollup::load_answers(conn, rid)?;
-        let mut after: AnswerSet = before.clone();
-        for (code, value) in items {
-            let parsed = instrument.parse_answer(code, value).unwrap_or_else(|e| panic!("{code}: {e}"));
-            let (level, choices, text) = match &parsed {
-                AnswerValue::Level(l) => (Some(*l), None, None),
-                AnswerValue::Multi(c) => (None, Some(c.clone()), None),
-                AnswerValue::Text(t) => (None, None, Some(t.clone())),
-            };
-            diesel::insert_into(answers::table)
-                .values((
-                    answers::response_id.eq(rid),
-                    answers::item_code.eq(code),
-                    answers::level.eq(level),
-                    answers::choices.eq(choices),
-                    answers::text.eq(text),
-                    answers::answered_at.eq(at),
-                ))
-                .execute(conn)?;
-            after.insert(code.to_string(), parsed);
-        }
-        let facts = ResponseFacts {
-            response_id: rid,
-            submitted_at,
-            unit_code: &unit,
-            officer_code: &officer,
-            procedure_code: &procedure,
-            channel: &channel,
-            held,
-        };
-        let mut deltas = rollup::PendingDeltas::default();
-        rollup::apply_response_change(conn, instrument, &facts, &before, &after, &mut deltas)?;
-        deltas.flush(conn)?;
-        Ok(rid)
-    })
-    .unwrap_or_else(|e| panic!("{e}"))
-}
-
-async fn get(app: &TestApp, key: &str, query: &str) -> (u16, Value) {
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let mut req = awt::TestRequest::get().uri(&format!("/api/v1/stats?{query}"));
-    if !key.is_empty() {
-        req = req.insert_header(("Authorization", format!("Bearer {key}")));
-    }
-    let res = awt::call_service(&svc, req.to_request()).await;
-    let status = res.status().as_u16();
-    let body: Value = awt::read_body_json(res).await;
-    (status, body)
-}
-
-async fn stats(app: &TestApp, key: &str, query: &str) -> Value {
-    let (status, body) = get(app, key, query).await;
-    assert_eq!(status, 200, "{query}: {body}");
-    body
-}
 
 fn group<'a>(body: &'a Value, key: &str) -> &'a Value {
     body["groups"]
@@ -191,7 +49,7 @@ fn generate(app: &TestApp, n: usize, seed: u64) {
         let channel = channels[rng.random_range(0..channels.len())];
         // spread over two years, at any hour (so local and UTC days differ)
         let at = start + Duration::minutes(rng.random_range(0..2 * 365 * 24 * 60));
-        let inv = issue(app, officer, procedure, channel, at);
+        let inv = issue(app, officer, procedure, channel, at).id;
         if rng.random_bool(0.3) {
             continue;
         }
@@ -645,11 +503,11 @@ async fn a_group_under_min_n_shows_its_count_but_not_its_rates() {
     let key = app.api_key(SEED.unit);
     let at = local(2026, 3, 10, 9, 0);
     for level in [5, 4] {
-        let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at);
+        let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id;
         answer(&app, inv, at, &[("CASE.OVERALL", Value::from(level))]);
     }
     for level in [5, 1, 2] {
-        let inv = issue(&app, SEED.officers[1], SEED.procedures[0], "desk", at);
+        let inv = issue(&app, SEED.officers[1], SEED.procedures[0], "desk", at).id;
         answer(&app, inv, at, &[("CASE.OVERALL", Value::from(level))]);
     }
     let body = stats(&app, &key, "from=2026-03-01&to=2026-03-31&group_by=officer").await;
@@ -677,7 +535,7 @@ async fn elements_and_statements_without_answers_are_null_never_zero() {
     app.seed();
     let key = app.api_key(SEED.unit);
     let at = local(2026, 5, 4, 10, 0);
-    let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at);
+    let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id;
     answer(
         &app,
         inv,
@@ -703,7 +561,7 @@ async fn periods_follow_local_time_and_count_responses_when_submitted() {
     let key = app.api_key(SEED.unit);
     // issued 31 March 16:50 UTC = 23:50 local (Q1); answered 17:30 UTC = 00:30 on 1 April local (Q2)
     let issued = Utc.with_ymd_and_hms(2026, 3, 31, 16, 50, 0).unwrap();
-    let inv = issue(&app, SEED.officers[0], SEED.procedures[1], "desk", issued);
+    let inv = issue(&app, SEED.officers[0], SEED.procedures[1], "desk", issued).id;
     answer(
         &app,
         inv,
@@ -746,7 +604,7 @@ async fn flagged_responses_are_counted_apart_and_left_out_unless_asked_for() {
     let at = local(2026, 6, 1, 9, 0);
     let mut ids = Vec::new();
     for level in [5, 5, 1] {
-        let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at);
+        let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id;
         ids.push(answer(&app, inv, at, &[("CASE.OVERALL", Value::from(level))]));
     }
     let mut conn = app.conn();
@@ -774,9 +632,9 @@ async fn an_unfounded_i7_complaint_leaves_the_indicator_and_an_early_result_adde
     app.seed();
     let key = app.api_key(SEED.unit);
     let at = local(2026, 7, 1, 9, 0);
-    let a = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at);
+    let a = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id;
     answer(&app, a, at, &[("CASE.OVERALL", Value::from(5)), ("TT01.I7", Value::from(1))]);
-    let b = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at);
+    let b = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id;
     let complaint = answer(&app, b, at, &[("CASE.OVERALL", Value::from(2)), ("TT01.I7", Value::from(2))]);
     let tt = |body: &Value| group(body, "all")["tt01"]["TT01.I7"].clone();
     // "no" without I1 = 1 point, "yes" = 0 → (1 + 0) / 2 = 0.5
@@ -806,10 +664,11 @@ async fn an_api_key_reads_only_its_own_unit() {
     app.seed();
     let ours = app.api_key(SEED.unit);
     let at = local(2026, 8, 3, 9, 0);
-    let inv = issue(&app, SEED.other_officer, SEED.procedures[0], "desk", at);
+    let inv = issue(&app, SEED.other_officer, SEED.procedures[0], "desk", at).id;
     answer(&app, inv, at, &[("CASE.OVERALL", Value::from(5))]);
-    let (status, body) =
-        get(&app, &ours, &format!("from=2026-08-01&to=2026-08-31&unit={}", SEED.other_unit)).await;
+    let r = app.get(&format!("/api/v1/stats?from=2026-08-01&to=2026-08-31&unit={}", SEED.other_unit));
+    let r = r.with_key(&ours).await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 403);
     assert_eq!(body["error"], "forbidden");
     // without a unit, our own unit: the neighbour's response is not there
@@ -819,7 +678,8 @@ async fn an_api_key_reads_only_its_own_unit() {
     let body = stats(&app, &theirs, "from=2026-08-01&to=2026-08-31&group_by=unit").await;
     assert_eq!(group(&body, SEED.other_unit)["responses"], 1);
     assert_eq!(group(&body, SEED.other_unit)["label"], "UBND xã Kim Bình");
-    let (status, body) = get(&app, "", "from=2026-08-01&to=2026-08-31").await;
+    let r = app.get("/api/v1/stats?from=2026-08-01&to=2026-08-31").await;
+    let (status, body) = (r.status, r.json());
     assert_eq!(status, 401);
     assert_eq!(body["error"], "unauthorized");
 }
@@ -838,7 +698,8 @@ async fn bad_parameters_are_refused_with_400_in_the_standard_shape() {
         ("from=2026-01-01&to=2026-01-31&officer=%27%3B%20drop", "invalid_filter"),
         ("from=2026-01-01&to=2026-01-31&limit=5", "unknown_parameter"),
     ] {
-        let (status, body) = get(&app, &key, query).await;
+        let r = app.get(&format!("/api/v1/stats?{query}")).with_key(&key).await;
+        let (status, body) = (r.status, r.json());
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["error"], code, "{query}");
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
@@ -970,35 +831,26 @@ async fn answers_sent_through_the_survey_api_show_in_the_statistics_at_once() {
     .await;
     app.seed();
     let key = app.api_key(SEED.unit);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let mut tokens = Vec::new();
     for officer in [SEED.officers[0], SEED.officers[0], SEED.officers[1]] {
-        let req = awt::TestRequest::post()
-            .uri("/api/v1/invitations")
-            .insert_header(("Authorization", format!("Bearer {key}")))
-            .set_json(serde_json::json!({
-                "procedure_code": SEED.procedures[0], "officer_code": officer, "unit_code": SEED.unit
-            }))
-            .to_request();
-        let res = awt::call_service(&svc, req).await;
-        assert_eq!(res.status(), 201);
-        let body: Value = awt::read_body_json(res).await;
+        let body = serde_json::json!({
+            "procedure_code": SEED.procedures[0], "officer_code": officer, "unit_code": SEED.unit
+        });
+        let res = app.post_json("/api/v1/invitations", &body).with_key(&key).await;
+        assert_eq!(res.status, 201);
+        let body = res.json();
         tokens.push(body["token"].as_str().unwrap().to_string());
     }
     let post = |token: &str, answers: Value| {
-        awt::TestRequest::post()
-            .uri(&format!("/api/v1/responses/{token}"))
-            .set_json(serde_json::json!({ "answers": answers }))
-            .to_request()
+        app.post_json(&format!("/api/v1/responses/{token}"), &serde_json::json!({ "answers": answers }))
     };
-    let first =
-        awt::call_service(&svc, post(&tokens[0], serde_json::json!({"CASE.OVERALL": 5, "TT01.I7": 1}))).await;
-    assert_eq!(first.status(), 201);
+    let first = post(&tokens[0], serde_json::json!({"CASE.OVERALL": 5, "TT01.I7": 1})).await;
+    assert_eq!(first.status, 201);
     // an addition: the early result raises the I7 points of the same case
-    let added = awt::call_service(&svc, post(&tokens[0], serde_json::json!({"TT01.I1": 1, "E1.1": 4}))).await;
-    assert_eq!(added.status(), 200);
-    let second = awt::call_service(&svc, post(&tokens[2], serde_json::json!({"CASE.OVERALL": 2}))).await;
-    assert_eq!(second.status(), 201);
+    let added = post(&tokens[0], serde_json::json!({"TT01.I1": 1, "E1.1": 4})).await;
+    assert_eq!(added.status, 200);
+    let second = post(&tokens[2], serde_json::json!({"CASE.OVERALL": 2})).await;
+    assert_eq!(second.status, 201);
     // yesterday too, in case local midnight passed while the test ran
     let today = Utc::now().with_timezone(&FixedOffset::east_opt(LOCAL).unwrap()).date_naive();
     let range = format!("from={}&to={today}&group_by=officer", today - chrono::Days::new(1));

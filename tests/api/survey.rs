@@ -2,136 +2,27 @@
 //! once under a race, the additions window, refusals that store nothing, the pages without
 //! JavaScript, and the first screen's weight.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::StatusCode;
-use actix_web::test as awt;
 use diesel::prelude::*;
-use serde_json::{Value, json};
-use sipas::startup::build_app;
+use serde_json::json;
 
-use crate::harness::{SEED, TestApp, TestInvitation};
+use crate::fixtures::{count, stored};
+use crate::harness::{Reply, SEED, TestApp, TestInvitation, http};
 
-/// One request's status, headers and body.
-struct Reply {
-    status: StatusCode,
-    headers: actix_web::http::header::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-    }
-}
-
-async fn call<S, B>(svc: &S, req: actix_http::Request) -> Reply
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let res = awt::call_service(svc, req).await;
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = String::from_utf8_lossy(&awt::read_body(res).await).into_owned();
-    Reply { status, headers, body }
-}
-
-fn post_json(token: &str, body: Value) -> actix_http::Request {
-    awt::TestRequest::post().uri(&format!("/api/v1/responses/{token}")).set_json(body).to_request()
-}
-
-fn post_form(path: &str, fields: &[(&str, &str)]) -> actix_http::Request {
-    let body =
-        fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
-    awt::TestRequest::post()
-        .uri(path)
-        .insert_header(("content-type", "application/x-www-form-urlencoded"))
-        .set_payload(body)
-        .to_request()
-}
-
-/// `application/x-www-form-urlencoded` encoding of one name or value.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            b' ' => "+".to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn get(path: &str) -> actix_http::Request {
-    awt::TestRequest::get().uri(path).to_request()
+/// The JSON answers address of a token.
+fn api(token: &str) -> String {
+    format!("/api/v1/responses/{token}")
 }
 
 fn invitation(app: &TestApp) -> TestInvitation {
     app.insert_invitation(SEED.unit, SEED.officers[0], SEED.procedures[0])
 }
 
-fn count(app: &TestApp, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql).get_result::<N>(&mut app.conn()).unwrap_or_else(|e| panic!("{sql}: {e}")).n
-}
-
 fn responses(app: &TestApp) -> i64 {
-    count(app, "SELECT count(*) AS n FROM responses")
+    count(&mut app.conn(), "SELECT count(*) AS n FROM responses")
 }
 
 fn answers(app: &TestApp) -> i64 {
-    count(app, "SELECT count(*) AS n FROM answers")
-}
-
-type AnswerRow = (String, Option<i16>, Option<Vec<Option<i16>>>, Option<String>);
-
-/// The stored answers of every response, as sorted `code=value` strings.
-fn stored(app: &TestApp) -> Vec<String> {
-    use sipas::schema::answers as a;
-    let rows: Vec<AnswerRow> = a::table
-        .select((a::item_code, a::level, a::choices, a::text))
-        .order(a::item_code)
-        .load(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
-    show(rows)
-}
-
-/// The stored answers of one invitation's response, as sorted `code=value` strings.
-pub fn stored_for(app: &TestApp, invitation_id: i64) -> Vec<String> {
-    use sipas::schema::{answers as a, responses as r};
-    let rows: Vec<AnswerRow> = a::table
-        .inner_join(r::table)
-        .filter(r::invitation_id.eq(invitation_id))
-        .select((a::item_code, a::level, a::choices, a::text))
-        .order(a::item_code)
-        .load(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
-    show(rows)
-}
-
-fn show(rows: Vec<AnswerRow>) -> Vec<String> {
-    rows.into_iter()
-        .map(|(code, level, choices, text)| match (level, choices, text) {
-            (Some(l), _, _) => format!("{code}={l}"),
-            (_, Some(c), _) => {
-                let codes: Vec<String> = c.into_iter().flatten().map(|c| c.to_string()).collect();
-                format!("{code}={}", codes.join(","))
-            }
-            (_, _, Some(t)) => format!("{code}={t}"),
-            _ => panic!("answer without a value"),
-        })
-        .collect()
+    count(&mut app.conn(), "SELECT count(*) AS n FROM answers")
 }
 
 fn exec(app: &TestApp, sql: &str) {
@@ -145,14 +36,11 @@ async fn one_tap_stores_a_response_that_copies_the_invitation_and_hashes_the_cli
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let req = awt::TestRequest::post()
-        .uri(&format!("/api/v1/responses/{}", inv.token))
-        .peer_addr("203.0.113.7:40000".parse().unwrap_or_else(|e| panic!("{e}")))
-        .insert_header(("user-agent", "Mozilla/5.0 (Linux; Android 8.1) CheapPhone"))
-        .set_json(json!({"answers": {"CASE.OVERALL": 5}}))
-        .to_request();
-    let r = call(&svc, req).await;
+    let r = app
+        .post_json(&api(&inv.token), &json!({"answers": {"CASE.OVERALL": 5}}))
+        .peer("203.0.113.7:40000")
+        .header("user-agent", "Mozilla/5.0 (Linux; Android 8.1) CheapPhone")
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let body = r.json();
     assert_eq!(body["status"], "created");
@@ -184,7 +72,7 @@ async fn one_tap_stores_a_response_that_copies_the_invitation_and_hashes_the_cli
     assert_ne!(client, device);
     for raw in ["203.0.113.7", "CheapPhone"] {
         let n = count(
-            &app,
+            &mut app.conn(),
             &format!(
                 "SELECT count(*) AS n FROM responses WHERE client_hash LIKE '%{raw}%' OR device_hash LIKE '%{raw}%'"
             ),
@@ -199,7 +87,6 @@ async fn every_refused_answer_names_its_item_and_stores_nothing() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let cases = [
         (json!({"TT01.I1": 1}), "CASE.OVERALL", "missing_item"),
         (json!({}), "CASE.OVERALL", "missing_item"),
@@ -214,7 +101,7 @@ async fn every_refused_answer_names_its_item_and_stores_nothing() {
         (json!({"CASE.OVERALL": 5, "E5.GATE": 2, "E5.2": 4}), "E5.2", "item_not_shown"),
     ];
     for (answers, item, code) in cases {
-        let r = call(&svc, post_json(&inv.token, json!({ "answers": answers }))).await;
+        let r = app.post_json(&api(&inv.token), &json!({ "answers": answers })).await;
         assert_eq!(r.status, 422, "{answers}: {}", r.body);
         let body = r.json();
         assert_eq!(body["error"], code, "{answers}");
@@ -223,14 +110,14 @@ async fn every_refused_answer_names_its_item_and_stores_nothing() {
     assert_eq!((responses(&app), answers(&app)), (0, 0));
 
     // the same refusals on an addition leave the stored response untouched
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"CASE.OVERALL": 4}}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"CASE.OVERALL": 4}})).await;
     assert_eq!(r.status, 201);
     for (answers, item) in [
         (json!({"TT01.I1": 1, "EXP": [1, 2, 3, 4]}), "EXP"),
         (json!({"TT01.I1": 1, "E5.1": 5}), "E5.1"),
         (json!({"TT01.I1": 1, "COMMENT": "x".repeat(1001)}), "COMMENT"),
     ] {
-        let r = call(&svc, post_json(&inv.token, json!({ "answers": answers }))).await;
+        let r = app.post_json(&api(&inv.token), &json!({ "answers": answers })).await;
         assert_eq!(r.status, 422, "{answers}");
         assert!(r.json()["message"].as_str().unwrap_or("").contains(item));
     }
@@ -242,22 +129,16 @@ async fn bodies_that_are_not_answers_are_refused_in_the_error_shape() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let too_big = json!({"answers": {"CASE.OVERALL": 5, "COMMENT": "x".repeat(17 * 1024)}});
-    let r = call(&svc, post_json(&inv.token, too_big)).await;
+    let r = app.post_json(&api(&inv.token), &too_big).await;
     assert_eq!(r.status, 413, "{}", r.body);
     assert_eq!(r.json()["error"], "payload_too_large");
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"CASE.OVERALL": 5}, "token": "x"}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"CASE.OVERALL": 5}, "token": "x"})).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.json()["message"].as_str().unwrap_or("").contains("token"));
-    let r = call(&svc, post_json(&inv.token, json!({"answers": [5]}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": [5]})).await;
     assert_eq!(r.status, 422, "{}", r.body);
-    let req = awt::TestRequest::post()
-        .uri(&format!("/api/v1/responses/{}", inv.token))
-        .insert_header(("content-type", "application/json"))
-        .set_payload("{\"answers\": {")
-        .to_request();
-    let r = call(&svc, req).await;
+    let r = app.post(&api(&inv.token)).payload("application/json", "{\"answers\": {").await;
     assert_eq!(r.status, 400);
     assert!(r.json()["message"].is_string());
     assert_eq!((responses(&app), answers(&app)), (0, 0));
@@ -268,10 +149,9 @@ async fn unknown_and_expired_tokens_get_404_and_410() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let body = json!({"answers": {"CASE.OVERALL": 5}});
     for token in ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "short", "has%20space-but-is-long-enough"] {
-        let r = call(&svc, post_json(token, body.clone())).await;
+        let r = app.post_json(&api(token), &body.clone()).await;
         assert_eq!(r.status, 404, "{token}: {}", r.body);
         assert_eq!(r.json()["error"], "unknown_token");
     }
@@ -282,7 +162,7 @@ async fn unknown_and_expired_tokens_get_404_and_410() {
             inv.id
         ),
     );
-    let r = call(&svc, post_json(&inv.token, body)).await;
+    let r = app.post_json(&api(&inv.token), &body).await;
     assert_eq!(r.status, 410, "{}", r.body);
     assert_eq!(r.json()["error"], "expired");
     assert_eq!(responses(&app), 0);
@@ -293,39 +173,41 @@ async fn additions_within_the_window_add_items_but_never_change_one() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    assert_eq!(call(&svc, post_json(&inv.token, json!({"answers": {"CASE.OVERALL": 2}}))).await.status, 201);
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"TT01.I1": 3, "EXP": [4, 1]}}))).await;
+    assert_eq!(app.post_json(&api(&inv.token), &json!({"answers": {"CASE.OVERALL": 2}})).await.status, 201);
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"TT01.I1": 3, "EXP": [4, 1]}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["status"], "added");
     assert_eq!(r.json()["answered"], json!(["CASE.OVERALL", "EXP", "TT01.I1"]));
 
     // a post that repeats an answered item is refused whole, naming it
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"TT01.I3": 1, "CASE.OVERALL": 5}}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"TT01.I3": 1, "CASE.OVERALL": 5}})).await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(r.json()["error"], "already_answered");
     assert!(r.json()["message"].as_str().unwrap_or("").contains("CASE.OVERALL"));
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"TT01.I1": 3}}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"TT01.I1": 3}})).await;
     assert_eq!(r.status, 409, "the same value again is still a repeat");
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {}}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {}})).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["error"], "no_answers");
     assert_eq!(stored(&app), ["CASE.OVERALL=2", "EXP=1,4", "TT01.I1=3"]);
 
     // the gate opens its statements
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"E5.GATE": 1}}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"E5.GATE": 1}})).await;
     assert_eq!(r.status, 200);
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"E5.1": 4, "E5.3": 1}}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"E5.1": 4, "E5.3": 1}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     // once the window is over, the token is spent
     exec(&app, "UPDATE responses SET submitted_at = now() - interval '31 minutes'");
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"TT01.I4": 1}}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"TT01.I4": 1}})).await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(r.json()["error"], "spent");
     assert_eq!(responses(&app), 1);
     assert_eq!(answers(&app), 6);
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM responses WHERE last_added_at > submitted_at"), 1);
+    assert_eq!(
+        count(&mut app.conn(), "SELECT count(*) AS n FROM responses WHERE last_added_at > submitted_at"),
+        1
+    );
 }
 
 #[actix_web::test]
@@ -333,13 +215,12 @@ async fn an_expired_invitation_still_takes_additions_to_its_response_within_the_
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    assert_eq!(call(&svc, post_json(&inv.token, json!({"answers": {"CASE.OVERALL": 4}}))).await.status, 201);
+    assert_eq!(app.post_json(&api(&inv.token), &json!({"answers": {"CASE.OVERALL": 4}})).await.status, 201);
     exec(
         &app,
         "UPDATE invitations SET issued_at = now() - interval '8 days', expires_at = now() - interval '1 minute'",
     );
-    let r = call(&svc, post_json(&inv.token, json!({"answers": {"TT01.I1": 1}}))).await;
+    let r = app.post_json(&api(&inv.token), &json!({"answers": {"TT01.I1": 1}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -347,56 +228,36 @@ async fn an_expired_invitation_still_takes_additions_to_its_response_within_the_
 async fn submissions_are_rate_limited_per_client_in_the_database() {
     let app = TestApp::with_config(|c| c.submission_limit = 3).await;
     app.seed();
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let from = |token: &str, ip: &str| {
-        awt::TestRequest::post()
-            .uri(&format!("/api/v1/responses/{token}"))
-            .peer_addr(format!("{ip}:1234").parse().unwrap_or_else(|e| panic!("{e}")))
-            .set_json(json!({"answers": {"CASE.OVERALL": 4}}))
-            .to_request()
+        app.post_json(&api(token), &json!({"answers": {"CASE.OVERALL": 4}})).peer(&format!("{ip}:1234"))
     };
     for _ in 0..3 {
         let inv = invitation(&app);
-        assert_eq!(call(&svc, from(&inv.token, "198.51.100.1")).await.status, 201);
+        assert_eq!(from(&inv.token, "198.51.100.1").await.status, 201);
     }
     let inv = invitation(&app);
-    let r = call(&svc, from(&inv.token, "198.51.100.1")).await;
+    let r = from(&inv.token, "198.51.100.1").await;
     assert_eq!(r.status, 429, "{}", r.body);
     assert_eq!(r.json()["error"], "rate_limited");
     assert_eq!(responses(&app), 3);
     // the survey form says so kindly, in a page
-    let req = awt::TestRequest::post()
-        .uri(&format!("/s/{}?step=QUICK", inv.token))
-        .peer_addr("198.51.100.1:1234".parse().unwrap_or_else(|e| panic!("{e}")))
-        .insert_header(("content-type", "application/x-www-form-urlencoded"))
-        .set_payload("CASE.OVERALL=4")
-        .to_request();
-    let r = call(&svc, req).await;
+    let r = app
+        .post(&format!("/s/{}?step=QUICK", inv.token))
+        .peer("198.51.100.1:1234")
+        .payload("application/x-www-form-urlencoded", "CASE.OVERALL=4")
+        .await;
     assert_eq!(r.status, 429);
     assert!(r.body.contains("Có quá nhiều lượt gửi từ mạng này"), "{}", r.body);
     assert_eq!(responses(&app), 3);
     // another network is not held back, and the counters hold hashes only
-    assert_eq!(call(&svc, from(&inv.token, "198.51.100.2")).await.status, 201);
+    assert_eq!(from(&inv.token, "198.51.100.2").await.status, 201);
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM submission_limits WHERE client_hash ~ '^[0-9a-f]{64}$'"),
+        count(
+            &mut app.conn(),
+            "SELECT count(*) AS n FROM submission_limits WHERE client_hash ~ '^[0-9a-f]{64}$'"
+        ),
         2
     );
-}
-
-/// A minimal HTTP/1.0 POST of JSON; returns the status (0 when the connection failed).
-fn http_post_json(addr: &str, path: &str, body: &str) -> u16 {
-    let Ok(mut stream) = TcpStream::connect(addr) else { return 0 };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    let request = format!(
-        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    if stream.write_all(request.as_bytes()).is_err() {
-        return 0;
-    }
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
-    text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 #[actix_web::test]
@@ -414,7 +275,8 @@ async fn forty_simultaneous_first_answers_store_exactly_one_response() {
                 let (barrier, addr, path) = (barrier.clone(), addr.clone(), path.clone());
                 std::thread::spawn(move || {
                     barrier.wait();
-                    http_post_json(&addr, &path, r#"{"answers": {"CASE.OVERALL": 5, "TT01.I1": 1}}"#)
+                    let json = [("Content-Type", "application/json")];
+                    http(&addr, "POST", &path, &json, r#"{"answers": {"CASE.OVERALL": 5, "TT01.I1": 1}}"#).0
                 })
             })
             .collect();
@@ -466,8 +328,7 @@ async fn the_first_screen_is_one_vietnamese_question_with_five_buttons_and_no_sc
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let r = call(&svc, get(&format!("/s/{}", inv.token))).await;
+    let r = app.get(&format!("/s/{}", inv.token)).await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/html"));
     assert_eq!(r.header("cache-control"), "no-store");
@@ -492,23 +353,19 @@ async fn the_first_screen_weighs_under_30_kb_and_loads_nothing_from_another_orig
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let page = format!("/s/{}", inv.token);
     let fetch = |path: &str, gzip: bool| {
-        let mut req = awt::TestRequest::get().uri(path);
-        if gzip {
-            req = req.insert_header(("accept-encoding", "gzip"));
-        }
-        req.to_request()
+        let call = app.get(path);
+        if gzip { call.header("accept-encoding", "gzip") } else { call }
     };
     let mut raw = 0usize;
     let mut gzipped = 0usize;
-    let r = call(&svc, fetch(&page, false)).await;
+    let r = fetch(&page, false).await;
     let html = r.body.clone();
     raw += html.len();
-    let res = awt::call_service(&svc, fetch(&page, true)).await;
-    assert_eq!(res.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
-    gzipped += awt::read_body(res).await.len();
+    let res = fetch(&page, true).await;
+    assert_eq!(res.headers.get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+    gzipped += res.bytes.len();
     for reference in references(&html) {
         assert!(
             reference.starts_with('/') && !reference.starts_with("//") || reference.starts_with("data:"),
@@ -518,11 +375,11 @@ async fn the_first_screen_weighs_under_30_kb_and_loads_nothing_from_another_orig
     let subs = subresources(&html);
     assert!(subs.iter().any(|s| s.starts_with("/static/survey.css")), "{subs:?}");
     for sub in subs.iter().filter(|s| !s.starts_with("data:")) {
-        let r = call(&svc, fetch(sub, false)).await;
+        let r = fetch(sub, false).await;
         assert_eq!(r.status, 200, "{sub}");
         raw += r.body.len();
-        let res = awt::call_service(&svc, fetch(sub, true)).await;
-        gzipped += awt::read_body(res).await.len();
+        let res = fetch(sub, true).await;
+        gzipped += res.bytes.len();
     }
     eprintln!("first screen: {raw} bytes uncompressed, {gzipped} bytes gzip ({} subresources)", subs.len());
     assert!(raw < 30 * 1024, "the first screen weighs {raw} bytes even before compression");
@@ -534,24 +391,20 @@ async fn english_comes_from_the_parameter_or_the_browser_and_the_switches_work_w
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
-    let html = call(&svc, get(&format!("/s/{}?lang=en", inv.token))).await.body;
+    let html = app.get(&format!("/s/{}?lang=en", inv.token)).await.body;
     assert!(html.contains("<html lang=\"en\""));
     assert!(html.contains("Overall, how satisfied are you with how your case was handled today?"));
     assert!(html.contains("<span>Very satisfied</span>"));
     assert!(html.contains(&format!("action=\"/s/{}?step=QUICK&#38;lang=en\"", inv.token)));
     assert!(html.contains(&format!("href=\"/s/{}?lang=vi\"", inv.token)), "a switch back to Vietnamese");
-    let req = awt::TestRequest::get()
-        .uri(&format!("/s/{}", inv.token))
-        .insert_header(("accept-language", "en-GB,en;q=0.9,vi;q=0.5"))
-        .to_request();
-    let html = call(&svc, req).await.body;
+    let html =
+        app.get(&format!("/s/{}", inv.token)).header("accept-language", "en-GB,en;q=0.9,vi;q=0.5").await.body;
     assert!(html.contains("<html lang=\"en\""));
     // the large-text switch is a plain link
-    let html = call(&svc, get(&format!("/s/{}", inv.token))).await.body;
+    let html = app.get(&format!("/s/{}", inv.token)).await.body;
     let big = format!("/s/{}?size=l", inv.token);
     assert!(html.contains(&format!("href=\"{big}\"")));
-    let html = call(&svc, get(&big)).await.body;
+    let html = app.get(&big).await.body;
     assert!(html.contains("<html lang=\"vi\" class=\"big\">"));
     assert!(html.contains(&format!("action=\"/s/{}?step=QUICK&#38;size=l\"", inv.token)));
 }
@@ -567,71 +420,61 @@ async fn a_resident_answers_every_screen_with_plain_forms() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let base = format!("/s/{}", inv.token);
 
-    let next =
-        location(&call(&svc, post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "4")])).await);
+    let next = location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "4")]).await);
     assert_eq!(next, format!("{base}?step=CASE"));
-    let html = call(&svc, get(&next)).await.body;
+    let html = app.get(&next).await.body;
     assert!(html.contains("Trang 2/10"), "progress is shown");
     assert_eq!(html.matches("type=\"radio\" name=\"TT01.I1\"").count(), 3);
     let next = location(
-        &call(
-            &svc,
-            post_form(
-                &next,
-                &[("TT01.I1", "1"), ("TT01.I3", "1"), ("TT01.I4", ""), ("TT01.I7", "1"), ("go", "next")],
-            ),
+        &app.post_form(
+            &next,
+            &[("TT01.I1", "1"), ("TT01.I3", "1"), ("TT01.I4", ""), ("TT01.I7", "1"), ("go", "next")],
         )
         .await,
     );
     assert_eq!(next, format!("{base}?step=SIPAS"));
-    let html = call(&svc, get(&next)).await.body;
+    let html = app.get(&next).await.body;
     assert!(html.contains(&format!("href=\"{base}?step=E1\"")), "continue");
     assert!(html.contains(&format!("href=\"{base}?step=MORE\"")), "skip the part");
     assert!(html.contains(&format!("href=\"{base}?step=done\"")), "finish");
 
-    let next =
-        location(&call(&svc, post_form(&format!("{base}?step=E1"), &[("E1.1", "5"), ("go", "next")])).await);
+    let next = location(&app.post_form(&format!("{base}?step=E1"), &[("E1.1", "5"), ("go", "next")]).await);
     assert_eq!(next, format!("{base}?step=E2"));
     // skipping a screen is a plain link to the next one
-    let html = call(&svc, get(&next)).await.body;
+    let html = app.get(&next).await.body;
     assert!(html.contains(&format!("href=\"{base}?step=E3\"")));
-    let next = location(&call(&svc, post_form(&format!("{base}?step=E4"), &[("go", "next")])).await);
+    let next = location(&app.post_form(&format!("{base}?step=E4"), &[("go", "next")]).await);
     assert_eq!(next, format!("{base}?step=E5"), "an empty screen is a skip");
-    let html = call(&svc, get(&next)).await.body;
+    let html = app.get(&next).await.body;
     assert!(html.contains("E5.GATE") && !html.contains("name=\"E5.1\""), "the gate is asked alone");
-    let next = location(&call(&svc, post_form(&next, &[("E5.GATE", "1")])).await);
+    let next = location(&app.post_form(&next, &[("E5.GATE", "1")]).await);
     assert_eq!(next, format!("{base}?step=E5-2"));
-    let html = call(&svc, get(&next)).await.body;
+    let html = app.get(&next).await.body;
     assert!(html.contains("name=\"E5.1\"") && html.contains("name=\"E5.3\""));
-    let next = location(&call(&svc, post_form(&next, &[("E5.1", "3"), ("E5.2", "4")])).await);
+    let next = location(&app.post_form(&next, &[("E5.1", "3"), ("E5.2", "4")]).await);
     assert_eq!(next, format!("{base}?step=MORE"));
-    let html = call(&svc, get(&next)).await.body;
+    let html = app.get(&next).await.body;
     assert!(html.contains("xin đừng ghi họ tên, số điện thoại"), "the comment warns against personal data");
     assert!(html.contains("<script src=\"/static/survey.js?v="), "the optional script helps here");
     let next = location(
-        &call(
-            &svc,
-            post_form(
-                &next,
-                &[
-                    ("EXP", "2"),
-                    ("EXP", "5"),
-                    ("EXP", "10"),
-                    ("COMMENT", "Cán bộ nhiệt tình <b>lắm</b>"),
-                    ("REPLY.WANTED", "2"),
-                ],
-            ),
+        &app.post_form(
+            &next,
+            &[
+                ("EXP", "2"),
+                ("EXP", "5"),
+                ("EXP", "10"),
+                ("COMMENT", "Cán bộ nhiệt tình <b>lắm</b>"),
+                ("REPLY.WANTED", "2"),
+            ],
         )
         .await,
     );
     assert_eq!(next, format!("{base}?step=ABOUT"));
-    let next =
-        location(&call(&svc, post_form(&next, &[("D.AGE", "5"), ("D.ETHNIC", "2"), ("go", "finish")])).await);
+    let next = location(&app.post_form(&next, &[("D.AGE", "5"), ("D.ETHNIC", "2"), ("go", "finish")]).await);
     assert_eq!(next, format!("{base}?step=done"));
-    let r = call(&svc, get(&next)).await;
+    let r = app.get(&next).await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("Cảm ơn Ông/Bà!"));
 
@@ -654,7 +497,7 @@ async fn a_resident_answers_every_screen_with_plain_forms() {
         ]
     );
     // the stored comment is shown escaped
-    let html = call(&svc, get(&format!("{base}?step=MORE"))).await.body;
+    let html = app.get(&format!("{base}?step=MORE")).await.body;
     assert!(html.contains("Cán bộ nhiệt tình &#60;b&#62;lắm&#60;/b&#62;"), "{html}");
 }
 
@@ -663,17 +506,13 @@ async fn a_double_tap_on_the_first_screen_just_continues() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let base = format!("/s/{}", inv.token);
-    let first =
-        location(&call(&svc, post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "5")])).await);
-    let again =
-        location(&call(&svc, post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "5")])).await);
+    let first = location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "5")]).await);
+    let again = location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "5")]).await);
     assert_eq!(first, again);
     // a second tap on another face does not change the answer, and still continues
-    let other =
-        location(&call(&svc, post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "1")])).await);
-    let r = call(&svc, get(&other)).await;
+    let other = location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "1")]).await);
+    let r = app.get(&other).await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("TT01.I1"), "{other} continues at the case screen");
     assert_eq!(stored(&app), ["CASE.OVERALL=5"]);
@@ -685,17 +524,15 @@ async fn a_form_sent_again_after_back_adds_only_what_is_new() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let base = format!("/s/{}", inv.token);
-    location(&call(&svc, post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "3")])).await);
-    location(&call(&svc, post_form(&format!("{base}?step=CASE"), &[("TT01.I1", "2")])).await);
-    let next = location(
-        &call(&svc, post_form(&format!("{base}?step=CASE"), &[("TT01.I1", "2"), ("TT01.I3", "3")])).await,
-    );
+    location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "3")]).await);
+    location(&app.post_form(&format!("{base}?step=CASE"), &[("TT01.I1", "2")]).await);
+    let next =
+        location(&app.post_form(&format!("{base}?step=CASE"), &[("TT01.I1", "2"), ("TT01.I3", "3")]).await);
     assert_eq!(next, format!("{base}?step=SIPAS"));
     assert_eq!(stored(&app), ["CASE.OVERALL=3", "TT01.I1=2", "TT01.I3=3"]);
     // the screen shows what was recorded instead of asking again
-    let html = call(&svc, get(&format!("{base}?step=CASE"))).await.body;
+    let html = app.get(&format!("{base}?step=CASE")).await.body;
     assert!(html.contains("Đã ghi nhận: <strong>Đúng ngày hẹn</strong>"), "{html}");
     assert!(!html.contains("name=\"TT01.I1\""));
 }
@@ -705,25 +542,22 @@ async fn a_refused_form_shows_the_screen_again_with_the_problem_and_stores_nothi
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let base = format!("/s/{}", inv.token);
     // the first screen sent without a face
-    let r = call(&svc, post_form(&format!("{base}?step=QUICK"), &[])).await;
+    let r = app.post_form(&format!("{base}?step=QUICK"), &[]).await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("role=\"alert\"") && r.body.contains("Xin chọn một mức hài lòng."));
-    let r = call(&svc, post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "9")])).await;
+    let r = app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "9")]).await;
     assert_eq!(r.status, 422);
     assert_eq!(responses(&app), 0);
 
-    location(&call(&svc, post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "4")])).await);
-    let r = call(
-        &svc,
-        post_form(
+    location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "4")]).await);
+    let r = app
+        .post_form(
             &format!("{base}?step=MORE&lang=en"),
             &[("EXP", "1"), ("EXP", "2"), ("EXP", "3"), ("EXP", "4"), ("COMMENT", "kept")],
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("role=\"alert\""));
     assert!(r.body.contains("href=\"#q-EXP\""), "the message leads to the question");
@@ -739,28 +573,26 @@ async fn unknown_and_expired_addresses_get_kind_pages_that_reveal_nothing() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     for path in ["/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "/s/x", "/s/%3Cscript%3E"] {
-        let r = call(&svc, get(path)).await;
+        let r = app.get(path).await;
         assert_eq!(r.status, 404, "{path}");
         assert!(r.header("content-type").starts_with("text/html"));
         assert!(r.body.contains("Không tìm thấy phiếu khảo sát"));
         assert!(!r.body.contains("<script") && !r.body.contains("<form"));
     }
-    let r = call(&svc, post_form("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?step=QUICK", &[("CASE.OVERALL", "5")]))
-        .await;
+    let r = app.post_form("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?step=QUICK", &[("CASE.OVERALL", "5")]).await;
     assert_eq!(r.status, 404);
     exec(
         &app,
         "UPDATE invitations SET issued_at = now() - interval '8 days', expires_at = now() - interval '1 day'",
     );
-    let r = call(&svc, get(&format!("/s/{}", inv.token))).await;
+    let r = app.get(&format!("/s/{}", inv.token)).await;
     assert_eq!(r.status, 410);
     assert!(r.body.contains("Phiếu khảo sát đã hết hạn"));
     for secret in [SEED.unit, SEED.officers[0], SEED.procedures[0], "Nguyễn Thị Lan"] {
         assert!(!r.body.contains(secret), "the page reveals {secret}");
     }
-    let r = call(&svc, post_form(&format!("/s/{}?step=QUICK", inv.token), &[("CASE.OVERALL", "5")])).await;
+    let r = app.post_form(&format!("/s/{}?step=QUICK", inv.token), &[("CASE.OVERALL", "5")]).await;
     assert_eq!(r.status, 410);
     assert_eq!(responses(&app), 0);
 }
@@ -770,23 +602,22 @@ async fn reopening_an_answered_survey_continues_where_it_left_off_then_thanks() 
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let base = format!("/s/{}", inv.token);
-    location(&call(&svc, post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "5")])).await);
-    location(&call(&svc, post_form(&format!("{base}?step=E2"), &[("E2.1", "5")])).await);
-    let html = call(&svc, get(&base)).await.body;
+    location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "5")]).await);
+    location(&app.post_form(&format!("{base}?step=E2"), &[("E2.1", "5")]).await);
+    let html = app.get(&base).await.body;
     assert!(html.contains("name=\"E3.1\""), "continues at E3");
     // the first screen cannot be answered again; the gated screen needs its gate
-    assert_eq!(location(&call(&svc, get(&format!("{base}?step=QUICK"))).await), format!("{base}?step=E3"));
-    assert_eq!(location(&call(&svc, get(&format!("{base}?step=E5-2"))).await), format!("{base}?step=MORE"));
+    assert_eq!(location(&app.get(&format!("{base}?step=QUICK")).await), format!("{base}?step=E3"));
+    assert_eq!(location(&app.get(&format!("{base}?step=E5-2")).await), format!("{base}?step=MORE"));
     exec(&app, "UPDATE responses SET submitted_at = now() - interval '31 minutes'");
     for path in [base.clone(), format!("{base}?step=E3")] {
-        let r = call(&svc, get(&path)).await;
+        let r = app.get(&path).await;
         assert_eq!(r.status, 200);
         assert!(r.body.contains("Cảm ơn Ông/Bà!"), "{path}");
     }
     // a late form goes to the thank-you page and stores nothing
-    let next = location(&call(&svc, post_form(&format!("{base}?step=E3"), &[("E3.1", "5")])).await);
+    let next = location(&app.post_form(&format!("{base}?step=E3"), &[("E3.1", "5")]).await);
     assert_eq!(next, format!("{base}?step=done"));
     assert_eq!(answers(&app), 2);
 }
@@ -794,17 +625,15 @@ async fn reopening_an_answered_survey_continues_where_it_left_off_then_thanks() 
 #[actix_web::test]
 async fn static_files_are_served_with_a_strong_etag_and_long_caching() {
     let app = TestApp::new().await;
-    let svc = awt::init_service(build_app(app.state.clone())).await;
     let css = sipas::survey::assets::CSS.href();
-    let r = call(&svc, get(&css)).await;
+    let r = app.get(&css).await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/css"));
     assert_eq!(r.header("cache-control"), "public, max-age=31536000, immutable");
     let etag = r.header("etag").to_string();
     assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
-    let req = awt::TestRequest::get().uri(&css).insert_header(("if-none-match", etag.as_str())).to_request();
-    assert_eq!(call(&svc, req).await.status, 304);
-    let r = call(&svc, get("/static/survey.js")).await;
+    assert_eq!(app.get(&css).header("if-none-match", &etag).await.status, 304);
+    let r = app.get("/static/survey.js").await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/javascript"));
     assert_eq!(r.header("cache-control"), "public, max-age=3600");
