@@ -1,10 +1,11 @@
-//! The `sipas` command line: parse, load configuration, start telemetry, dispatch.
+//! The `sipas` command line: its clap types, and the dispatch to `sipas::cli` (what each command
+//! does) after loading the configuration and starting telemetry.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use sipas::{commands, config::Config, masterdata::Kind, telemetry};
+use sipas::{cli, config::Config, masterdata::Kind, telemetry};
 
 #[derive(Parser)]
 #[command(name = "sipas", version, about = "SIPAS desk survey service")]
@@ -192,13 +193,11 @@ enum InstrumentCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Config = cli.command {
-        for (name, meaning) in sipas::config::VARIABLES {
-            println!("{name:26} {meaning}");
-        }
+        println!("{}", cli::config_variables());
         return ExitCode::SUCCESS;
     }
     if let Command::Instrument(InstrumentCommand::Check { file }) = &cli.command {
-        return report(commands::instrument_check(file));
+        return cli::exit(cli::masterdata::instrument_check(file));
     }
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -210,57 +209,40 @@ fn main() -> ExitCode {
     telemetry::init(config.log_json, if matches!(cli.command, Command::Serve) { "info" } else { "warn" });
     let result = match cli.command {
         Command::Serve => {
-            actix_web::rt::System::new().block_on(commands::serve(config)).map(|()| String::new())
+            actix_web::rt::System::new().block_on(cli::serve::serve(config)).map(|()| String::new())
         }
-        Command::Migrate => commands::migrate(&config).map(|()| "migrations are up to date".to_string()),
-        Command::Import { kind, file } => commands::import(&config, kind, &file),
-        Command::ApiKey(ApiKeyCommand::Create { unit, name }) => {
-            commands::api_key_create(&config, &unit, &name)
-        }
-        Command::ApiKey(ApiKeyCommand::Revoke { id }) => commands::api_key_revoke(&config, id),
+        Command::Migrate => cli::serve::migrate(&config),
+        Command::Import { kind, file } => cli::masterdata::import(&config, kind, &file),
+        Command::ApiKey(ApiKeyCommand::Create { unit, name }) => cli::keys::create(&config, &unit, &name),
+        Command::ApiKey(ApiKeyCommand::Revoke { id }) => cli::keys::revoke(&config, id),
         Command::User(UserCommand::Create { username, role, officer, unit }) => {
-            commands::user_create(&config, &username, role, unit, officer)
+            cli::users::create(&config, &username, role, unit, officer)
         }
         Command::Instrument(_) | Command::Config => Ok(String::new()),
-        Command::Rollup(RollupCommand::Rebuild) => sipas::stats::cli::rebuild(&config),
-        Command::Rollup(RollupCommand::Compact) => sipas::stats::cli::compact(&config),
+        Command::Rollup(RollupCommand::Rebuild) => cli::stats::rebuild(&config),
+        Command::Rollup(RollupCommand::Compact) => cli::stats::compact(&config),
         Command::Stats { from, to, group_by, mut params, naive, repeat } => {
             params.extend([("from".into(), from), ("to".into(), to), ("group_by".into(), group_by)]);
-            sipas::stats::cli::stats(&config, &params, naive, repeat)
+            cli::stats::stats(&config, &params, naive, repeat)
         }
-        Command::Demo { responses, seed } => sipas::demo::run(&config, responses, seed),
-        Command::Purge => sipas::integrity::cli::purge(&config),
-        Command::Cases(CasesCommand::Import { file }) => sipas::integrity::cli::import_cases(&config, &file),
+        Command::Demo { responses, seed } => cli::demo::run(&config, responses, seed),
+        Command::Purge => cli::integrity::purge(&config),
+        Command::Cases(CasesCommand::Import { file }) => cli::integrity::import_cases(&config, &file),
         Command::Export { period, format, out, unit } => {
-            sipas::reporting::cli::export(&config, &period, &format, out.as_deref(), unit.as_deref())
+            cli::reporting::export(&config, &period, &format, out.as_deref(), unit.as_deref())
         }
         Command::Report { period, out, unit } => {
-            sipas::reporting::cli::periodic_report(&config, &period, out.as_deref(), unit.as_deref())
+            cli::reporting::periodic_report(&config, &period, out.as_deref(), unit.as_deref())
         }
         Command::Province(ProvinceCommand::Import { files }) => {
-            sipas::reporting::cli::province_import(&config, &files)
+            cli::reporting::province_import(&config, &files)
         }
         Command::Province(ProvinceCommand::Ranking { period, format, out }) => {
-            sipas::reporting::cli::province_ranking(&config, &period, &format, out.as_deref())
+            cli::reporting::province_ranking(&config, &period, &format, out.as_deref())
         }
         Command::Unit(UnitCommand::PublicPage { unit, state }) => {
-            sipas::reporting::cli::public_page(&config, &unit, state == "on")
+            cli::reporting::public_page(&config, &unit, state == "on")
         }
     };
-    report(result)
-}
-
-fn report(result: Result<String, String>) -> ExitCode {
-    match result {
-        Ok(out) => {
-            if !out.is_empty() {
-                println!("{out}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("sipas: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit(result)
 }

@@ -2,9 +2,10 @@
 //! what each kind of caller gets there. This table is the one place where "who may call this" is
 //! decided:
 //!
-//! - [`check`] runs in a middleware of `startup::build_app` on every request: a request whose
-//!   method and route pattern are not in [`ROUTES`] is refused (405 `method_not_allowed`, as for a
-//!   method the route does not take, and a warning in the log) before any handler runs, so a route cannot be served before its row exists.
+//! - [`check`] runs in a middleware (`http::middleware::access_check`) on every request: a request
+//!   whose method and route pattern are not in [`ROUTES`] is refused (405 `method_not_allowed`, as
+//!   for a method the route does not take, and a warning in the log) before any handler runs, so a
+//!   route cannot be served before its row exists.
 //! - `tests/api/access.rs` sends, for every row and every kind of caller, a request with a real
 //!   session or API key against real PostgreSQL and checks the outcome class the row names; it
 //!   also lists every resource the application registers and fails on one without a row.
@@ -101,7 +102,7 @@ const PROVINCE_API: [Outcome; 6] = [I, D, D, D, A, A];
 /// Province pages: as [`PROVINCE_API`], an API key being no sign-in for a page.
 const PROVINCE_PAGE: [Outcome; 6] = [I, I, D, D, A, A];
 
-/// Every route of the service. Keep it in the order of `startup::build_app`'s capabilities.
+/// Every route of the service. Keep it in the order of `router::build_app`'s capabilities.
 pub const ROUTES: &[Rule] = &[
     // health
     rule("GET", "/healthz", PUBLIC, "liveness and database reachability, for the load balancer"),

@@ -14,10 +14,10 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
+use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
 use crate::staff::model::{Role, Scope};
-use crate::startup::AppState;
 
 /// An authenticated caller of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use super::filters::{CHANNELS, Filters, Period, Step, period_choices};
 use super::source::{StatsQuery, fetch};
 use super::store::{self, Comment};
 use super::view::{Group, StatsView};
+use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::AppError;
@@ -23,7 +24,6 @@ use crate::staff::format::{self, count, delta, interval, local_offset, percent};
 use crate::staff::model::Role;
 use crate::staff::pages::{Layout, PageError, render};
 use crate::staff::text;
-use crate::startup::AppState;
 
 /// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
 fn min_n(state: &AppState) -> u64 {

@@ -31,10 +31,9 @@ use std::time::Instant;
 use diesel::pg::CopyFormat;
 use diesel::prelude::*;
 
-use crate::config::Config;
 use crate::masterdata::{Kind, parse, store::import};
 use crate::schema::{answers, invitations, responses};
-use crate::stats::{cli, rollup};
+use crate::stats::rollup;
 
 pub use model::{Generator, Plan};
 pub use tally::{RollupRows, Tally};
@@ -426,33 +425,4 @@ fn copy_rollups(conn: &mut PgConnection, rows: &RollupRows) -> QueryResult<()> {
         .with_format(CopyFormat::Binary)
         .execute(conn)?;
     Ok(())
-}
-
-/// `sipas demo [--responses N] [--seed S]`.
-/// From 1000 responses on, the last working day also gets the integrity capability's staged
-/// patterns (see `integrity::staged`), answered through the real submission core; they are part
-/// of the N responses asked for.
-pub fn run(config: &Config, responses: u64, seed: u64) -> Result<String, String> {
-    use crate::integrity::staged;
-    let started = Instant::now();
-    let (db, mut conn, instruments) = cli::open(config)?;
-    let staged_answers = if responses >= 1000 { (staged::GENUINE + staged::STAGED) as u64 } else { 0 };
-    let plan = Plan::ending_yesterday(responses - staged_answers, seed);
-    let opened = started.elapsed().as_secs_f64();
-    let mut out = generate(&mut conn, Some(&db.url), &instruments, plan)?;
-    if staged_answers > 0 {
-        let clock = Instant::now();
-        let secret = crate::commands::prepare_database(&db.url, config, &instruments)?;
-        let day = staged::last_working_day(chrono::Utc::now().with_timezone(&rollup::LOCAL).date_naive());
-        let detection = staged::run(&mut conn, &instruments, config, &secret, day, seed)?;
-        out.push_str(&format!(
-            "; {detection} (in {:.1} s); {responses} responses in all",
-            clock.elapsed().as_secs_f64()
-        ));
-    }
-    out.push_str(&format!(
-        "; the command took {:.1} s (opening the database {opened:.1} s)",
-        started.elapsed().as_secs_f64()
-    ));
-    Ok(out)
 }

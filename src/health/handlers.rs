@@ -2,8 +2,8 @@ use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::app::AppState;
 use crate::db;
-use crate::startup::AppState;
 
 #[derive(Serialize)]
 struct Health {

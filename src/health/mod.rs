@@ -3,7 +3,6 @@
 //! state) and `GET /api/openapi.json` (the external contract, `web/api/openapi.json`).
 
 mod handlers;
-pub mod metrics;
 
 use actix_web::web;
 

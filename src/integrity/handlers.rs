@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{OUTCOMES, Reason, STATUSES, Verdict};
 use super::store::{self, CaseDay, CasesError, FollowupChange, FollowupError, FollowupFilter, ReviewError};
+use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::AppError;
-use crate::startup::AppState;
 use crate::stats::rollup::local_day;
 
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (local dates, both included).

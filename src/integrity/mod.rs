@@ -5,17 +5,16 @@
 //!
 //! Routes: `GET /api/v1/integrity`, `GET /api/v1/integrity/flagged`,
 //! `POST /api/v1/integrity/responses/{id}/review`, `POST /api/v1/cases/daily`,
-//! `GET /api/v1/followups`, `POST /api/v1/followups/{id}/{reply,assign,status,close}`. Commands:
-//! `sipas purge`, `sipas cases import FILE.csv`; `sipas demo` adds [`staged`] patterns. Staff
-//! pages: `GET /integrity`, `POST /integrity/responses/{id}/review`, `GET /followups`,
-//! `POST /followups/{id}/{reply,assign,status,close}`.
+//! `GET /api/v1/followups`, `POST /api/v1/followups/{id}/{reply,assign,status,close}`. Commands
+//! (in `cli::integrity`): `sipas purge`, `sipas cases import FILE.csv`; `sipas demo` adds
+//! [`staged`] patterns. Staff pages: `GET /integrity`, `POST /integrity/responses/{id}/review`,
+//! `GET /followups`, `POST /followups/{id}/{reply,assign,status,close}`.
 //!
 //! Flagging happens in the submission transaction ([`checks`]); a flagged response is kept, still
 //! accepted (201), and held out of the statistics through `stats::rollup::set_held` until a leader
 //! reviews it genuine.
 
 pub mod checks;
-pub mod cli;
 pub mod handlers;
 pub mod model;
 pub mod net;

@@ -11,13 +11,13 @@ use serde::Deserialize;
 
 use super::model::{OUTCOMES, Reason, STATUSES, Verdict};
 use super::store::{self, FollowupChange, FollowupError, FollowupFilter, ReviewError};
+use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
 use crate::staff::auth::StaffPage;
 use crate::staff::format::{local_date, local_datetime};
 use crate::staff::model::Role;
 use crate::staff::pages::{Layout, PageError, render, see_other};
-use crate::startup::AppState;
 use crate::stats::rollup::local_day;
 
 const LEADERS: &[Role] = &[Role::Admin, Role::Leader];

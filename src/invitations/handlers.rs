@@ -12,10 +12,10 @@ use super::model::{TypedCode, fold_for_search, is_token_shaped};
 use super::pages::{CodeNotice, CodePage, DeskPage, Layout, ScreenPage, SlipView, SlipsPage};
 use super::rate::{self, TYPED_CODE};
 use super::{qr, store};
+use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::AppError;
-use crate::startup::AppState;
 
 /// Most items in one batch.
 pub const BATCH_MAX: usize = 500;

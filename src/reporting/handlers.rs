@@ -12,13 +12,13 @@ use sha2::{Digest, Sha256};
 
 use super::content::{self, ExportRequest, Period};
 use super::{formats, province, public, report};
+use crate::app::AppState;
 use crate::auth::{Caller, PROVINCE_ROLES, ProvinceCaller};
 use crate::db;
 use crate::error::AppError;
 use crate::instrument::Instruments;
 use crate::staff::auth::StaffPage;
 use crate::staff::pages::PageError;
-use crate::startup::AppState;
 
 /// The JSON Schema of the export document, served at `/api/v1/exports/schema.json`.
 pub const SCHEMA_JSON: &str = include_str!("../../docs/export.schema.json");

@@ -9,7 +9,6 @@
 //! so files are generated from them on a blocking thread rather than streamed row by row.
 
 pub mod assets;
-pub mod cli;
 pub mod content;
 pub mod formats;
 pub mod handlers;

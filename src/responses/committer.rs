@@ -29,6 +29,7 @@ use tokio::sync::oneshot;
 
 use super::model::{Outcome, Refusal};
 use super::submit::{self, Limits, Submission};
+use crate::app::AppState;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::instrument::Instruments;
@@ -77,6 +78,18 @@ impl Committer {
             }
         }
         Committer { sender }
+    }
+
+    /// The writers of one instance, as many and as large as its configuration says.
+    pub fn for_state(state: &AppState) -> Self {
+        let config = &state.config;
+        Self::start(
+            state.pool.clone(),
+            state.instruments.clone(),
+            Limits::from_config(config),
+            config.answer_writers,
+            config.answer_batch,
+        )
     }
 
     /// Stores a submission; resolves once its batch has committed (or failed).

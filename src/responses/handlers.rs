@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::client::ClientHashes;
+use super::committer::Committer;
 use super::model::{Effect, RawAnswers, Refusal, Repeats};
 use super::submit::Submission;
+use crate::app::AppState;
 use crate::error::AppError;
-use crate::startup::AppState;
 
 /// The request body; any other top-level field is refused.
 #[derive(Debug, Deserialize)]
@@ -61,6 +62,7 @@ struct Submitted {
 #[tracing::instrument(name = "submit response", skip_all)]
 pub async fn submit(
     state: web::Data<AppState>,
+    answers: web::Data<Committer>,
     req: HttpRequest,
     token: web::Path<String>,
     body: web::Json<SubmitBody>,
@@ -74,7 +76,7 @@ pub async fn submit(
         repeats: Repeats::Refuse,
         now: Utc::now(),
     };
-    let outcome = state.answers.submit(submission).await??;
+    let outcome = answers.submit(submission).await??;
     let (status, word) = match outcome.effect {
         Effect::Created => (StatusCode::CREATED, "created"),
         Effect::Added | Effect::Unchanged => (StatusCode::OK, "added"),

@@ -12,10 +12,10 @@ use super::format::{count, local_datetime};
 use super::model::Role;
 use super::pages::{Layout, PageError, render, see_other, urlencode};
 use super::{store, text};
+use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
 use crate::masterdata::{self, Kind};
-use crate::startup::AppState;
 
 const ADMIN: &[Role] = &[Role::Admin];
 

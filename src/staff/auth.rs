@@ -10,11 +10,11 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use super::pages::PageError;
 use super::session::{self, PendingCookie};
 use super::store;
+use crate::app::AppState;
 use crate::auth::StaffCaller;
 use crate::db;
 use crate::error::AppError;
 use crate::staff::model::Role;
-use crate::startup::AppState;
 
 /// The staff member signed in on this request, re-checked against the `users` table (a
 /// deactivated account, or one whose sessions were ended, is out at once). Leaves a refreshed

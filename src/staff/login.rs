@@ -10,9 +10,9 @@ use super::pages::{PageError, css_href, render, safe_next, see_other};
 use super::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionData};
 use super::store::{self, LoginOutcome};
 use super::{password, text};
+use crate::app::AppState;
 use crate::auth::apikeys::audit;
 use crate::db;
-use crate::startup::AppState;
 
 #[derive(Template)]
 #[template(path = "staff/login.html")]

@@ -16,7 +16,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 
-use crate::startup::AppState;
+use crate::app::AppState;
 
 pub const SESSION_COOKIE: &str = "sipas_session";
 pub const LOGIN_CSRF_COOKIE: &str = "sipas_login_csrf";

@@ -14,8 +14,8 @@ use super::model::{Account, Role, Scope};
 use super::pages::{Layout, PageError, render, see_other};
 use super::store::{self, AccountError};
 use super::{password, text};
+use crate::app::AppState;
 use crate::db;
-use crate::startup::AppState;
 
 /// One account as a row of the list.
 pub struct AccountView {

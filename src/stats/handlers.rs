@@ -9,11 +9,11 @@ use serde::Serialize;
 
 use super::model::{self, GroupBy, GroupCounts, GroupStats, Rate, band_kind, period_label, round_to};
 use super::store::{self, CountQuery, CountRow, Filters};
+use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::AppError;
 use crate::instrument::{Instrument, Instruments};
-use crate::startup::AppState;
 
 /// The longest range a query may cover (a guard on the number of period groups, not a limit
 /// anyone should meet).

@@ -1,7 +1,6 @@
 //! Satisfaction statistics: the formulas of DESIGN.md §4 ([`model`]), the roll-ups maintained as
 //! answers arrive ([`rollup`]), reading counts ([`store`]) and `GET /api/v1/stats` ([`handlers`]).
 
-pub mod cli;
 pub mod handlers;
 pub mod model;
 pub mod rollup;

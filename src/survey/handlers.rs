@@ -16,14 +16,15 @@ use super::pages::{
     mouth,
 };
 use super::steps::{DONE, Plan, StepKind};
+use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
 use crate::instrument::{AnswerError, AnswerValue, Instrument, ItemKind, OVERALL};
 use crate::responses::client::ClientHashes;
+use crate::responses::committer::Committer;
 use crate::responses::model::{Problem, RawAnswers, Refusal, Repeats};
 use crate::responses::store::{self, InvitationRow, ResponseRow};
 use crate::responses::submit::{Submission, plausible_token};
-use crate::startup::AppState;
 use crate::stats::rollup::AnswerSet;
 
 /// The query of every survey address: the screen, and the reader's language and text size.
@@ -202,6 +203,7 @@ pub async fn show(
 #[tracing::instrument(name = "survey form", skip_all)]
 pub async fn post(
     state: web::Data<AppState>,
+    answers: web::Data<Committer>,
     req: HttpRequest,
     token: web::Path<String>,
     q: web::Query<PageQuery>,
@@ -226,7 +228,7 @@ pub async fn post(
         now: Utc::now(),
     };
     // group-committed with the JSON API's answers (responses::committer)
-    let result = state.answers.submit(submission).await;
+    let result = answers.submit(submission).await;
     match result {
         Err(e) => failure(&ctx, &e),
         Ok(Ok(outcome)) => {

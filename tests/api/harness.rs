@@ -19,11 +19,12 @@ use actix_web::test as awt;
 use diesel::prelude::*;
 use rand::{Rng, RngExt};
 use serde::Serialize;
-use sipas::commands;
+use sipas::app::{self, AppState};
 use sipas::config::Config;
 use sipas::db::cluster::{Cluster, ClusterOptions};
 use sipas::instrument::Instruments;
-use sipas::startup::{AppState, build_app};
+use sipas::responses::committer::Committer;
+use sipas::router::build_app;
 
 /// Where the test databases live, set up once per test process.
 struct Shared {
@@ -97,7 +98,7 @@ fn shared() -> &'static Shared {
             .unwrap_or_else(|e| panic!("{e}"));
         let url = url_prefix.url(&template);
         let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
-        commands::prepare_database(&url, &Config::default(), &instruments).unwrap_or_else(|e| panic!("{e}"));
+        app::prepare(&url, &Config::default(), &instruments).unwrap_or_else(|e| panic!("{e}"));
         // a template must have no connections when it is copied
         diesel::sql_query(format!("ALTER DATABASE {template} WITH ALLOW_CONNECTIONS false"))
             .execute(&mut admin)
@@ -153,6 +154,8 @@ fn drop_stale_databases(admin: &mut PgConnection) {
 /// One test's database and application state. Dropping it drops the database.
 pub struct TestApp {
     pub state: AppState,
+    /// The answer writers of this test's application.
+    pub answers: Committer,
     pub db_name: String,
     pub url: String,
     /// The in-process application, built from `state` by the first request (see [`TestApp::service`]).
@@ -210,10 +213,10 @@ impl TestApp {
         adjust(&mut config);
         config.database_url = Some(url.clone());
         let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
-        let secret =
-            commands::prepare_database(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
-        let state = commands::state(&url, config, instruments, secret);
-        TestApp { state, db_name, url, service: OnceCell::new() }
+        let secret = app::prepare(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
+        let state = AppState::build(&url, config, instruments, secret);
+        let answers = Committer::for_state(&state);
+        TestApp { state, answers, db_name, url, service: OnceCell::new() }
     }
 
     /// A direct connection to this test's database.
@@ -309,7 +312,8 @@ impl TestApp {
     pub fn spawn_server(&self) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let server = sipas::startup::run(listener, self.state.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let server = sipas::router::run(listener, self.state.clone(), self.answers.clone())
+            .unwrap_or_else(|e| panic!("{e}"));
         actix_web::rt::spawn(server);
         format!("http://{addr}")
     }
@@ -344,10 +348,10 @@ impl TestApp {
         adjust(&mut config);
         config.database_url = Some(url.clone());
         let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
-        let secret =
-            commands::prepare_database(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
-        let state = commands::state(&url, config, instruments, secret);
-        (TestApp { state, db_name: String::new(), url, service: OnceCell::new() }, cluster)
+        let secret = app::prepare(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
+        let state = AppState::build(&url, config, instruments, secret);
+        let answers = Committer::for_state(&state);
+        (TestApp { state, answers, db_name: String::new(), url, service: OnceCell::new() }, cluster)
     }
 }
 
@@ -490,7 +494,7 @@ impl TestApp {
         if let Some(service) = self.service.get() {
             return service.clone();
         }
-        let app = Rc::new(awt::init_service(build_app(self.state.clone())).await);
+        let app = Rc::new(awt::init_service(build_app(self.state.clone(), self.answers.clone())).await);
         let service: Service = Rc::new(move |req| {
             let app = app.clone();
             Box::pin(async move { Reply::read(awt::call_service(&*app, req).await).await })

@@ -364,7 +364,7 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
         std::fs::write(&bad_path, &bad).unwrap();
         let config =
             sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
-        let err = sipas::reporting::cli::province_import(&config, &[good_path, bad_path]).unwrap_err();
+        let err = sipas::cli::reporting::province_import(&config, &[good_path, bad_path]).unwrap_err();
         assert!(err.contains("bad.json") && err.contains("nothing was imported"), "{err}");
         assert_eq!(stored(&app), 0);
     }
@@ -376,11 +376,11 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("q1.json");
     let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
-    sipas::reporting::cli::export(&config, "2026-Q1", "json", Some(&file), Some(seed.unit)).unwrap();
+    sipas::cli::reporting::export(&config, "2026-Q1", "json", Some(&file), Some(seed.unit)).unwrap();
     let from_cli: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(from_cli["content"]["unit_figures"], doc["content"]["unit_figures"]);
     assert_eq!(from_cli["content"]["generated_by"], "cli");
-    let out = sipas::reporting::cli::province_import(&config, &[file]).unwrap();
+    let out = sipas::cli::reporting::province_import(&config, &[file]).unwrap();
     assert_eq!(out, format!("imported {} 2026-Q1", seed.unit));
     let export_id: uuid::Uuid =
         province_exports::table.select(province_exports::export_id).first(&mut app.conn()).unwrap();
@@ -617,7 +617,7 @@ async fn the_periodic_report_counts_follow_ups_answered_on_time_in_local_dates()
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.html");
     let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
-    sipas::reporting::cli::periodic_report(&config, "2026-Q1", Some(&file), Some(seed.unit)).unwrap();
+    sipas::cli::reporting::periodic_report(&config, "2026-Q1", Some(&file), Some(seed.unit)).unwrap();
     let pdf = crate::harness::print_to_pdf(format!("file://{}", file.display()), "report.pdf").await;
     assert!((pdf.width - 595.28).abs() < 1.0 && (pdf.height - 841.89).abs() < 1.0, "{:?}", pdf.page_size());
     assert!((1..=4).contains(&pdf.pages), "{} pages", pdf.pages);

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
-use sipas::commands;
+use sipas::app::{self, AppState};
 use sipas::config::Config;
 use sipas::instrument::Instruments;
 use sipas::stats::rollup;
@@ -29,11 +29,12 @@ fn second_instance(app: &TestApp) -> String {
     config(&mut c);
     c.database_url = Some(app.url.clone());
     let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
-    let secret = commands::prepare_database(&app.url, &c, &instruments).unwrap_or_else(|e| panic!("{e}"));
-    let state = commands::state(&app.url, c, instruments, secret);
+    let secret = app::prepare(&app.url, &c, &instruments).unwrap_or_else(|e| panic!("{e}"));
+    let state = AppState::build(&app.url, c, instruments, secret);
+    let answers = sipas::responses::committer::Committer::for_state(&state);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let server = sipas::startup::run(listener, state).unwrap_or_else(|e| panic!("{e}"));
+    let server = sipas::router::run(listener, state, answers).unwrap_or_else(|e| panic!("{e}"));
     actix_web::rt::spawn(server);
     addr.to_string()
 }

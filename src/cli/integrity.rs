@@ -4,10 +4,10 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use super::handlers::parse_case_days;
-use super::{retention, store};
+use super::db::open;
 use crate::config::Config;
-use crate::stats::cli::open;
+use crate::integrity::handlers::parse_case_days;
+use crate::integrity::{retention, store};
 
 /// `sipas purge`: runs the retention job once.
 pub fn purge(config: &Config) -> Result<String, String> {

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use askama::Template;
 use diesel::prelude::*;
 
-use super::content::{ExportRequest, Period};
-use super::handlers::{self, Format};
-use super::{formats, province, public, report};
+use super::db::open;
 use crate::config::Config;
+use crate::reporting::content::{ExportRequest, Period};
+use crate::reporting::handlers::{self, Format};
+use crate::reporting::{assets, formats, province, public, report};
 use crate::schema::units;
-use crate::stats::cli::open;
 
 fn period(s: &str) -> Result<Period, String> {
     Period::parse(s).ok_or_else(|| format!("`{s}` is not a period: use 2026-Q1, 2026-H1 or 2026"))
@@ -97,7 +97,7 @@ pub fn periodic_report(
     // a file opened from disk cannot follow the site's address: the stylesheet goes beside it
     if let Some(path) = out {
         let css = path.with_file_name("report.css");
-        std::fs::write(&css, super::assets::REPORT_CSS.body)
+        std::fs::write(&css, assets::REPORT_CSS.body)
             .map_err(|e| format!("cannot write {}: {e}", css.display()))?;
         page.css = "report.css".into();
     }
@@ -138,7 +138,7 @@ pub fn province_ranking(config: &Config, p: &str, f: &str, out: Option<&Path>) -
             let mut page = report::ranking_page(&r);
             if let Some(path) = out {
                 let css = path.with_file_name("report.css");
-                std::fs::write(&css, super::assets::REPORT_CSS.body).map_err(|e| e.to_string())?;
+                std::fs::write(&css, assets::REPORT_CSS.body).map_err(|e| e.to_string())?;
                 page.css = "report.css".into();
             }
             page.render().map_err(|e| e.to_string())?.into_bytes()

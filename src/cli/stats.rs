@@ -4,23 +4,10 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use diesel::PgConnection;
-
-use super::handlers::{self, Source};
-use super::rollup;
-use crate::commands::{self, Database};
+use super::db::open;
 use crate::config::Config;
-use crate::db;
-use crate::instrument::Instruments;
-
-/// Connects to the migrated database of the configuration.
-pub fn open(config: &Config) -> Result<(Database, PgConnection, Instruments), String> {
-    let instruments = Instruments::load_published()?;
-    let database = commands::database(config)?;
-    commands::prepare_database(&database.url, config, &instruments)?;
-    let conn = db::connect(&database.url)?;
-    Ok((database, conn, instruments))
-}
+use crate::stats::handlers::{self, Source};
+use crate::stats::rollup;
 
 /// `sipas rollup rebuild`: recomputes every roll-up from the raw answers and invitations.
 pub fn rebuild(config: &Config) -> Result<String, String> {

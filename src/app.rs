@@ -1,0 +1,69 @@
+//! The shared state every handler can reach, and the database it needs before the first request.
+//! It sits low (the floor and the questionnaire only), so every capability may import it; the
+//! wiring of routes sits high, in `router`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use rand::Rng;
+
+use crate::config::Config;
+use crate::db::{self, Pool};
+use crate::http::metrics::Metrics;
+use crate::instrument::{Instruments, store::record_versions};
+use crate::schema::service_settings;
+
+/// What every handler can reach. Cheap to clone; nothing in it is per-instance state that two
+/// instances would need to agree on (that lives in the database).
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub instruments: Arc<Instruments>,
+    pub metrics: Metrics,
+    /// Signs cookies and salts client hashes; shared by every instance through the database
+    /// unless `SECRET_KEY` sets it.
+    pub secret: Arc<Vec<u8>>,
+}
+
+impl AppState {
+    /// The state for a prepared database (see [`prepare`]): its pool and the process's metrics.
+    pub fn build(url: &str, config: Config, instruments: Instruments, secret: Vec<u8>) -> AppState {
+        let pool: Pool =
+            db::build_pool(url, config.db_pool_size, Duration::from_secs(config.db_timeout_secs));
+        AppState {
+            pool,
+            config: Arc::new(config),
+            instruments: Arc::new(instruments),
+            metrics: Metrics::new(),
+            secret: Arc::new(secret),
+        }
+    }
+}
+
+/// Migrates, records the questionnaire versions, and returns the shared secret: everything the
+/// database must hold before the service answers its first request.
+pub fn prepare(url: &str, config: &Config, instruments: &Instruments) -> Result<Vec<u8>, String> {
+    let mut conn = db::connect(url)?;
+    let applied = db::migrate(&mut conn)?;
+    tracing::info!(applied, "migrations are up to date");
+    record_versions(&mut conn, instruments.all()).map_err(|e| e.to_string())?;
+    match &config.secret_key {
+        Some(key) => Ok(key.as_bytes().to_vec()),
+        None => load_or_create_secret(&mut conn).map_err(|e| format!("cannot read the secret key: {e}")),
+    }
+}
+
+/// The generated secret kept in the database, created by whichever instance starts first.
+fn load_or_create_secret(conn: &mut PgConnection) -> QueryResult<Vec<u8>> {
+    let mut fresh = [0u8; 32];
+    rand::rng().fill_bytes(&mut fresh);
+    diesel::insert_into(service_settings::table)
+        .values((service_settings::name.eq("secret_key"), service_settings::value.eq(hex::encode(fresh))))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    let value: String =
+        service_settings::table.find("secret_key").select(service_settings::value).first(conn)?;
+    Ok(hex::decode(&value).unwrap_or_else(|_| value.into_bytes()))
+}
