@@ -331,7 +331,7 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {
-        let c = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        let c = config(&[]).unwrap();
         assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
         assert_eq!(c.invitation_ttl_days, 7);
@@ -340,19 +340,17 @@ mod tests {
 
     #[test]
     fn the_public_base_url_follows_bind_addr_unless_set() {
-        let c = config(&[("BIND_ADDR", "0.0.0.0:9000")]).unwrap_or_else(|e| panic!("{e}"));
+        let c = config(&[("BIND_ADDR", "0.0.0.0:9000")]).unwrap();
         assert_eq!(c.public_base_url, "http://0.0.0.0:9000");
-        let c =
-            config(&[("PUBLIC_BASE_URL", "https://ks.chiemhoa.gov.vn/")]).unwrap_or_else(|e| panic!("{e}"));
+        let c = config(&[("PUBLIC_BASE_URL", "https://ks.chiemhoa.gov.vn/")]).unwrap();
         assert_eq!(c.public_base_url, "https://ks.chiemhoa.gov.vn");
     }
 
     #[test]
     fn the_submission_limit_and_proxy_trust_are_read_and_checked() {
-        let c = config(&[("SUBMISSION_LIMIT", "50"), ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let c = config(&[("SUBMISSION_LIMIT", "50"), ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]).unwrap();
         assert_eq!((c.submission_limit, c.trusted_proxies.len()), (50, 2));
-        let d = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        let d = config(&[]).unwrap();
         assert_eq!((d.submission_limit, d.trusted_proxies.len()), (200, 0));
         assert_eq!(config(&[("SUBMISSION_LIMIT", "0")]).map(|_| ()).unwrap_err().var, "SUBMISSION_LIMIT");
         assert_eq!(config(&[("TRUSTED_PROXIES", "yes")]).map(|_| ()).unwrap_err().var, "TRUSTED_PROXIES");
@@ -360,12 +358,11 @@ mod tests {
 
     #[test]
     fn integrity_settings_have_defaults_and_are_checked() {
-        let d = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        let d = config(&[]).unwrap();
         assert!(d.desk_networks.is_empty());
         assert_eq!((d.min_seconds_to_answer, d.max_tokens_per_device_per_day, d.followup_days), (8, 3, 10));
         assert_eq!((d.integrity_retention_days, d.case_link_retention_days), (30, 180));
-        let c = config(&[("DESK_NETWORKS", "192.168.1.0/24"), ("FOLLOWUP_DAYS", "5")])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let c = config(&[("DESK_NETWORKS", "192.168.1.0/24"), ("FOLLOWUP_DAYS", "5")]).unwrap();
         assert_eq!((c.desk_networks.len(), c.followup_days), (1, 5));
         for var in
             ["DESK_NETWORKS", "MIN_SECONDS_TO_ANSWER", "MAX_TOKENS_PER_DEVICE_PER_DAY", "FOLLOWUP_DAYS"]

@@ -256,7 +256,7 @@ mod tests {
         let e = AppError::Internal("password=secret in a query".into());
         assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = to_bytes(e.error_response().into_body()).await.unwrap_or_default();
-        let body: ErrorBody = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}"));
+        let body: ErrorBody = serde_json::from_slice(&body).unwrap();
         assert_eq!(body.error, "internal");
         assert_eq!(body.message, "internal error");
     }

@@ -273,12 +273,12 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_else(|e| panic!("{e}"))
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
     #[test]
     fn periods_have_local_bounds_and_a_previous_period() {
-        let q = Period::parse("2026-Q1", None, None).unwrap_or_else(|e| panic!("{e}"));
+        let q = Period::parse("2026-Q1", None, None).unwrap();
         assert_eq!(q.range(), (d("2026-01-01"), d("2026-03-31")));
         assert_eq!(q.previous(), Period::Quarter(2025, 4));
         assert_eq!(Period::parse("2024-02", None, None).map(|p| p.range().1), Ok(d("2024-02-29")));
@@ -287,8 +287,7 @@ mod tests {
             Ok((d("2026-07-01"), d("2026-12-31")))
         );
         assert_eq!(Period::Month(2026, 1).previous(), Period::Month(2025, 12));
-        let c =
-            Period::parse("custom", Some("2026-03-10"), Some("2026-03-19")).unwrap_or_else(|e| panic!("{e}"));
+        let c = Period::parse("custom", Some("2026-03-10"), Some("2026-03-19")).unwrap();
         assert_eq!(c.previous(), Period::Custom(d("2026-02-28"), d("2026-03-09")));
         assert!(Period::parse("2026-Q5", None, None).is_err());
         assert!(Period::parse("2026-13", None, None).is_err());
@@ -310,7 +309,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-        let f = Filters::parse(&params, d("2026-11-28")).unwrap_or_else(|e| panic!("{e}"));
+        let f = Filters::parse(&params, d("2026-11-28")).unwrap();
         assert_eq!(f.query(&[], &[]), "period=2026-Q1&trend=month&procedure=1.001193&channel=desk");
         assert_eq!(
             f.query(&["procedure"], &[("field", "HT")]),
@@ -321,7 +320,7 @@ mod tests {
         assert!(Filters::parse(&bad, d("2026-11-28")).is_err());
         bad.insert("channel".into(), "<script>".into());
         assert!(Filters::parse(&bad, d("2026-11-28")).is_err());
-        let none = Filters::parse(&HashMap::new(), d("2026-11-28")).unwrap_or_else(|e| panic!("{e}"));
+        let none = Filters::parse(&HashMap::new(), d("2026-11-28")).unwrap();
         assert_eq!(none.period, Period::Quarter(2026, 4));
     }
 }

@@ -132,8 +132,8 @@ mod tests {
                 "tt01": {"TT01.I1": 1.5, "TT01.I3": null, "total": 1.5, "scored": ["TT01.I1"], "band": {"vi": "Yếu", "en": "Weak"}}
             }]
         });
-        let v: StatsView = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
-        let g = v.all().unwrap_or_else(|| panic!("no group"));
+        let v: StatsView = serde_json::from_value(json).unwrap();
+        let g = v.all().expect("no group");
         assert_eq!(g.overall_rate(), Some(83.33));
         assert_eq!(g.element("E5").and_then(|e| e.index), None);
         let t = g.tt01(&["TT01.I1".into(), "TT01.I3".into()]);
@@ -145,7 +145,7 @@ mod tests {
     fn a_suppressed_group_has_only_counts() {
         let json = serde_json::json!({"key": "CB01", "label": "Lan", "responses": 2, "invitations": 9,
             "response_rate": 22.22, "suppressed": true});
-        let g: Group = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        let g: Group = serde_json::from_value(json).unwrap();
         assert!(g.suppressed && g.overall_rate().is_none() && g.tt01(&[]).total.is_none());
     }
 }

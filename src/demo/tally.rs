@@ -128,7 +128,10 @@ impl Tally {
     }
 
     /// One response with these answers (not held, no unfounded complaint: what the demo writes).
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the roll-up dimensions of one response, as `invitation` takes them"
+    )]
     pub fn response(
         &mut self,
         instrument: &Instrument,

@@ -20,30 +20,31 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    #[expect(clippy::expect_used, reason = "start-up: the metric definitions are constants that cannot fail")]
     pub fn new() -> Self {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new("sipas_http_requests_total", "HTTP requests by route, method and status"),
             &["route", "method", "status"],
         )
-        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        .expect("metric definition");
         let latency = HistogramVec::new(
             HistogramOpts::new("sipas_http_request_duration_seconds", "HTTP request latency by route")
                 .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
             &["route", "method"],
         )
-        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        .expect("metric definition");
         let pool_connections = IntGauge::new("sipas_db_pool_connections", "Open database connections")
-            .unwrap_or_else(|e| panic!("metric definition: {e}"));
+            .expect("metric definition");
         let pool_idle = IntGauge::new("sipas_db_pool_idle_connections", "Idle database connections")
-            .unwrap_or_else(|e| panic!("metric definition: {e}"));
+            .expect("metric definition");
         for m in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
         ] {
-            registry.register(m).unwrap_or_else(|e| panic!("metric registration: {e}"));
+            registry.register(m).expect("metric registration");
         }
         Metrics { registry, requests, latency, pool_connections, pool_idle }
     }

@@ -150,7 +150,7 @@ mod tests {
             vec![SlipView::new(&row("Đăng ký khai sinh"), "https://ks.example.vn")],
             "https://ks.example.vn",
         );
-        let html = page.render().unwrap_or_else(|e| panic!("{e}"));
+        let html = page.render().unwrap();
         assert!(html.contains("7KQ2-XW9M"));
         assert!(html.contains("https://ks.example.vn/s/q8Zr0-Xb3Yw_7kLm2nPq4A"));
         assert!(html.contains("ks.example.vn/c"));

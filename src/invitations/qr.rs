@@ -54,25 +54,25 @@ mod tests {
     use super::*;
 
     fn decode_png(bytes: &[u8]) -> String {
-        let img = image::load_from_memory(bytes).unwrap_or_else(|e| panic!("{e}")).to_luma8();
+        let img = image::load_from_memory(bytes).unwrap().to_luma8();
         let mut prepared = rqrr::PreparedImage::prepare(img);
         let grids = prepared.detect_grids();
         assert_eq!(grids.len(), 1);
-        grids[0].decode().unwrap_or_else(|e| panic!("{e}")).1
+        grids[0].decode().unwrap().1
     }
 
     #[test]
     fn the_png_decodes_back_to_the_address() {
         let url = "https://ks.chiemhoa.gov.vn/s/q8Zr0-Xb3Yw_7kLm2nPq4A";
-        let png = png(url).unwrap_or_else(|e| panic!("{e}"));
+        let png = png(url).unwrap();
         assert_eq!(decode_png(&png), url);
-        let img = image::load_from_memory(&png).unwrap_or_else(|e| panic!("{e}"));
+        let img = image::load_from_memory(&png).unwrap();
         assert!(img.width() >= PNG_MIN_SIDE && img.width() == img.height());
     }
 
     #[test]
     fn the_svg_is_a_black_on_white_document_with_a_quiet_zone() {
-        let doc = svg("http://127.0.0.1:8080/s/abc").unwrap_or_else(|e| panic!("{e}"));
+        let doc = svg("http://127.0.0.1:8080/s/abc").unwrap();
         assert!(doc.contains("<svg"));
         assert!(doc.contains("#000000") && doc.contains("#ffffff"));
         // a path never starts at the very edge: the quiet zone is white

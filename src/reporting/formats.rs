@@ -62,7 +62,10 @@ struct CsvRows<'a> {
 }
 
 impl CsvRows<'_> {
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per column of the CSV row, named at each call"
+    )]
     fn push(
         &mut self,
         gtype: &str,

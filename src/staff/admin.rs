@@ -51,17 +51,25 @@ pub struct NoticeQuery {
     done: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the master-data page shows besides the data: a message, a new key, the import form.
+#[derive(Debug, Default)]
+struct Shown {
+    error: Option<String>,
+    notice: Option<String>,
+    /// A key just created, shown this once.
+    new_key: Option<String>,
+    /// The import form as it was sent (its kind, and the CSV when it was refused).
+    kind: String,
+    csv: String,
+}
+
 async fn masterdata_page(
     state: &AppState,
     staff: &StaffPage,
     status: StatusCode,
-    error: Option<String>,
-    notice: Option<String>,
-    new_key: Option<String>,
-    kind: String,
-    csv: String,
+    shown: Shown,
 ) -> Result<HttpResponse, PageError> {
+    let Shown { error, notice, new_key, kind, csv } = shown;
     let (units, officers, procedures, keys) = db::run(&state.pool, |conn| {
         Ok((
             directory::units(conn)?,
@@ -109,7 +117,13 @@ pub async fn masterdata(
         Some("revoked") => Some("Đã thu hồi khóa API.".to_string()),
         _ => None,
     };
-    masterdata_page(&state, &staff, StatusCode::OK, None, notice, None, "units".into(), String::new()).await
+    masterdata_page(
+        &state,
+        &staff,
+        StatusCode::OK,
+        Shown { notice, kind: "units".into(), ..Shown::default() },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,11 +157,7 @@ pub async fn import(
                 &state,
                 &staff,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(e),
-                None,
-                None,
-                form.kind,
-                form.csv,
+                Shown { error: Some(e), kind: form.kind, csv: form.csv, ..Shown::default() },
             )
             .await;
         }
@@ -160,11 +170,7 @@ pub async fn import(
                 &state,
                 &staff,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(e),
-                None,
-                None,
-                form.kind,
-                form.csv,
+                Shown { error: Some(e), kind: form.kind, csv: form.csv, ..Shown::default() },
             )
             .await;
         }
@@ -188,11 +194,7 @@ pub async fn import(
                 &state,
                 &staff,
                 StatusCode::OK,
-                None,
-                Some(notice),
-                None,
-                form.kind,
-                String::new(),
+                Shown { notice: Some(notice), kind: form.kind, ..Shown::default() },
             )
             .await
         }
@@ -202,11 +204,7 @@ pub async fn import(
                 &state,
                 &staff,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(e),
-                None,
-                None,
-                form.kind,
-                form.csv,
+                Shown { error: Some(e), kind: form.kind, csv: form.csv, ..Shown::default() },
             )
             .await
         }
@@ -281,11 +279,7 @@ pub async fn create_key(
                 &state,
                 &staff,
                 StatusCode::OK,
-                None,
-                Some(notice),
-                Some(key),
-                "units".into(),
-                String::new(),
+                Shown { notice: Some(notice), new_key: Some(key), kind: "units".into(), ..Shown::default() },
             )
             .await
         }
@@ -294,11 +288,7 @@ pub async fn create_key(
                 &state,
                 &staff,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(e),
-                None,
-                None,
-                "units".into(),
-                String::new(),
+                Shown { error: Some(e), kind: "units".into(), ..Shown::default() },
             )
             .await
         }

@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn times_are_shown_in_vietnam_time() {
         let t = DateTime::parse_from_rfc3339("2026-11-27T20:30:00Z").map(|t| t.with_timezone(&Utc));
-        let t = t.unwrap_or_else(|e| panic!("{e}"));
+        let t = t.unwrap();
         assert_eq!(local_datetime(t), "28/11/2026 03:30");
         assert_eq!(local_date(t), "28/11/2026");
     }

@@ -371,7 +371,10 @@ fn render_quick(
     html(status, page.render())
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "what one screen is drawn from: the request, the questionnaire, the plan and position, the answers so far, and a refused form with its status"
+)]
 fn render_step(
     ctx: &Ctx,
     instrument: &Instrument,

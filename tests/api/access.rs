@@ -274,7 +274,7 @@ async fn send(app: &TestApp, who: &Who, req: &Req) -> (u16, Option<String>, Stri
     if req.path == "/login" && req.method == "POST" {
         // the sign-in form's double-submit cookie and token
         let r = app.get("/login").await;
-        let cookie = r.cookie("sipas_login_csrf").unwrap_or_else(|| panic!("no login cookie"));
+        let cookie = r.cookie("sipas_login_csrf").expect("no login cookie");
         let token = csrf_of(&r.body);
         login = Some(cookie);
         body = body.map(|(t, b)| (t, b.replace("%7Blogin%7D", &token)));
@@ -313,13 +313,9 @@ async fn fixture(app: &TestApp) -> Fixture {
     use sipas::schema::{followups, invitations, responses, users};
     let inv = app.insert_invitation(SEED.unit, SEED.officers[0], SEED.procedures[0]);
     app.session("spare", &Scope::Leader { unit: SEED.unit.to_string() });
-    let spare_user: i64 = users::table
-        .filter(users::username.eq("spare"))
-        .select(users::id)
-        .first(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (spare_key, _) = sipas::auth::apikeys::create(&mut app.conn(), SEED.unit, "spare", "test")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let spare_user: i64 =
+        users::table.filter(users::username.eq("spare")).select(users::id).first(&mut app.conn()).unwrap();
+    let (spare_key, _) = sipas::auth::apikeys::create(&mut app.conn(), SEED.unit, "spare", "test").unwrap();
     // another unit's response with a comment that asks for a reply: a follow-up of Kim Bình
     let foreign = app.insert_invitation(SEED.other_unit, SEED.other_officer, SEED.procedures[0]);
     let answers = json!({"answers": {"CASE.OVERALL": 2, "COMMENT": "Chờ lâu ở Kim Bình", "REPLY.WANTED": 1}});
@@ -335,7 +331,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             ))
             .select(responses::id)
             .first(&mut app.conn())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     let foreign_followup: i64 = followups::table
         .select(followups::id)
         .first(&mut app.conn())

@@ -38,7 +38,7 @@ async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript(
         Command::new("node").arg(script).args(urls).env("CHROMIUM_PATH", chromium).output()
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap()
     .unwrap_or_else(|e| panic!("cannot run node: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

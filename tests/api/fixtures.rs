@@ -80,7 +80,7 @@ pub fn issue(
         )?;
         Ok(TestInvitation { id, token, code })
     })
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap()
 }
 
 /// Answers (or adds to the answers of) an invitation the way the survey capability does: the
@@ -158,7 +158,7 @@ pub fn answer(app: &TestApp, invitation: i64, at: DateTime<Utc>, items: &[(&str,
         deltas.flush(conn)?;
         Ok(rid)
     })
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap()
 }
 
 // ------------------------------------------------------------------ through the API
@@ -169,7 +169,7 @@ pub fn invite(app: &TestApp, officer: &str, minutes_ago: i64) -> TestInvitation 
     diesel::update(invitations::table.find(inv.id))
         .set(invitations::issued_at.eq(Utc::now() - Duration::minutes(minutes_ago)))
         .execute(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     inv
 }
 
@@ -196,7 +196,7 @@ pub fn stored(app: &TestApp) -> Vec<String> {
         .select((answers::item_code, answers::level, answers::choices, answers::text))
         .order(answers::item_code)
         .load(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     show(rows)
 }
 
@@ -208,7 +208,7 @@ pub fn stored_for(app: &TestApp, invitation_id: i64) -> Vec<String> {
         .select((answers::item_code, answers::level, answers::choices, answers::text))
         .order(answers::item_code)
         .load(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     show(rows)
 }
 
@@ -230,11 +230,9 @@ fn show(rows: Vec<AnswerRow>) -> Vec<String> {
 
 /// Creates an account with [`PASSWORD`] directly in the store.
 pub fn account(app: &TestApp, username: &str, role: Role, unit: Option<&str>, officer: Option<&str>) -> i64 {
-    let scope = Scope::new(role, unit.map(str::to_string), officer.map(str::to_string))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let hash = sipas::staff::password::hash(PASSWORD).unwrap_or_else(|e| panic!("{e}"));
-    sipas::staff::store::create(&mut app.conn(), username, &hash, &scope, "test")
-        .unwrap_or_else(|e| panic!("{e}"))
+    let scope = Scope::new(role, unit.map(str::to_string), officer.map(str::to_string)).unwrap();
+    let hash = sipas::staff::password::hash(PASSWORD).unwrap();
+    sipas::staff::store::create(&mut app.conn(), username, &hash, &scope, "test").unwrap()
 }
 
 /// The seed, an admin, a leader of the seed unit and an officer (CB01).
@@ -256,7 +254,7 @@ pub fn csrf_of(html: &str) -> String {
 pub async fn login_form(app: &TestApp) -> (Cookie<'static>, String) {
     let r = app.get("/login").await;
     assert_eq!(r.status, 200);
-    let cookie = r.cookie("sipas_login_csrf").unwrap_or_else(|| panic!("no login csrf cookie"));
+    let cookie = r.cookie("sipas_login_csrf").expect("no login csrf cookie");
     (cookie, csrf_of(&r.body))
 }
 
@@ -286,7 +284,7 @@ pub async fn post_login_via(
 pub async fn sign_in(app: &TestApp, username: &str) -> Cookie<'static> {
     let r = post_login(app, username, PASSWORD, "10.1.2.3:5000").await;
     assert_eq!(r.status, 303, "sign-in of {username} failed");
-    r.cookie("sipas_session").unwrap_or_else(|| panic!("no session cookie"))
+    r.cookie("sipas_session").expect("no session cookie")
 }
 
 /// The CSRF token of a signed-in session (read from a page's form).

@@ -16,12 +16,8 @@ fn bin() -> &'static str {
 
 /// Runs `sipas` with the test's database; returns (success, stdout, stderr).
 fn sipas(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(bin())
-        .args(args)
-        .env("DATABASE_URL", &app.url)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out =
+        Command::new(bin()).args(args).env("DATABASE_URL", &app.url).env_remove("RUST_LOG").output().unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into(),
@@ -30,9 +26,9 @@ fn sipas(app: &TestApp, args: &[&str]) -> (bool, String, String) {
 }
 
 fn write_temp(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&path, text).unwrap();
     (dir, path)
 }
 
@@ -97,7 +93,7 @@ async fn the_openapi_document_is_served_and_documents_the_error_shape() {
 async fn migrations_run_all_up_all_down_and_all_up_again() {
     let app = TestApp::new().await;
     let mut conn = app.conn();
-    let reverted = sipas::db::revert_all(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let reverted = sipas::db::revert_all(&mut conn).unwrap();
     assert!(reverted >= 1);
     assert_eq!(
         count(
@@ -106,7 +102,7 @@ async fn migrations_run_all_up_all_down_and_all_up_again() {
         ),
         0
     );
-    let applied = sipas::db::migrate(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let applied = sipas::db::migrate(&mut conn).unwrap();
     assert_eq!(applied, reverted);
     assert!(count(&mut conn, "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'responses'") == 1);
 }
@@ -121,7 +117,7 @@ async fn the_questionnaire_version_is_recorded_with_its_hash() {
         .find((&current.meta.id, &current.meta.version))
         .select((iv::sha256, iv::has_unverified_items))
         .first(&mut conn)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(sha, current.sha256);
     assert!(unverified);
 }
@@ -132,7 +128,7 @@ async fn an_edited_published_version_stops_start_up() {
     let mut conn = app.conn();
     diesel::sql_query(format!("UPDATE instrument_versions SET sha256 = '{}'", "0".repeat(64)))
         .execute(&mut conn)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (ok, _, err) = sipas(&app, &["migrate"]);
     assert!(!ok);
     assert!(err.contains("must never be edited"), "{err}");
@@ -147,20 +143,12 @@ async fn a_broken_instrument_file_is_refused_naming_the_item_and_the_problem() {
         1,
     );
     let (_dir, path) = write_temp("draft.toml", &broken);
-    let out = Command::new(bin())
-        .args(["instrument", "check"])
-        .arg(&path)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(bin()).args(["instrument", "check"]).arg(&path).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("item E5.1: `shown_if` names unknown item `E5.GATES`"), "{err}");
     let (_dir2, good) = write_temp("good.toml", published);
-    let out = Command::new(bin())
-        .args(["instrument", "check"])
-        .arg(&good)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(bin()).args(["instrument", "check"]).arg(&good).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -194,7 +182,7 @@ async fn importing_again_updates_by_code_and_officers_need_an_existing_unit() {
         .find("CHIEMHOA")
         .select(sipas::schema::units::name)
         .first(&mut conn)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(name, "UBND xã Chiêm Hóa (mới)");
 
     let (_dir, officers) =
@@ -232,12 +220,12 @@ async fn an_api_key_is_printed_once_stored_as_a_hash_and_can_be_revoked() {
         ),
         0
     );
-    let found = sipas::auth::apikeys::authenticate(&mut conn, &key).unwrap_or_else(|e| panic!("{e}"));
-    let (id, unit) = found.unwrap_or_else(|| panic!("the new key authenticates"));
+    let found = sipas::auth::apikeys::authenticate(&mut conn, &key).unwrap();
+    let (id, unit) = found.expect("the new key authenticates");
     assert_eq!(unit, SEED.unit);
     let (ok, _, err) = sipas(&app, &["api-key", "revoke", &id.to_string()]);
     assert!(ok, "{err}");
-    assert_eq!(sipas::auth::apikeys::authenticate(&mut conn, &key).unwrap_or_else(|e| panic!("{e}")), None);
+    assert_eq!(sipas::auth::apikeys::authenticate(&mut conn, &key).unwrap(), None);
     let (ok, _, err) = sipas(&app, &["api-key", "create", "--unit", "NOWHERE"]);
     assert!(!ok && err.contains("NOWHERE"), "{err}");
 }
@@ -259,9 +247,8 @@ async fn the_real_server_boots_on_a_free_port() {
     let app = TestApp::new().await;
     let base = app.spawn_server();
     let addr = base.trim_start_matches("http://").to_string();
-    let (status, body) = actix_web::web::block(move || http(&addr, "GET", "/healthz", &[], ""))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, body) =
+        actix_web::web::block(move || http(&addr, "GET", "/healthz", &[], "")).await.unwrap();
     assert_eq!(status, 200, "{body}");
 }
 
@@ -279,7 +266,7 @@ fn postgres_running_in(dir: &Path) -> bool {
 fn the_embedded_default_runs_stops_cleanly_and_keeps_its_data() {
     let data = std::env::temp_dir().join(format!("sipas-embedded-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&data).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -294,14 +281,14 @@ fn the_embedded_default_runs_stops_cleanly_and_keeps_its_data() {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     };
     let stop = |child: &mut std::process::Child| {
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(child.id() as i32),
             nix::sys::signal::Signal::SIGTERM,
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         let exited = wait_for(Duration::from_secs(20), || child.try_wait().ok().flatten().is_some());
         assert!(exited, "sipas did not stop within 20 s of SIGTERM");
     };
@@ -315,8 +302,7 @@ fn the_embedded_default_runs_stops_cleanly_and_keeps_its_data() {
     assert!(!postgres_running_in(&data), "PostgreSQL was left running after SIGTERM");
 
     let units = data.join("units.csv");
-    std::fs::write(&units, "code,name,province_code\nCHIEMHOA,UBND xã Chiêm Hóa,08\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&units, "code,name,province_code\nCHIEMHOA,UBND xã Chiêm Hóa,08\n").unwrap();
     let import = |expect: &str| {
         let out = Command::new(bin())
             .args(["import", "units"])
@@ -324,7 +310,7 @@ fn the_embedded_default_runs_stops_cleanly_and_keeps_its_data() {
             .env_remove("DATABASE_URL")
             .env("DATA_DIR", &data)
             .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains(expect), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
     };
@@ -361,7 +347,7 @@ async fn request_logs_name_the_route_never_the_token_or_the_client() {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let token = invitation.token.clone();
     let logs = actix_web::web::block(move || {
         assert!(wait_for(Duration::from_secs(30), || http(&addr, "GET", "/healthz", &[], "").0 == 200));
@@ -372,11 +358,11 @@ async fn request_logs_name_the_route_never_the_token_or_the_client() {
             nix::unistd::Pid::from_raw(child.id() as i32),
             nix::sys::signal::Signal::SIGTERM,
         );
-        let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        let out = child.wait_with_output().unwrap();
         String::from_utf8_lossy(&out.stderr).to_string()
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     assert!(logs.contains("/s/{token}"), "the route pattern is logged: {logs}");
     assert!(!logs.contains(&invitation.token), "a survey token leaked into the logs");
     assert!(

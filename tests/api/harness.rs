@@ -93,16 +93,14 @@ fn shared() -> &'static Shared {
         let template = format!("sipas_tmpl_{}_{}", std::process::id(), rand::rng().random_range(0..u32::MAX));
         let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{admin_url}: {e}"));
         drop_stale_databases(&mut admin);
-        diesel::sql_query(format!("CREATE DATABASE {template}"))
-            .execute(&mut admin)
-            .unwrap_or_else(|e| panic!("{e}"));
+        diesel::sql_query(format!("CREATE DATABASE {template}")).execute(&mut admin).unwrap();
         let url = url_prefix.url(&template);
-        let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
-        app::prepare(&url, &Config::default(), &instruments).unwrap_or_else(|e| panic!("{e}"));
+        let instruments = Instruments::load_published().unwrap();
+        app::prepare(&url, &Config::default(), &instruments).unwrap();
         // a template must have no connections when it is copied
         diesel::sql_query(format!("ALTER DATABASE {template} WITH ALLOW_CONNECTIONS false"))
             .execute(&mut admin)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         Shared { admin_url, url_prefix, template, _cluster: cluster }
     })
 }
@@ -204,7 +202,7 @@ impl TestApp {
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let shared = shared();
         let db_name = format!("sipas_t_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&shared.admin_url).unwrap_or_else(|e| panic!("{e}"));
+        let mut admin = PgConnection::establish(&shared.admin_url).unwrap();
         diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {}", shared.template))
             .execute(&mut admin)
             .unwrap_or_else(|e| panic!("cannot clone the template: {e}"));
@@ -212,8 +210,8 @@ impl TestApp {
         let mut config = Config { db_pool_size: 8, db_timeout_secs: 5, ..Config::default() };
         adjust(&mut config);
         config.database_url = Some(url.clone());
-        let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
-        let secret = app::prepare(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
+        let instruments = Instruments::load_published().unwrap();
+        let secret = app::prepare(&url, &config, &instruments).unwrap();
         let state = AppState::build(&url, config, instruments, secret);
         let answers = Committer::for_state(&state);
         TestApp { state, answers, db_name, url, service: OnceCell::new() }
@@ -221,7 +219,7 @@ impl TestApp {
 
     /// A direct connection to this test's database.
     pub fn conn(&self) -> PgConnection {
-        PgConnection::establish(&self.url).unwrap_or_else(|e| panic!("{e}"))
+        PgConnection::establish(&self.url).unwrap()
     }
 
     /// Imports the [`SEED`] master data through the real import path.
@@ -247,17 +245,15 @@ impl TestApp {
             ),
         ];
         for (kind, text) in files {
-            let rows = parse(kind, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-            import(&mut conn, &rows, "test").unwrap_or_else(|e| panic!("{e}"));
+            let rows = parse(kind, text.as_bytes()).unwrap();
+            import(&mut conn, &rows, "test").unwrap();
         }
         SEED
     }
 
     /// A new API key of `unit`.
     pub fn api_key(&self, unit: &str) -> String {
-        sipas::auth::apikeys::create(&mut self.conn(), unit, "test", "test")
-            .unwrap_or_else(|e| panic!("{e}"))
-            .1
+        sipas::auth::apikeys::create(&mut self.conn(), unit, "test", "test").unwrap().1
     }
 
     /// A staff account made directly in the store, whose password hash matches no password, and a
@@ -266,8 +262,7 @@ impl TestApp {
     pub fn session(&self, username: &str, scope: &sipas::staff::model::Scope) -> (String, String) {
         use sipas::staff::session;
         const NO_PASSWORD: &str = "$argon2id$v=19$m=19456,t=2,p=1$bm8tcGFzc3dvcmQ$bm8tcGFzc3dvcmQ";
-        let id = sipas::staff::store::create(&mut self.conn(), username, NO_PASSWORD, scope, "test")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let id = sipas::staff::store::create(&mut self.conn(), username, NO_PASSWORD, scope, "test").unwrap();
         let data = session::SessionData::new(id, 0, chrono::Utc::now().timestamp());
         let cookie = session::session_cookie(&session::cookie_key(&self.state.secret), &data, false);
         (format!("{}={}", cookie.name(), cookie.value()), data.csrf)
@@ -304,16 +299,15 @@ impl TestApp {
             ))
             .returning(inv::id)
             .get_result(&mut self.conn())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         TestInvitation { id, token, code }
     }
 
     /// Boots the real HTTP server on a free loopback port; returns its base URL.
     pub fn spawn_server(&self) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let server = sipas::router::run(listener, self.state.clone(), self.answers.clone())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = sipas::router::run(listener, self.state.clone(), self.answers.clone()).unwrap();
         actix_web::rt::spawn(server);
         format!("http://{addr}")
     }
@@ -347,8 +341,8 @@ impl TestApp {
         let mut config = Config { db_pool_size: 8, db_timeout_secs: 2, ..Config::default() };
         adjust(&mut config);
         config.database_url = Some(url.clone());
-        let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
-        let secret = app::prepare(&url, &config, &instruments).unwrap_or_else(|e| panic!("{e}"));
+        let instruments = Instruments::load_published().unwrap();
+        let secret = app::prepare(&url, &config, &instruments).unwrap();
         let state = AppState::build(&url, config, instruments, secret);
         let answers = Committer::for_state(&state);
         (TestApp { state, answers, db_name: String::new(), url, service: OnceCell::new() }, cluster)
@@ -600,7 +594,7 @@ impl PrintedPdf {
 pub async fn print_to_pdf(url: String, keep_as: &'static str) -> PrintedPdf {
     use std::process::Command;
     actix_web::rt::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap();
         let pdf = dir.path().join("out.pdf");
         let out = Command::new("timeout")
             .arg("90")
@@ -611,7 +605,7 @@ pub async fn print_to_pdf(url: String, keep_as: &'static str) -> PrintedPdf {
             .arg(format!("--print-to-pdf={}", pdf.display()))
             .arg(&url)
             .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         assert!(pdf.exists(), "chromium wrote no PDF: {}", String::from_utf8_lossy(&out.stderr));
         if let Ok(keep) = std::env::var("SIPAS_KEEP_PDF") {
             let _ = std::fs::copy(&pdf, std::path::Path::new(&keep).join(keep_as));
@@ -636,5 +630,5 @@ pub async fn print_to_pdf(url: String, keep_as: &'static str) -> PrintedPdf {
         }
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap()
 }

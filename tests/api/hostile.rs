@@ -7,7 +7,7 @@ use crate::harness::TestApp;
 
 fn stored_responses(app: &TestApp) -> i64 {
     use sipas::schema::responses;
-    responses::table.count().get_result(&mut app.conn()).unwrap_or_else(|e| panic!("{e}"))
+    responses::table.count().get_result(&mut app.conn()).unwrap()
 }
 
 /// (label, method, path, content type, body) of one hostile request.

@@ -33,12 +33,12 @@ fn path_of(url: &str) -> String {
 }
 
 fn decode_qr(png: &[u8]) -> String {
-    let img = image::load_from_memory(png).unwrap_or_else(|e| panic!("{e}")).to_luma8();
+    let img = image::load_from_memory(png).unwrap().to_luma8();
     assert!(img.width() >= 300, "a {}-pixel QR is too small to print sharply", img.width());
     let mut prepared = rqrr::PreparedImage::prepare(img);
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code in the image");
-    grids[0].decode().unwrap_or_else(|e| panic!("{e}")).1
+    grids[0].decode().unwrap().1
 }
 
 #[actix_web::test]
@@ -60,7 +60,7 @@ async fn an_issued_invitation_answers_every_field_of_the_contract() {
     assert_eq!(body["qr_png_url"], format!("{BASE}/q/{token}.png"));
     assert_eq!(body["slip_url"], format!("{BASE}/slips/{token}"));
     let expires: chrono::DateTime<chrono::Utc> =
-        body["expires_at"].as_str().unwrap_or_default().parse().unwrap_or_else(|e| panic!("{e}"));
+        body["expires_at"].as_str().unwrap_or_default().parse().unwrap();
     let ttl = expires - before;
     assert!(
         ttl > chrono::Duration::days(7) - chrono::Duration::minutes(1)
@@ -160,7 +160,7 @@ async fn unknown_or_unusable_codes_get_422_naming_the_field_and_write_nothing() 
     let key = app.api_key(SEED.unit);
     diesel::sql_query("UPDATE officers SET active = false WHERE code = 'CB02'")
         .execute(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let cases: &[(&str, Value, &str)] = &[
         ("procedure_code", json!("9.999999"), "unknown_procedure"),
         ("officer_code", json!("NOBODY"), "unknown_officer"),
@@ -205,9 +205,7 @@ async fn without_a_valid_key_or_with_a_revoked_one_issuing_is_401() {
     let r = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await;
     let (status, _) = (r.status, r.json());
     assert_eq!(status, 201);
-    diesel::sql_query("UPDATE api_keys SET revoked_at = now()")
-        .execute(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
+    diesel::sql_query("UPDATE api_keys SET revoked_at = now()").execute(&mut app.conn()).unwrap();
     let r = app.post_json("/api/v1/invitations", &issue_body(None)).with_key(&key).await;
     let (status, _) = (r.status, r.json());
     assert_eq!(status, 401);
@@ -419,7 +417,7 @@ async fn the_customer_screen_sees_the_callers_latest_invitation_and_when_it_is_a
          procedure_code, channel FROM invitations WHERE token = '{token}'"
     ))
     .execute(&mut app.conn())
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let body = app.get("/api/v1/invitations/latest").with_key(&key).await.json();
     assert_eq!(body["answered"], true);
 }
@@ -442,7 +440,7 @@ async fn a_slip_shows_the_code_and_the_procedure_but_nothing_personal() {
     assert!(
         html.contains(
             &chrono::Utc::now()
-                .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| panic!()))
+                .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
                 .format("%d/%m/%Y")
                 .to_string()
         )
@@ -481,7 +479,7 @@ async fn a_receipt_slip_prints_on_one_80mm_page_and_an_a4_sheet_holds_several_sl
             .repeat(3)
     ))
     .execute(&mut app.conn())
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
 
     let server = app.spawn_server();
     let mm = |pt: f64| pt * 25.4 / 72.0;
@@ -524,7 +522,7 @@ async fn the_same_case_issued_by_many_requests_at_once_gets_one_invitation() {
             .collect::<Vec<_>>()
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let created = answers.iter().filter(|(s, _)| *s == 201).count();
     let existing = answers.iter().filter(|(s, _)| *s == 200).count();
     assert_eq!((created, existing), (1, 7), "{answers:?}");
@@ -539,7 +537,7 @@ async fn the_same_case_issued_by_many_requests_at_once_gets_one_invitation() {
 /// The DOM of `url` after its scripts ran for a few seconds in headless Chromium.
 async fn rendered_dom(url: String) -> String {
     actix_web::rt::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap();
         let out = Command::new("timeout")
             .arg("90")
             .arg(harness::chromium())
@@ -549,11 +547,11 @@ async fn rendered_dom(url: String) -> String {
             .arg("--dump-dom")
             .arg(&url)
             .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).to_string()
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap()
 }
 
 #[actix_web::test]

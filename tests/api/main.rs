@@ -1,5 +1,8 @@
 //! The one integration-test binary: every module talks to a real PostgreSQL through the harness.
 
+// clippy counts only `#[test]` functions as tests here, not the helpers beside them
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap in a test is a failed test")]
+
 mod access;
 mod browser;
 mod fixtures;

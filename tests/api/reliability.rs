@@ -56,7 +56,7 @@ fn stored_whole(conn: &mut PgConnection) -> HashMap<String, i64> {
         .group_by(invitations::token)
         .select((invitations::token, diesel::dsl::count(answers::item_code)))
         .load::<(String, i64)>(conn)
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .into_iter()
         .collect()
 }
@@ -72,7 +72,7 @@ fn half_stored(conn: &mut PgConnection) -> i64 {
          (SELECT 1 FROM answers a WHERE a.response_id = r.id AND a.item_code = 'CASE.OVERALL')",
     )
     .get_result::<N>(conn)
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap()
     .n
 }
 
@@ -96,11 +96,11 @@ async fn a_database_outage_under_load_gives_prompt_503s_and_loses_no_acknowledge
             std::thread::spawn(move || answer_all(addr, tokens, 8, Duration::from_millis(20)))
         };
         std::thread::sleep(Duration::from_millis(400));
-        cluster.stop().unwrap_or_else(|e| panic!("{e}"));
+        cluster.stop().unwrap();
         std::thread::sleep(Duration::from_millis(500));
         let health = http(&addr, "GET", "/healthz", &[], "").0;
         std::thread::sleep(Duration::from_secs(2));
-        cluster.resume().unwrap_or_else(|e| panic!("{e}"));
+        cluster.resume().unwrap();
         let outcomes = load.join().unwrap_or_default();
         assert!(wait_for(Duration::from_secs(20), || http(&addr, "GET", "/healthz", &[], "").0 == 200));
         // the tokens refused during the outage can answer now: nothing half-done blocks them
@@ -109,7 +109,7 @@ async fn a_database_outage_under_load_gives_prompt_503s_and_loses_no_acknowledge
         (outcomes.into_iter().chain(retry).collect::<Vec<Outcome>>(), (health, cluster))
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let (health, _cluster) = health_during_outage;
 
     assert_eq!(health, 503, "/healthz must report the outage");
@@ -174,7 +174,7 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     };
     let bearer = format!("Bearer {key}");
     let (outcomes, after_restart) = actix_web::web::block(move || {
@@ -200,7 +200,7 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
         (outcomes, after_restart)
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
 
     let acknowledged: Vec<&String> = outcomes.iter().filter(|o| o.1 == 201).map(|o| &o.0).collect();
     assert!(!acknowledged.is_empty(), "no answer got through before the kill");
@@ -216,7 +216,7 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
     assert!(stored.values().all(|n| *n == 3), "a response with only part of its answers");
 
     // the statistics after the restart equal a rebuild from the raw answers
-    sipas::stats::rollup::rebuild(&mut app.conn(), &app.state.instruments).unwrap_or_else(|e| panic!("{e}"));
+    sipas::stats::rollup::rebuild(&mut app.conn(), &app.state.instruments).unwrap();
     for (q, (status, served)) in queries.iter().zip(&after_restart) {
         assert_eq!(*status, 200, "{q}: {served}");
         let served: serde_json::Value = serde_json::from_str(served).unwrap_or_else(|e| panic!("{q}: {e}"));

@@ -28,13 +28,13 @@ fn second_instance(app: &TestApp) -> String {
     let mut c = Config::default();
     config(&mut c);
     c.database_url = Some(app.url.clone());
-    let instruments = Instruments::load_published().unwrap_or_else(|e| panic!("{e}"));
-    let secret = app::prepare(&app.url, &c, &instruments).unwrap_or_else(|e| panic!("{e}"));
+    let instruments = Instruments::load_published().unwrap();
+    let secret = app::prepare(&app.url, &c, &instruments).unwrap();
     let state = AppState::build(&app.url, c, instruments, secret);
     let answers = sipas::responses::committer::Committer::for_state(&state);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let server = sipas::router::run(listener, state, answers).unwrap_or_else(|e| panic!("{e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = sipas::router::run(listener, state, answers).unwrap();
     actix_web::rt::spawn(server);
     addr.to_string()
 }
@@ -76,7 +76,7 @@ async fn two_instances_under_load_store_every_acknowledged_answer_once() {
         .collect();
     // the harness inserts invitations without counting them; count them now, so that what the
     // rebuild below is compared with is exactly what the two instances' answers added
-    rollup::rebuild(&mut app.conn(), &app.state.instruments).unwrap_or_else(|e| panic!("{e}"));
+    rollup::rebuild(&mut app.conn(), &app.state.instruments).unwrap();
     let first = app.spawn_server().trim_start_matches("http://").to_string();
     let second = second_instance(&app);
     let instances = [first.clone(), second];
@@ -126,7 +126,7 @@ async fn two_instances_under_load_store_every_acknowledged_answer_once() {
         }
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let posts = posts.lock().map(|p| p.clone()).unwrap_or_default();
 
     let mut created: HashMap<usize, usize> = HashMap::new();
@@ -149,8 +149,8 @@ async fn two_instances_under_load_store_every_acknowledged_answer_once() {
         .group_by(invitations::token)
         .select((invitations::token, diesel::dsl::count(answers::item_code)))
         .load(&mut conn)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let responses_n: i64 = responses::table.count().get_result(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
+    let responses_n: i64 = responses::table.count().get_result(&mut conn).unwrap();
     assert_eq!(responses_n as usize, created.len(), "201s and stored responses differ");
     let stored: HashMap<String, i64> = stored.into_iter().collect();
     for (i, token) in tokens.iter().enumerate() {
@@ -168,7 +168,7 @@ async fn two_instances_under_load_store_every_acknowledged_answer_once() {
     let all = &incremental[2]["groups"][0];
     let counted = all["responses"].as_u64().unwrap_or(0) + all["flagged"].as_u64().unwrap_or(0);
     assert_eq!(counted, TOKENS as u64, "{all}");
-    rollup::rebuild(&mut conn, &app.state.instruments).unwrap_or_else(|e| panic!("{e}"));
+    rollup::rebuild(&mut conn, &app.state.instruments).unwrap();
     for (q, before) in queries.iter().zip(&incremental) {
         let after = stats(&first, &key, q);
         assert!(&after == before, "after rebuild: {q}: {:?}", differences("", before, &after));

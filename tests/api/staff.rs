@@ -54,7 +54,7 @@ async fn the_session_cookie_is_http_only_same_site_encrypted_and_secure_over_htt
         "{}",
         raw[0]
     );
-    let cookie = res.cookie("sipas_session").unwrap_or_else(|| panic!("no cookie"));
+    let cookie = res.cookie("sipas_session").expect("no cookie");
     assert_eq!(cookie.same_site(), Some(SameSite::Lax));
     assert!(
         !cookie.value().contains("uid") && !cookie.value().contains("leader"),
@@ -78,7 +78,7 @@ async fn over_http_the_session_cookie_is_not_marked_secure() {
     let app = TestApp::new().await;
     people(&app);
     let res = post_login(&app, "leader", PASSWORD, "10.0.0.1:1000").await;
-    let cookie = res.cookie("sipas_session").unwrap_or_else(|| panic!("no cookie"));
+    let cookie = res.cookie("sipas_session").expect("no cookie");
     assert_eq!(cookie.http_only(), Some(true));
     assert_ne!(cookie.secure(), Some(true));
 }
@@ -142,7 +142,7 @@ async fn one_client_guessing_many_accounts_is_blocked() {
 #[actix_web::test]
 async fn behind_a_trusted_proxy_sign_in_throttling_keys_on_the_forwarded_client() {
     let app = TestApp::with_config(|c| {
-        c.trusted_proxies = sipas::integrity::net::parse_list("10.0.0.0/8").unwrap_or_else(|e| panic!("{e}"));
+        c.trusted_proxies = sipas::integrity::net::parse_list("10.0.0.0/8").unwrap();
     })
     .await;
     people(&app);
@@ -266,7 +266,7 @@ async fn an_admin_creates_a_province_account_that_reaches_the_province_pages_and
         .filter(sipas::schema::users::username.eq("so.noivu"))
         .select((sipas::schema::users::role, sipas::schema::users::unit_code))
         .first(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!((role.as_str(), unit), ("province", None));
     // the database refuses a province account tied to a unit
     let tied = diesel::sql_query("UPDATE users SET unit_code = 'CHIEMHOA' WHERE username = 'so.noivu'")
@@ -276,7 +276,7 @@ async fn an_admin_creates_a_province_account_that_reaches_the_province_pages_and
     let res = post_login(&app, "so.noivu", PASSWORD, "10.1.2.3:5000").await;
     assert_eq!(res.status, 303);
     assert_eq!(res.headers.get("location").and_then(|v| v.to_str().ok()), Some("/province/upload"));
-    let province = res.cookie("sipas_session").unwrap_or_else(|| panic!("no session"));
+    let province = res.cookie("sipas_session").expect("no session");
     assert_eq!(app.get("/province/upload").as_staff(&province).await.status, 200);
     for uri in [
         "/dashboard",
@@ -420,7 +420,7 @@ async fn audit_rows_cannot_be_changed_or_deleted_even_by_the_services_own_databa
     let app = TestApp::new().await;
     people(&app);
     sign_in(&app, "leader").await;
-    let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = app.state.pool.get().unwrap();
     let before = count(&mut conn, "SELECT count(*) AS n FROM audit_log");
     assert!(before >= 1);
     for sql in [
@@ -478,7 +478,7 @@ async fn signing_out_ends_the_session_in_the_browser() {
     let csrf = session_csrf(&app, &leader).await;
     let res = app.post_form("/logout", &[("csrf", csrf.as_str())]).as_staff(&leader).await;
     assert_eq!(res.status, 303);
-    let removal = res.cookie("sipas_session").unwrap_or_else(|| panic!("no removal cookie"));
+    let removal = res.cookie("sipas_session").expect("no removal cookie");
     assert_eq!(removal.value(), "");
 }
 
@@ -494,7 +494,7 @@ async fn sipas_user_create_takes_the_password_from_the_environment_or_standard_i
         .env("DATABASE_URL", &app.url)
         .env("SIPAS_PASSWORD", PASSWORD)
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // from standard input, and a common password is refused
     let mut child = Command::new(bin)
@@ -516,9 +516,9 @@ async fn sipas_user_create_takes_the_password_from_the_environment_or_standard_i
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     child.stdin.take().map(|mut s| s.write_all(b"qwertyuiop\n"));
-    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("common"),
@@ -531,7 +531,7 @@ async fn sipas_user_create_takes_the_password_from_the_environment_or_standard_i
         .env("DATABASE_URL", &app.url)
         .env("SIPAS_PASSWORD", PASSWORD)
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert!(!out.status.success());
     sign_in(&app, "root.admin").await;
     assert_eq!(count(&mut app.conn(), "SELECT count(*) AS n FROM users"), 1);
@@ -552,7 +552,7 @@ async fn sessions_slide_while_used_and_end_after_30_idle_minutes_or_12_hours() {
     // used 5 minutes ago: valid, and the cookie is re-issued with the idle clock reset
     let res = app.get("/api/v1/me").as_staff(&cookie(now - 600, now - 300)).await;
     assert_eq!(res.status, 200);
-    let fresh = res.cookie("sipas_session").unwrap_or_else(|| panic!("the session did not slide"));
+    let fresh = res.cookie("sipas_session").expect("the session did not slide");
     let mut jar = actix_web::cookie::CookieJar::new();
     jar.add_original(fresh);
     let seen = jar
@@ -592,7 +592,7 @@ async fn a_password_reset_or_a_role_change_by_an_admin_ends_the_accounts_session
     assert_eq!(app.get("/api/v1/me").as_staff(&officer).await.status, 401, "the old session still works");
     // the new password opens the account; a promotion to leader ends that session too
     let res = post_login(&app, "officer1", "một-mật-khẩu-mới-2026", "10.0.0.3:1").await;
-    let officer = res.cookie("sipas_session").unwrap_or_else(|| panic!("new password refused"));
+    let officer = res.cookie("sipas_session").expect("new password refused");
     let status = app
         .post_form(
             &format!("/admin/users/{id}/scope"),

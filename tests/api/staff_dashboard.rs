@@ -28,7 +28,7 @@ pub fn case(
             case_links::case_number.eq(format!("HS-SECRET-{}", inv.id)),
         ))
         .execute(&mut app.conn())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     if !items.is_empty() {
         answer(app, inv.id, at + Duration::hours(1), items);
     }
@@ -193,8 +193,7 @@ async fn bad_dashboard_filters_get_a_clear_400_and_groups_under_min_n_are_shown_
 fn recent_answers(app: &TestApp) -> String {
     use chrono::Datelike;
     use sipas::dashboard::filters::Period;
-    let today =
-        Utc::now().with_timezone(&FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| panic!())).date_naive();
+    let today = Utc::now().with_timezone(&FixedOffset::east_opt(7 * 3600).unwrap()).date_naive();
     let current = Period::default_for(today);
     let previous = current.previous();
     for (period, levels) in [(current, [5, 4, 4, 5, 2, 5]), (previous, [5, 5, 3, 4, 4, 1])] {
@@ -232,7 +231,7 @@ async fn in_chromium_a_leader_signs_in_opens_the_dashboard_changes_a_filter_and_
         Command::new("node").arg(script).args(args).env("CHROMIUM_PATH", chromium).output()
     })
     .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap()
     .unwrap_or_else(|e| panic!("cannot run node: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

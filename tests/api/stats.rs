@@ -106,7 +106,7 @@ fn generate(app: &TestApp, n: usize, seed: u64) {
     let mut conn = app.conn();
     for (i, rid) in &responded {
         if i % 17 == 3 {
-            rollup::set_held(&mut conn, &instruments, *rid, true).unwrap_or_else(|e| panic!("{e}"));
+            rollup::set_held(&mut conn, &instruments, *rid, true).unwrap();
         }
     }
     // the first I7 complaint a follow-up found unfounded
@@ -115,9 +115,9 @@ fn generate(app: &TestApp, n: usize, seed: u64) {
         .select(answers::response_id)
         .first(&mut conn)
         .optional()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     if let Some(rid) = complaint {
-        rollup::set_i7_unfounded(&mut conn, &instruments, rid, true).unwrap_or_else(|e| panic!("{e}"));
+        rollup::set_i7_unfounded(&mut conn, &instruments, rid, true).unwrap();
     }
 }
 
@@ -491,7 +491,7 @@ async fn a_rebuild_from_the_raw_answers_gives_the_same_statistics_as_the_increme
             5,
             sipas::stats::handlers::Source::Raw,
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         assert_eq!(serde_json::to_value(raw).unwrap(), stats(&app, &key, q).await, "raw scan: {q}");
     }
 }
