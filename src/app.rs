@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::http::metrics::Metrics;
 use crate::instrument::{Instruments, store::record_versions};
+use crate::kernel::ratelimit::Submissions;
 use crate::schema::service_settings;
 
 /// What every handler can reach. Cheap to clone; nothing in it is per-instance state that two
@@ -25,6 +26,8 @@ pub struct AppState {
     /// Signs cookies and salts client hashes; shared by every instance through the database
     /// unless `SECRET_KEY` sets it.
     pub secret: Arc<Vec<u8>>,
+    /// The survey answers' rate-limit counters (their purge watermark is per process).
+    pub submissions: Arc<Submissions>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             instruments: Arc::new(instruments),
             metrics: Metrics::new(),
             secret: Arc::new(secret),
+            submissions: Arc::new(Submissions::default()),
         }
     }
 }

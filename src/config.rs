@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use crate::integrity::net::Cidr;
+use crate::kernel::net::Cidr;
 
 /// A variable that is set but not usable.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -307,7 +307,7 @@ fn parse_var<T: FromStr>(
 fn parse_cidrs(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Vec<Cidr>, ConfigError> {
     match get(var) {
         None => Ok(Vec::new()),
-        Some(v) => crate::integrity::net::parse_list(&v).map_err(|problem| ConfigError { var, problem }),
+        Some(v) => crate::kernel::net::parse_list(&v).map_err(|problem| ConfigError { var, problem }),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod http;
 pub mod instrument;
 pub mod integrity;
 pub mod invitations;
+pub mod kernel;
 pub mod masterdata;
 pub mod reporting;
 pub mod responses;

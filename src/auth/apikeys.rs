@@ -1,26 +1,22 @@
 //! API keys: generated here, shown once, stored only as a SHA-256 (a key carries 256 random
 //! bits, so a fast hash is enough and lookups stay one indexed read).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::prelude::*;
-use rand::Rng;
-use sha2::{Digest, Sha256};
 
-use crate::schema::{api_keys, audit_log, units};
+use crate::kernel::audit::audit;
+use crate::kernel::hashing::{random_token, sha256_hex};
+use crate::schema::{api_keys, units};
 
 const PREFIX: &str = "sipas_";
 
 /// A new random key: `sipas_` and 43 URL-safe characters.
 pub fn generate() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{PREFIX}{}", random_token(32))
 }
 
 /// The stored form of a key.
 pub fn hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    sha256_hex(key.as_bytes())
 }
 
 /// Why a key could not be created or revoked.
@@ -107,25 +103,6 @@ pub fn authenticate(conn: &mut PgConnection, key: &str) -> QueryResult<Option<(i
         .execute(conn)?;
     }
     Ok(found)
-}
-
-/// Appends one row to the audit log.
-pub fn audit(
-    conn: &mut PgConnection,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    details: serde_json::Value,
-) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::actor.eq(actor),
-            audit_log::action.eq(action),
-            audit_log::subject.eq(subject),
-            audit_log::details.eq(details),
-        ))
-        .execute(conn)
-        .map(|_| ())
 }
 
 #[cfg(test)]

@@ -231,17 +231,3 @@ fn bearer_key(req: &HttpRequest) -> Result<String, AppError> {
     }
     Ok(key.trim().to_string())
 }
-
-/// The one salted hash that stands for a client (address, device) wherever the service must
-/// recognise one without keeping it: SHA-256 over the secret and the fields, each prefixed with
-/// its length so no two field lists collide. Callers put a label first (`"login"`, `"rate-limit"`,
-/// …) so hashes made for one purpose cannot be matched against another's.
-pub fn keyed_hash(secret: &[u8], fields: &[&str]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for part in std::iter::once(secret).chain(fields.iter().map(|f| f.as_bytes())) {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part);
-    }
-    hex::encode(hasher.finalize())
-}

@@ -7,7 +7,7 @@ use crate::app;
 use crate::config::Config;
 use crate::demo::{self, Plan};
 use crate::integrity::staged;
-use crate::stats::rollup;
+use crate::kernel::time::today;
 
 /// `sipas demo [--responses N] [--seed S]`.
 /// From 1000 responses on, the last working day also gets the integrity capability's staged
@@ -23,7 +23,7 @@ pub fn run(config: &Config, responses: u64, seed: u64) -> Result<String, String>
     if staged_answers > 0 {
         let clock = Instant::now();
         let secret = app::prepare(&db.url, config, &instruments)?;
-        let day = staged::last_working_day(chrono::Utc::now().with_timezone(&rollup::LOCAL).date_naive());
+        let day = staged::last_working_day(today());
         let detection = staged::run(&mut conn, &instruments, config, &secret, day, seed)?;
         out.push_str(&format!(
             "; {detection} (in {:.1} s); {responses} responses in all",

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
 
 use super::chart::{self, Bar, TrendPoint};
 use super::filters::{CHANNELS, Filters, Period, Step, period_choices};
@@ -18,9 +17,10 @@ use crate::auth::Caller;
 use crate::db;
 use crate::error::AppError;
 use crate::instrument::Instrument;
+use crate::kernel::time::today;
 use crate::staff::auth::StaffPage;
 use crate::staff::directory::{self, FieldRow, OfficerRow, ProcedureRow, UnitRow};
-use crate::staff::format::{self, count, delta, interval, local_offset, percent};
+use crate::staff::format::{self, count, delta, interval, percent};
 use crate::staff::model::Role;
 use crate::staff::pages::{Layout, PageError, render};
 use crate::staff::text;
@@ -28,10 +28,6 @@ use crate::staff::text;
 /// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
 fn min_n(state: &AppState) -> u64 {
     u64::from(state.config.min_n.unwrap_or(state.instruments.current().computation.min_n))
-}
-
-fn today() -> chrono::NaiveDate {
-    Utc::now().with_timezone(&local_offset()).date_naive()
 }
 
 /// A headline figure with its change against the previous period.

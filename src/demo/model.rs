@@ -1,16 +1,18 @@
 //! The demo's generator: who comes to the desk when, for what, served by whom, and how they
 //! answer. Pure: it writes COPY text into buffers and touches no database.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
 use super::Chunk;
 use super::binary::Rows;
 use super::tally::Tally;
-use crate::instrument::{AnswerValue, Instrument};
+use crate::instrument::Instrument;
+use crate::kernel::answers::AnswerSet;
+use crate::kernel::answers::AnswerValue;
+use crate::kernel::time::{local_day, midnight, today};
 use crate::stats::model::statements;
-use crate::stats::rollup::{AnswerSet, LOCAL, local_day};
 
 /// What to generate: `responses` responses over `days` local days from `first_day`.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +26,7 @@ pub struct Plan {
 impl Plan {
     /// Two years (730 days) ending yesterday, local time.
     pub fn ending_yesterday(responses: u64, seed: u64) -> Plan {
-        let today = Utc::now().with_timezone(&LOCAL).date_naive();
+        let today = today();
         let first_day = today.checked_sub_days(Days::new(730)).unwrap_or(today);
         Plan { responses, seed, first_day, days: 730 }
     }
@@ -209,11 +211,7 @@ impl Generator {
             .collect();
         let answer_rate: f64 = CHANNELS.iter().map(|(_, s, p)| s * p).sum();
         let end_day = plan.first_day + Days::new(u64::from(plan.days));
-        let end = LOCAL
-            .from_local_datetime(&end_day.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .single()
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_else(Utc::now);
+        let end = midnight(end_day);
         Generator {
             rng: SmallRng::seed_from_u64(plan.seed),
             plan,
@@ -288,11 +286,7 @@ impl Generator {
             })
             .collect();
         seconds.sort_unstable();
-        let midnight = LOCAL
-            .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .single()
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or(self.end);
+        let midnight = midnight(day);
         let month = day.month();
         let procedures: Vec<(usize, f64)> =
             PROCEDURES.iter().enumerate().map(|(k, p)| (k, p.share * seasonal(p, month))).collect();

@@ -11,8 +11,9 @@ use chrono::{Datelike, NaiveDate};
 
 use super::binary::{self, Rows};
 use crate::instrument::Instrument;
+use crate::kernel::answers::AnswerSet;
 use crate::stats::model::{self, Amount, INVITATION};
-use crate::stats::rollup::{ANY, AnswerSet, GROUPING_SETS};
+use crate::stats::rollup::{ANY, GROUPING_SETS};
 
 /// Small integer ids for the few distinct codes (units, officers, procedures, channels, items).
 #[derive(Default)]

@@ -6,7 +6,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-pub use model::{AnswerError, AnswerValue, Instrument, InstrumentError, Item, ItemKind, OVERALL};
+pub use model::{AnswerError, Instrument, InstrumentError, Item, ItemKind, OVERALL};
 
 /// Published versions, oldest first, as (file name, text). The last one is what new invitations
 /// answer. A published file is never edited: a new wording is a new file added here.

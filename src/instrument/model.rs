@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+
+use crate::kernel::answers::AnswerValue;
+use crate::kernel::hashing::sha256_hex;
 
 /// One level of a scale or one option of a choice item.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -172,7 +174,7 @@ impl Instrument {
     /// Parses and validates an instrument file.
     pub fn parse(text: &str) -> Result<Self, InstrumentError> {
         let raw: RawInstrument = toml::from_str(text).map_err(|e| InstrumentError::Parse(e.to_string()))?;
-        let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+        let sha256 = sha256_hex(text.as_bytes());
         let mut index = HashMap::new();
         for (si, section) in raw.sections.iter().enumerate() {
             for (ii, item) in section.items.iter().enumerate() {
@@ -452,16 +454,6 @@ fn unique_codes(choices: &[Choice]) -> Result<(), i16> {
 
 /// The item every first response must contain.
 pub const OVERALL: &str = "CASE.OVERALL";
-
-/// A checked answer to one item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AnswerValue {
-    /// A level of a scale or the code of a choice option.
-    Level(i16),
-    /// Option codes of a multi item, sorted and without repeats.
-    Multi(Vec<i16>),
-    Text(String),
-}
 
 /// Why one answer was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! The integrity checks and follow-up opening that run inside the submission transaction. Plain
 //! sync diesel; called by `responses::submit`.
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
@@ -9,8 +9,10 @@ use diesel::sql_types::{BigInt, Text};
 
 use super::model::{BURST_SIZE, BURST_WINDOW_SECONDS, Reason, Rules, Trigger, triggers};
 use crate::instrument::{Instruments, OVERALL};
+use crate::kernel::answers::AnswerSet;
+use crate::kernel::time::{day_bounds, local_day};
 use crate::schema::{answers, integrity_flags, integrity_reviews, responses};
-use crate::stats::rollup::{self, AnswerSet, LOCAL, local_day};
+use crate::stats::rollup;
 
 /// What the checks know of a first response about to be stored.
 #[derive(Debug, Clone)]
@@ -31,21 +33,12 @@ pub struct Assessment {
     pub others: Vec<(i64, Reason)>,
 }
 
-/// Start and end (exclusive) of the local day of an instant, in UTC.
-fn local_day_bounds(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let day = local_day(at);
-    let start =
-        day.and_time(NaiveTime::MIN).and_local_timezone(LOCAL).single().map(|d| d.with_timezone(&Utc));
-    let start = start.unwrap_or(at);
-    (start, start + Duration::days(1))
-}
-
 /// `Some(top)` when these answers give `CASE.OVERALL` the top level of its scale.
 pub fn top_score(instrument: &crate::instrument::Instrument, answers: &AnswerSet) -> Option<i16> {
     let item = instrument.item(OVERALL)?;
     let top = instrument.scale_of(item)?.levels.iter().map(|c| c.code).max()?;
     match answers.get(OVERALL) {
-        Some(crate::instrument::AnswerValue::Level(l)) if *l == top => Some(top),
+        Some(crate::kernel::answers::AnswerValue::Level(l)) if *l == top => Some(top),
         _ => None,
     }
 }
@@ -61,7 +54,7 @@ pub fn assess(conn: &mut PgConnection, rules: &Rules, a: &Arrival<'_>) -> QueryR
         out.own.push(Reason::TooFast);
     }
     DeviceLock { device_hash: a.device_hash }.execute(conn)?;
-    let (start, end) = local_day_bounds(a.submitted_at);
+    let (start, end) = day_bounds(a.submitted_at);
     // At most max + 1 earlier rows are read: when exactly `max` came before, this answer crosses
     // the line and flags them all; when more came before, the crossing already flagged them (the
     // lock above keeps two answers of one device from crossing unseen together).
@@ -218,19 +211,4 @@ pub fn open_followup(
 /// The owner a new follow-up gets: the unit's leader.
 pub fn default_owner(unit_code: &str) -> String {
     format!("leader:{unit_code}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn a_local_day_runs_from_local_midnight() {
-        // 2026-11-27 18:30 UTC is 2026-11-28 01:30 local
-        let at = Utc.with_ymd_and_hms(2026, 11, 27, 18, 30, 0).unwrap();
-        let (start, end) = local_day_bounds(at);
-        assert_eq!(start, Utc.with_ymd_and_hms(2026, 11, 27, 17, 0, 0).unwrap());
-        assert_eq!(end - start, Duration::days(1));
-    }
 }

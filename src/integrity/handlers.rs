@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::AppError;
-use crate::stats::rollup::local_day;
+use crate::kernel::time::local_day;
 
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (local dates, both included).
 #[derive(Debug, Deserialize)]

@@ -17,7 +17,6 @@
 pub mod checks;
 pub mod handlers;
 pub mod model;
-pub mod net;
 pub mod pages;
 pub mod retention;
 pub mod staged;

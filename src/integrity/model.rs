@@ -3,8 +3,8 @@
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
-use crate::instrument::AnswerValue;
-use crate::stats::rollup::AnswerSet;
+use crate::kernel::answers::AnswerSet;
+use crate::kernel::answers::AnswerValue;
 
 /// Why a response looks staged. A response can have several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

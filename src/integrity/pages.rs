@@ -14,11 +14,11 @@ use super::store::{self, FollowupChange, FollowupError, FollowupFilter, ReviewEr
 use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
+use crate::kernel::time::local_day;
+use crate::kernel::time::{local_date, local_datetime};
 use crate::staff::auth::StaffPage;
-use crate::staff::format::{local_date, local_datetime};
 use crate::staff::model::Role;
 use crate::staff::pages::{Layout, PageError, render, see_other};
-use crate::stats::rollup::local_day;
 
 const LEADERS: &[Role] = &[Role::Admin, Role::Leader];
 const EVERYONE: &[Role] = &[Role::Admin, Role::Leader, Role::Officer];

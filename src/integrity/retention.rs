@@ -12,8 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::auth::apikeys::audit;
 use crate::db::Pool;
+use crate::kernel::audit::audit;
 use crate::schema::{case_links, responses};
 
 /// Advisory lock key of the retention job ("PURGE" in ASCII).

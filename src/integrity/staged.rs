@@ -19,19 +19,20 @@
 //! - `careful`: officer CH04 answers 3 on one phone, hours apart, minutes after issue: within
 //!   every limit, so nothing catches it (the checks are a deterrent, not proof).
 
-use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc, Weekday};
 use diesel::prelude::*;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
-use super::net::{Cidr, any_contains};
 use crate::config::Config;
+use crate::http::client::ClientHashes;
 use crate::instrument::Instruments;
-use crate::responses::client::ClientHashes;
+use crate::kernel::net::{Cidr, any_contains};
+use crate::kernel::ratelimit::Submissions;
+use crate::kernel::time::midnight;
 use crate::responses::model::{RawAnswers, Repeats};
 use crate::responses::submit::{self, Limits, Submission};
 use crate::schema::{integrity_flags, invitations, responses};
-use crate::stats::rollup::LOCAL;
 
 /// The desk network the demo assumes when `DESK_NETWORKS` is unset.
 pub const DEMO_DESK_NETWORK: &str = "10.20.0.0/24";
@@ -127,13 +128,7 @@ pub fn last_working_day(today: NaiveDate) -> NaiveDate {
 }
 
 fn at(day: NaiveDate, minutes_after_seven: f64) -> DateTime<Utc> {
-    let base = day.and_time(NaiveTime::from_hms_opt(7, 0, 0).unwrap_or(NaiveTime::MIN));
-    let local = base
-        .and_local_timezone(LOCAL)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| base.and_utc());
-    local + Duration::milliseconds((minutes_after_seven * 60_000.0) as i64)
+    midnight(day) + Duration::hours(7) + Duration::milliseconds((minutes_after_seven * 60_000.0) as i64)
 }
 
 fn genuine_level(rng: &mut SmallRng) -> i16 {
@@ -292,7 +287,7 @@ pub fn run(
         )
         .map_err(db)?;
     }
-    let mut limits = Limits::from_config(config);
+    let mut limits = Limits::new(config, std::sync::Arc::new(Submissions::default()));
     limits.per_client = u32::MAX / 2;
     for e in &events {
         let mut answers = serde_json::Map::new();

@@ -1,26 +1,15 @@
 //! Plain diesel for reviews, daily caseloads, the integrity report and follow-ups.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, SmallInt, Text, Timestamptz};
 
 use super::model::{TT01_I7, Verdict};
-use crate::auth::apikeys::audit;
 use crate::instrument::{Instruments, OVERALL};
+use crate::kernel::audit::audit;
+use crate::kernel::time::range_bounds;
 use crate::schema::{cases_daily, followups, integrity_reviews, officers, responses};
-use crate::stats::rollup::{self, LOCAL};
-
-/// UTC bounds `[start, end)` of local dates `from` to `to`, both included.
-pub fn range_bounds(from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let at = |d: NaiveDate| {
-        d.and_time(NaiveTime::MIN)
-            .and_local_timezone(LOCAL)
-            .single()
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| d.and_time(NaiveTime::MIN).and_utc())
-    };
-    (at(from), at(to.succ_opt().unwrap_or(to)))
-}
+use crate::stats::rollup;
 
 /// A flagged response, for the review page.
 #[derive(Debug, Clone, QueryableByName)]

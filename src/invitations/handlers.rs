@@ -2,7 +2,7 @@
 //! types of the JSON API live here.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,12 +10,19 @@ use serde::{Deserialize, Serialize};
 use super::issue::{self, Context, IssueError, Outcome};
 use super::model::{TypedCode, fold_for_search, is_token_shaped};
 use super::pages::{CodeNotice, CodePage, DeskPage, Layout, ScreenPage, SlipView, SlipsPage};
-use super::rate::{self, TYPED_CODE};
 use super::{qr, store};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::AppError;
+use crate::http::client::Client;
+use crate::kernel::ratelimit::{self, Limit};
+
+/// Wrong typed codes: 10 per client per 15 minutes. With 31^7 codes and even a million live
+/// invitations, a guesser's chance of landing on one is about 4 × 10^-5 per attempt, so under
+/// one in 25 a day per address — for the reward of answering someone else's survey once. A
+/// resident who mistypes gets ten tries before a short wait.
+pub const TYPED_CODE: Limit = Limit { bucket: "typed-code", max: 10, window_secs: 15 * 60 };
 
 /// Most items in one batch.
 pub const BATCH_MAX: usize = 500;
@@ -487,26 +494,16 @@ enum CodeLookup {
     TooMany(i64),
 }
 
-/// The address rate limits count by: the peer address of the connection, or the one
-/// `X-Forwarded-For` names when the peer is one of `TRUSTED_PROXIES` (from anyone else the header
-/// would let a guesser pick a fresh "address" for every attempt).
-fn client_address(req: &HttpRequest, trusted_proxies: &[crate::integrity::net::Cidr]) -> String {
-    crate::responses::client::client_ip(req, trusted_proxies)
-        .map(|ip| ip.to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
-async fn look_up_code(state: &AppState, req: &HttpRequest, typed: &str) -> Result<HttpResponse, AppError> {
-    let client = rate::client_hash(
-        &state.secret,
-        TYPED_CODE.bucket,
-        &client_address(req, &state.config.trusted_proxies),
-    );
+/// Counted by the client address (see `http::client`): the peer address of the connection, or
+/// the one `X-Forwarded-For` names when the peer is one of `TRUSTED_PROXIES` (from anyone else the
+/// header would let a guesser pick a fresh "address" for every attempt).
+async fn look_up_code(state: &AppState, client: &Client, typed: &str) -> Result<HttpResponse, AppError> {
+    let client = ratelimit::client_hash(&state.secret, TYPED_CODE.bucket, &client.address());
     let parsed = TypedCode::parse(typed).ok();
     let found = db::run(&state.pool, move |conn| {
         let now = Utc::now();
         let window = TYPED_CODE.window_start(now);
-        if store::rate_hits(conn, TYPED_CODE.bucket, &client, window)? >= TYPED_CODE.max {
+        if ratelimit::hits(conn, TYPED_CODE.bucket, &client, window)? >= TYPED_CODE.max {
             return Ok(CodeLookup::TooMany(TYPED_CODE.retry_after(now)));
         }
         let token = match &parsed {
@@ -516,8 +513,8 @@ async fn look_up_code(state: &AppState, req: &HttpRequest, typed: &str) -> Resul
         match token {
             Some(t) => Ok(CodeLookup::Found(t)),
             None => {
-                let forget = now - chrono::Duration::hours(rate::FORGET_AFTER_HOURS);
-                store::rate_hit(conn, TYPED_CODE.bucket, &client, window, forget)?;
+                let forget = now - chrono::Duration::hours(ratelimit::FORGET_AFTER_HOURS);
+                ratelimit::hit(conn, TYPED_CODE.bucket, &client, window, forget)?;
                 Ok(CodeLookup::NotFound)
             }
         }
@@ -552,24 +549,24 @@ async fn look_up_code(state: &AppState, req: &HttpRequest, typed: &str) -> Resul
 /// looks the code up.
 pub async fn code_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     query: web::Query<CodeQuery>,
 ) -> Result<HttpResponse, AppError> {
     match query.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => {
             Ok(html(render(&CodePage { notice: CodeNotice::None, typed: String::new(), retry_minutes: 0 })?))
         }
-        Some(code) => look_up_code(&state, &req, code).await,
+        Some(code) => look_up_code(&state, &client, code).await,
     }
 }
 
 /// `GET /c/{code}`: 303 to the code's survey, or the code page with a kind 404.
 pub async fn code_redirect(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    look_up_code(&state, &req, &path.into_inner()).await
+    look_up_code(&state, &client, &path.into_inner()).await
 }
 
 // ------------------------------------------------------------------ desk pages

@@ -8,6 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error as DbError};
 
 use super::model::{CaseNumber, Channel, TypedCode, new_token};
 use super::store::{self, Invitation, NewInvitation};
+use crate::kernel::audit::audit;
 use crate::stats::rollup::{self, InvitationFacts};
 
 /// One request to issue, as the caller sent it (nothing trusted yet).
@@ -182,7 +183,7 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
             },
         )?;
         // The case number stays out of the append-only log: case links must remain purgeable.
-        store::audit(
+        audit(
             conn,
             ctx.actor,
             "invitation.issue",

@@ -21,7 +21,6 @@ pub mod issue;
 pub mod model;
 mod pages;
 pub mod qr;
-pub mod rate;
 pub mod store;
 
 use actix_web::web;

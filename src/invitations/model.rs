@@ -3,9 +3,6 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, FixedOffset, Offset as _, Utc};
 use rand::Rng;
 
 /// Random bytes in a token: 128 bits, written as 22 URL-safe base64 characters.
@@ -13,9 +10,7 @@ pub const TOKEN_BYTES: usize = 16;
 
 /// A fresh, unguessable survey token.
 pub fn new_token() -> String {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    crate::kernel::hashing::random_token(TOKEN_BYTES)
 }
 
 /// Whether `s` could be a token at all (the database refuses anything else), so that junk in an
@@ -185,16 +180,6 @@ impl CaseNumber {
     }
 }
 
-/// Local time of the commune (Asia/Ho_Chi_Minh, UTC+7 all year).
-pub fn local_offset() -> FixedOffset {
-    FixedOffset::east_opt(7 * 3600).unwrap_or(Utc.fix())
-}
-
-/// A date as residents read it: `dd/mm/yyyy`, in local time.
-pub fn local_date(at: DateTime<Utc>) -> String {
-    at.with_timezone(&local_offset()).format("%d/%m/%Y").to_string()
-}
-
 /// Lower case without Vietnamese marks, so "dang ky" finds "Đăng ký" and "KHAI SINH" finds
 /// "khai sinh".
 pub fn fold_for_search(s: &str) -> String {
@@ -215,8 +200,10 @@ pub fn fold_for_search(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn a_token_carries_128_random_bits_in_url_safe_characters() {
@@ -332,12 +319,5 @@ mod tests {
         assert_eq!(fold_for_search("Đăng ký KHAI SINH"), "dang ky khai sinh");
         assert_eq!(fold_for_search("Chứng thực bản sao"), "chung thuc ban sao");
         assert_eq!(fold_for_search("1.001193"), "1.001193");
-    }
-
-    #[test]
-    fn dates_are_local_days() {
-        // 20:00 UTC on 31 Dec is already 1 Jan in Viet Nam.
-        let at = Utc.with_ymd_and_hms(2026, 12, 31, 20, 0, 0).single().unwrap_or_default();
-        assert_eq!(local_date(at), "01/01/2027");
     }
 }

@@ -3,8 +3,9 @@
 
 use askama::Template;
 
-use super::model::{TypedCode, local_date};
+use super::model::TypedCode;
 use super::store::SlipRow;
+use crate::kernel::time::local_date;
 
 /// How slips are laid out for printing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

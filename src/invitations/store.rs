@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::schema::{case_links, fields, invitations, officers, procedures, rate_limits, responses, units};
+use crate::schema::{case_links, fields, invitations, officers, procedures, responses, units};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = units)]
@@ -171,9 +171,6 @@ pub fn link_case(
         .map(|_| ())
 }
 
-/// Appends to the audit log (the one shared writer).
-pub use crate::auth::apikeys::audit;
-
 /// Slips for the given tokens, in no particular order (unknown tokens are left out).
 pub fn slips(conn: &mut PgConnection, tokens: &[String]) -> QueryResult<Vec<SlipRow>> {
     invitations::table
@@ -210,43 +207,4 @@ pub fn latest_by_issuer(conn: &mut PgConnection, issued_by: &str) -> QueryResult
             Ok(Some((inv, answered)))
         }
     }
-}
-
-/// Hits counted so far for a client in a window.
-pub fn rate_hits(
-    conn: &mut PgConnection,
-    bucket: &str,
-    client_hash: &str,
-    window_start: DateTime<Utc>,
-) -> QueryResult<i32> {
-    rate_limits::table
-        .find((bucket, client_hash, window_start))
-        .select(rate_limits::hits)
-        .first(conn)
-        .optional()
-        .map(|h| h.unwrap_or(0))
-}
-
-/// Counts one hit for a client in a window and returns the new total; forgets windows that
-/// ended before `forget_before`.
-pub fn rate_hit(
-    conn: &mut PgConnection,
-    bucket: &str,
-    client_hash: &str,
-    window_start: DateTime<Utc>,
-    forget_before: DateTime<Utc>,
-) -> QueryResult<i32> {
-    diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(forget_before))).execute(conn)?;
-    diesel::insert_into(rate_limits::table)
-        .values((
-            rate_limits::bucket.eq(bucket),
-            rate_limits::client_hash.eq(client_hash),
-            rate_limits::window_start.eq(window_start),
-            rate_limits::hits.eq(1),
-        ))
-        .on_conflict((rate_limits::bucket, rate_limits::client_hash, rate_limits::window_start))
-        .do_update()
-        .set(rate_limits::hits.eq(rate_limits::hits + 1))
-        .returning(rate_limits::hits)
-        .get_result(conn)
 }

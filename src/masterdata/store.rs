@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use super::import::{ImportError, Rows};
-use crate::auth::apikeys::audit;
+use crate::kernel::audit::audit;
 use crate::schema::{fields, officers, procedures, units};
 
 /// Why an import stored nothing.

@@ -5,7 +5,6 @@ use std::sync::LazyLock;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use sha2::{Digest, Sha256};
 
 /// One embedded stylesheet or script.
 pub struct Css {
@@ -16,7 +15,7 @@ pub struct Css {
 
 impl Css {
     fn new(path: &'static str, body: &'static str) -> Css {
-        Css { path, body, version: hex::encode(Sha256::digest(body.as_bytes()))[..16].to_string() }
+        Css { path, body, version: crate::kernel::hashing::sha256_hex(body.as_bytes())[..16].to_string() }
     }
 
     fn content_type(&self) -> &'static str {

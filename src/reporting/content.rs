@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::instrument::Instruments;
@@ -277,7 +276,7 @@ pub fn canonical(value: &serde_json::Value) -> String {
 
 /// SHA-256 (hex) of the canonical text.
 pub fn content_hash(value: &serde_json::Value) -> String {
-    hex::encode(Sha256::digest(canonical(value).as_bytes()))
+    crate::kernel::hashing::sha256_hex(canonical(value).as_bytes())
 }
 
 impl Content {

@@ -8,7 +8,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::PgConnection;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::content::{self, ExportRequest, Period};
 use super::{formats, province, public, report};
@@ -104,7 +103,7 @@ pub fn generate(
         Format::Xlsx => formats::xlsx(&formats::sheets(&c, &doc.sha256, instruments.current()))
             .map_err(AppError::Internal)?,
     };
-    crate::auth::apikeys::audit(
+    crate::kernel::audit::audit(
         conn,
         &req.actor,
         "export.province",
@@ -113,7 +112,7 @@ pub fn generate(
             "export_id": c.export_id,
             "format": format.as_str(),
             "content_sha256": doc.sha256,
-            "file_sha256": hex::encode(Sha256::digest(&bytes)),
+            "file_sha256": crate::kernel::hashing::sha256_hex(&bytes),
         }),
     )?;
     Ok(Generated {

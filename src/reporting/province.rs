@@ -168,7 +168,7 @@ pub fn import(
                 .do_update()
                 .set(values)
                 .execute(conn)?;
-            crate::auth::apikeys::audit(
+            crate::kernel::audit::audit(
                 conn,
                 actor,
                 "province.import",

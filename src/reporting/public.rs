@@ -140,7 +140,7 @@ pub fn set_public_page(conn: &mut PgConnection, unit: &str, on: bool, actor: &st
         if n == 0 {
             return Ok(false);
         }
-        crate::auth::apikeys::audit(conn, actor, "unit.public_page", unit, serde_json::json!({ "on": on }))?;
+        crate::kernel::audit::audit(conn, actor, "unit.public_page", unit, serde_json::json!({ "on": on }))?;
         Ok(true)
     })
     .map_err(|e: diesel::result::Error| e.to_string())

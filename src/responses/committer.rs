@@ -67,7 +67,7 @@ impl Committer {
             let writer = Writer {
                 pool: pool.clone(),
                 instruments: instruments.clone(),
-                limits,
+                limits: limits.clone(),
                 batch: batch.max(1) as usize,
                 receiver: receiver.clone(),
             };
@@ -86,7 +86,7 @@ impl Committer {
         Self::start(
             state.pool.clone(),
             state.instruments.clone(),
-            Limits::from_config(config),
+            Limits::new(config, state.submissions.clone()),
             config.answer_writers,
             config.answer_batch,
         )

@@ -1,16 +1,15 @@
 //! `POST /api/v1/responses/{token}`: the JSON face of the submission core.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::client::ClientHashes;
 use super::committer::Committer;
 use super::model::{Effect, RawAnswers, Refusal, Repeats};
 use super::submit::Submission;
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::http::client::Client;
 
 /// The request body; any other top-level field is refused.
 #[derive(Debug, Deserialize)]
@@ -61,21 +60,13 @@ struct Submitted {
 
 #[tracing::instrument(name = "submit response", skip_all)]
 pub async fn submit(
-    state: web::Data<AppState>,
     answers: web::Data<Committer>,
-    req: HttpRequest,
+    client: Client,
     token: web::Path<String>,
     body: web::Json<SubmitBody>,
 ) -> Result<HttpResponse, AppError> {
-    let submission = Submission {
-        token: token.into_inner(),
-        answers: RawAnswers::Json(body.into_inner().answers),
-        client: ClientHashes::of_request(&req, &state.secret, &state.config.trusted_proxies),
-        from_desk_network: crate::responses::client::client_ip(&req, &state.config.trusted_proxies)
-            .is_some_and(|ip| crate::integrity::net::any_contains(&state.config.desk_networks, ip)),
-        repeats: Repeats::Refuse,
-        now: Utc::now(),
-    };
+    let raw = RawAnswers::Json(body.into_inner().answers);
+    let submission = Submission::new(token.into_inner(), raw, &client, Repeats::Refuse);
     let outcome = answers.submit(submission).await??;
     let (status, word) = match outcome.effect {
         Effect::Created => (StatusCode::CREATED, "created"),

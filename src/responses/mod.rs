@@ -10,7 +10,6 @@
 //! moment in one transaction (group commit: one WAL flush for many answers) and acknowledge none
 //! before it commits. Measured in BENCHMARKS.md ("Answers").
 
-pub mod client;
 pub mod committer;
 mod handlers;
 pub mod model;

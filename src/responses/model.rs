@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::instrument::{AnswerError, AnswerValue, Instrument, ItemKind, OVERALL};
-use crate::stats::rollup::AnswerSet;
+use crate::instrument::{AnswerError, Instrument, ItemKind, OVERALL};
+use crate::kernel::answers::AnswerSet;
+use crate::kernel::answers::AnswerValue;
 
 /// Answers as sent, before the questionnaire version of the token is known.
 #[derive(Debug, Clone)]

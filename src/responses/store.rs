@@ -8,9 +8,9 @@ use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, SmallInt, Text, Timestamptz};
 
 use crate::db::statement;
-use crate::instrument::AnswerValue;
-use crate::schema::{answers, invitations, responses, submission_limits};
-use crate::stats::rollup::AnswerSet;
+use crate::kernel::answers::AnswerSet;
+use crate::kernel::answers::AnswerValue;
+use crate::schema::{answers, invitations, responses};
 
 /// What a submission needs of an invitation.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -279,83 +279,5 @@ pub fn insert_answers(
         return Ok(());
     }
     NewAnswers { response_id, columns: AnswerColumns::of(set, at) }.execute(conn)?;
-    Ok(())
-}
-
-/// Counts one submission of a client in the window starting at `window_start` and returns the
-/// window's count so far. When the call opens a new window, windows that ended before `purge_before`
-/// are deleted, so the table holds only recent hours.
-pub fn count_submission(
-    conn: &mut PgConnection,
-    client_hash: &str,
-    window_start: DateTime<Utc>,
-    purge_before: DateTime<Utc>,
-) -> QueryResult<i32> {
-    let count: i32 = diesel::insert_into(submission_limits::table)
-        .values((
-            submission_limits::client_hash.eq(client_hash),
-            submission_limits::window_start.eq(window_start),
-            submission_limits::count.eq(1),
-        ))
-        .on_conflict((submission_limits::client_hash, submission_limits::window_start))
-        .do_update()
-        .set(submission_limits::count.eq(submission_limits::count + 1))
-        .returning(submission_limits::count)
-        .get_result(conn)?;
-    if count == 1 {
-        purge_submission_counts(conn, purge_before)?;
-    }
-    Ok(count)
-}
-
-/// Counts several submissions at once: `(client_hash, window_start, how many)`, each pair at most
-/// once; returns each pair's count after adding, in the order given. One statement, so a batch of
-/// answers (see `responses::committer`) costs one round trip here.
-pub fn count_submissions(
-    conn: &mut PgConnection,
-    counts: &[(&str, DateTime<Utc>, i32)],
-) -> QueryResult<Vec<i32>> {
-    use diesel::upsert::excluded;
-    let rows: Vec<_> = counts
-        .iter()
-        .map(|(client, window, n)| {
-            (
-                submission_limits::client_hash.eq(*client),
-                submission_limits::window_start.eq(*window),
-                submission_limits::count.eq(*n),
-            )
-        })
-        .collect();
-    let returned: Vec<(String, DateTime<Utc>, i32)> = diesel::insert_into(submission_limits::table)
-        .values(rows)
-        .on_conflict((submission_limits::client_hash, submission_limits::window_start))
-        .do_update()
-        .set(submission_limits::count.eq(submission_limits::count + excluded(submission_limits::count)))
-        .returning((
-            submission_limits::client_hash,
-            submission_limits::window_start,
-            submission_limits::count,
-        ))
-        .get_results(conn)?;
-    let by_key: std::collections::HashMap<(&str, DateTime<Utc>), i32> =
-        returned.iter().map(|(c, w, n)| ((c.as_str(), *w), *n)).collect();
-    Ok(counts.iter().map(|(c, w, n)| by_key.get(&(*c, *w)).copied().unwrap_or(*n)).collect())
-}
-
-/// The latest `before` this process purged with, as Unix seconds.
-static PURGED_BEFORE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
-
-/// Deletes the rate-limit windows that ended before `before`, unless this process already purged
-/// up to `before`: every new client opens a window, and a delete per batch cost more than the rest
-/// of the rate limiting at peak. The purge is housekeeping only (counts are per window, so old rows
-/// change no decision); another instance purging on its own schedule changes nothing either.
-pub fn purge_submission_counts(conn: &mut PgConnection, before: DateTime<Utc>) -> QueryResult<()> {
-    use std::sync::atomic::Ordering;
-    let cutoff = before.timestamp();
-    if PURGED_BEFORE.fetch_max(cutoff, Ordering::Relaxed) >= cutoff {
-        return Ok(());
-    }
-    diesel::delete(submission_limits::table.filter(submission_limits::window_start.lt(before)))
-        .execute(conn)?;
     Ok(())
 }

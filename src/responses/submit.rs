@@ -1,36 +1,43 @@
 //! The submission core, shared by `POST /api/v1/responses/{token}` and the survey's HTML form.
 //! Synchronous and free of HTTP: callers run it through `db::run`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DbError};
 
-use super::client::ClientHashes;
 use super::model::{Effect, Outcome, RawAnswers, Refusal, Repeats, check_response};
 use super::store::{self, NewResponse};
+use crate::http::client::{Client, ClientHashes};
 use crate::instrument::{Instruments, OVERALL};
 use crate::integrity::{self, checks};
-use crate::stats::rollup::{self, AnswerSet, PendingDeltas, ResponseFacts};
+use crate::kernel::answers::AnswerSet;
+use crate::kernel::ratelimit::Submissions;
+use crate::stats::rollup::{self, PendingDeltas, ResponseFacts};
 
 /// Length of one rate-limit window.
 pub const RATE_WINDOW_MINUTES: i64 = 10;
 
 /// The limits a submission is held to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Additions are accepted this long after the first response.
     pub additions_window: Duration,
     /// Submissions one client hash may make per rate-limit window.
     pub per_client: u32,
+    /// The counters of the rate limit (the process's own, shared by its answer writers).
+    pub submissions: Arc<Submissions>,
     /// The integrity checks' thresholds and the follow-up deadline.
     pub integrity: integrity::model::Rules,
 }
 
 impl Limits {
-    pub fn from_config(config: &crate::config::Config) -> Self {
+    pub fn new(config: &crate::config::Config, submissions: Arc<Submissions>) -> Self {
         Limits {
             additions_window: Duration::minutes(config.additions_window_minutes),
             per_client: config.submission_limit,
+            submissions,
             integrity: integrity::model::Rules::from_config(config),
         }
     }
@@ -47,6 +54,21 @@ pub struct Submission {
     pub from_desk_network: bool,
     pub repeats: Repeats,
     pub now: DateTime<Utc>,
+}
+
+impl Submission {
+    /// A post of answers for `token` from `client`, now: what both faces (the JSON API and the
+    /// survey's form) submit.
+    pub fn new(token: String, answers: RawAnswers, client: &Client, repeats: Repeats) -> Self {
+        Submission {
+            token,
+            answers,
+            client: client.hashes.clone(),
+            from_desk_network: client.from_desk_network,
+            repeats,
+            now: Utc::now(),
+        }
+    }
 }
 
 /// True when `token` could be a token at all (the invitations table's own check); anything else is
@@ -69,7 +91,7 @@ pub fn submit(
     }
     let window_start =
         sub.now.duration_trunc(Duration::minutes(RATE_WINDOW_MINUTES)).map_err(|_| Refusal::RateLimited)?;
-    let count = store::count_submission(
+    let count = limits.submissions.count(
         conn,
         &sub.client.client_hash,
         window_start,
@@ -103,7 +125,7 @@ pub fn submit_batch(
     order.sort_by(|&a, &b| subs[a].token.cmp(&subs[b].token).then(a.cmp(&b)));
     conn.transaction(|conn| {
         let mut deltas = PendingDeltas::default();
-        let mut counts = count_submissions(conn, subs, &order)?;
+        let mut counts = count_submissions(conn, &limits.submissions, subs, &order)?;
         let mut results: Vec<Option<Result<Outcome, Refusal>>> = subs.iter().map(|_| None).collect();
         for &i in &order {
             let sub = &subs[i];
@@ -139,10 +161,11 @@ pub fn submit_batch(
 }
 
 /// Counts every plausible submission of a batch against its client's rate-limit window in one
-/// statement, and returns for each what [`store::count_submission`] would have returned had they
+/// statement, and returns for each what [`Submissions::count`] would have returned had they
 /// come one after the other in `order`. Implausible tokens are refused without counting.
 fn count_submissions(
     conn: &mut PgConnection,
+    counters: &Submissions,
     subs: &[Submission],
     order: &[usize],
 ) -> QueryResult<Vec<Result<i32, Refusal>>> {
@@ -168,7 +191,7 @@ fn count_submissions(
             (*client, *window, i32::try_from(members.len()).unwrap_or(i32::MAX))
         })
         .collect();
-    let totals = store::count_submissions(conn, &wanted)?;
+    let totals = counters.count_batch(conn, &wanted)?;
     let mut opened = None;
     for ((key, members), total) in groups.iter().zip(totals) {
         let k = i32::try_from(members.len()).unwrap_or(i32::MAX);
@@ -180,7 +203,7 @@ fn count_submissions(
         }
     }
     if let Some(window) = opened {
-        store::purge_submission_counts(conn, window - Duration::hours(1))?;
+        counters.purge(conn, window - Duration::hours(1))?;
     }
     Ok(out)
 }

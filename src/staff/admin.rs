@@ -8,13 +8,14 @@ use serde::Deserialize;
 
 use super::auth::StaffPage;
 use super::directory::{self, OfficerRow, ProcedureRow, UnitRow};
-use super::format::{count, local_datetime};
+use super::format::count;
 use super::model::Role;
 use super::pages::{Layout, PageError, render, see_other, urlencode};
 use super::{store, text};
 use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
+use crate::kernel::time::local_datetime;
 use crate::masterdata::{self, Kind};
 
 const ADMIN: &[Role] = &[Role::Admin];

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::auth::apikeys::audit;
+use crate::kernel::audit::audit;
 use crate::schema::{api_keys, fields, officers, procedures, units};
 
 #[derive(Queryable, Debug, Clone)]

@@ -1,28 +1,5 @@
-//! Numbers and times as Vietnamese readers expect them: a decimal comma (84,45%), a dot between
-//! thousands (12.345), day/month/year, local time (UTC+7).
-
-use chrono::{DateTime, FixedOffset, Utc};
-
-/// Asia/Ho_Chi_Minh: UTC+7 all year (checked when compiling).
-const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
-    Some(o) => o,
-    None => panic!("UTC+7 is a valid offset"),
-};
-
-/// Asia/Ho_Chi_Minh: UTC+7 all year.
-pub fn local_offset() -> FixedOffset {
-    VIETNAM
-}
-
-/// `28/11/2026 07:50` in local time.
-pub fn local_datetime(t: DateTime<Utc>) -> String {
-    t.with_timezone(&local_offset()).format("%d/%m/%Y %H:%M").to_string()
-}
-
-/// `28/11/2026` in local time (the finest time shown for anything a resident wrote).
-pub fn local_date(t: DateTime<Utc>) -> String {
-    t.with_timezone(&local_offset()).format("%d/%m/%Y").to_string()
-}
+//! Numbers as Vietnamese readers expect them: a decimal comma (84,45%) and a dot between thousands
+//! (12.345). Dates and times in local time are `kernel::time::{local_date, local_datetime}`.
 
 /// A decimal with a comma and `decimals` places: `84,45`.
 pub fn decimal(x: f64, decimals: usize) -> String {
@@ -84,13 +61,5 @@ mod tests {
         assert_eq!(delta(Some(-0.5)), "−0,50");
         assert_eq!(delta(Some(1.254)), "+1,25");
         assert_eq!(interval(Some((80.123, 88.031))), "80,12–88,03%");
-    }
-
-    #[test]
-    fn times_are_shown_in_vietnam_time() {
-        let t = DateTime::parse_from_rfc3339("2026-11-27T20:30:00Z").map(|t| t.with_timezone(&Utc));
-        let t = t.unwrap();
-        assert_eq!(local_datetime(t), "28/11/2026 03:30");
-        assert_eq!(local_date(t), "28/11/2026");
     }
 }

@@ -11,8 +11,10 @@ use super::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionData};
 use super::store::{self, LoginOutcome};
 use super::{password, text};
 use crate::app::AppState;
-use crate::auth::apikeys::audit;
 use crate::db;
+use crate::http::client::Client;
+use crate::kernel::audit::audit;
+use crate::kernel::hashing::random_token;
 
 #[derive(Template)]
 #[template(path = "staff/login.html")]
@@ -44,7 +46,7 @@ fn login_page(
     error: Option<&'static str>,
 ) -> Result<HttpResponse, PageError> {
     let key = session::cookie_key(&state.secret);
-    let csrf = session::read_private(req, &key, LOGIN_CSRF_COOKIE).unwrap_or_else(session::random_token);
+    let csrf = session::read_private(req, &key, LOGIN_CSRF_COOKIE).unwrap_or_else(|| random_token(32));
     let page =
         LoginPage { css: css_href(), title: text::LOGIN_TITLE, csrf: csrf.clone(), next, username, error };
     let mut res = render(status, &page)?;
@@ -84,6 +86,7 @@ pub struct LoginForm {
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: Client,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
@@ -104,7 +107,7 @@ pub async fn submit(
             Some(text::LOGIN_MISSING),
         );
     }
-    let client = session::client_hash(&state, &req);
+    let client = session::client_hash(&state.secret, &client);
     let now = chrono::Utc::now();
     let (name, pw) = (username.clone(), form.password);
     let outcome = db::run(&state.pool, move |conn| {

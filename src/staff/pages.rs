@@ -6,7 +6,6 @@ use std::sync::LazyLock;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
-use sha2::{Digest, Sha256};
 
 use crate::auth::StaffCaller;
 use crate::error::AppError;
@@ -21,7 +20,7 @@ pub struct Stylesheet {
 
 pub static CSS: LazyLock<Stylesheet> = LazyLock::new(|| {
     let body = include_str!("../../web/static/staff.css");
-    Stylesheet { body, version: hex::encode(Sha256::digest(body.as_bytes()))[..16].to_string() }
+    Stylesheet { body, version: crate::kernel::hashing::sha256_hex(body.as_bytes())[..16].to_string() }
 });
 
 /// `GET /static/staff.css`

@@ -10,13 +10,12 @@
 
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpMessage, HttpRequest};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 
 use crate::app::AppState;
+use crate::http::client::Client;
+use crate::kernel::hashing::{keyed_hash, random_token};
 
 pub const SESSION_COOKIE: &str = "sipas_session";
 pub const LOGIN_CSRF_COOKIE: &str = "sipas_login_csrf";
@@ -44,7 +43,7 @@ pub struct SessionData {
 
 impl SessionData {
     pub fn new(uid: i64, epoch: i32, now: i64) -> SessionData {
-        SessionData { uid, epoch, iat: now, seen: now, csrf: random_token() }
+        SessionData { uid, epoch, iat: now, seen: now, csrf: random_token(32) }
     }
 
     /// True while neither time-out has passed.
@@ -58,13 +57,6 @@ impl SessionData {
     }
 }
 
-/// 256 random bits, URL-safe.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// The cookie key: 64 bytes derived from the service secret, separate from its other uses.
 pub fn cookie_key(secret: &[u8]) -> Key {
     let mut h = Sha512::new();
@@ -74,13 +66,10 @@ pub fn cookie_key(secret: &[u8]) -> Key {
 }
 
 /// A salted hash of the client's address, for throttling without keeping the address. The
-/// address is the one submissions use ([`crate::responses::client::client_ip`]): the TCP peer, or
-/// the `X-Forwarded-For` client when the peer is one of `TRUSTED_PROXIES`.
-pub fn client_hash(state: &AppState, req: &HttpRequest) -> String {
-    let ip = crate::responses::client::client_ip(req, &state.config.trusted_proxies)
-        .map(|ip| ip.to_string())
-        .unwrap_or_else(|| "unknown".into());
-    crate::auth::keyed_hash(&state.secret, &["login", &ip])
+/// address is the one submissions use ([`Client`]): the TCP peer, or the `X-Forwarded-For` client
+/// when the peer is one of `TRUSTED_PROXIES`.
+pub fn client_hash(secret: &[u8], client: &Client) -> String {
+    keyed_hash(secret, &["login", &client.address()])
 }
 
 /// Compares two tokens in constant time.

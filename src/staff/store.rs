@@ -8,7 +8,7 @@ use serde_json::json;
 use super::model::{
     self, Account, CLIENT_LOCK, CLIENT_MAX_FAILURES, CLIENT_WINDOW, Role, Scope, account_delay,
 };
-use crate::auth::apikeys::audit;
+use crate::kernel::audit::audit;
 use crate::schema::{audit_log, login_throttle, officers, units, users};
 
 diesel::define_sql_function! {

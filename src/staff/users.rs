@@ -9,13 +9,13 @@ use serde::Deserialize;
 
 use super::auth::StaffPage;
 use super::directory::{self, OfficerRow, UnitRow};
-use super::format::local_datetime;
 use super::model::{Account, Role, Scope};
 use super::pages::{Layout, PageError, render, see_other};
 use super::store::{self, AccountError};
 use super::{password, text};
 use crate::app::AppState;
 use crate::db;
+use crate::kernel::time::local_datetime;
 
 /// One account as a row of the list.
 pub struct AccountView {

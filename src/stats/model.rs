@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Months, NaiveDate};
 
 use crate::instrument::model::Band;
-use crate::instrument::{AnswerValue, Instrument, ItemKind, OVERALL};
-
-use super::rollup::AnswerSet;
+use crate::instrument::{Instrument, ItemKind, OVERALL};
+use crate::kernel::answers::{AnswerSet, AnswerValue};
 
 /// The indicator whose cases a follow-up can take out when their complaint was unfounded.
 pub const TT01_I7: &str = "TT01.I7";

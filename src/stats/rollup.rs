@@ -32,7 +32,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
@@ -40,11 +40,10 @@ use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, SmallInt, Text};
 
 use super::model::{self, Amount, Contributions, INVITATION};
 use crate::db::{Pool, statement};
-use crate::instrument::{AnswerValue, Instrument, Instruments, ItemKind};
+use crate::instrument::{Instrument, Instruments, ItemKind};
+use crate::kernel::answers::{AnswerSet, AnswerValue};
+use crate::kernel::time::{local_day, local_day_sql};
 use crate::schema::{answers, responses};
-
-/// A response's answers by item code.
-pub type AnswerSet = BTreeMap<String, AnswerValue>;
 
 /// What the roll-ups need to know about a response besides its answers.
 #[derive(Debug, Clone)]
@@ -71,17 +70,6 @@ pub struct InvitationFacts<'a> {
 
 /// Advisory lock key of the compactor and the rebuild ("ROLLUP" in ASCII).
 const ROLLUP_LOCK_KEY: i64 = 0x524F_4C4C_5550;
-
-/// Local time of the commune: Asia/Ho_Chi_Minh, UTC+7 all year (no daylight saving).
-pub const LOCAL: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+7 is a valid offset"),
-};
-
-/// The local date of an instant.
-pub fn local_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&LOCAL).date_naive()
-}
 
 /// One cell of the roll-ups.
 struct Cell<'a> {
@@ -694,11 +682,6 @@ pub fn vacuum(conn: &mut PgConnection) -> QueryResult<()> {
 /// quotes are doubled all the same).
 fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-/// The local day of a timestamptz column, in SQL.
-pub fn local_day_sql(column: &str) -> String {
-    format!("(({column} AT TIME ZONE 'UTC') + interval '7 hours')::date")
 }
 
 /// A SELECT of unaggregated measure rows `(day, unit_code, officer_code, procedure_code, channel,

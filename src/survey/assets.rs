@@ -6,7 +6,6 @@ use std::sync::LazyLock;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sha2::{Digest, Sha256};
 
 /// One embedded file.
 #[derive(Debug)]
@@ -20,7 +19,7 @@ pub struct Asset {
 
 impl Asset {
     fn new(path: &'static str, content_type: &'static str, body: &'static str) -> Asset {
-        let version = hex::encode(Sha256::digest(body.as_bytes()))[..16].to_string();
+        let version = crate::kernel::hashing::sha256_hex(body.as_bytes())[..16].to_string();
         Asset { path, content_type, body, version }
     }
 

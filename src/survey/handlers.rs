@@ -19,13 +19,14 @@ use super::steps::{DONE, Plan, StepKind};
 use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
-use crate::instrument::{AnswerError, AnswerValue, Instrument, ItemKind, OVERALL};
-use crate::responses::client::ClientHashes;
+use crate::http::client::Client;
+use crate::instrument::{AnswerError, Instrument, ItemKind, OVERALL};
+use crate::kernel::answers::AnswerSet;
+use crate::kernel::answers::AnswerValue;
 use crate::responses::committer::Committer;
 use crate::responses::model::{Problem, RawAnswers, Refusal, Repeats};
 use crate::responses::store::{self, InvitationRow, ResponseRow};
 use crate::responses::submit::{Submission, plausible_token};
-use crate::stats::rollup::AnswerSet;
 
 /// The query of every survey address: the screen, and the reader's language and text size.
 #[derive(Debug, Deserialize)]
@@ -204,6 +205,7 @@ pub async fn show(
 pub async fn post(
     state: web::Data<AppState>,
     answers: web::Data<Committer>,
+    client: Client,
     req: HttpRequest,
     token: web::Path<String>,
     q: web::Query<PageQuery>,
@@ -218,15 +220,8 @@ pub async fn post(
     if pairs.iter().all(|(_, v)| v.trim().is_empty()) {
         return nothing_posted(&state, &ctx, q.step.as_deref(), finish).await;
     }
-    let submission = Submission {
-        token: ctx.token.clone(),
-        answers: RawAnswers::Form(pairs),
-        client: ClientHashes::of_request(&req, &state.secret, &state.config.trusted_proxies),
-        from_desk_network: crate::responses::client::client_ip(&req, &state.config.trusted_proxies)
-            .is_some_and(|ip| crate::integrity::net::any_contains(&state.config.desk_networks, ip)),
-        repeats: Repeats::IgnoreIdentical,
-        now: Utc::now(),
-    };
+    let submission =
+        Submission::new(ctx.token.clone(), RawAnswers::Form(pairs), &client, Repeats::IgnoreIdentical);
     // group-committed with the JSON API's answers (responses::committer)
     let result = answers.submit(submission).await;
     match result {
@@ -491,7 +486,7 @@ fn thanks(ctx: &Ctx, followup: crate::integrity::store::ResidentView) -> HttpRes
             Some((_, at)) => format!(
                 "{} {}",
                 ctx.lang.pick("Ngày", "Date"),
-                crate::stats::rollup::local_day(*at).format("%d/%m/%Y")
+                crate::kernel::time::local_day(*at).format("%d/%m/%Y")
             ),
             None => ctx
                 .lang

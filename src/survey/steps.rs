@@ -2,8 +2,9 @@
 //! section (an item gated by `shown_if` on an item of its own section gets a screen of its own,
 //! shown only when the gate holds), with an invitation screen before the SIPAS elements.
 
-use crate::instrument::{AnswerValue, Instrument, OVERALL};
-use crate::stats::rollup::AnswerSet;
+use crate::instrument::{Instrument, OVERALL};
+use crate::kernel::answers::AnswerSet;
+use crate::kernel::answers::AnswerValue;
 
 /// The key of the thank-you page in `?step=`.
 pub const DONE: &str = "done";

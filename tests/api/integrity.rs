@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sipas::config::Config;
-use sipas::integrity::net::parse_list;
+use sipas::kernel::net::parse_list;
 use sipas::schema::{audit_log, integrity_flags, invitations, responses};
 
 use crate::fixtures::{answer_from, invite, stats};
@@ -15,7 +15,7 @@ use crate::harness::{SEED, TestApp};
 const PHONE: &str = "Mozilla/5.0 (Linux; Android 11; Redmi 9A)";
 
 fn today() -> String {
-    sipas::stats::rollup::local_day(Utc::now()).to_string()
+    sipas::kernel::time::local_day(Utc::now()).to_string()
 }
 
 async fn integrity_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
@@ -320,7 +320,7 @@ async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_reside
     assert_eq!(f["triggers"], json!(["low_score_comment", "reply_wanted"]));
     assert_eq!(f["owner"], format!("leader:{}", SEED.unit));
     assert_eq!(f["overdue"], false);
-    let expected = sipas::integrity::model::add_working_days(sipas::stats::rollup::local_day(Utc::now()), 10);
+    let expected = sipas::integrity::model::add_working_days(sipas::kernel::time::local_day(Utc::now()), 10);
     assert_eq!(f["deadline"], expected.to_string());
     let id = f["id"].as_i64().unwrap();
 
@@ -515,7 +515,7 @@ async fn the_demo_staged_patterns_are_mostly_caught_and_few_genuine_answers_are_
     let app = TestApp::new().await;
     let mut conn = app.conn();
     sipas::demo::import_master_data(&mut conn).unwrap();
-    let day = staged::last_working_day(sipas::stats::rollup::local_day(Utc::now()));
+    let day = staged::last_working_day(sipas::kernel::time::local_day(Utc::now()));
     let d = staged::run(&mut conn, &app.state.instruments, &app.state.config, &app.state.secret, day, 2026)
         .unwrap();
     println!("{d}");

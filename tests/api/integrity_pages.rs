@@ -4,7 +4,7 @@
 use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::json;
-use sipas::integrity::net::parse_list;
+use sipas::kernel::net::parse_list;
 
 use crate::fixtures::{answer_from, csrf_of, invite, people, sign_in};
 use crate::harness::{Reply, SEED, TestApp};
@@ -47,7 +47,7 @@ async fn a_leader_reviews_a_flagged_answer_on_the_integrity_page_and_officers_ma
     assert!(html.contains("Thật (đã tính lại)"));
     let officer = sign_in(&app, "officer1").await;
     assert_eq!(app.get("/integrity").as_staff(&officer).await.status, 403);
-    let today = sipas::stats::rollup::local_day(Utc::now());
+    let today = sipas::kernel::time::local_day(Utc::now());
     let api = format!("/api/v1/integrity?from={today}&to={today}");
     assert_eq!(
         app.get(&api).as_staff(&officer).await.status,

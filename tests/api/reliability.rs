@@ -155,7 +155,7 @@ async fn the_service_killed_under_load_leaves_nothing_half_stored() {
         .unwrap_or(18556);
     let addr = format!("127.0.0.1:{port}");
     let url = app.url.clone();
-    let today = sipas::stats::rollup::local_day(chrono::Utc::now());
+    let today = sipas::kernel::time::local_day(chrono::Utc::now());
     let range = format!("from={}&to={today}", today - chrono::Duration::days(1));
     let queries: Vec<String> = ["none", "officer", "procedure", "field", "channel"]
         .iter()

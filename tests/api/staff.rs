@@ -142,7 +142,7 @@ async fn one_client_guessing_many_accounts_is_blocked() {
 #[actix_web::test]
 async fn behind_a_trusted_proxy_sign_in_throttling_keys_on_the_forwarded_client() {
     let app = TestApp::with_config(|c| {
-        c.trusted_proxies = sipas::integrity::net::parse_list("10.0.0.0/8").unwrap();
+        c.trusted_proxies = sipas::kernel::net::parse_list("10.0.0.0/8").unwrap();
     })
     .await;
     people(&app);

@@ -1,19 +1,16 @@
-//! Networks: CIDR ranges (`DESK_NETWORKS`, `TRUSTED_PROXIES`) and the client address of a request,
-//! taken from `X-Forwarded-For` only when the TCP peer is a trusted proxy.
-//!
-//! Hand-written rather than a crate: parsing `a.b.c.d/n` and comparing masked integers is a few
-//! lines over `std::net`, and no crate for it is among the project's dependencies.
+//! Networks: CIDR ranges (`DESK_NETWORKS`, `TRUSTED_PROXIES`, on the `ipnet` crate) and the
+//! client address of a request, taken from `X-Forwarded-For` only when the TCP peer is a trusted
+//! proxy.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+use ipnet::IpNet;
+
 /// One CIDR range, IPv4 or IPv6 (a bare address is a range of one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 impl Cidr {
     /// True when `ip` lies in the range. An IPv4-mapped IPv6 address counts as its IPv4 address.
@@ -22,21 +19,8 @@ impl Cidr {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
             v4 => v4,
         };
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                masked(u32::from(net) as u128, self.prefix, 32)
-                    == masked(u32::from(ip) as u128, self.prefix, 32)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                masked(u128::from(net), self.prefix, 128) == masked(u128::from(ip), self.prefix, 128)
-            }
-            _ => false,
-        }
+        self.0.contains(&ip)
     }
-}
-
-fn masked(value: u128, prefix: u8, bits: u8) -> u128 {
-    if prefix == 0 { 0 } else { value >> (bits - prefix) }
 }
 
 impl FromStr for Cidr {
@@ -58,13 +42,15 @@ impl FromStr for Cidr {
                 .filter(|p| *p <= max)
                 .ok_or_else(|| format!("`{s}` has a prefix length outside 0 to {max}"))?,
         };
-        Ok(Cidr { addr, prefix })
+        IpNet::new(addr, prefix)
+            .map(Cidr)
+            .map_err(|_| format!("`{s}` has a prefix length outside 0 to {max}"))
     }
 }
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
+        write!(f, "{}", self.0)
     }
 }
 
