@@ -174,7 +174,7 @@ enum UserCommand {
         #[arg(long)]
         username: String,
         #[arg(long, value_enum)]
-        role: sipas::staff::model::Role,
+        role: sipas::auth::Role,
         /// The officer code (officers only).
         #[arg(long)]
         officer: Option<String>,

@@ -41,6 +41,7 @@ pub fn build_app(
         .app_data(error::query_config())
         .app_data(error::path_config())
         .app_data(error::form_config(FORM_LIMIT))
+        .configure(crate::http::assets::routes)
         .configure(crate::health::routes)
         .configure(crate::stats::routes)
         .configure(crate::invitations::routes)

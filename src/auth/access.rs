@@ -104,6 +104,8 @@ const PROVINCE_PAGE: [Outcome; 6] = [I, I, D, D, A, A];
 
 /// Every route of the service. Keep it in the order of `router::build_app`'s capabilities.
 pub const ROUTES: &[Rule] = &[
+    // static files (http::assets)
+    rule("GET", "/static/{file}", PUBLIC, "the embedded stylesheets and scripts"),
     // health
     rule("GET", "/healthz", PUBLIC, "liveness and database reachability, for the load balancer"),
     rule(
@@ -138,21 +140,11 @@ pub const ROUTES: &[Rule] = &[
         PUBLIC,
         "a static page; its script calls the API with a key kept in the browser",
     ),
-    rule("GET", "/static/slip.css", PUBLIC, ""),
-    rule("GET", "/static/slip-receipt.css", PUBLIC, ""),
-    rule("GET", "/static/slip-a4.css", PUBLIC, ""),
-    rule("GET", "/static/slip.js", PUBLIC, ""),
-    rule("GET", "/static/code.css", PUBLIC, ""),
-    rule("GET", "/static/desk.css", PUBLIC, ""),
-    rule("GET", "/static/desk.js", PUBLIC, ""),
     // answering
     rule("POST", "/api/v1/responses/{token}", PUBLIC, "the token is the secret"),
     rule("GET", "/s/{token}", PUBLIC, "the token is the secret"),
     rule("POST", "/s/{token}", PUBLIC, "the token is the secret"),
-    rule("GET", "/static/survey.css", PUBLIC, ""),
-    rule("GET", "/static/survey.js", PUBLIC, ""),
     // staff: sign-in, accounts, master data, audit
-    rule("GET", "/static/staff.css", PUBLIC, ""),
     rule("GET", "/login", PUBLIC, ""),
     rule("POST", "/login", PUBLIC, "throttled per account and per client"),
     rule("POST", "/logout", [I, I, A, A, A, A], ""),
@@ -207,9 +199,6 @@ pub const ROUTES: &[Rule] = &[
     ),
     rule("GET", "/public/{unit}", PUBLIC, "a unit's published results; never officers or comments"),
     rule("GET", "/api/v1/public/{unit}", PUBLIC, "the public page's JSON twin"),
-    rule("GET", "/static/report.css", PUBLIC, ""),
-    rule("GET", "/static/public.css", PUBLIC, ""),
-    rule("GET", "/static/upload.js", PUBLIC, ""),
 ];
 
 /// The row of a request, by method and match pattern.

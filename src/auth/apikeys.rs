@@ -105,6 +105,31 @@ pub fn authenticate(conn: &mut PgConnection, key: &str) -> QueryResult<Option<(i
     Ok(found)
 }
 
+#[derive(Queryable, Debug, Clone)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub unit_code: String,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Every key, newest first (the admin page lists them; only their hashes are stored).
+pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<ApiKeyRow>> {
+    api_keys::table
+        .select((
+            api_keys::id,
+            api_keys::unit_code,
+            api_keys::name,
+            api_keys::created_at,
+            api_keys::last_used_at,
+            api_keys::revoked_at,
+        ))
+        .order(api_keys::id.desc())
+        .load(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,10 @@ use diesel::prelude::*;
 
 use super::db::open;
 use crate::config::Config;
+use crate::http::assets;
 use crate::reporting::content::{ExportRequest, Period};
 use crate::reporting::handlers::{self, Format};
-use crate::reporting::{assets, formats, province, public, report};
+use crate::reporting::{formats, province, public, report};
 use crate::schema::units;
 
 fn period(s: &str) -> Result<Period, String> {
@@ -97,8 +98,7 @@ pub fn periodic_report(
     // a file opened from disk cannot follow the site's address: the stylesheet goes beside it
     if let Some(path) = out {
         let css = path.with_file_name("report.css");
-        std::fs::write(&css, assets::REPORT_CSS.body)
-            .map_err(|e| format!("cannot write {}: {e}", css.display()))?;
+        std::fs::write(&css, report_css()).map_err(|e| format!("cannot write {}: {e}", css.display()))?;
         page.css = "report.css".into();
     }
     let html = page.render().map_err(|e| e.to_string())?;
@@ -138,7 +138,7 @@ pub fn province_ranking(config: &Config, p: &str, f: &str, out: Option<&Path>) -
             let mut page = report::ranking_page(&r);
             if let Some(path) = out {
                 let css = path.with_file_name("report.css");
-                std::fs::write(&css, assets::REPORT_CSS.body).map_err(|e| e.to_string())?;
+                std::fs::write(&css, report_css()).map_err(|e| e.to_string())?;
                 page.css = "report.css".into();
             }
             page.render().map_err(|e| e.to_string())?.into_bytes()
@@ -150,6 +150,11 @@ pub fn province_ranking(config: &Config, p: &str, f: &str, out: Option<&Path>) -
         },
     };
     write_out(out, &bytes, "ranking")
+}
+
+/// The report's stylesheet, for a report written to a file.
+fn report_css() -> &'static str {
+    assets::get("report.css").map_or("", |a| a.body)
 }
 
 /// `sipas unit public-page CODE on|off`.

@@ -1,8 +1,8 @@
 //! `sipas user create`.
 
 use super::db::open;
+use crate::auth::role::{Role, Scope};
 use crate::config::Config;
-use crate::staff::model::{Role, Scope};
 use crate::staff::{password, store};
 
 /// `sipas user create`: the password comes from `SIPAS_PASSWORD`, else the first line of

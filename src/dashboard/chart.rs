@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::staff::format::{count, decimal};
+use crate::http::format::{count, decimal};
 
 /// One step of a trend.
 #[derive(Debug, Clone, PartialEq)]

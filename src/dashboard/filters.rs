@@ -236,7 +236,7 @@ impl Filters {
         pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         pairs
             .iter()
-            .map(|(k, v)| format!("{k}={}", crate::staff::pages::urlencode(v)))
+            .map(|(k, v)| format!("{k}={}", crate::http::pages::urlencode(v)))
             .collect::<Vec<_>>()
             .join("&")
     }

@@ -14,16 +14,16 @@ use super::store::{self, Comment};
 use super::view::{Group, StatsView};
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::auth::StaffPage;
+use crate::auth::role::Role;
 use crate::db;
 use crate::error::AppError;
+use crate::http::format::{self, count, delta, interval, percent};
+use crate::http::pages::{Layout, PageError, render};
+use crate::http::text;
 use crate::instrument::Instrument;
 use crate::kernel::time::today;
-use crate::staff::auth::StaffPage;
-use crate::staff::directory::{self, FieldRow, OfficerRow, ProcedureRow, UnitRow};
-use crate::staff::format::{self, count, delta, interval, percent};
-use crate::staff::model::Role;
-use crate::staff::pages::{Layout, PageError, render};
-use crate::staff::text;
+use crate::masterdata::store::{self as directory, FieldRow, OfficerRow, ProcedureRow, UnitRow};
 
 /// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
 fn min_n(state: &AppState) -> u64 {
@@ -372,7 +372,7 @@ pub async fn dashboard(
                 let link = if param == "officer" {
                     format!(
                         "/dashboard/officers/{}?{}",
-                        crate::staff::pages::urlencode(&g.key),
+                        crate::http::pages::urlencode(&g.key),
                         filters.query(&["officer"], &[])
                     )
                 } else {

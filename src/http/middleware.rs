@@ -42,7 +42,7 @@ pub async fn write_pending_cookie(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut res = next.call(req).await?;
-    crate::staff::session::write_pending(&mut res);
+    crate::auth::session::write_pending(&mut res);
     Ok(res)
 }
 

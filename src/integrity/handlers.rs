@@ -105,7 +105,7 @@ struct OfficerBody {
 /// Staff who may read the integrity report and review: leaders and admins (API keys may too).
 fn require_leader(caller: &Caller) -> Result<(), AppError> {
     if let Caller::Staff(s) = caller {
-        s.require_role(&[crate::staff::model::Role::Admin, crate::staff::model::Role::Leader])?;
+        s.require_role(&[crate::auth::role::Role::Admin, crate::auth::role::Role::Leader])?;
     }
     Ok(())
 }

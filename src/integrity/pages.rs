@@ -12,13 +12,13 @@ use serde::Deserialize;
 use super::model::{OUTCOMES, Reason, STATUSES, Verdict};
 use super::store::{self, FollowupChange, FollowupError, FollowupFilter, ReviewError};
 use crate::app::AppState;
+use crate::auth::StaffPage;
+use crate::auth::role::Role;
 use crate::db;
 use crate::error::AppError;
+use crate::http::pages::{Layout, PageError, render, see_other};
 use crate::kernel::time::local_day;
 use crate::kernel::time::{local_date, local_datetime};
-use crate::staff::auth::StaffPage;
-use crate::staff::model::Role;
-use crate::staff::pages::{Layout, PageError, render, see_other};
 
 const LEADERS: &[Role] = &[Role::Admin, Role::Leader];
 const EVERYONE: &[Role] = &[Role::Admin, Role::Leader, Role::Officer];
@@ -54,7 +54,7 @@ fn dates(q: &PageQuery) -> (NaiveDate, NaiveDate) {
 }
 
 fn pct(x: Option<f64>) -> String {
-    crate::staff::format::percent(x)
+    crate::http::format::percent(x)
 }
 
 pub struct OfficerView {
@@ -137,7 +137,7 @@ pub async fn integrity(
                 offer_rate: pct(offer),
                 responses: l.responses,
                 top_share: pct(top_share),
-                top_vs_unit: crate::staff::format::delta(top_share.zip(unit_top).map(|(a, b)| a - b)),
+                top_vs_unit: crate::http::format::delta(top_share.zip(unit_top).map(|(a, b)| a - b)),
                 flagged: l.flagged,
                 held: l.held,
                 reasons: Reason::ALL

@@ -11,11 +11,9 @@
 //! - `GET /slips/{token}[?layout=receipt|a4]`, `GET /slips?tokens=a,b,c[&layout=a4|receipt]`:
 //!   printable slips.
 //! - `GET /c`, `GET /c?code=…`, `GET /c/{code}`: type the short code, be sent to the survey.
-//! - `GET /desk`, `GET /desk/screen`: the officer's page and the resident-facing screen.
-//! - `GET /static/{slip,slip-receipt,slip-a4,code,desk}.css`, `GET /static/{slip,desk}.js`: the
-//!   pages' own assets, compiled in (exact routes, so a later generic `/static/{file}` can coexist).
+//! - `GET /desk`, `GET /desk/screen`: the officer's page and the resident-facing screen (their
+//!   stylesheets and scripts are `http::assets`').
 
-mod assets;
 mod handlers;
 pub mod issue;
 pub mod model;
@@ -46,6 +44,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/c", web::get().to(handlers::code_page))
         .route("/c/{code}", web::get().to(handlers::code_redirect))
         .route("/desk", web::get().to(handlers::desk))
-        .route("/desk/screen", web::get().to(handlers::desk_screen))
-        .configure(assets::routes);
+        .route("/desk/screen", web::get().to(handlers::desk_screen));
 }

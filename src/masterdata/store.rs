@@ -1,4 +1,6 @@
-//! Writing checked master data: one transaction per file, so a file is stored whole or not at all.
+//! Master data in the database: writing checked files (one transaction per file, so a file is
+//! stored whole or not at all), the reads the pages list and label with, and the one change the
+//! pages make besides importing, an officer's status. Plain sync diesel.
 
 use std::collections::HashSet;
 
@@ -152,5 +154,100 @@ pub fn import(conn: &mut PgConnection, rows: &Rows, actor: &str) -> Result<Summa
             serde_json::json!({"created": summary.created, "updated": summary.updated}),
         )?;
         Ok(summary)
+    })
+}
+
+// ------------------------------------------------------------------ reads, and officers' status
+
+#[derive(Queryable, Debug, Clone)]
+pub struct UnitRow {
+    pub code: String,
+    pub name: String,
+    pub province_code: String,
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct OfficerRow {
+    pub code: String,
+    pub name: String,
+    pub unit_code: String,
+    pub active: bool,
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct ProcedureRow {
+    pub code: String,
+    pub name: String,
+    pub field_code: String,
+    pub field_name: String,
+    pub active: bool,
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct FieldRow {
+    pub code: String,
+    pub name: String,
+}
+
+pub fn units(conn: &mut PgConnection) -> QueryResult<Vec<UnitRow>> {
+    units::table.select((units::code, units::name, units::province_code)).order(units::code).load(conn)
+}
+
+/// Officers, of one unit or of all.
+pub fn officers(conn: &mut PgConnection, unit: Option<&str>) -> QueryResult<Vec<OfficerRow>> {
+    let mut q = officers::table
+        .select((officers::code, officers::name, officers::unit_code, officers::active))
+        .order((officers::unit_code, officers::code))
+        .into_boxed();
+    if let Some(unit) = unit {
+        q = q.filter(officers::unit_code.eq(unit.to_string()));
+    }
+    q.load(conn)
+}
+
+pub fn officer(conn: &mut PgConnection, code: &str) -> QueryResult<Option<OfficerRow>> {
+    officers::table
+        .find(code)
+        .select((officers::code, officers::name, officers::unit_code, officers::active))
+        .first(conn)
+        .optional()
+}
+
+pub fn procedures(conn: &mut PgConnection) -> QueryResult<Vec<ProcedureRow>> {
+    procedures::table
+        .inner_join(fields::table)
+        .select((
+            procedures::code,
+            procedures::name,
+            procedures::field_code,
+            fields::name,
+            procedures::active,
+        ))
+        .order(procedures::code)
+        .load(conn)
+}
+
+pub fn fields(conn: &mut PgConnection) -> QueryResult<Vec<FieldRow>> {
+    fields::table.select((fields::code, fields::name)).order(fields::code).load(conn)
+}
+
+/// Activates or deactivates an officer (a deactivated officer keeps their results but can no
+/// longer be issued for); returns false when there is no such officer.
+pub fn set_officer_active(
+    conn: &mut PgConnection,
+    code: &str,
+    active: bool,
+    actor: &str,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let n = diesel::update(officers::table.find(code))
+            .set((officers::active.eq(active), officers::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let action = if active { "officer.activate" } else { "officer.deactivate" };
+        audit(conn, actor, action, &format!("officer:{code}"), serde_json::json!({}))?;
+        Ok(true)
     })
 }

@@ -12,12 +12,13 @@ use serde::Serialize;
 use super::content::{self, ExportRequest, Period};
 use super::{formats, province, public, report};
 use crate::app::AppState;
+use crate::auth::StaffPage;
 use crate::auth::{Caller, PROVINCE_ROLES, ProvinceCaller};
 use crate::db;
 use crate::error::AppError;
+use crate::http::assets;
+use crate::http::pages::PageError;
 use crate::instrument::Instruments;
-use crate::staff::auth::StaffPage;
-use crate::staff::pages::PageError;
 
 /// The JSON Schema of the export document, served at `/api/v1/exports/schema.json`.
 pub const SCHEMA_JSON: &str = include_str!("../../docs/export.schema.json");
@@ -329,7 +330,6 @@ pub async fn public_json(
 /// its script posts each file to `POST /api/v1/province/exports` with the session.
 pub async fn upload_page(staff: StaffPage) -> Result<HttpResponse, PageError> {
     staff.require(PROVINCE_ROLES)?;
-    let page =
-        report::UploadPage { css: super::assets::REPORT_CSS.href(), js: super::assets::UPLOAD_JS.href() };
+    let page = report::UploadPage { css: assets::href("report.css"), js: assets::href("upload.js") };
     Ok(html(render(&page)?))
 }

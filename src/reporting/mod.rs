@@ -8,7 +8,6 @@
 //! implementation. The aggregates of one unit and period are small (a few hundred groups at most),
 //! so files are generated from them on a blocking thread rather than streamed row by row.
 
-pub mod assets;
 pub mod content;
 pub mod formats;
 pub mod handlers;
@@ -31,6 +30,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/province/ranking", web::get().to(handlers::ranking_page))
         .route("/province/upload", web::get().to(handlers::upload_page))
         .route("/public/{unit}", web::get().to(handlers::public_page))
-        .route("/api/v1/public/{unit}", web::get().to(handlers::public_json))
-        .configure(assets::routes);
+        .route("/api/v1/public/{unit}", web::get().to(handlers::public_json));
 }

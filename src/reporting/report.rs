@@ -272,7 +272,7 @@ fn page(
         })
         .collect();
     ReportPage {
-        css: super::assets::REPORT_CSS.href(),
+        css: crate::http::assets::href("report.css"),
         unit_name: c.unit.name.clone(),
         period_label: c.period.label.clone(),
         from: c.period.from.clone(),
@@ -378,7 +378,7 @@ pub fn public_page(r: &PublicResults) -> PublicPage {
             .collect()
     };
     PublicPage {
-        css: super::assets::PUBLIC_CSS.href(),
+        css: crate::http::assets::href("public.css"),
         unit_name: r.unit_name.clone(),
         measure: r.measure.to_string(),
         quarter_label: r.quarter_label.clone(),
@@ -427,7 +427,7 @@ pub struct RankingRow {
 
 pub fn ranking_page(r: &super::province::Ranking) -> RankingPage {
     RankingPage {
-        css: super::assets::REPORT_CSS.href(),
+        css: crate::http::assets::href("report.css"),
         period_label: r.period_label.clone(),
         measure: r.measure.to_string(),
         rule: "Xếp theo chỉ số SIPAS từ cao xuống thấp. Dấu ≈ đánh dấu xã có chỉ số của xã liền trên hoặc liền dưới nằm trong khoảng tin cậy 95% của mình (hoặc ngược lại): thứ tự giữa hai xã này chưa có ý nghĩa thống kê.".into(),

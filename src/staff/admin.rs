@@ -6,16 +6,17 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth::StaffPage;
-use super::directory::{self, OfficerRow, ProcedureRow, UnitRow};
-use super::format::count;
-use super::model::Role;
-use super::pages::{Layout, PageError, render, see_other, urlencode};
-use super::{store, text};
+use super::store;
 use crate::app::AppState;
+use crate::auth::StaffPage;
+use crate::auth::role::Role;
 use crate::db;
 use crate::error::AppError;
+use crate::http::format::count;
+use crate::http::pages::{Layout, PageError, render, see_other, urlencode};
+use crate::http::text;
 use crate::kernel::time::local_datetime;
+use crate::masterdata::store::{self as directory, OfficerRow, ProcedureRow, UnitRow};
 use crate::masterdata::{self, Kind};
 
 const ADMIN: &[Role] = &[Role::Admin];
@@ -76,7 +77,7 @@ async fn masterdata_page(
             directory::units(conn)?,
             directory::officers(conn, None)?,
             directory::procedures(conn)?,
-            directory::api_keys(conn)?,
+            crate::auth::apikeys::list(conn)?,
         ))
     })
     .await?;

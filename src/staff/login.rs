@@ -5,16 +5,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth::StaffPage;
-use super::pages::{PageError, css_href, render, safe_next, see_other};
-use super::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionData};
+use super::password;
 use super::store::{self, LoginOutcome};
-use super::{password, text};
 use crate::app::AppState;
+use crate::auth::StaffPage;
+use crate::auth::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionData};
 use crate::db;
 use crate::http::client::Client;
+use crate::http::pages::{PageError, css_href, render, safe_next, see_other};
+use crate::http::text;
 use crate::kernel::audit::audit;
-use crate::kernel::hashing::random_token;
+use crate::kernel::hashing::{keyed_hash, random_token};
 
 #[derive(Template)]
 #[template(path = "staff/login.html")]
@@ -62,7 +63,7 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let next = next_or_default(query.next.as_deref());
     // already signed in: straight on
-    if super::auth::resolve(&req).await?.is_some() {
+    if crate::auth::extract::resolve(&req).await?.is_some() {
         return Ok(see_other(&next));
     }
     login_page(&state, &req, StatusCode::OK, next, String::new(), None)
@@ -107,7 +108,7 @@ pub async fn submit(
             Some(text::LOGIN_MISSING),
         );
     }
-    let client = session::client_hash(&state.secret, &client);
+    let client = client_hash(&state.secret, &client);
     let now = chrono::Utc::now();
     let (name, pw) = (username.clone(), form.password);
     let outcome = db::run(&state.pool, move |conn| {
@@ -121,7 +122,7 @@ pub async fn submit(
             let data = SessionData::new(user.id, user.session_epoch, now.timestamp());
             let secure = session::secure(&state);
             // province staff have no dashboard: their start page is the upload page (it links to the ranking)
-            let next = if user.scope.role() == crate::staff::model::Role::Province && next == "/dashboard" {
+            let next = if user.scope.role() == crate::auth::role::Role::Province && next == "/dashboard" {
                 "/province/upload".to_string()
             } else {
                 next
@@ -159,4 +160,11 @@ pub async fn logout(
     let mut res = see_other("/login");
     let _ = res.add_cookie(&session::removal(SESSION_COOKIE, session::secure(&state)));
     Ok(res)
+}
+
+/// A salted hash of the client's address, for throttling sign-in without keeping the address.
+/// The address is the one submissions use ([`Client`]): the TCP peer, or the `X-Forwarded-For`
+/// client when the peer is one of `TRUSTED_PROXIES`.
+fn client_hash(secret: &[u8], client: &Client) -> String {
+    keyed_hash(secret, &["login", &client.address()])
 }

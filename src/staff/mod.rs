@@ -1,23 +1,17 @@
 //! Staff web: sign-in and sessions, roles, account and master-data pages for admins, and the
 //! audit log page. The dashboards live in `crate::dashboard` and use the same sign-in.
 //!
-//! Routes: `GET|POST /login`, `POST /logout`, `GET /static/staff.css`, `GET|POST /admin/users`,
+//! Routes: `GET|POST /login`, `POST /logout`, `GET|POST /admin/users`,
 //! `GET /admin/users/{id}`, `POST /admin/users/{id}/{scope,active,password,unlock}`,
 //! `GET /admin/masterdata`, `POST /admin/masterdata/import`, `POST /admin/officers/{code}/active`,
 //! `POST /admin/api-keys`, `POST /admin/api-keys/{id}/revoke`, `GET /admin/audit`,
 //! `GET /api/v1/me`.
 
 pub mod admin;
-pub mod auth;
-pub mod directory;
-pub mod format;
 pub mod login;
 pub mod model;
-pub mod pages;
 pub mod password;
-pub mod session;
 pub mod store;
-pub mod text;
 pub mod users;
 
 use actix_web::{HttpResponse, web};
@@ -25,32 +19,29 @@ use actix_web::{HttpResponse, web};
 use crate::auth::{AnyCaller, Caller};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/staff.css", web::get().to(pages::stylesheet))
-        .service(
-            web::resource("/login").route(web::get().to(login::show)).route(web::post().to(login::submit)),
-        )
-        .route("/logout", web::post().to(login::logout))
-        .service(
-            web::resource("/admin/users")
-                .route(web::get().to(users::list))
-                .route(web::post().to(users::create)),
-        )
-        .route("/admin/users/{id}", web::get().to(users::show))
-        .route("/admin/users/{id}/scope", web::post().to(users::change_scope))
-        .route("/admin/users/{id}/active", web::post().to(users::set_active))
-        .route("/admin/users/{id}/password", web::post().to(users::reset_password))
-        .route("/admin/users/{id}/unlock", web::post().to(users::unlock))
-        .route("/admin/masterdata", web::get().to(admin::masterdata))
-        .service(
-            web::resource("/admin/masterdata/import")
-                .app_data(crate::error::form_config(admin::IMPORT_LIMIT))
-                .route(web::post().to(admin::import)),
-        )
-        .route("/admin/officers/{code}/active", web::post().to(admin::officer_active))
-        .route("/admin/api-keys", web::post().to(admin::create_key))
-        .route("/admin/api-keys/{id}/revoke", web::post().to(admin::revoke_key))
-        .route("/admin/audit", web::get().to(admin::audit))
-        .route("/api/v1/me", web::get().to(me));
+    cfg.service(
+        web::resource("/login").route(web::get().to(login::show)).route(web::post().to(login::submit)),
+    )
+    .route("/logout", web::post().to(login::logout))
+    .service(
+        web::resource("/admin/users").route(web::get().to(users::list)).route(web::post().to(users::create)),
+    )
+    .route("/admin/users/{id}", web::get().to(users::show))
+    .route("/admin/users/{id}/scope", web::post().to(users::change_scope))
+    .route("/admin/users/{id}/active", web::post().to(users::set_active))
+    .route("/admin/users/{id}/password", web::post().to(users::reset_password))
+    .route("/admin/users/{id}/unlock", web::post().to(users::unlock))
+    .route("/admin/masterdata", web::get().to(admin::masterdata))
+    .service(
+        web::resource("/admin/masterdata/import")
+            .app_data(crate::error::form_config(admin::IMPORT_LIMIT))
+            .route(web::post().to(admin::import)),
+    )
+    .route("/admin/officers/{code}/active", web::post().to(admin::officer_active))
+    .route("/admin/api-keys", web::post().to(admin::create_key))
+    .route("/admin/api-keys/{id}/revoke", web::post().to(admin::revoke_key))
+    .route("/admin/audit", web::get().to(admin::audit))
+    .route("/api/v1/me", web::get().to(me));
 }
 
 /// `GET /api/v1/me`: who the API thinks the caller is, and what it may see.

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::model::{
-    self, Account, CLIENT_LOCK, CLIENT_MAX_FAILURES, CLIENT_WINDOW, Role, Scope, account_delay,
-};
+use super::model::{self, Account, CLIENT_LOCK, CLIENT_MAX_FAILURES, CLIENT_WINDOW, account_delay};
+use crate::auth::role::{Role, Scope};
+use crate::auth::store::{SessionUser, session_user};
 use crate::kernel::audit::audit;
 use crate::schema::{audit_log, login_throttle, officers, units, users};
 
@@ -290,31 +290,6 @@ pub fn unlock(conn: &mut PgConnection, id: i64, actor: &str) -> Result<(), Accou
         audit(conn, actor, "user.unlock", &format!("user:{id}"), json!({}))?;
         Ok(())
     })
-}
-
-/// What a session needs to re-check on every request.
-#[derive(Debug, Clone)]
-pub struct SessionUser {
-    pub id: i64,
-    pub username: String,
-    pub scope: Scope,
-    pub session_epoch: i32,
-}
-
-/// The active account behind a session, if it still exists and its sessions are still valid.
-pub fn session_user(conn: &mut PgConnection, id: i64, epoch: i32) -> QueryResult<Option<SessionUser>> {
-    type Row = (String, String, Option<String>, Option<String>, i32);
-    let row: Option<Row> = users::table
-        .find(id)
-        .filter(users::active.eq(true))
-        .filter(users::session_epoch.eq(epoch))
-        .select((users::username, users::role, users::unit_code, users::officer_code, users::session_epoch))
-        .first(conn)
-        .optional()?;
-    let Some((username, role, unit, officer, session_epoch)) = row else { return Ok(None) };
-    let Ok(role) = role.parse::<Role>() else { return Ok(None) };
-    let Ok(scope) = Scope::new(role, unit, officer) else { return Ok(None) };
-    Ok(Some(SessionUser { id, username, scope, session_epoch }))
 }
 
 /// The outcome of one sign-in attempt.

@@ -7,15 +7,17 @@ use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::auth::StaffPage;
-use super::directory::{self, OfficerRow, UnitRow};
-use super::model::{Account, Role, Scope};
-use super::pages::{Layout, PageError, render, see_other};
+use super::model::Account;
+use super::password;
 use super::store::{self, AccountError};
-use super::{password, text};
 use crate::app::AppState;
+use crate::auth::StaffPage;
+use crate::auth::role::{Role, Scope};
 use crate::db;
+use crate::http::pages::{Layout, PageError, render, see_other};
+use crate::http::text;
 use crate::kernel::time::local_datetime;
+use crate::masterdata::store::{self as directory, OfficerRow, UnitRow};
 
 /// One account as a row of the list.
 pub struct AccountView {
@@ -164,15 +166,14 @@ fn parse_scope(role: &str, unit: &str, officer: &str) -> Result<Scope, String> {
     // a province account belongs to no unit, whatever the unit select says
     let unit = (role != Role::Province).then(|| unit.to_string());
     Scope::new(role, unit, officer).map_err(|e| match e {
-        super::model::ScopeError::LeaderWithoutUnit => {
+        crate::auth::role::ScopeError::LeaderWithoutUnit => {
             "Lãnh đạo cần chọn đơn vị (a leader needs a unit).".into()
         }
-        super::model::ScopeError::OfficerIncomplete => {
+        crate::auth::role::ScopeError::OfficerIncomplete => {
             "Cán bộ cần chọn đơn vị và mã cán bộ (an officer needs a unit and an officer code).".into()
         }
-        super::model::ScopeError::OfficerCodeNotAllowed | super::model::ScopeError::ProvinceWithUnit => {
-            e.to_string()
-        }
+        crate::auth::role::ScopeError::OfficerCodeNotAllowed
+        | crate::auth::role::ScopeError::ProvinceWithUnit => e.to_string(),
     })
 }
 

@@ -9,7 +9,6 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::assets;
 use super::i18n::{Lang, Strings};
 use super::pages::{
     Chrome, Face, FollowupView, IntroPage, ItemView, NoticePage, OptView, QuickPage, StepPage, ThanksPage,
@@ -19,6 +18,7 @@ use super::steps::{DONE, Plan, StepKind};
 use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
+use crate::http::assets;
 use crate::http::client::Client;
 use crate::instrument::{AnswerError, Instrument, ItemKind, OVERALL};
 use crate::kernel::answers::AnswerSet;
@@ -82,8 +82,8 @@ impl Ctx {
             lang: self.lang.code(),
             big: self.big,
             title: format!("{title} · {}", self.t.brand),
-            css: assets::CSS.href(),
-            js: js.then(|| assets::JS.href()),
+            css: assets::href("survey.css"),
+            js: js.then(|| assets::href("survey.js")),
             lang_href: self.href(step, Some(other), self.big),
             lang_label: other.strings().own_name,
             lang_code: other.code(),

@@ -3,7 +3,6 @@
 //! plain HTML form through the submission core of [`crate::responses`]. Vietnamese first,
 //! English through `?lang=en` or `Accept-Language`; a large-text switch through `?size=l`.
 
-pub mod assets;
 mod handlers;
 pub mod i18n;
 mod pages;
@@ -16,6 +15,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/s/{token}")
             .route(web::get().to(handlers::show))
             .route(web::post().to(handlers::post)),
-    )
-    .configure(assets::routes);
+    );
 }

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
+use sipas::auth::Scope;
 use sipas::auth::access::{self, CallerKind, Outcome, ROUTES, Rule};
-use sipas::staff::model::Scope;
 
 use crate::fixtures::csrf_of;
 use crate::harness::{SEED, TestApp};
@@ -79,6 +79,7 @@ fn sample(rule: &Rule, f: &Fixture, csrf: &str) -> Option<Req> {
     let issue = json!({"procedure_code": p, "officer_code": o, "unit_code": u});
     let none = 999_999_999;
     Some(match (rule.method, rule.pattern) {
+        ("GET", "/static/{file}") => get("/static/survey.css"),
         ("GET", "/api/v1/stats") => get(format!("/api/v1/stats?{RANGE}&group_by=officer")),
         ("POST", "/api/v1/invitations") => post_json("/api/v1/invitations", issue),
         ("POST", "/api/v1/invitations/batch") => {

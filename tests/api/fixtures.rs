@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use diesel::prelude::*;
 use rand::RngExt;
 use serde_json::{Value, json};
+use sipas::auth::{Role, Scope};
 use sipas::instrument::Instrument;
 use sipas::kernel::answers::{AnswerSet, AnswerValue};
 use sipas::schema::{answers, invitations, responses};
-use sipas::staff::model::{Role, Scope};
 use sipas::stats::rollup::{self, InvitationFacts, ResponseFacts};
 
 use crate::harness::{Reply, SEED, TestApp, TestInvitation};

@@ -259,8 +259,8 @@ impl TestApp {
     /// A staff account made directly in the store, whose password hash matches no password, and a
     /// live session for it minted as a sign-in would: returns the `Cookie` header value
     /// (`sipas_session=…`) and the session's CSRF token.
-    pub fn session(&self, username: &str, scope: &sipas::staff::model::Scope) -> (String, String) {
-        use sipas::staff::session;
+    pub fn session(&self, username: &str, scope: &sipas::auth::Scope) -> (String, String) {
+        use sipas::auth::session;
         const NO_PASSWORD: &str = "$argon2id$v=19$m=19456,t=2,p=1$bm8tcGFzc3dvcmQ$bm8tcGFzc3dvcmQ";
         let id = sipas::staff::store::create(&mut self.conn(), username, NO_PASSWORD, scope, "test").unwrap();
         let data = session::SessionData::new(id, 0, chrono::Utc::now().timestamp());
@@ -270,7 +270,7 @@ impl TestApp {
 
     /// A province staff account and its session's `Cookie` header value.
     pub fn province_session(&self) -> String {
-        self.session("province", &sipas::staff::model::Scope::Province).0
+        self.session("province", &sipas::auth::Scope::Province).0
     }
 
     /// Inserts an invitation row directly (for tests that do not exercise issuing), issued now

@@ -539,7 +539,7 @@ async fn sipas_user_create_takes_the_password_from_the_environment_or_standard_i
 
 #[actix_web::test]
 async fn sessions_slide_while_used_and_end_after_30_idle_minutes_or_12_hours() {
-    use sipas::staff::session::{self, SessionData};
+    use sipas::auth::session::{self, SessionData};
     let app = TestApp::new().await;
     people(&app);
     let id = count(&mut app.conn(), "SELECT id AS n FROM users WHERE username = 'leader'");

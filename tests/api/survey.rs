@@ -625,7 +625,7 @@ async fn reopening_an_answered_survey_continues_where_it_left_off_then_thanks() 
 #[actix_web::test]
 async fn static_files_are_served_with_a_strong_etag_and_long_caching() {
     let app = TestApp::new().await;
-    let css = sipas::survey::assets::CSS.href();
+    let css = sipas::http::assets::href("survey.css");
     let r = app.get(&css).await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/css"));

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 
 use crate::app::AppState;
-use crate::http::client::Client;
-use crate::kernel::hashing::{keyed_hash, random_token};
+use crate::kernel::hashing::random_token;
 
 pub const SESSION_COOKIE: &str = "sipas_session";
 pub const LOGIN_CSRF_COOKIE: &str = "sipas_login_csrf";
@@ -63,13 +62,6 @@ pub fn cookie_key(secret: &[u8]) -> Key {
     h.update(b"sipas staff session cookie key v1\0");
     h.update(secret);
     Key::from(&h.finalize())
-}
-
-/// A salted hash of the client's address, for throttling without keeping the address. The
-/// address is the one submissions use ([`Client`]): the TCP peer, or the `X-Forwarded-For` client
-/// when the peer is one of `TRUSTED_PROXIES`.
-pub fn client_hash(secret: &[u8], client: &Client) -> String {
-    keyed_hash(secret, &["login", &client.address()])
 }
 
 /// Compares two tokens in constant time.

@@ -1,40 +1,14 @@
-//! What every staff page shares: the layout's data, HTML rendering, the page error (a redirect
-//! to sign in, or an HTML error page with the right status) and the embedded stylesheet.
-
-use std::sync::LazyLock;
+//! What every staff page shares (the dashboards', integrity's, reporting's and staff's own): the
+//! layout's data, HTML rendering, and the page error (a redirect to sign in, or an HTML error page
+//! with the right status).
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use crate::auth::StaffCaller;
+use super::text;
+use crate::auth::role::{Role, StaffCaller};
 use crate::error::AppError;
-use crate::staff::model::Role;
-use crate::staff::text;
-
-/// The staff stylesheet, embedded, linked with a version so browsers may keep it.
-pub struct Stylesheet {
-    pub body: &'static str,
-    pub version: String,
-}
-
-pub static CSS: LazyLock<Stylesheet> = LazyLock::new(|| {
-    let body = include_str!("../../web/static/staff.css");
-    Stylesheet { body, version: crate::kernel::hashing::sha256_hex(body.as_bytes())[..16].to_string() }
-});
-
-/// `GET /static/staff.css`
-pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
-    let etag = format!("\"{}\"", CSS.version);
-    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return HttpResponse::NotModified().finish();
-    }
-    HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(CSS.body)
-}
 
 /// The layout's data: who is signed in, the menu they may use, the CSRF token for the
 /// sign-out form, and which menu entry is current.
@@ -65,9 +39,9 @@ impl Layout {
     }
 }
 
-/// The stylesheet address with its version.
+/// The staff stylesheet's address with its version.
 pub fn css_href() -> String {
-    format!("/static/staff.css?v={}", CSS.version)
+    super::assets::href("staff.css")
 }
 
 /// Renders a template as an HTML response with `status`.
