@@ -60,7 +60,7 @@ fn request(
     Ok(ExportRequest {
         unit: unit(conn, u)?,
         period: period(p)?,
-        min_n: u64::from(config.min_n.unwrap_or(instruments.current().computation.min_n)),
+        min_n: crate::stats::query::min_n(config, instruments),
         officer_names: config.export_officer_names,
         actor: "cli".into(),
     })

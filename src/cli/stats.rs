@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::db::open;
 use crate::config::Config;
-use crate::stats::handlers::{self, Source};
+use crate::stats::query::{self, Source, StatsQuery};
 use crate::stats::rollup;
 
 /// `sipas rollup rebuild`: recomputes every roll-up from the raw answers and invitations.
@@ -41,15 +41,15 @@ pub fn stats(
     repeat: u32,
 ) -> Result<String, String> {
     let params: HashMap<String, String> = params.iter().cloned().collect();
-    let request = handlers::parse_request(&params).map_err(|e| e.public_message())?;
+    let q = StatsQuery::parse(&params).map_err(|e| e.public_message())?;
     let (_db, mut conn, instruments) = open(config)?;
-    let min_n = u64::from(config.min_n.unwrap_or(instruments.current().computation.min_n));
+    let min_n = query::min_n(config, &instruments);
     let source = if naive { Source::Raw } else { Source::Rollup };
     let mut times = Vec::new();
     let mut body = None;
     for _ in 0..repeat.max(1) {
         let started = Instant::now();
-        let b = handlers::build_body(&mut conn, &instruments, &request, min_n, source)
+        let b = query::run(&mut conn, &instruments, &q, min_n, source)
             .map_err(|e| format!("query failed: {e}"))?;
         let json = serde_json::to_string(&b).map_err(|e| e.to_string())?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -59,7 +59,7 @@ pub fn stats(
     sorted.sort_by(f64::total_cmp);
     eprintln!(
         "stats group_by={} source={} runs={} min_ms={:.1} median_ms={:.1} max_ms={:.1}",
-        request.query.group_by.as_str(),
+        q.group_by.as_str(),
         if naive { "raw" } else { "rollup" },
         sorted.len(),
         sorted[0],

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 
+use crate::stats::query::GroupBy;
+
 /// The period a dashboard shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
@@ -137,6 +139,14 @@ impl Step {
         match self {
             Step::Month => "month",
             Step::Quarter => "quarter",
+        }
+    }
+
+    /// The statistics grouping of the trend.
+    pub fn group_by(self) -> GroupBy {
+        match self {
+            Step::Month => GroupBy::Month,
+            Step::Quarter => GroupBy::Quarter,
         }
     }
 

@@ -9,9 +9,8 @@ use askama::Template;
 
 use super::chart::{self, Bar, TrendPoint};
 use super::filters::{CHANNELS, Filters, Period, Step, period_choices};
-use super::source::{StatsQuery, fetch};
 use super::store::{self, Comment};
-use super::view::{Group, StatsView};
+use super::view::tt01;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::auth::StaffPage;
@@ -24,10 +23,22 @@ use crate::http::text;
 use crate::instrument::Instrument;
 use crate::kernel::time::today;
 use crate::masterdata::store::{self as directory, FieldRow, OfficerRow, ProcedureRow, UnitRow};
+use crate::stats::query::{self, Filters as StatsFilters, GroupBy, Source, StatsQuery};
+use crate::stats::report::{Group, Report};
 
 /// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
 fn min_n(state: &AppState) -> u64 {
-    u64::from(state.config.min_n.unwrap_or(state.instruments.current().computation.min_n))
+    query::min_n(&state.config, &state.instruments)
+}
+
+/// A report read from the roll-ups.
+fn fetch(
+    conn: &mut diesel::PgConnection,
+    instruments: &crate::instrument::Instruments,
+    min_n: u64,
+    q: &StatsQuery,
+) -> Result<Report, AppError> {
+    query::run(conn, instruments, q, min_n, Source::Rollup)
 }
 
 /// A headline figure with its change against the previous period.
@@ -84,7 +95,7 @@ fn row(g: &Group, link: String) -> Row {
         response_rate: percent(g.response_rate),
         overall: if g.suppressed { "ẩn (n nhỏ)".into() } else { percent(g.overall_rate()) },
         ci: if g.suppressed { String::new() } else { interval(g.overall_ci()) },
-        sipas: if g.suppressed { String::new() } else { percent(g.sipas_index) },
+        sipas: if g.suppressed { String::new() } else { percent(g.sipas()) },
         suppressed: g.suppressed,
         sort_rate: if g.suppressed { None } else { g.overall_rate() },
         sort_n: g.responses,
@@ -123,7 +134,7 @@ pub struct TrendRow {
     pub sipas: String,
 }
 
-fn trend(view: &StatsView) -> (Vec<TrendPoint>, Vec<TrendRow>) {
+fn trend(view: &Report) -> (Vec<TrendPoint>, Vec<TrendRow>) {
     let points: Vec<TrendPoint> = view
         .groups
         .iter()
@@ -131,7 +142,7 @@ fn trend(view: &StatsView) -> (Vec<TrendPoint>, Vec<TrendRow>) {
             label: short_label(&g.key),
             responses: g.responses,
             overall: if g.suppressed { None } else { g.overall_rate() },
-            sipas: if g.suppressed { None } else { g.sipas_index },
+            sipas: if g.suppressed { None } else { g.sipas() },
         })
         .collect();
     let rows = view
@@ -141,7 +152,7 @@ fn trend(view: &StatsView) -> (Vec<TrendPoint>, Vec<TrendRow>) {
             label: if g.label.is_empty() { g.key.clone() } else { g.label.clone() },
             responses: count(g.responses),
             overall: if g.suppressed { "ẩn (n nhỏ)".into() } else { percent(g.overall_rate()) },
-            sipas: if g.suppressed { String::new() } else { percent(g.sipas_index) },
+            sipas: if g.suppressed { String::new() } else { percent(g.sipas()) },
         })
         .collect();
     (points, rows)
@@ -182,7 +193,7 @@ pub struct Tt01Block {
 
 fn tt01_block(instrument: &Instrument, g: Option<&Group>) -> Tt01Block {
     let indicators = &instrument.computation.tt01_indicators;
-    let t = g.filter(|g| !g.suppressed).map(|g| g.tt01(indicators)).unwrap_or_default();
+    let t = g.filter(|g| !g.suppressed).map(|g| tt01(g, indicators)).unwrap_or_default();
     let rows = indicators
         .iter()
         .map(|code| {
@@ -249,12 +260,12 @@ struct DashboardPage {
 
 /// The statistics the commune dashboard needs, read in one blocking call.
 struct DashboardData {
-    now: StatsView,
-    before: StatsView,
-    trend: StatsView,
-    by_procedure: StatsView,
-    by_field: StatsView,
-    by_officer: StatsView,
+    now: Report,
+    before: Report,
+    trend: Report,
+    by_procedure: Report,
+    by_field: Report,
+    by_officer: Report,
     procedures: Vec<ProcedureRow>,
     fields: Vec<FieldRow>,
     officers: Vec<OfficerRow>,
@@ -262,17 +273,17 @@ struct DashboardData {
     unit_name: Option<String>,
 }
 
-fn query_for(filters: &Filters, period: &Period, group_by: &'static str, unit: Option<String>) -> StatsQuery {
+fn query_for(filters: &Filters, period: &Period, group_by: GroupBy, unit: Option<String>) -> StatsQuery {
     let (from, to) = period.range();
     StatsQuery {
-        from,
-        to,
-        group_by,
-        unit,
-        procedure: filters.procedure.clone(),
-        field: filters.field.clone(),
-        officer: filters.officer.clone(),
-        channel: filters.channel.clone(),
+        filters: StatsFilters {
+            unit,
+            procedure: filters.procedure.clone(),
+            field: filters.field.clone(),
+            officer: filters.officer.clone(),
+            channel: filters.channel.clone(),
+        },
+        ..StatsQuery::new(from, to, group_by)
     }
 }
 
@@ -323,29 +334,39 @@ pub async fn dashboard(
         let trend_q = StatsQuery {
             from: trend_from,
             to: trend_to,
-            ..query_for(&f, &f.period, f.step.as_str(), unit.clone())
+            ..query_for(&f, &f.period, f.step.group_by(), unit.clone())
         };
         let unit_name = match &unit {
             Some(u) => directory::units(conn)?.into_iter().find(|x| &x.code == u).map(|x| x.name),
             None => None,
         };
         Ok(DashboardData {
-            now: fetch(conn, &instruments, min_n, &query_for(&f, &f.period, "none", unit.clone()))?,
+            now: fetch(conn, &instruments, min_n, &query_for(&f, &f.period, GroupBy::None, unit.clone()))?,
             before: fetch(
                 conn,
                 &instruments,
                 min_n,
-                &query_for(&f, &f.period.previous(), "none", unit.clone()),
+                &query_for(&f, &f.period.previous(), GroupBy::None, unit.clone()),
             )?,
             trend: fetch(conn, &instruments, min_n, &trend_q)?,
             by_procedure: fetch(
                 conn,
                 &instruments,
                 min_n,
-                &query_for(&f, &f.period, "procedure", unit.clone()),
+                &query_for(&f, &f.period, GroupBy::Procedure, unit.clone()),
             )?,
-            by_field: fetch(conn, &instruments, min_n, &query_for(&f, &f.period, "field", unit.clone()))?,
-            by_officer: fetch(conn, &instruments, min_n, &query_for(&f, &f.period, "officer", unit.clone()))?,
+            by_field: fetch(
+                conn,
+                &instruments,
+                min_n,
+                &query_for(&f, &f.period, GroupBy::Field, unit.clone()),
+            )?,
+            by_officer: fetch(
+                conn,
+                &instruments,
+                min_n,
+                &query_for(&f, &f.period, GroupBy::Officer, unit.clone()),
+            )?,
             procedures: directory::procedures(conn)?,
             fields: directory::fields(conn)?,
             officers: directory::officers(conn, leader_unit.as_deref())?,
@@ -410,7 +431,7 @@ pub async fn dashboard(
         scope_label,
         period_label: filters.period.label(),
         previous_label: filters.period.previous().label(),
-        sipas: kpi(shown(now, |g| g.sipas_index), shown(before, |g| g.sipas_index)),
+        sipas: kpi(shown(now, |g| g.sipas()), shown(before, |g| g.sipas())),
         overall: kpi(shown(now, Group::overall_rate), shown(before, Group::overall_rate)),
         overall_ci: interval(now.filter(|g| !g.suppressed).and_then(Group::overall_ci)),
         responses: count(now.map_or(0, |g| g.responses)),
@@ -493,16 +514,16 @@ async fn officer_page(
     let found = db::run(&state.pool, move |conn| {
         let Some(officer) = directory::officer(conn, &c)? else { return Ok(None) };
         let unit = Some(officer.unit_code.clone());
-        let mut q = query_for(&f, &f.period, "none", unit.clone());
-        q.officer = Some(c.clone());
-        q.procedure = None;
-        q.field = None;
-        let mut before_q = query_for(&f, &f.period.previous(), "none", unit.clone());
-        before_q.officer = Some(c.clone());
-        before_q.procedure = None;
-        before_q.field = None;
+        let mut q = query_for(&f, &f.period, GroupBy::None, unit.clone());
+        q.filters.officer = Some(c.clone());
+        q.filters.procedure = None;
+        q.filters.field = None;
+        let mut before_q = query_for(&f, &f.period.previous(), GroupBy::None, unit.clone());
+        before_q.filters.officer = Some(c.clone());
+        before_q.filters.procedure = None;
+        before_q.filters.field = None;
         let (trend_from, trend_to) = f.step.range_ending(f.period.range().1);
-        let trend_q = StatsQuery { from: trend_from, to: trend_to, group_by: f.step.as_str(), ..q.clone() };
+        let trend_q = StatsQuery { from: trend_from, to: trend_to, group_by: f.step.group_by(), ..q.clone() };
         let (from, to) = f.period.range();
         Ok(Some((
             officer,

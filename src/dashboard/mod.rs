@@ -1,12 +1,12 @@
 //! Staff dashboards: the commune's satisfaction for a period with its change, the trend by
 //! month or quarter, the five elements, TT01 scores, breakdowns by procedure, field and officer,
 //! and each officer's own page with residents' comments. Server-rendered; charts are SVG drawn
-//! here. Figures come from the statistics engine through one adapter (`source.rs`).
+//! here. Figures come from the statistics engine's read interface (`stats::query`), read as
+//! its `stats::report::Report`.
 
 pub mod chart;
 pub mod filters;
 pub mod handlers;
-pub mod source;
 pub mod store;
 pub mod view;
 

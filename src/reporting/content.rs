@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::instrument::Instruments;
 use crate::schema::{instrument_versions, procedures, units};
-use crate::stats::handlers::{self as stats, GroupBody, RateBody, Source, StatsRequest};
-use crate::stats::model::{GroupBy, period_label};
-use crate::stats::store::{CountQuery, Filters};
+use crate::stats::model::period_label;
+use crate::stats::query::{self, Filters, GroupBy, Source, StatsQuery};
+use crate::stats::report;
 
 /// The value of `schema` in every export document.
 pub const SCHEMA: &str = "sipas-province-export/1";
@@ -294,12 +294,12 @@ impl Content {
 
 // ----------------------------------------------------------------------------------- building it
 
-fn rate(r: RateBody) -> Rate {
+fn rate(r: report::Rate) -> Rate {
     Rate { rate: r.rate, n: r.n, ci95: r.ci95, counts: r.counts }
 }
 
 /// Converts the statistics engine's group (already rounded) into the export's typed group.
-pub fn group_of(g: GroupBody) -> Group {
+pub fn group_of(g: report::Group) -> Group {
     let tt01 = g.tt01.map(|m| {
         let mut indicators = BTreeMap::new();
         let mut total = None;
@@ -353,17 +353,12 @@ pub fn stats_groups(
     group_by: GroupBy,
     min_n: u64,
 ) -> Result<Vec<Group>, AppError> {
-    let request = StatsRequest {
-        query: CountQuery {
-            from,
-            to,
-            group_by,
-            filters: Filters { unit: Some(unit.to_string()), ..Filters::default() },
-        },
-        include_flagged: false,
+    let q = StatsQuery {
+        filters: Filters { unit: Some(unit.to_string()), ..Filters::default() },
+        ..StatsQuery::new(from, to, group_by)
     };
-    let body = stats::build_body(conn, instruments, &request, min_n, Source::Rollup)?;
-    Ok(body.groups.into_iter().map(group_of).collect())
+    let report = query::run(conn, instruments, &q, min_n, Source::Rollup)?;
+    Ok(report.groups.into_iter().map(group_of).collect())
 }
 
 /// The whole-unit group of a period (always present).

@@ -143,7 +143,7 @@ fn export_request(
     Ok(ExportRequest {
         unit: unit_of(caller, params)?,
         period: content::parse_period(params.get("period"))?,
-        min_n: crate::stats::handlers::min_n(state),
+        min_n: crate::stats::query::min_n(&state.config, &state.instruments),
         officer_names: state.config.export_officer_names,
         actor: caller.actor(),
     })
@@ -288,7 +288,7 @@ const PUBLIC_CACHE: &str = "public, max-age=600";
 
 async fn public_results(state: &AppState, unit: String) -> Result<public::PublicResults, AppError> {
     let instruments = state.instruments.clone();
-    let min_n = crate::stats::handlers::min_n(state);
+    let min_n = crate::stats::query::min_n(&state.config, &state.instruments);
     db::run(&state.pool, move |conn| public::results(conn, &instruments, &unit, min_n)).await
 }
 

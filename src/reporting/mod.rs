@@ -3,7 +3,7 @@
 //! that imports communes' exports and ranks them ([`province`]) and the public results page
 //! ([`public`]).
 //!
-//! Every figure comes from the statistics engine (`stats::handlers::build_body` over the
+//! Every figure comes from the statistics engine (`stats::query::run` over the
 //! roll-ups): the same numbers as `GET /api/v1/stats` for the same dates, never a second
 //! implementation. The aggregates of one unit and period are small (a few hundred groups at most),
 //! so files are generated from them on a blocking thread rather than streamed row by row.

@@ -10,7 +10,7 @@ use super::content::{self, Group, Period};
 use crate::error::AppError;
 use crate::instrument::Instruments;
 use crate::schema::units;
-use crate::stats::model::GroupBy;
+use crate::stats::query::GroupBy;
 
 /// One figure line of the public page.
 #[derive(Debug, Clone, Serialize)]

@@ -1,8 +1,12 @@
 //! Satisfaction statistics: the formulas of DESIGN.md §4 ([`model`]), the roll-ups maintained as
-//! answers arrive ([`rollup`]), reading counts ([`store`]) and `GET /api/v1/stats` ([`handlers`]).
+//! answers arrive ([`rollup`], the writers' interface), reading counts ([`store`]), and the read
+//! interface: a typed [`query::StatsQuery`] answered as a [`report::Report`], which
+//! `GET /api/v1/stats` writes out as it is.
 
-pub mod handlers;
+mod handlers;
 pub mod model;
+pub mod query;
+pub mod report;
 pub mod rollup;
 pub mod store;
 

@@ -10,28 +10,10 @@ use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Bool, SmallInt, Text};
 
 use super::model::{CHANNELS, GroupBy};
+use super::query::StatsQuery;
 use super::rollup::{grouping_set_for, raw_measures_sql};
 use crate::instrument::Instruments;
 use crate::schema::{fields, officers, procedures, units};
-
-/// Optional restrictions of a query; each names one code.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filters {
-    pub unit: Option<String>,
-    pub procedure: Option<String>,
-    pub field: Option<String>,
-    pub officer: Option<String>,
-    pub channel: Option<String>,
-}
-
-/// One statistics query: local dates `from` to `to`, both included.
-#[derive(Debug, Clone)]
-pub struct CountQuery {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub group_by: GroupBy,
-    pub filters: Filters,
-}
 
 /// Summed counts of one measure in one group.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
@@ -72,7 +54,7 @@ fn key_sql(group_by: GroupBy) -> &'static str {
 }
 
 /// Wraps a source of measure rows `s` in the grouping and filters of the query.
-fn grouped(q: &CountQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+fn grouped(q: &StatsQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
     let f = &q.filters;
     let mut conditions = Vec::new();
     let mut binds = Vec::new();
@@ -162,7 +144,7 @@ const COLUMNS: &str =
     "unit_code, officer_code, procedure_code, channel, held, item_code, level, n, scored, points";
 
 /// The grouping set of the compacted tables a query reads (the smallest that keeps what it needs).
-fn grouping_set(q: &CountQuery) -> i16 {
+fn grouping_set(q: &StatsQuery) -> i16 {
     let f = &q.filters;
     grouping_set_for(
         q.group_by == GroupBy::Officer || f.officer.is_some(),
@@ -175,7 +157,7 @@ fn grouping_set(q: &CountQuery) -> i16 {
 
 /// The query's counts from the roll-ups: whole months from `rollup_month`, the days at either end
 /// from `rollup_day`, and the deltas not compacted yet — one statement, so one snapshot.
-pub fn rollup_counts(conn: &mut PgConnection, q: &CountQuery) -> QueryResult<Vec<CountRow>> {
+pub fn rollup_counts(conn: &mut PgConnection, q: &StatsQuery) -> QueryResult<Vec<CountRow>> {
     let (m1, m2) = whole_months(q.from, q.to);
     let (from, to, m1, m2) = (date_lit(q.from), date_lit(q.to), date_lit(m1), date_lit(m2));
     let set = grouping_set(q);
@@ -202,7 +184,7 @@ pub fn rollup_counts(conn: &mut PgConnection, q: &CountQuery) -> QueryResult<Vec
 pub fn raw_counts(
     conn: &mut PgConnection,
     instruments: &Instruments,
-    q: &CountQuery,
+    q: &StatsQuery,
 ) -> QueryResult<Vec<CountRow>> {
     // local midnight of `from` and of the day after `to`, as UTC instants
     let after_to = q.to.checked_add_days(Days::new(1)).unwrap_or(q.to);

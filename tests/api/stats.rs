@@ -483,13 +483,13 @@ async fn a_rebuild_from_the_raw_answers_gives_the_same_statistics_as_the_increme
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .chain([("unit".to_string(), SEED.unit.to_string())])
             .collect();
-        let request = sipas::stats::handlers::parse_request(&params).unwrap();
-        let raw = sipas::stats::handlers::build_body(
+        let request = sipas::stats::query::StatsQuery::parse(&params).unwrap();
+        let raw = sipas::stats::query::run(
             &mut conn,
             &app.state.instruments,
             &request,
             5,
-            sipas::stats::handlers::Source::Raw,
+            sipas::stats::query::Source::Raw,
         )
         .unwrap();
         assert_eq!(serde_json::to_value(raw).unwrap(), stats(&app, &key, q).await, "raw scan: {q}");

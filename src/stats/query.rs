@@ -1,0 +1,262 @@
+//! Statistics queries, the read interface of this capability: a typed [`StatsQuery`] (read from
+//! a query string by [`StatsQuery::parse`], or built by the dashboard and the reports), answered
+//! by [`run`] as a [`Report`] (DESIGN.md §5's shape). `GET /api/v1/stats` is its face.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+
+pub use super::model::GroupBy;
+use super::model::{self, GroupCounts, GroupStats, band_kind, period_label};
+use super::report::{Group, Report};
+use super::store::{self, CountRow};
+use crate::config::Config;
+use crate::error::AppError;
+use crate::instrument::{Instrument, Instruments};
+
+/// The longest range a query may cover (a guard on the number of period groups, not a limit
+/// anyone should meet).
+const MAX_RANGE_DAYS: i64 = 366 * 100;
+
+/// One statistics question: local dates `from` to `to`, both included, grouped and filtered,
+/// with or without the flagged responses held out of the figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub group_by: GroupBy,
+    pub filters: Filters,
+    pub include_flagged: bool,
+}
+
+/// Optional restrictions of a query; each names one code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub unit: Option<String>,
+    pub procedure: Option<String>,
+    pub field: Option<String>,
+    pub officer: Option<String>,
+    pub channel: Option<String>,
+}
+
+impl StatsQuery {
+    /// The whole of `from` to `to`, ungrouped, without filters or flagged responses.
+    pub fn new(from: NaiveDate, to: NaiveDate, group_by: GroupBy) -> StatsQuery {
+        StatsQuery { from, to, group_by, filters: Filters::default(), include_flagged: false }
+    }
+
+    /// Reads a query string (`GET /api/v1/stats`'s, `sipas stats`'s); every problem is a 400
+    /// naming the parameter.
+    pub fn parse(params: &HashMap<String, String>) -> Result<StatsQuery, AppError> {
+        parse(params)
+    }
+}
+
+fn bad(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::bad_request(code, message)
+}
+
+fn parse_date(params: &HashMap<String, String>, name: &str) -> Result<NaiveDate, AppError> {
+    let value = params.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+        bad("missing_parameter", format!("`{name}` is required: a local date as YYYY-MM-DD."))
+    })?;
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().filter(|_| value.len() == 10).ok_or_else(|| {
+        bad("invalid_date", format!("`{name}` must be a date as YYYY-MM-DD, such as 2026-01-31."))
+    })
+}
+
+fn parse_code(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, AppError> {
+    match params.get(name) {
+        None => Ok(None),
+        Some(v)
+            if !v.is_empty()
+                && v.len() <= 32
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) =>
+        {
+            Ok(Some(v.clone()))
+        }
+        Some(_) => Err(bad(
+            "invalid_filter",
+            format!("`{name}` must be a code of letters, digits, '.', '_' or '-'."),
+        )),
+    }
+}
+
+fn parse(params: &HashMap<String, String>) -> Result<StatsQuery, AppError> {
+    const KNOWN: [&str; 9] =
+        ["from", "to", "group_by", "unit", "procedure", "field", "officer", "channel", "include_flagged"];
+    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(bad("unknown_parameter", format!("`{unknown}` is not a parameter of this endpoint.")));
+    }
+    let from = parse_date(params, "from")?;
+    let to = parse_date(params, "to")?;
+    if from > to {
+        return Err(bad("invalid_range", "`from` must not be after `to`."));
+    }
+    if (to - from).num_days() > MAX_RANGE_DAYS {
+        return Err(bad("invalid_range", "The range may cover at most 100 years."));
+    }
+    let group_by = match params.get("group_by").map(String::as_str) {
+        None | Some("") => GroupBy::None,
+        Some(g) => GroupBy::parse(g).ok_or_else(|| {
+            bad(
+                "invalid_group_by",
+                "`group_by` must be one of none, procedure, field, officer, unit, channel, month, quarter, half, year.",
+            )
+        })?,
+    };
+    let channel = parse_code(params, "channel")?;
+    if channel.as_deref().is_some_and(|c| !model::CHANNELS.iter().any(|(k, _)| *k == c)) {
+        return Err(bad("invalid_filter", "`channel` must be desk, online or postal."));
+    }
+    let include_flagged = match params.get("include_flagged").map(String::as_str) {
+        None | Some("") | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(_) => return Err(bad("invalid_filter", "`include_flagged` must be true or false.")),
+    };
+    let filters = Filters {
+        unit: parse_code(params, "unit")?,
+        procedure: parse_code(params, "procedure")?,
+        field: parse_code(params, "field")?,
+        officer: parse_code(params, "officer")?,
+        channel,
+    };
+    Ok(StatsQuery { from, to, group_by, filters, include_flagged })
+}
+
+/// Sums count rows into groups; periods in the range and the `all` group are listed even when
+/// empty, other groups only when they have data.
+fn group_counts(q: &StatsQuery, rows: &[CountRow]) -> BTreeMap<String, GroupCounts> {
+    let mut groups: BTreeMap<String, GroupCounts> = BTreeMap::new();
+    if q.group_by == GroupBy::None {
+        groups.insert("all".into(), GroupCounts::default());
+    }
+    for key in q.group_by.periods(q.from, q.to) {
+        groups.insert(key, GroupCounts::default());
+    }
+    for r in rows {
+        groups.entry(r.key.clone()).or_default().add(
+            &r.item_code,
+            r.level,
+            r.held,
+            q.include_flagged,
+            model::Amount { n: r.n, scored: r.scored, points: r.points },
+        );
+    }
+    groups
+}
+
+/// Computes every group's statistics.
+fn compute_groups(
+    instrument: &Instrument,
+    q: &StatsQuery,
+    counts: &BTreeMap<String, GroupCounts>,
+    min_n: u64,
+) -> Vec<(String, GroupStats)> {
+    let bands = band_kind(q.group_by, q.filters.officer.is_some());
+    counts.iter().map(|(k, c)| (k.clone(), model::compute(instrument, c, min_n, bands))).collect()
+}
+
+/// The label of a group key.
+fn label_of(group_by: GroupBy, key: &str, names: &BTreeMap<String, String>) -> String {
+    if group_by.is_period() {
+        return period_label(key).unwrap_or_else(|| key.to_string());
+    }
+    names.get(key).cloned().unwrap_or_else(|| key.to_string())
+}
+
+/// Where the counts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The roll-ups (the service's path).
+    Rollup,
+    /// A scan of the raw answers (for the benchmark's comparison and cross-checks).
+    Raw,
+}
+
+/// Answers a query: reads the counts (on a blocking thread, with a connection), computes every
+/// group and writes them out. Groups with fewer than `min_n` responses show their counts only.
+pub fn run(
+    conn: &mut diesel::PgConnection,
+    instruments: &Instruments,
+    q: &StatsQuery,
+    min_n: u64,
+    source: Source,
+) -> Result<Report, AppError> {
+    let instrument = instruments.current();
+    let rows = match source {
+        Source::Rollup => store::rollup_counts(conn, q)?,
+        Source::Raw => store::raw_counts(conn, instruments, q)?,
+    };
+    let counts = group_counts(q, &rows);
+    let keys: Vec<String> = counts.keys().cloned().collect();
+    let mut names = store::labels(conn, q.group_by, &keys)?;
+    if q.group_by == GroupBy::None {
+        let label = match &q.filters.unit {
+            Some(unit) => store::unit_name(conn, unit)?.unwrap_or_else(|| unit.clone()),
+            None => "Tất cả".to_string(),
+        };
+        names.insert("all".into(), label);
+    }
+    let stats = compute_groups(instrument, q, &counts, min_n);
+    let groups = stats
+        .iter()
+        .map(|(key, s)| {
+            let label = label_of(q.group_by, key, &names);
+            Group::of(instrument, key.clone(), label, s)
+        })
+        .collect();
+    Ok(Report {
+        from: q.from.format("%Y-%m-%d").to_string(),
+        to: q.to.format("%Y-%m-%d").to_string(),
+        group_by: q.group_by.as_str(),
+        groups,
+    })
+}
+
+/// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
+pub fn min_n(config: &Config, instruments: &Instruments) -> u64 {
+    u64::from(config.min_n.unwrap_or(instruments.current().computation.min_n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn code_of(pairs: &[(&str, &str)]) -> &'static str {
+        StatsQuery::parse(&params(pairs)).map(|_| "ok").unwrap_or_else(|e| e.code())
+    }
+
+    #[test]
+    fn bad_parameters_are_named_errors() {
+        assert_eq!(code_of(&[("from", "2026-01-01"), ("to", "2026-12-31")]), "ok");
+        assert_eq!(code_of(&[("to", "2026-12-31")]), "missing_parameter");
+        assert_eq!(code_of(&[("from", "2026-13-01"), ("to", "2026-12-31")]), "invalid_date");
+        assert_eq!(code_of(&[("from", "2026-1-1"), ("to", "2026-12-31")]), "invalid_date");
+        assert_eq!(code_of(&[("from", "2026-02-01"), ("to", "2026-01-31")]), "invalid_range");
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("group_by", "week")]),
+            "invalid_group_by"
+        );
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("channel", "fax")]),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("officer", "a b")]),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("colour", "red")]),
+            "unknown_parameter"
+        );
+        assert_eq!(
+            code_of(&[("from", "2026-01-01"), ("to", "2026-01-01"), ("include_flagged", "maybe")]),
+            "invalid_filter"
+        );
+    }
+}

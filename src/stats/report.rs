@@ -1,0 +1,148 @@
+//! What a statistics query answers, as the service writes it out: DESIGN.md §5's shape of
+//! `GET /api/v1/stats`, every figure rounded to the instrument's decimals here and nowhere else.
+//! The API serialises a [`Report`] as it is; the dashboard, the exports and the periodic report
+//! read the same values directly.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::model::{GroupStats, Rate as Computed, round_to};
+use crate::instrument::Instrument;
+
+/// `{"from", "to", "group_by", "groups": [...]}`
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub from: String,
+    pub to: String,
+    pub group_by: &'static str,
+    pub groups: Vec<Group>,
+}
+
+/// One group of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub key: String,
+    pub label: String,
+    pub responses: u64,
+    pub invitations: u64,
+    pub response_rate: Option<f64>,
+    pub suppressed: bool,
+    pub flagged: u64,
+    // The rates below are left out of a suppressed group (fewer responses than `min_n`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overall: Option<Rate>,
+    /// `Some(None)` is written as `null`: no element has data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sipas_index: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elements: Option<BTreeMap<String, Element>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<BTreeMap<String, Rate>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<BTreeMap<String, Rate>>,
+    /// Each TT01 indicator's score by code, and `total`, `scored` and `band` (`{"vi", "en"}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tt01: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `{"rate", "n", "ci95": [low, high], "counts": {...}}`
+#[derive(Debug, Clone, Serialize)]
+pub struct Rate {
+    pub rate: Option<f64>,
+    pub n: u64,
+    pub ci95: Option<[f64; 2]>,
+    pub counts: BTreeMap<String, u64>,
+}
+
+/// `{"index", "n"}`
+#[derive(Debug, Clone, Serialize)]
+pub struct Element {
+    pub index: Option<f64>,
+    pub n: u64,
+}
+
+impl Rate {
+    fn of(r: &Computed, d: u32) -> Rate {
+        Rate {
+            rate: r.rate.map(|v| round_to(v, d)),
+            n: r.n,
+            ci95: r.ci95.map(|(lo, hi)| [round_to(lo, d), round_to(hi, d)]),
+            counts: r.counts.iter().map(|(l, n)| (l.to_string(), *n)).collect(),
+        }
+    }
+}
+
+impl Group {
+    /// Writes one group out, rounding every figure to the instrument's decimals.
+    pub fn of(instrument: &Instrument, key: String, label: String, s: &GroupStats) -> Group {
+        let d = instrument.computation.percent_decimals;
+        let f = s.figures.as_ref();
+        Group {
+            key,
+            label,
+            responses: s.responses,
+            invitations: s.invitations,
+            response_rate: s.response_rate.map(|v| round_to(v, d)),
+            suppressed: s.suppressed(),
+            flagged: s.flagged,
+            overall: f.map(|f| Rate::of(&f.overall, d)),
+            sipas_index: f.map(|f| f.sipas_index.map(|v| round_to(v, d))),
+            elements: f.map(|f| {
+                f.elements
+                    .iter()
+                    .map(|(c, e)| (c.clone(), Element { index: e.index.map(|v| round_to(v, d)), n: e.n }))
+                    .collect()
+            }),
+            criteria: f.map(|f| f.criteria.iter().map(|(c, r)| (c.clone(), Rate::of(r, d))).collect()),
+            items: f.map(|f| f.items.iter().map(|(c, r)| (c.clone(), Rate::of(r, d))).collect()),
+            tt01: f.map(|f| {
+                let t = &f.tt01;
+                let mut m = serde_json::Map::new();
+                for (code, score) in &t.scores {
+                    m.insert(code.clone(), serde_json::json!(score));
+                }
+                m.insert("total".into(), serde_json::json!(t.total));
+                m.insert("scored".into(), serde_json::json!(t.scored));
+                m.insert(
+                    "band".into(),
+                    match &t.band {
+                        Some((vi, en)) => serde_json::json!({ "vi": vi, "en": en }),
+                        None => serde_json::Value::Null,
+                    },
+                );
+                m
+            }),
+        }
+    }
+
+    /// The overall satisfaction rate (none for a suppressed group).
+    pub fn overall_rate(&self) -> Option<f64> {
+        self.overall.as_ref().and_then(|o| o.rate)
+    }
+
+    /// Its 95% interval.
+    pub fn overall_ci(&self) -> Option<(f64, f64)> {
+        self.overall.as_ref().and_then(|o| o.ci95).map(|[lo, hi]| (lo, hi))
+    }
+
+    /// The SIPAS index (none for a suppressed group or without data).
+    pub fn sipas(&self) -> Option<f64> {
+        self.sipas_index.flatten()
+    }
+
+    pub fn element(&self, code: &str) -> Option<&Element> {
+        self.elements.as_ref().and_then(|e| e.get(code))
+    }
+
+    pub fn criterion(&self, code: &str) -> Option<&Rate> {
+        self.criteria.as_ref().and_then(|c| c.get(code))
+    }
+}
+
+impl Report {
+    /// The single group of a `group_by=none` report.
+    pub fn all(&self) -> Option<&Group> {
+        self.groups.first()
+    }
+}
