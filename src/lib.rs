@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod followups;
 pub mod health;
 pub mod http;
 pub mod instrument;

@@ -50,6 +50,7 @@ pub fn build_app(
         .configure(crate::staff::routes)
         .configure(crate::dashboard::routes)
         .configure(crate::integrity::routes)
+        .configure(crate::followups::routes)
         .configure(crate::reporting::routes)
         .default_service(web::to(error::not_found))
         .wrap(from_fn(middleware::access_check))

@@ -165,18 +165,19 @@ pub const ROUTES: &[Rule] = &[
     // dashboards
     rule("GET", "/dashboard", [I, I, S, S, A, D], "an officer sees their own results only"),
     rule("GET", "/dashboard/officers/{code}", [I, I, S, S, A, D], "an officer only their own page"),
-    // integrity and follow-ups
+    // integrity
     rule("GET", "/api/v1/integrity", LEADER_API, ""),
     rule("GET", "/api/v1/integrity/flagged", LEADER_API, ""),
     rule("POST", "/api/v1/integrity/responses/{id}/review", LEADER_API, ""),
     rule("POST", "/api/v1/cases/daily", LEADER_API, ""),
+    rule("GET", "/integrity", [I, I, D, S, A, D], ""),
+    rule("POST", "/integrity/responses/{id}/review", [I, I, D, S, A, D], ""),
+    // follow-ups
     rule("GET", "/api/v1/followups", COMMUNE_API, "an officer sees the follow-ups assigned to them"),
     rule("POST", "/api/v1/followups/{id}/reply", LEADER_API, ""),
     rule("POST", "/api/v1/followups/{id}/assign", LEADER_API, ""),
     rule("POST", "/api/v1/followups/{id}/status", LEADER_API, ""),
     rule("POST", "/api/v1/followups/{id}/close", LEADER_API, ""),
-    rule("GET", "/integrity", [I, I, D, S, A, D], ""),
-    rule("POST", "/integrity/responses/{id}/review", [I, I, D, S, A, D], ""),
     rule("GET", "/followups", [I, I, S, S, A, D], "an officer sees the follow-ups assigned to them"),
     rule("POST", "/followups/{id}/{action}", [I, I, D, S, A, D], "replies and changes are for leaders"),
     // reporting

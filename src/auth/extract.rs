@@ -82,6 +82,28 @@ impl Caller {
         Ok(staff)
     }
 
+    /// The unit a request acts for: `requested`, or the caller's own; refused (403) when the
+    /// caller may not act for it.
+    pub fn unit_for(&self, requested: Option<&str>) -> Result<String, AppError> {
+        let unit = requested.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(self.unit_code());
+        if unit.is_empty() {
+            return Err(AppError::bad_request("missing_unit", "Name the unit with `unit=CODE`."));
+        }
+        if !self.may_act_for_unit(unit) {
+            return Err(AppError::forbidden("You may not act for this unit."));
+        }
+        Ok(unit.to_string())
+    }
+
+    /// Refuses staff without one of `roles` with 403; an API key (a unit's one-stop system)
+    /// passes.
+    pub fn allow_staff(&self, roles: &[Role]) -> Result<(), AppError> {
+        match self {
+            Caller::Staff(s) => s.require_role(roles),
+            Caller::ApiKey { .. } => Ok(()),
+        }
+    }
+
     /// How the caller is named in the audit log and on the rows it creates.
     pub fn actor(&self) -> String {
         match self {
@@ -253,6 +275,18 @@ impl StaffPage {
     /// Refuses with a 403 page unless the role is one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), PageError> {
         self.0.require_role(roles).map_err(|_| PageError::Forbidden)
+    }
+
+    /// The unit a page acts for: the staff member's own, or the one an admin names.
+    pub fn unit_for(&self, requested: Option<&str>) -> Result<String, PageError> {
+        match (self.0.role(), self.0.scope.unit(), requested.map(str::trim).filter(|u| !u.is_empty())) {
+            (Role::Admin, _, Some(u)) => Ok(u.to_string()),
+            (_, Some(own), _) => Ok(own.to_string()),
+            _ => Err(PageError::App(AppError::bad_request(
+                "missing_unit",
+                "Choose a unit: add ?unit=CODE to the address.",
+            ))),
+        }
     }
 
     /// Refuses with 400 unless `token` is this session's CSRF token.

@@ -1,16 +1,16 @@
-//! The integrity checks and follow-up opening that run inside the submission transaction. Plain
-//! sync diesel; called by `responses::submit`.
+//! The integrity checks that run inside the submission transaction. Plain sync diesel; called by
+//! `responses::submit`.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 
-use super::model::{BURST_SIZE, BURST_WINDOW_SECONDS, Reason, Rules, Trigger, triggers};
+use super::model::{BURST_SIZE, BURST_WINDOW_SECONDS, Reason, Rules};
 use crate::instrument::{Instruments, OVERALL};
 use crate::kernel::answers::AnswerSet;
-use crate::kernel::time::{day_bounds, local_day};
+use crate::kernel::time::day_bounds;
 use crate::schema::{answers, integrity_flags, integrity_reviews, responses};
 use crate::stats::rollup;
 
@@ -157,58 +157,4 @@ pub fn reviewed_genuine(conn: &mut PgConnection, response_id: i64) -> QueryResul
             .filter(integrity_reviews::verdict.eq("genuine")),
     ))
     .get_result(conn)
-}
-
-/// What a response's follow-up needs to know of it.
-#[derive(Debug, Clone)]
-pub struct FollowupFacts<'a> {
-    pub response_id: i64,
-    pub unit_code: &'a str,
-    pub officer_code: &'a str,
-}
-
-/// Opens a follow-up when the response's answers (after this write) call for one, or adds new
-/// triggers to the one it has. Owner: the unit's leader; deadline: `followup_days` working days
-/// after the local date of `now`. Returns the follow-up's id when there is one.
-pub fn open_followup(
-    conn: &mut PgConnection,
-    rules: &Rules,
-    facts: &FollowupFacts<'_>,
-    after: &AnswerSet,
-    now: DateTime<Utc>,
-) -> QueryResult<Option<i64>> {
-    let found = triggers(after);
-    if found.is_empty() {
-        return Ok(None);
-    }
-    let mut codes: Vec<&str> = found.iter().map(|t: &Trigger| t.code()).collect();
-    codes.sort_unstable();
-    let deadline = super::model::add_working_days(local_day(now), rules.followup_days);
-    // one statement: insert, or merge the triggers into the existing row
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-    }
-    let row: Id = diesel::sql_query(
-        "INSERT INTO followups (response_id, unit_code, officer_code, triggers, owner, opened_at, deadline) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (response_id) DO UPDATE SET triggers = \
-           (SELECT array_agg(DISTINCT t ORDER BY t) FROM unnest(followups.triggers || excluded.triggers) t) \
-         RETURNING id",
-    )
-    .bind::<BigInt, _>(facts.response_id)
-    .bind::<Text, _>(facts.unit_code)
-    .bind::<Text, _>(facts.officer_code)
-    .bind::<diesel::sql_types::Array<Text>, _>(codes)
-    .bind::<Text, _>(default_owner(facts.unit_code))
-    .bind::<diesel::sql_types::Timestamptz, _>(now)
-    .bind::<diesel::sql_types::Date, _>(deadline)
-    .get_result(conn)?;
-    Ok(Some(row.id))
-}
-
-/// The owner a new follow-up gets: the unit's leader.
-pub fn default_owner(unit_code: &str) -> String {
-    format!("leader:{unit_code}")
 }

@@ -143,7 +143,7 @@ pub fn build(
 }
 
 /// The unit's follow-ups (complaints and requests raised by survey answers, see
-/// `crate::integrity`) opened during a period, by what became of them. "On time" means replied to
+/// `crate::followups`) opened during a period, by what became of them. "On time" means replied to
 /// on or before the deadline's local (Asia/Ho_Chi_Minh) date; open ones are judged as of today.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct FollowupCounts {

@@ -9,6 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error as DbError};
 
 use super::model::{Effect, Outcome, RawAnswers, Refusal, Repeats, check_response};
 use super::store::{self, NewResponse};
+use crate::followups;
 use crate::http::client::{Client, ClientHashes};
 use crate::instrument::{Instruments, OVERALL};
 use crate::integrity::{self, checks};
@@ -382,10 +383,10 @@ pub fn write(
     if let Some(assessment) = &assessment {
         checks::record(conn, instruments, response_id, assessment, sub.now)?;
     }
-    checks::open_followup(
+    followups::store::open(
         conn,
-        &limits.integrity,
-        &checks::FollowupFacts {
+        limits.integrity.followup_days,
+        &followups::store::Facts {
             response_id,
             unit_code: &invitation.unit_code,
             officer_code: &invitation.officer_code,

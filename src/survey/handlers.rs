@@ -102,7 +102,7 @@ struct Survey {
     answers: AnswerSet,
     instrument: Arc<Instrument>,
     /// The follow-up of the response, as its resident sees it.
-    followup: crate::integrity::store::ResidentView,
+    followup: crate::followups::store::ResidentView,
 }
 
 async fn load(state: &AppState, token: &str) -> Result<Option<Survey>, AppError> {
@@ -118,7 +118,7 @@ async fn load(state: &AppState, token: &str) -> Result<Option<Survey>, AppError>
             None => AnswerSet::new(),
         };
         let followup = match &response {
-            Some(r) => crate::integrity::store::reply_of(conn, r.id)?,
+            Some(r) => crate::followups::store::reply_of(conn, r.id)?,
             None => None,
         };
         Ok(Some((invitation, response, answers, followup)))
@@ -479,7 +479,7 @@ fn label_of(lang: Lang, choices: &[crate::instrument::model::Choice], code: i16)
         .unwrap_or_else(|| code.to_string())
 }
 
-fn thanks(ctx: &Ctx, followup: crate::integrity::store::ResidentView) -> HttpResponse {
+fn thanks(ctx: &Ctx, followup: crate::followups::store::ResidentView) -> HttpResponse {
     let followup = followup.map(|reply| FollowupView {
         heading: ctx.lang.pick("Trả lời của cơ quan", "The office's reply"),
         note: match &reply {

@@ -320,7 +320,7 @@ async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_reside
     assert_eq!(f["triggers"], json!(["low_score_comment", "reply_wanted"]));
     assert_eq!(f["owner"], format!("leader:{}", SEED.unit));
     assert_eq!(f["overdue"], false);
-    let expected = sipas::integrity::model::add_working_days(sipas::kernel::time::local_day(Utc::now()), 10);
+    let expected = sipas::followups::model::add_working_days(sipas::kernel::time::local_day(Utc::now()), 10);
     assert_eq!(f["deadline"], expected.to_string());
     let id = f["id"].as_i64().unwrap();
 
