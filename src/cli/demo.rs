@@ -5,13 +5,12 @@ use std::time::Instant;
 use super::db::open;
 use crate::app;
 use crate::config::Config;
-use crate::demo::{self, Plan};
-use crate::integrity::staged;
+use crate::demo::{self, Plan, staged};
 use crate::kernel::time::today;
 
 /// `sipas demo [--responses N] [--seed S]`.
 /// From 1000 responses on, the last working day also gets the integrity capability's staged
-/// patterns (see `integrity::staged`), answered through the real submission core; they are part
+/// patterns (see `demo::staged`), answered through the real submission core; they are part
 /// of the N responses asked for.
 pub fn run(config: &Config, responses: u64, seed: u64) -> Result<String, String> {
     let started = Instant::now();

@@ -22,6 +22,7 @@
 
 mod binary;
 mod model;
+pub mod staged;
 mod tally;
 
 use std::io::Write;

@@ -13,7 +13,6 @@ pub mod handlers;
 pub mod model;
 pub mod pages;
 pub mod retention;
-pub mod staged;
 pub mod store;
 
 use actix_web::web;

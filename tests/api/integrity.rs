@@ -511,7 +511,7 @@ async fn the_retention_purge_clears_hashes_and_case_links_and_changes_no_statist
 
 #[actix_web::test]
 async fn the_demo_staged_patterns_are_mostly_caught_and_few_genuine_answers_are_flagged() {
-    use sipas::integrity::staged;
+    use sipas::demo::staged;
     let app = TestApp::new().await;
     let mut conn = app.conn();
     sipas::demo::import_master_data(&mut conn).unwrap();
