@@ -2,12 +2,19 @@
 //! `{"error": "<machine_code>", "message": "<human sentence>"}`; actix's own extractor errors are
 //! mapped into it too (see [`json_config`] and friends).
 
+use std::fmt;
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 
+/// The cause of an internal error, kept whole (its chain of sources is logged), and shared so
+/// that one error can answer every submission of a failed batch.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
 /// An error a request can end with.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 pub enum AppError {
     /// The caller's fault: a 4xx with a machine code and a sentence for a person.
     #[error("{code}: {message}")]
@@ -16,9 +23,32 @@ pub enum AppError {
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// Anything else: 500, and the body says only "internal error". The detail is logged once,
-    /// by the request span.
+    /// by the request span, with its chain of causes (see the `Debug` form).
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Cause),
+}
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Client { status, code, message } => f
+                .debug_struct("Client")
+                .field("status", status)
+                .field("code", code)
+                .field("message", message)
+                .finish(),
+            AppError::Unavailable(m) => f.debug_tuple("Unavailable").field(m).finish(),
+            AppError::Internal(e) => {
+                write!(f, "Internal({e}")?;
+                let mut source = e.source();
+                while let Some(s) = source {
+                    write!(f, ": {s}")?;
+                    source = s.source();
+                }
+                write!(f, ")")
+            }
+        }
+    }
 }
 
 /// The JSON body of every error.
@@ -29,6 +59,12 @@ pub struct ErrorBody {
 }
 
 impl AppError {
+    /// A 500 caused by `e` (an error, or a sentence for the log).
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let cause: Box<dyn std::error::Error + Send + Sync> = e.into();
+        AppError::Internal(Arc::from(cause))
+    }
+
     pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         AppError::Client { status, code, message: message.into() }
     }
@@ -111,7 +147,7 @@ impl From<diesel::result::Error> for AppError {
                 AppError::Unavailable(e.to_string())
             }
             Error::BrokenTransactionManager => AppError::Unavailable(e.to_string()),
-            _ => AppError::Internal(e.to_string()),
+            _ => AppError::internal(e),
         }
     }
 }
@@ -144,7 +180,7 @@ impl From<r2d2::Error> for AppError {
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(e.to_string())
+        AppError::internal(e.to_string())
     }
 }
 
@@ -253,12 +289,22 @@ mod tests {
 
     #[actix_web::test]
     async fn internal_errors_say_only_internal_error() {
-        let e = AppError::Internal("password=secret in a query".into());
+        let e = AppError::internal("password=secret in a query");
         assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = to_bytes(e.error_response().into_body()).await.unwrap_or_default();
         let body: ErrorBody = serde_json::from_slice(&body).unwrap();
         assert_eq!(body.error, "internal");
         assert_eq!(body.message, "internal error");
+    }
+
+    #[test]
+    fn an_internal_error_keeps_its_causes_for_the_log_and_copies_whole() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("the export could not be written")]
+        struct Outer(#[source] std::io::Error);
+        let e = AppError::internal(Outer(std::io::Error::other("disk full")));
+        assert_eq!(format!("{e:?}"), "Internal(the export could not be written: disk full)");
+        assert_eq!(format!("{:?}", e.clone()), format!("{e:?}"));
     }
 
     #[test]

@@ -197,7 +197,7 @@ fn resolve_caller(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Calle
     let key = bearer_key(req);
     let state = req.app_data::<web::Data<AppState>>().cloned();
     Box::pin(async move {
-        let state = state.ok_or_else(|| AppError::Internal("application state is missing".into()))?;
+        let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
         let key = key?;
         let found = db::run(&state.pool, move |conn| Ok(super::apikeys::authenticate(conn, &key)?)).await?;
         found
@@ -227,7 +227,7 @@ pub fn resolve(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<S
     let req = req.clone();
     Box::pin(async move {
         let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-            return Err(AppError::Internal("application state is missing".into()));
+            return Err(AppError::internal("application state is missing"));
         };
         let key = session::cookie_key(&state.secret);
         let now = chrono::Utc::now().timestamp();

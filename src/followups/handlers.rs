@@ -193,7 +193,7 @@ async fn apply(
         )?;
         let unit = store::followup_unit(conn, id)?.unwrap_or_default();
         let rows = store::list_followups(conn, &unit, &FollowupFilter::default(), today, Some(id))?;
-        rows.into_iter().next().ok_or_else(|| AppError::Internal("follow-up vanished".into()))
+        rows.into_iter().next().ok_or_else(|| AppError::internal("follow-up vanished"))
     })
     .await?;
     Ok(HttpResponse::Ok().json(FollowupBody::of(row, today)))

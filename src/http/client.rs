@@ -73,7 +73,7 @@ impl FromRequest for Client {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match req.app_data::<web::Data<AppState>>() {
             Some(state) => Ok(Client::of(req, &state.secret, &state.config)),
-            None => Err(AppError::Internal("the application state is not registered".to_string())),
+            None => Err(AppError::internal("the application state is not registered")),
         })
     }
 }

@@ -46,7 +46,7 @@ pub fn css_href() -> String {
 
 /// Renders a template as an HTML response with `status`.
 pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
-    let html = page.render().map_err(|e| PageError::App(AppError::Internal(format!("template: {e}"))))?;
+    let html = page.render().map_err(|e| PageError::App(AppError::internal(format!("template: {e}"))))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -105,7 +105,10 @@ fn survey_url(base: &str, token: &str) -> String {
 }
 
 fn refused(r: issue::Refusal) -> AppError {
-    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let status = match r.status {
+        issue::RefusalStatus::Forbidden => StatusCode::FORBIDDEN,
+        issue::RefusalStatus::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+    };
     AppError::client(status, r.code, r.message)
 }
 
@@ -203,7 +206,7 @@ pub async fn create_batch(
         .into_iter()
         .map(|v| {
             serde_json::from_value::<IssueBody>(v).map(Into::into).map_err(|e| issue::Refusal {
-                status: 422,
+                status: issue::RefusalStatus::Unprocessable,
                 code: "invalid_item",
                 message: format!("This item does not have the expected fields: {e}"),
             })
@@ -268,7 +271,7 @@ pub async fn create_batch(
                 out.refused += 1;
                 BatchItemOut {
                     index,
-                    status: r.status,
+                    status: r.status.code(),
                     invitation: None,
                     error: Some(r.code),
                     message: Some(r.message),
@@ -388,10 +391,10 @@ pub async fn qr(state: web::Data<AppState>, path: web::Path<String>) -> Result<H
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, QR_CACHE));
     if png {
-        let bytes = qr::png(&url).map_err(|e| AppError::Internal(e.to_string()))?;
+        let bytes = qr::png(&url).map_err(|e| AppError::internal(e.to_string()))?;
         Ok(response.content_type("image/png").body(bytes))
     } else {
-        let svg = qr::svg(&url).map_err(|e| AppError::Internal(e.to_string()))?;
+        let svg = qr::svg(&url).map_err(|e| AppError::internal(e.to_string()))?;
         Ok(response.content_type("image/svg+xml").body(svg))
     }
 }
@@ -421,7 +424,7 @@ fn html(body: String) -> HttpResponse {
 }
 
 fn render(t: &impl Template) -> Result<String, AppError> {
-    t.render().map_err(|e| AppError::Internal(format!("template: {e}")))
+    t.render().map_err(|e| AppError::internal(format!("template: {e}")))
 }
 
 async fn slips_page(state: &AppState, tokens: Vec<String>, layout: Layout) -> Result<HttpResponse, AppError> {

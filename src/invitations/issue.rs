@@ -46,10 +46,28 @@ pub enum Outcome {
 /// Why a request was refused; nothing was written for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// 403 (another unit) or 422 (the body names something that cannot be issued).
-    pub status: u16,
+    pub status: RefusalStatus,
     pub code: &'static str,
     pub message: String,
+}
+
+/// Why an issue request is refused, as its HTTP status says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalStatus {
+    /// 403: the caller may not issue for the unit named.
+    Forbidden,
+    /// 422: the body names something that cannot be issued.
+    Unprocessable,
+}
+
+impl RefusalStatus {
+    /// The HTTP status code.
+    pub fn code(self) -> u16 {
+        match self {
+            RefusalStatus::Forbidden => 403,
+            RefusalStatus::Unprocessable => 422,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -64,14 +82,14 @@ impl From<DbError> for IssueError {
     }
 }
 
-fn refuse(status: u16, code: &'static str, message: impl Into<String>) -> IssueError {
+fn refuse(status: RefusalStatus, code: &'static str, message: impl Into<String>) -> IssueError {
     IssueError::Refused(Refusal { status, code, message: message.into() })
 }
 
 fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, IssueError> {
     match value.as_deref().map(str::trim) {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(refuse(422, "missing_field", format!("{field} is required."))),
+        _ => Err(refuse(RefusalStatus::Unprocessable, "missing_field", format!("{field} is required."))),
     }
 }
 
@@ -87,35 +105,47 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
     let channel = match req.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => Channel::default(),
         Some(c) => Channel::parse(c).ok_or_else(|| {
-            refuse(422, "invalid_channel", format!("channel `{c}` is not one of desk, online, postal."))
+            refuse(
+                RefusalStatus::Unprocessable,
+                "invalid_channel",
+                format!("channel `{c}` is not one of desk, online, postal."),
+            )
         })?,
     };
-    let case_number =
-        CaseNumber::parse(req.case_number.as_deref()).map_err(|m| refuse(422, "invalid_case_number", m))?;
+    let case_number = CaseNumber::parse(req.case_number.as_deref())
+        .map_err(|m| refuse(RefusalStatus::Unprocessable, "invalid_case_number", m))?;
 
     let unit = store::unit(conn, unit_code)?.ok_or_else(|| {
-        refuse(422, "unknown_unit", format!("unit_code `{unit_code}` is not a known unit."))
+        refuse(
+            RefusalStatus::Unprocessable,
+            "unknown_unit",
+            format!("unit_code `{unit_code}` is not a known unit."),
+        )
     })?;
     if !(ctx.may_issue_for)(&unit.code) {
         return Err(refuse(
-            403,
+            RefusalStatus::Forbidden,
             "forbidden",
             format!("The caller may not issue for unit_code `{}`.", unit.code),
         ));
     }
     let officer = store::officer(conn, officer_code)?.ok_or_else(|| {
-        refuse(422, "unknown_officer", format!("officer_code `{officer_code}` is not a known officer."))
+        refuse(
+            RefusalStatus::Unprocessable,
+            "unknown_officer",
+            format!("officer_code `{officer_code}` is not a known officer."),
+        )
     })?;
     if officer.unit_code != unit.code {
         return Err(refuse(
-            422,
+            RefusalStatus::Unprocessable,
             "officer_not_in_unit",
             format!("officer_code `{}` does not belong to unit {}.", officer.code, unit.code),
         ));
     }
     let procedure = store::procedure(conn, procedure_code)?.ok_or_else(|| {
         refuse(
-            422,
+            RefusalStatus::Unprocessable,
             "unknown_procedure",
             format!("procedure_code `{procedure_code}` is not a known procedure."),
         )
@@ -130,14 +160,14 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
     }
     if !officer.active {
         return Err(refuse(
-            422,
+            RefusalStatus::Unprocessable,
             "inactive_officer",
             format!("officer_code `{}` belongs to an officer who is no longer active.", officer.code),
         ));
     }
     if !procedure.active {
         return Err(refuse(
-            422,
+            RefusalStatus::Unprocessable,
             "inactive_procedure",
             format!("procedure_code `{}` is a procedure that is no longer active.", procedure.code),
         ));

@@ -282,7 +282,7 @@ pub fn content_hash(value: &serde_json::Value) -> String {
 impl Content {
     /// The JSON document of this content.
     pub fn document(&self) -> Result<Document, AppError> {
-        let value = serde_json::to_value(self).map_err(|e| AppError::Internal(e.to_string()))?;
+        let value = serde_json::to_value(self).map_err(|e| AppError::internal(e.to_string()))?;
         Ok(Document {
             schema: SCHEMA.into(),
             canonicalization: CANONICALIZATION.into(),
@@ -372,7 +372,7 @@ pub fn unit_group(
     stats_groups(conn, instruments, unit, period.from, period.to, GroupBy::None, min_n)?
         .into_iter()
         .next()
-        .ok_or_else(|| AppError::Internal("the statistics engine gave no whole-unit group".into()))
+        .ok_or_else(|| AppError::internal("the statistics engine gave no whole-unit group"))
 }
 
 /// The unit's row, or a 404.
@@ -456,7 +456,7 @@ pub fn build(
     let unit_figures = groups(conn, GroupBy::None)?
         .into_iter()
         .next()
-        .ok_or_else(|| AppError::Internal("the statistics engine gave no whole-unit group".into()))?;
+        .ok_or_else(|| AppError::internal("the statistics engine gave no whole-unit group"))?;
     let mut procs = groups(conn, GroupBy::Procedure)?;
     let keys: Vec<String> = procs.iter().map(|g| g.key.clone()).collect();
     let field_of: HashMap<String, String> = procedures::table

@@ -99,10 +99,10 @@ pub fn generate(
     let c = content::build(conn, instruments, req)?;
     let doc = c.document()?;
     let bytes = match format {
-        Format::Json => serde_json::to_vec_pretty(&doc).map_err(|e| AppError::Internal(e.to_string()))?,
-        Format::Csv => formats::csv(&c, &doc.sha256).map_err(AppError::Internal)?,
+        Format::Json => serde_json::to_vec_pretty(&doc).map_err(|e| AppError::internal(e.to_string()))?,
+        Format::Csv => formats::csv(&c, &doc.sha256).map_err(AppError::internal)?,
         Format::Xlsx => formats::xlsx(&formats::sheets(&c, &doc.sha256, instruments.current()))
-            .map_err(AppError::Internal)?,
+            .map_err(AppError::internal)?,
     };
     crate::kernel::audit::audit(
         conn,
@@ -183,7 +183,7 @@ fn html(body: String) -> HttpResponse {
 }
 
 fn render(t: &impl Template) -> Result<String, AppError> {
-    t.render().map_err(|e| AppError::Internal(e.to_string()))
+    t.render().map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// `GET /reports/periodic?period=…`: the printable periodic report of the caller's unit.
@@ -251,10 +251,10 @@ pub async fn ranking_json(
     let name = format!("sipas-ranking-{}.{}", r.period, format.as_str());
     let bytes = match format {
         Format::Json => return Ok(HttpResponse::Ok().json(r)),
-        Format::Csv => province::sheet_csv(&province::ranking_sheet(&r)).map_err(AppError::Internal)?,
+        Format::Csv => province::sheet_csv(&province::ranking_sheet(&r)).map_err(AppError::internal)?,
         Format::Xlsx => {
             let sheet = province::ranking_sheet(&r);
-            web::block(move || formats::xlsx(&[sheet])).await?.map_err(AppError::Internal)?
+            web::block(move || formats::xlsx(&[sheet])).await?.map_err(AppError::internal)?
         }
     };
     Ok(HttpResponse::Ok()

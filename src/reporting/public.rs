@@ -90,8 +90,7 @@ pub fn results(
     }
     // local date (UTC+7 all year)
     let today = (Utc::now() + chrono::Duration::hours(7)).date_naive();
-    let current =
-        Period::parse(&quarter_key(today)).ok_or_else(|| AppError::Internal("bad quarter".into()))?;
+    let current = Period::parse(&quarter_key(today)).ok_or_else(|| AppError::internal("bad quarter"))?;
     let first = current.from.checked_sub_months(Months::new(21)).unwrap_or(current.from);
     let quarters =
         content::stats_groups(conn, instruments, unit, first, current.to, GroupBy::Quarter, min_n)?;

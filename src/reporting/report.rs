@@ -133,8 +133,8 @@ pub fn build(
 ) -> Result<(Content, ReportPage), AppError> {
     let c = content::build(conn, instruments, req)?;
     let p = &req.period;
-    let prev_p = p.previous().ok_or_else(|| AppError::Internal("no previous period".into()))?;
-    let year_p = p.year_before().ok_or_else(|| AppError::Internal("no previous year".into()))?;
+    let prev_p = p.previous().ok_or_else(|| AppError::internal("no previous period"))?;
+    let year_p = p.year_before().ok_or_else(|| AppError::internal("no previous year"))?;
     let prev = content::unit_group(conn, instruments, &req.unit, &prev_p, req.min_n)?;
     let year = content::unit_group(conn, instruments, &req.unit, &year_p, req.min_n)?;
     let followups = followup_counts(conn, &req.unit, p.from, p.to)?;

@@ -99,7 +99,7 @@ impl Committer {
         self.sender
             .send(job)
             .map_err(|_| AppError::Unavailable("the answer writers have stopped".to_string()))?;
-        answer.await.map_err(|_| AppError::Internal("an answer writer stopped mid-batch".to_string()))?
+        answer.await.map_err(|_| AppError::internal("an answer writer stopped mid-batch"))?
     }
 }
 
@@ -139,7 +139,7 @@ impl Writer {
             Err(e) => {
                 let e = AppError::from(e);
                 for job in jobs {
-                    let _ = job.reply.send(Err(copy(&e)));
+                    let _ = job.reply.send(Err(e.clone()));
                 }
                 return;
             }
@@ -170,14 +170,5 @@ impl Writer {
             let _entered = span.enter();
             let _ = reply.send(Ok(submit::submit(&mut conn, &self.instruments, &self.limits, sub)));
         }
-    }
-}
-
-/// The same error for every submission of a failed batch.
-fn copy(e: &AppError) -> AppError {
-    match e {
-        AppError::Client { status, code, message } => AppError::client(*status, code, message.clone()),
-        AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
-        AppError::Internal(m) => AppError::Internal(m.clone()),
     }
 }

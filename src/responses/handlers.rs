@@ -110,7 +110,7 @@ impl From<Refusal> for AppError {
             }
             Refusal::NoAnswers => AppError::unprocessable("no_answers", "The post has no answers."),
             Refusal::Db(e) => AppError::from(e),
-            Refusal::UnknownInstrument(what) => AppError::Internal(what),
+            Refusal::UnknownInstrument(what) => AppError::internal(what),
         }
     }
 }

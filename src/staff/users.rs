@@ -202,7 +202,7 @@ pub async fn create(
     let actor = staff.0.actor();
     let name = username.clone();
     let created = db::run(&state.pool, move |conn| {
-        let hash = password::hash(&pw).map_err(crate::error::AppError::Internal)?;
+        let hash = password::hash(&pw).map_err(crate::error::AppError::internal)?;
         Ok(store::create(conn, &name, &hash, &scope, &actor))
     })
     .await?;
@@ -356,7 +356,7 @@ pub async fn reset_password(
         if let Err(e) = password::check_policy(&account.username, &pw) {
             return Ok(Ok(Err(e.to_string())));
         }
-        let hash = password::hash(&pw).map_err(crate::error::AppError::Internal)?;
+        let hash = password::hash(&pw).map_err(crate::error::AppError::internal)?;
         Ok(store::reset_password(conn, id, &hash, &actor).map(Ok))
     })
     .await?;

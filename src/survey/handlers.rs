@@ -129,7 +129,7 @@ async fn load(state: &AppState, token: &str) -> Result<Option<Survey>, AppError>
         .instruments
         .get(&invitation.instrument_id, &invitation.instrument_version)
         .cloned()
-        .ok_or_else(|| AppError::Internal(format!("unknown instrument {}", invitation.instrument_version)))?;
+        .ok_or_else(|| AppError::internal(format!("unknown instrument {}", invitation.instrument_version)))?;
     Ok(Some(Survey { invitation, response, answers, instrument, followup }))
 }
 
@@ -318,7 +318,7 @@ async fn refused(
             )
         }
         Refusal::Db(e) => failure(ctx, &AppError::from(e)),
-        Refusal::UnknownInstrument(what) => failure(ctx, &AppError::Internal(what)),
+        Refusal::UnknownInstrument(what) => failure(ctx, &AppError::internal(what)),
     }
 }
 
@@ -330,7 +330,7 @@ fn render_quick(
 ) -> HttpResponse {
     let lang = ctx.lang;
     let Some(item) = instrument.item(OVERALL) else {
-        return failure(ctx, &AppError::Internal("instrument without CASE.OVERALL".into()));
+        return failure(ctx, &AppError::internal("instrument without CASE.OVERALL"));
     };
     let levels = instrument.choices_of(item);
     let faces = levels
