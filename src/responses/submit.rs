@@ -9,10 +9,11 @@ use diesel::result::{DatabaseErrorKind, Error as DbError};
 
 use super::model::{Effect, Outcome, RawAnswers, Refusal, Repeats, check_response};
 use super::store::{self, NewResponse};
-use crate::followups;
+use crate::followups::store::{Facts as FollowupFacts, open as open_followup};
 use crate::http::client::{Client, ClientHashes};
 use crate::instrument::{Instruments, OVERALL};
-use crate::integrity::{self, checks};
+use crate::integrity::checks;
+use crate::integrity::model::Rules;
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::ratelimit::Submissions;
 use crate::stats::rollup::{self, PendingDeltas, ResponseFacts};
@@ -30,7 +31,7 @@ pub struct Limits {
     /// The counters of the rate limit (the process's own, shared by its answer writers).
     pub submissions: Arc<Submissions>,
     /// The integrity checks' thresholds and the follow-up deadline.
-    pub integrity: integrity::model::Rules,
+    pub integrity: Rules,
 }
 
 impl Limits {
@@ -39,7 +40,7 @@ impl Limits {
             additions_window: Duration::minutes(config.additions_window_minutes),
             per_client: config.submission_limit,
             submissions,
-            integrity: integrity::model::Rules::from_config(config),
+            integrity: Rules::from_config(config),
         }
     }
 }
@@ -383,10 +384,10 @@ pub fn write(
     if let Some(assessment) = &assessment {
         checks::record(conn, instruments, response_id, assessment, sub.now)?;
     }
-    followups::store::open(
+    open_followup(
         conn,
         limits.integrity.followup_days,
-        &followups::store::Facts {
+        &FollowupFacts {
             response_id,
             unit_code: &invitation.unit_code,
             officer_code: &invitation.officer_code,
