@@ -38,21 +38,49 @@ pub struct PageQuery {
 
 /// How this reader's addresses are written: the token, the language (kept in links only when
 /// it was chosen explicitly) and the text size.
+#[derive(Clone)]
 struct Ctx {
     token: String,
     lang: Lang,
     explicit_lang: bool,
     big: bool,
     t: &'static Strings,
+    /// The office's reply, once there is one: shown above every screen.
+    reply: Option<FollowupView>,
 }
 
 impl Ctx {
     fn new(req: &HttpRequest, token: String, q: &PageQuery) -> Ctx {
-        let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-        let lang = Lang::negotiate(q.lang.as_deref(), accept);
+        let _ = req;
+        let lang = Lang::negotiate(q.lang.as_deref());
         let explicit_lang = q.lang.as_deref().and_then(Lang::from_code).is_some();
         let big = q.size.as_deref() == Some("l");
-        Ctx { token, lang, explicit_lang, big, t: lang.strings() }
+        Ctx { token, lang, explicit_lang, big, t: lang.strings(), reply: None }
+    }
+
+    /// Shows the office's reply to this response's follow-up at the top of every screen.
+    fn with_reply(mut self, followup: &crate::followups::store::ResidentView) -> Ctx {
+        self.reply = match followup {
+            Some(Some((text, at))) => Some(self.reply_view(Some((text.clone(), *at)))),
+            _ => None,
+        };
+        self
+    }
+
+    /// The follow-up as the resident reads it: the reply with its date, or what to expect.
+    fn reply_view(&self, reply: Option<(String, chrono::DateTime<Utc>)>) -> FollowupView {
+        FollowupView {
+            heading: self.lang.pick("Trả lời của cơ quan", "The office's reply"),
+            note: match &reply {
+                Some((_, at)) => format!(
+                    "{} {}",
+                    self.lang.pick("Ngày", "Date"),
+                    crate::kernel::time::local_day(*at).format("%d/%m/%Y")
+                ),
+                None => self.t.reply_awaited.to_string(),
+            },
+            reply: reply.map(|(text, _)| text),
+        }
     }
 
     fn href(&self, step: Option<&str>, lang: Option<Lang>, big: bool) -> String {
@@ -76,14 +104,15 @@ impl Ctx {
         self.href(step, self.explicit_lang.then_some(self.lang), self.big)
     }
 
-    fn chrome(&self, step: Option<&str>, title: &str, js: bool, progress: (usize, usize)) -> Chrome {
+    fn chrome(&self, step: Option<&str>, title: &str, progress: (usize, usize)) -> Chrome {
         let other = self.lang.other();
         Chrome {
             lang: self.lang.code(),
             big: self.big,
             title: format!("{title} · {}", self.t.brand),
             css: assets::href("survey.css"),
-            js: js.then(|| assets::href("survey.js")),
+            // every screen: the read-aloud button is the script's (a comment's counter too)
+            js: Some(assets::href("survey.js")),
             lang_href: self.href(step, Some(other), self.big),
             lang_label: other.strings().own_name,
             lang_code: other.code(),
@@ -91,6 +120,7 @@ impl Ctx {
             size_label: if self.big { self.t.big_text_off } else { self.t.big_text_on },
             pos: progress.0,
             total: progress.1,
+            reply: self.reply.clone(),
         }
     }
 }
@@ -177,11 +207,14 @@ pub async fn show(
     token: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let ctx = Ctx::new(&req, token.into_inner(), &q);
+    let mut ctx = Ctx::new(&req, token.into_inner(), &q);
     let survey = match load(&state, &ctx.token).await {
         Ok(s) => s,
         Err(e) => return failure(&ctx, &e),
     };
+    if let Some(s) = &survey {
+        ctx = ctx.with_reply(&s.followup);
+    }
     let window = Duration::minutes(state.config.additions_window_minutes);
     let plan = survey.as_ref().map(|s| Plan::of(&s.instrument));
     let screen = match (&survey, &plan) {
@@ -296,6 +329,7 @@ async fn refused(
                 Ok(None) => return notice(ctx, StatusCode::NOT_FOUND, t.not_found_title, t.not_found_body),
                 Err(e) => return failure(ctx, &e),
             };
+            let ctx = &ctx.clone().with_reply(&survey.followup);
             let plan = Plan::of(&survey.instrument);
             let i = step.and_then(|k| plan.index(k)).unwrap_or(0);
             if survey.response.is_none() || i == 0 {
@@ -350,12 +384,7 @@ fn render_quick(
     let question = lang.pick(&item.vi, &item.en).to_string();
     let step = instrument.sections[0].code.as_str();
     let page = QuickPage {
-        page: ctx.chrome(
-            None,
-            lang.pick(&instrument.meta.title_vi, &instrument.meta.title_en),
-            false,
-            (0, 0),
-        ),
+        page: ctx.chrome(None, lang.pick(&instrument.meta.title_vi, &instrument.meta.title_en), (0, 0)),
         t: ctx.t,
         action: ctx.url(Some(step)),
         item: OVERALL.to_string(),
@@ -390,7 +419,7 @@ fn render_step(
         StepKind::Quick => render_quick(ctx, instrument, None, status),
         StepKind::Intro => {
             let page = IntroPage {
-                page: ctx.chrome(Some(key), ctx.t.intro_title, false, progress),
+                page: ctx.chrome(Some(key), ctx.t.intro_title, progress),
                 t: ctx.t,
                 continue_href: ctx.url(Some(next_key(plan.next(i, answers)))),
                 skip_href: ctx.url(Some(next_key(plan.after_part(i, instrument, answers)))),
@@ -448,7 +477,6 @@ fn render_step(
                 })
                 .collect();
             let all_answered = items.iter().all(|i| i.answered.is_some());
-            let uses_script = items.iter().any(|i| i.kind != "radio" && i.answered.is_none());
             let heading = lang.pick(&section.vi, &section.en).to_string();
             let note = match (&section.note_vi, &section.note_en) {
                 (Some(vi), Some(en)) => Some(lang.pick(vi, en).to_string()),
@@ -456,7 +484,7 @@ fn render_step(
                 _ => None,
             };
             let page = StepPage {
-                page: ctx.chrome(Some(key), &heading, uses_script, progress),
+                page: ctx.chrome(Some(key), &heading, progress),
                 t: ctx.t,
                 action: ctx.url(Some(key)),
                 heading,
@@ -480,31 +508,14 @@ fn label_of(lang: Lang, choices: &[crate::instrument::model::Choice], code: i16)
 }
 
 fn thanks(ctx: &Ctx, followup: crate::followups::store::ResidentView) -> HttpResponse {
-    let followup = followup.map(|reply| FollowupView {
-        heading: ctx.lang.pick("Trả lời của cơ quan", "The office's reply"),
-        note: match &reply {
-            Some((_, at)) => format!(
-                "{} {}",
-                ctx.lang.pick("Ngày", "Date"),
-                crate::kernel::time::local_day(*at).format("%d/%m/%Y")
-            ),
-            None => ctx
-                .lang
-                .pick(
-                    "Cơ quan đang xem xét ý kiến của Ông/Bà. Câu trả lời sẽ hiện tại chính địa chỉ này.",
-                    "The office is looking into your comment. The reply will appear at this same address.",
-                )
-                .to_string(),
-        },
-        reply: reply.map(|(text, _)| text),
-    });
-    let page =
-        ThanksPage { page: ctx.chrome(Some(DONE), ctx.t.thanks_title, false, (0, 0)), t: ctx.t, followup };
+    // a reply already shows at the top (Chrome); here only the promise of one
+    let awaited = matches!(followup, Some(None)).then(|| ctx.reply_view(None));
+    let page = ThanksPage { page: ctx.chrome(Some(DONE), ctx.t.thanks_title, (0, 0)), t: ctx.t, awaited };
     html(StatusCode::OK, page.render())
 }
 
 fn notice(ctx: &Ctx, status: StatusCode, heading: &'static str, body: &'static str) -> HttpResponse {
-    let page = NoticePage { page: ctx.chrome(None, heading, false, (0, 0)), t: ctx.t, heading, body };
+    let page = NoticePage { page: ctx.chrome(None, heading, (0, 0)), t: ctx.t, heading, body };
     html(status, page.render())
 }
 
@@ -515,7 +526,7 @@ fn failure(ctx: &Ctx, e: &AppError) -> HttpResponse {
     let status = e.status_code();
     let status = if status.is_client_error() { StatusCode::SERVICE_UNAVAILABLE } else { status };
     let page = NoticePage {
-        page: ctx.chrome(None, ctx.t.busy_title, false, (0, 0)),
+        page: ctx.chrome(None, ctx.t.busy_title, (0, 0)),
         t: ctx.t,
         heading: ctx.t.busy_title,
         body: ctx.t.unavailable_body,
@@ -532,7 +543,6 @@ fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpResponse {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::VARY, "Accept-Language"))
             .body(body),
         Err(e) => {
             tracing::error!(error = %e, "survey template failed");

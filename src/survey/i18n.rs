@@ -31,9 +31,11 @@ impl Lang {
         }
     }
 
-    /// Picks the language from an explicit `?lang=`, else from `Accept-Language`, else Vietnamese.
-    pub fn negotiate(explicit: Option<&str>, accept_language: Option<&str>) -> Lang {
-        explicit.and_then(Lang::from_code).or_else(|| accept_language.and_then(preferred)).unwrap_or(Lang::Vi)
+    /// Vietnamese unless the resident chose another language (`?lang=`, a tap on the switch).
+    /// `Accept-Language` is deliberately not read: many residents' phones are set to English
+    /// (`en-US,vi;q=0.8` is a common factory setting) by a shop or a relative, not by them.
+    pub fn negotiate(explicit: Option<&str>) -> Lang {
+        explicit.and_then(Lang::from_code).unwrap_or(Lang::Vi)
     }
 
     pub fn strings(self) -> &'static Strings {
@@ -52,26 +54,6 @@ impl Lang {
     }
 }
 
-/// The language of `Accept-Language` with the highest weight among those we speak (the first one
-/// listed wins a tie).
-fn preferred(header: &str) -> Option<Lang> {
-    let mut best: Option<(f32, Lang)> = None;
-    for part in header.split(',') {
-        let mut pieces = part.split(';');
-        let tag = pieces.next().unwrap_or("").trim();
-        let primary = tag.split('-').next().unwrap_or("");
-        let Some(lang) = Lang::from_code(primary) else { continue };
-        let q = pieces
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
-            best = Some((q, lang));
-        }
-    }
-    best.map(|(_, l)| l)
-}
-
 /// The words around the questions.
 #[derive(Debug)]
 pub struct Strings {
@@ -82,7 +64,17 @@ pub struct Strings {
     pub big_text_off: &'static str,
     pub quick_hint: &'static str,
     pub privacy: &'static str,
+    /// "Step", before "2/10".
     pub page: &'static str,
+    /// Under the step: what was answered is kept, and stopping is fine.
+    pub saved_note: &'static str,
+    /// What happens next, on the thank-you page.
+    pub thanks_next_title: &'static str,
+    pub thanks_next: &'static str,
+    /// While the reply the resident asked for is being prepared.
+    pub reply_awaited: &'static str,
+    /// The read-aloud button (added by the script when the phone has a voice).
+    pub read_aloud: &'static str,
     pub next: &'static str,
     pub finish: &'static str,
     pub skip: &'static str,
@@ -120,7 +112,12 @@ pub static VI: Strings = Strings {
     big_text_off: "Chữ thường",
     quick_hint: "Chạm một lựa chọn là đã gửi ý kiến. Các câu sau không bắt buộc.",
     privacy: "Phiếu không hỏi họ tên, số điện thoại hay giấy tờ của Ông/Bà.",
-    page: "Trang",
+    page: "Bước",
+    saved_note: "Các câu đã trả lời đã được lưu. Ông/Bà có thể dừng bất cứ lúc nào.",
+    thanks_next_title: "Tiếp theo",
+    thanks_next: "Ý kiến được tổng hợp cùng ý kiến của những người dân khác, không kèm tên ai, để lãnh đạo xã xem xét, cải thiện và báo cáo lên tỉnh hằng quý.",
+    read_aloud: "Nghe đọc",
+    reply_awaited: "Cơ quan đang xem xét ý kiến của Ông/Bà. Câu trả lời sẽ hiện tại chính địa chỉ này: xin giữ lại giấy có mã QR.",
     next: "Gửi và tiếp tục",
     finish: "Kết thúc",
     skip: "Bỏ qua trang này",
@@ -158,7 +155,12 @@ pub static EN: Strings = Strings {
     big_text_off: "Normal text",
     quick_hint: "One tap sends your answer. The questions after it are optional.",
     privacy: "This survey never asks for your name, phone number or papers.",
-    page: "Page",
+    page: "Step",
+    saved_note: "What you answered is already saved. You may stop at any time.",
+    thanks_next_title: "What happens next",
+    thanks_next: "Your answers are added up with other residents' answers, without anyone's name, for the commune's leaders to review, improve and report to the province every quarter.",
+    read_aloud: "Read aloud",
+    reply_awaited: "The office is looking into your comment. The reply will appear at this same address: please keep the slip with the QR code.",
     next: "Save and continue",
     finish: "Finish",
     skip: "Skip this page",
@@ -194,19 +196,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vietnamese_is_the_default() {
-        assert_eq!(Lang::negotiate(None, None), Lang::Vi);
-        assert_eq!(Lang::negotiate(None, Some("fr-FR,fr;q=0.9")), Lang::Vi);
-        assert_eq!(Lang::negotiate(Some("xx"), None), Lang::Vi);
-    }
-
-    #[test]
-    fn english_comes_from_the_parameter_or_the_browser() {
-        assert_eq!(Lang::negotiate(Some("en"), Some("vi")), Lang::En);
-        assert_eq!(Lang::negotiate(None, Some("en-US,en;q=0.9,vi;q=0.8")), Lang::En);
-        assert_eq!(Lang::negotiate(None, Some("vi-VN,vi;q=0.9,en;q=0.8")), Lang::Vi);
-        assert_eq!(Lang::negotiate(None, Some("fr;q=1, en;q=0.5, vi;q=0.7")), Lang::Vi);
-        assert_eq!(Lang::negotiate(Some("vi"), Some("en")), Lang::Vi);
-        assert_eq!(Lang::negotiate(None, Some("en;q=0, vi;q=0.1")), Lang::Vi);
+    fn vietnamese_unless_the_resident_chooses_english() {
+        assert_eq!(Lang::negotiate(None), Lang::Vi);
+        assert_eq!(Lang::negotiate(Some("xx")), Lang::Vi);
+        assert_eq!(Lang::negotiate(Some("vi")), Lang::Vi);
+        assert_eq!(Lang::negotiate(Some("en")), Lang::En);
+        assert_eq!(Lang::negotiate(Some(" EN ")), Lang::En);
     }
 }

@@ -21,6 +21,8 @@ pub struct Chrome {
     /// Position of this screen and number of screens; 0 when not shown.
     pub pos: usize,
     pub total: usize,
+    /// The office's reply to this response's follow-up, shown above the screen.
+    pub reply: Option<FollowupView>,
 }
 
 /// One of the large choices of the first screen.
@@ -97,11 +99,12 @@ pub struct IntroPage {
 pub struct ThanksPage {
     pub page: Chrome,
     pub t: &'static Strings,
-    /// The office's answer to a follow-up of this response (escaped by the template).
-    pub followup: Option<FollowupView>,
+    /// What to expect while a reply the resident asked for is being prepared.
+    pub awaited: Option<FollowupView>,
 }
 
 /// What the resident reads about the follow-up of their comment or complaint.
+#[derive(Clone)]
 pub struct FollowupView {
     pub heading: &'static str,
     /// The reply, or `None` while it is awaited.

@@ -9,10 +9,27 @@ use std::process::Command;
 use crate::fixtures::stored_for as answers_of;
 use crate::harness::{SEED, TestApp};
 
-#[actix_web::test]
-async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript() {
+/// Runs a script of `tests/browser/` with these arguments; fails with its output when it fails.
+async fn run_node(script: &str, args: Vec<String>) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let script = root.join("tests/browser/survey.mjs");
+    let script = root.join("tests/browser").join(script);
+    let chromium = tools();
+    let output = actix_web::web::block(move || {
+        Command::new("node").arg(script).args(args).env("CHROMIUM_PATH", chromium).output()
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+/// Checks that node, its modules and Chromium are there; returns Chromium's path.
+fn tools() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         root.join("tests/browser/node_modules/playwright-core").is_dir()
@@ -27,23 +44,19 @@ async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript(
         Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success()),
         "the browser tests need Node.js: run `apt-get install -y nodejs npm`"
     );
+    chromium
+}
 
+#[actix_web::test]
+async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let app = TestApp::new().await;
     app.seed();
     let with_js = app.insert_invitation(SEED.unit, SEED.officers[0], SEED.procedures[0]);
     let without_js = app.insert_invitation(SEED.unit, SEED.officers[1], SEED.procedures[2]);
     let base = app.spawn_server();
-    let urls = [format!("{base}/s/{}", with_js.token), format!("{base}/s/{}", without_js.token)];
-    let output = actix_web::web::block(move || {
-        Command::new("node").arg(script).args(urls).env("CHROMIUM_PATH", chromium).output()
-    })
-    .await
-    .unwrap()
-    .unwrap_or_else(|e| panic!("cannot run node: {e}"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(output.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
+    let urls = vec![format!("{base}/s/{}", with_js.token), format!("{base}/s/{}", without_js.token)];
+    run_node("survey.mjs", urls).await;
 
     assert_eq!(
         answers_of(&app, with_js.id),
@@ -65,4 +78,23 @@ async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript(
         ]
     );
     assert!(root.join("artifacts/survey-first-screen-nojs-360x740.png").is_file());
+}
+
+#[actix_web::test]
+async fn the_read_aloud_button_speaks_each_question_with_a_vietnamese_voice_and_is_absent_without() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let app = TestApp::new().await;
+    app.seed();
+    let invitations: Vec<_> =
+        (0..3).map(|i| app.insert_invitation(SEED.unit, SEED.officers[i % 2], SEED.procedures[i])).collect();
+    let base = app.spawn_server();
+    let out =
+        run_node("read-aloud.mjs", invitations.iter().map(|i| format!("{base}/s/{}", i.token)).collect())
+            .await;
+    assert!(out.contains("browser read-aloud: 4 passed"));
+    assert!(root.join("artifacts/survey-read-aloud-360x740.png").is_file());
+    // reading aloud answers nothing: only the tap on "Hài lòng" and the case screen's empty send
+    assert_eq!(answers_of(&app, invitations[0].id), ["CASE.OVERALL=4"]);
+    assert!(answers_of(&app, invitations[1].id).is_empty());
+    assert!(answers_of(&app, invitations[2].id).is_empty());
 }

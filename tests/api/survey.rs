@@ -324,7 +324,7 @@ fn subresources(html: &str) -> Vec<String> {
 }
 
 #[actix_web::test]
-async fn the_first_screen_is_one_vietnamese_question_with_five_buttons_and_no_script() {
+async fn the_first_screen_is_one_vietnamese_question_with_five_buttons_that_need_no_script() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
@@ -332,7 +332,6 @@ async fn the_first_screen_is_one_vietnamese_question_with_five_buttons_and_no_sc
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/html"));
     assert_eq!(r.header("cache-control"), "no-store");
-    assert_eq!(r.header("vary"), "Accept-Language");
     let html = r.body;
     assert!(html.contains("<html lang=\"vi\""));
     assert!(html.contains("Nhìn chung, Ông/Bà hài lòng thế nào với việc giải quyết hồ sơ hôm nay?"));
@@ -343,7 +342,10 @@ async fn the_first_screen_is_one_vietnamese_question_with_five_buttons_and_no_sc
     }
     assert!(html.contains(&format!("<form method=\"post\" action=\"/s/{}?step=QUICK\">", inv.token)));
     assert!(html.contains("<fieldset") && html.contains("<legend>"));
-    assert!(!html.contains("<script"), "the first screen needs no script");
+    // the only script (read aloud) is deferred from our origin; the form posts without it
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(html.contains("<script src=\"/static/survey.js?v=") && html.contains("defer></script>"));
+    assert!(!html.contains("onclick") && !html.contains("Nghe đọc</button>"), "no button before the script");
     assert!(!html.contains("style=") && !html.contains("<style"), "the CSP forbids inline styles");
     assert!(!html.contains("TT01.I1"), "the first screen asks one question");
 }
@@ -387,19 +389,23 @@ async fn the_first_screen_weighs_under_30_kb_and_loads_nothing_from_another_orig
 }
 
 #[actix_web::test]
-async fn english_comes_from_the_parameter_or_the_browser_and_the_switches_work_without_script() {
+async fn vietnamese_unless_the_resident_taps_english_and_the_switches_work_without_script() {
     let app = TestApp::new().await;
     app.seed();
     let inv = invitation(&app);
-    let html = app.get(&format!("/s/{}?lang=en", inv.token)).await.body;
+    // phones set to English, Vietnamese listed or not: still Vietnamese until the resident taps
+    for accept in ["en-US,vi;q=0.8", "en-GB,en;q=0.9", "en"] {
+        let html = app.get(&format!("/s/{}", inv.token)).header("accept-language", accept).await.body;
+        assert!(html.contains("<html lang=\"vi\""), "{accept}");
+        assert!(html.contains("Nhìn chung, Ông/Bà hài lòng thế nào"), "{accept}");
+        assert!(html.contains(&format!("href=\"/s/{}?lang=en\"", inv.token)), "the tap to English");
+    }
+    let html = app.get(&format!("/s/{}?lang=en", inv.token)).header("accept-language", "vi").await.body;
     assert!(html.contains("<html lang=\"en\""));
     assert!(html.contains("Overall, how satisfied are you with how your case was handled today?"));
     assert!(html.contains("<span>Very satisfied</span>"));
     assert!(html.contains(&format!("action=\"/s/{}?step=QUICK&#38;lang=en\"", inv.token)));
     assert!(html.contains(&format!("href=\"/s/{}?lang=vi\"", inv.token)), "a switch back to Vietnamese");
-    let html =
-        app.get(&format!("/s/{}", inv.token)).header("accept-language", "en-GB,en;q=0.9,vi;q=0.5").await.body;
-    assert!(html.contains("<html lang=\"en\""));
     // the large-text switch is a plain link
     let html = app.get(&format!("/s/{}", inv.token)).await.body;
     let big = format!("/s/{}?size=l", inv.token);
@@ -407,6 +413,85 @@ async fn english_comes_from_the_parameter_or_the_browser_and_the_switches_work_w
     let html = app.get(&big).await.body;
     assert!(html.contains("<html lang=\"vi\" class=\"big\">"));
     assert!(html.contains(&format!("action=\"/s/{}?step=QUICK&#38;size=l\"", inv.token)));
+}
+
+#[actix_web::test]
+async fn later_screens_say_where_the_resident_is_and_the_thanks_page_says_what_happens_next() {
+    let app = TestApp::new().await;
+    app.seed();
+    let inv = invitation(&app);
+    let base = format!("/s/{}", inv.token);
+    let first = app.get(&base).await.body;
+    assert!(!first.contains("Bước "), "the one-tap screen stays bare");
+    let next = location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "4")]).await);
+    let html = app.get(&next).await.body;
+    assert!(html.contains("Bước 2/10"), "{html}");
+    assert!(html.contains("Các câu đã trả lời đã được lưu. Ông/Bà có thể dừng bất cứ lúc nào."));
+    let html = app.get(&format!("{base}?step=E3&lang=en")).await.body;
+    assert!(html.contains("Step 6/10") && html.contains("You may stop at any time."), "{html}");
+    let html = app.get(&format!("{base}?step=done")).await.body;
+    assert!(html.contains("Cảm ơn Ông/Bà!"));
+    assert!(html.contains("<h2 class=\"next-h\">Tiếp theo</h2>"));
+    assert!(html.contains("để lãnh đạo xã xem xét, cải thiện và báo cáo lên tỉnh hằng quý"));
+    assert!(!html.contains("Câu trả lời sẽ hiện tại chính địa chỉ này"), "no reply was asked for");
+
+    // asked for a reply: the thank-you page says where it will appear
+    let other = app.insert_invitation(SEED.unit, SEED.officers[1], SEED.procedures[1]);
+    let base = format!("/s/{}", other.token);
+    location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "2")]).await);
+    location(
+        &app.post_form(&format!("{base}?step=MORE"), &[("COMMENT", "Chờ lâu"), ("REPLY.WANTED", "1")]).await,
+    );
+    let html = app.get(&format!("{base}?step=done")).await.body;
+    assert!(html.contains("Câu trả lời sẽ hiện tại chính địa chỉ này"), "{html}");
+}
+
+#[actix_web::test]
+async fn a_reply_posted_five_minutes_after_the_first_answer_shows_at_once_on_every_screen() {
+    let app = TestApp::new().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let inv = invitation(&app);
+    let base = format!("/s/{}", inv.token);
+    location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "1")]).await);
+    location(
+        &app.post_form(
+            &format!("{base}?step=MORE"),
+            &[("COMMENT", "Phải đi lại ba lần"), ("REPLY.WANTED", "1")],
+        )
+        .await,
+    );
+    exec(&app, "UPDATE responses SET submitted_at = now() - interval '5 minutes'");
+    let html = app.get(&format!("{base}?step=E1")).await.body;
+    assert!(!html.contains("Trả lời của cơ quan"), "no reply yet");
+
+    let list = app.get("/api/v1/followups").with_key(&key).await.json();
+    let id = list["followups"][0]["id"].as_i64().unwrap();
+    let reply = "Xin lỗi Ông/Bà. Từ tuần sau <b>hồ sơ</b> được nhận đủ trong một lần.";
+    let r = app
+        .post_json(&format!("/api/v1/followups/{id}/reply"), &json!({"message": reply}))
+        .with_key(&key)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // still inside the additions window: every screen shows it at the top, as text
+    for path in
+        [base.clone(), format!("{base}?step=E1"), format!("{base}?step=SIPAS"), format!("{base}?step=done")]
+    {
+        let r = app.get(&path).await;
+        assert_eq!(r.status, 200, "{path}");
+        let html = &r.body;
+        let at = html.find("Trả lời của cơ quan").unwrap_or_else(|| panic!("{path}: no reply\n{html}"));
+        assert!(at < html.find("<h1").unwrap(), "{path}: the reply is not at the top");
+        assert!(html.contains("Từ tuần sau &#60;b&#62;hồ sơ&#60;/b&#62; được nhận"), "{path}");
+        assert_eq!(html.matches("Trả lời của cơ quan").count(), 1, "{path}");
+    }
+    // a refused form on a later screen keeps it too
+    let r = app
+        .post_form(&format!("{base}?step=MORE"), &[("EXP", "1"), ("EXP", "2"), ("EXP", "3"), ("EXP", "4")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Trả lời của cơ quan"));
 }
 
 /// Follows a 303 and returns the next address.
@@ -425,7 +510,7 @@ async fn a_resident_answers_every_screen_with_plain_forms() {
     let next = location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "4")]).await);
     assert_eq!(next, format!("{base}?step=CASE"));
     let html = app.get(&next).await.body;
-    assert!(html.contains("Trang 2/10"), "progress is shown");
+    assert!(html.contains("Bước 2/10"), "progress is shown");
     assert_eq!(html.matches("type=\"radio\" name=\"TT01.I1\"").count(), 3);
     let next = location(
         &app.post_form(
@@ -578,7 +663,7 @@ async fn unknown_and_expired_addresses_get_kind_pages_that_reveal_nothing() {
         assert_eq!(r.status, 404, "{path}");
         assert!(r.header("content-type").starts_with("text/html"));
         assert!(r.body.contains("Không tìm thấy phiếu khảo sát"));
-        assert!(!r.body.contains("<script") && !r.body.contains("<form"));
+        assert!(!r.body.contains("<script>") && !r.body.contains("<form"));
     }
     let r = app.post_form("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?step=QUICK", &[("CASE.OVERALL", "5")]).await;
     assert_eq!(r.status, 404);

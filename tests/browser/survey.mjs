@@ -124,7 +124,7 @@ async function survey(url, javaScript) {
   // the case screen
   await page.getByRole('heading', { name: 'Về hồ sơ của Ông/Bà' }).waitFor();
   check(/step=CASE/.test(page.url()), `after the first tap the page is ${page.url()}`);
-  check(await page.getByText('Trang 2/10').isVisible(), 'progress is not shown');
+  check(await page.getByText('Bước 2/10').isVisible(), 'progress is not shown');
   await page.getByRole('group', { name: /Kết quả được trả/ }).getByLabel('Đúng ngày hẹn').check();
   await page.getByRole('group', { name: /nhũng nhiễu/ }).getByLabel('Không', { exact: true }).check();
   await page.screenshot({ path: path.join(artifacts, `survey-case-${label}-360x740.png`), fullPage: true });
