@@ -52,11 +52,59 @@ impl fmt::Debug for AppError {
 }
 
 /// The JSON body of every error.
-#[derive(Debug, Serialize, serde::Deserialize)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ErrorBody {
+    /// A machine code, stable across versions (`not_found`, `invalid_body`, `token_spent`, …).
     pub error: String,
+    /// A sentence for a person; it names the field or item at fault.
     pub message: String,
 }
+
+/// The refusals of a route that reads a JSON body (what [`json_config`] answers), for the
+/// OpenAPI document: list it in a handler's `#[utoipa::path(responses(…))]`.
+#[derive(utoipa::IntoResponses)]
+pub enum JsonBodyRefusals {
+    /// `malformed_json`: the body is not valid JSON.
+    #[response(status = 400)]
+    Malformed(ErrorBody),
+    /// `payload_too_large`: the body is over the route's limit.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// `unsupported_media_type`: the body is not sent as `application/json`.
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+    /// Well-formed but invalid (`invalid_body` for a missing, unknown or mistyped field, or the
+    /// route's own code); the message names the field or item.
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+}
+
+/// `unauthorized` (401): no API key or staff session, or one that is unknown, revoked or expired.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401)]
+pub struct Unauthorized(pub ErrorBody);
+
+/// `forbidden` (403): the caller may not act for this unit or see these figures.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 403)]
+pub struct Forbidden(pub ErrorBody);
+
+/// A 404: there is nothing at this address (an unknown token, code or id).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 404)]
+pub struct NotFound(pub ErrorBody);
+
+/// `invalid_query` and the route's own codes (400): the query string is not valid; the message
+/// names the parameter.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 400)]
+pub struct BadQuery(pub ErrorBody);
+
+/// `unavailable` (503, with `Retry-After`): the database cannot be reached right now.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 503)]
+pub struct Unavailable(pub ErrorBody);
 
 impl AppError {
     /// A 500 caused by `e` (an error, or a sentence for the log).

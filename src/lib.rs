@@ -19,6 +19,7 @@ pub mod integrity;
 pub mod invitations;
 pub mod kernel;
 pub mod masterdata;
+pub mod openapi;
 pub mod reporting;
 pub mod responses;
 pub mod router;

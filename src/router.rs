@@ -43,6 +43,7 @@ pub fn build_app(
         .app_data(error::form_config(FORM_LIMIT))
         .configure(crate::http::assets::routes)
         .configure(crate::health::routes)
+        .configure(crate::openapi::routes)
         .configure(crate::stats::routes)
         .configure(crate::invitations::routes)
         .configure(crate::responses::routes)

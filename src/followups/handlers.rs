@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::auth::role::Role;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, BadQuery, ErrorBody, Forbidden, JsonBodyRefusals, Unauthorized, Unavailable};
 use crate::kernel::time::local_day;
 
 fn date(value: &str, name: &str) -> Result<NaiveDate, AppError> {
@@ -20,20 +20,33 @@ fn date(value: &str, name: &str) -> Result<NaiveDate, AppError> {
 }
 
 /// Filters of `GET /api/v1/followups`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FollowupQuery {
+    /// `new`, `in_progress`, `answered` or `closed`.
     status: Option<String>,
+    /// `leader:<unit>` or a username.
     owner: Option<String>,
+    /// An officer code (an officer: their own, whatever is asked).
     officer: Option<String>,
+    /// `reply_wanted`, `low_score_comment`, `harassment` or `extra_cost`.
     trigger: Option<String>,
+    /// `true` or `false`.
     overdue: Option<String>,
+    /// Opened on or after this local date (YYYY-MM-DD).
+    #[param(format = Date)]
     from: Option<String>,
+    /// Opened on or before this local date (YYYY-MM-DD).
+    #[param(format = Date)]
     to: Option<String>,
+    /// The unit to read; defaults to the caller's own (an admin names one).
     unit: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A follow-up of a comment or complaint.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Followup)]
 pub struct FollowupBody {
     pub id: i64,
     pub response_id: i64,
@@ -115,8 +128,25 @@ fn followup_filter(q: &FollowupQuery) -> Result<FollowupFilter, AppError> {
     })
 }
 
+/// The unit's follow-ups.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FollowupList {
+    followups: Vec<FollowupBody>,
+}
+
 /// `GET /api/v1/followups`: the unit's follow-ups, filterable by status, owner, officer,
 /// trigger, overdue and opening date.
+#[utoipa::path(
+    get,
+    path = "/api/v1/followups",
+    summary = "The unit's follow-ups, filtered",
+    security(("bearer" = []), ("session" = [])),
+    params(FollowupQuery),
+    responses(
+        (status = 200, description = "The follow-ups", body = FollowupList),
+        BadQuery, Unauthorized, Forbidden, Unavailable,
+    )
+)]
 #[tracing::instrument(name = "list followups", skip_all)]
 pub async fn followups(
     state: web::Data<AppState>,
@@ -134,32 +164,43 @@ pub async fn followups(
         db::run(&state.pool, move |conn| Ok(store::list_followups(conn, &unit, &filter, today, None)?))
             .await?;
     let list: Vec<FollowupBody> = rows.into_iter().map(|r| FollowupBody::of(r, today)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({"followups": list})))
+    Ok(HttpResponse::Ok().json(FollowupList { followups: list }))
 }
 
-#[derive(Debug, Deserialize)]
+/// The reply the resident will read at their survey address.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
+    /// 1 to 4000 characters.
+    #[schema(min_length = 1, max_length = 4000)]
     message: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
+    /// `leader:<unit>` or a username; 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     owner: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
+    /// `new`, `in_progress` or `answered` (close one with `/close`).
+    #[schema(examples("new", "in_progress", "answered"))]
     status: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseBody {
+    /// `resolved`, `unfounded` (a harassment complaint then leaves TT01.I7) or `no_action`.
+    #[schema(examples("resolved", "unfounded", "no_action"))]
     outcome: String,
+    /// At most 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     note: String,
 }
 
@@ -212,6 +253,22 @@ fn text(value: &str, name: &str, max: usize) -> Result<String, AppError> {
 
 /// `POST /api/v1/followups/{id}/reply` `{"message"}`: the reply the resident reads at the survey
 /// address; the follow-up becomes answered.
+/// `POST /api/v1/followups/{id}/reply`: reply to a follow-up (status answered).
+#[utoipa::path(
+    post,
+    path = "/api/v1/followups/{id}/reply",
+    summary = "Reply to a follow-up (status answered)",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The follow-up's id")),
+    request_body = ReplyBody,
+    responses(
+        (status = 200, description = "The follow-up as it now is", body = FollowupBody),
+        JsonBodyRefusals, Unauthorized, Forbidden,
+        (status = 404, description = "`unknown_followup`: no such follow-up in the caller's unit", body = ErrorBody),
+        (status = 409, description = "`closed`: the follow-up can no longer change", body = ErrorBody),
+        Unavailable,
+    )
+)]
 #[tracing::instrument(name = "reply followup", skip_all)]
 pub async fn reply(
     state: web::Data<AppState>,
@@ -224,6 +281,22 @@ pub async fn reply(
 }
 
 /// `POST /api/v1/followups/{id}/assign` `{"owner"}`.
+/// `POST /api/v1/followups/{id}/assign`: reassign a follow-up.
+#[utoipa::path(
+    post,
+    path = "/api/v1/followups/{id}/assign",
+    summary = "Reassign a follow-up",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The follow-up's id")),
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "The follow-up as it now is", body = FollowupBody),
+        JsonBodyRefusals, Unauthorized, Forbidden,
+        (status = 404, description = "`unknown_followup`: no such follow-up in the caller's unit", body = ErrorBody),
+        (status = 409, description = "`closed`: the follow-up can no longer change", body = ErrorBody),
+        Unavailable,
+    )
+)]
 #[tracing::instrument(name = "assign followup", skip_all)]
 pub async fn assign(
     state: web::Data<AppState>,
@@ -236,6 +309,22 @@ pub async fn assign(
 }
 
 /// `POST /api/v1/followups/{id}/status` `{"status": "new"|"in_progress"|"answered"}`.
+/// `POST /api/v1/followups/{id}/status`: move a follow-up to another status.
+#[utoipa::path(
+    post,
+    path = "/api/v1/followups/{id}/status",
+    summary = "Move a follow-up to another status",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The follow-up's id")),
+    request_body = StatusBody,
+    responses(
+        (status = 200, description = "The follow-up as it now is", body = FollowupBody),
+        JsonBodyRefusals, Unauthorized, Forbidden,
+        (status = 404, description = "`unknown_followup`: no such follow-up in the caller's unit", body = ErrorBody),
+        (status = 409, description = "`closed`: the follow-up can no longer change", body = ErrorBody),
+        Unavailable,
+    )
+)]
 #[tracing::instrument(name = "followup status", skip_all)]
 pub async fn set_status(
     state: web::Data<AppState>,
@@ -254,6 +343,22 @@ pub async fn set_status(
 
 /// `POST /api/v1/followups/{id}/close` `{"outcome": "resolved"|"unfounded"|"no_action", "note"}`.
 /// A harassment complaint closed as unfounded leaves its case out of indicator TT01.I7.
+/// `POST /api/v1/followups/{id}/close`: close a follow-up with an outcome.
+#[utoipa::path(
+    post,
+    path = "/api/v1/followups/{id}/close",
+    summary = "Close a follow-up with an outcome",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The follow-up's id")),
+    request_body = CloseBody,
+    responses(
+        (status = 200, description = "The follow-up as it now is", body = FollowupBody),
+        JsonBodyRefusals, Unauthorized, Forbidden,
+        (status = 404, description = "`unknown_followup`: no such follow-up in the caller's unit", body = ErrorBody),
+        (status = 409, description = "`closed`: the follow-up can no longer change", body = ErrorBody),
+        Unavailable,
+    )
+)]
 #[tracing::instrument(name = "close followup", skip_all)]
 pub async fn close(
     state: web::Data<AppState>,

@@ -13,6 +13,21 @@ pub mod store;
 
 use actix_web::web;
 
+/// Follow-ups' part of the OpenAPI document (`crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::followups,
+    handlers::reply,
+    handlers::assign,
+    handlers::set_status,
+    handlers::close
+))]
+struct Api;
+
+pub fn api() -> utoipa::openapi::OpenApi {
+    <Api as utoipa::OpenApi>::openapi()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/followups", web::get().to(handlers::followups))
         .route("/api/v1/followups/{id}/reply", web::post().to(handlers::reply))

@@ -5,13 +5,28 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::db;
 
-#[derive(Serialize)]
-struct Health {
+/// Whether the service is up and reaches its database.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` or `unavailable`.
+    #[schema(value_type = String, examples("ok", "unavailable"))]
     status: &'static str,
+    /// `ok` or `unreachable`.
+    #[schema(value_type = String, examples("ok", "unreachable"))]
     database: &'static str,
 }
 
 /// 200 when the database answers, 503 when it does not; both in JSON.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    summary = "Liveness and database reachability",
+    security(()),
+    responses(
+        (status = 200, description = "Up, and the database answers", body = Health),
+        (status = 503, description = "The database does not answer (with `Retry-After`)", body = Health),
+    )
+)]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let ok = db::run(&state.pool, |conn| {
         diesel::sql_query("SELECT 1").execute(conn)?;
@@ -28,16 +43,17 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Prometheus text: requests and latencies per route pattern, pool connections.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    summary = "Prometheus metrics",
+    security(()),
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8"))
+)]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(&state.pool))
-}
-
-/// The OpenAPI document of the external contract, embedded in the binary.
-pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(include_str!("../../web/api/openapi.json"))
 }

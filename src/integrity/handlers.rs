@@ -13,13 +13,18 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::auth::role::Role;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, BadQuery, ErrorBody, Forbidden, JsonBodyRefusals, Unauthorized, Unavailable};
 
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (local dates, both included).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
+    /// The first local date (YYYY-MM-DD), inclusive; required.
+    #[param(value_type = String, required = true, format = Date)]
     from: Option<String>,
+    /// The last local date (YYYY-MM-DD), inclusive; required.
+    #[param(value_type = String, required = true, format = Date)]
     to: Option<String>,
     /// The unit to read; defaults to the caller's own (an admin names one).
     unit: Option<String>,
@@ -50,12 +55,15 @@ fn percent(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (10_000.0 * part as f64 / whole as f64).round() / 100.0)
 }
 
-#[derive(Debug, Serialize)]
-struct ReportBody {
+/// The integrity report of a unit and period.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = IntegrityReport)]
+pub struct ReportBody {
     from: NaiveDate,
     to: NaiveDate,
     unit: String,
     /// Flagged responses of the unit, by reason (a response with two reasons counts in both).
+    #[schema(value_type = BTreeMap<String, i64>)]
     flagged_by_reason: BTreeMap<&'static str, i64>,
     /// Responses with at least one reason.
     flagged: i64,
@@ -72,8 +80,10 @@ struct ReportBody {
     officers: Vec<OfficerBody>,
 }
 
-#[derive(Debug, Serialize)]
-struct OfficerBody {
+/// One officer's line of the integrity report.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = IntegrityOfficer)]
+pub struct OfficerBody {
     officer_code: String,
     name: String,
     invitations: i64,
@@ -85,10 +95,22 @@ struct OfficerBody {
     top_share_vs_unit: Option<f64>,
     flagged: i64,
     held: i64,
+    #[schema(value_type = BTreeMap<String, i64>)]
     flagged_by_reason: BTreeMap<&'static str, i64>,
 }
 
 /// `GET /api/v1/integrity?from=&to=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/integrity",
+    summary = "The integrity report: flags by reason, offer rates, top-score shares",
+    security(("bearer" = []), ("session" = [])),
+    params(RangeQuery),
+    responses(
+        (status = 200, description = "The report", body = ReportBody),
+        BadQuery, Unauthorized, Forbidden, Unavailable,
+    )
+)]
 #[tracing::instrument(name = "integrity report", skip_all)]
 pub async fn report(
     state: web::Data<AppState>,
@@ -160,23 +182,25 @@ fn build_report(unit: String, from: NaiveDate, to: NaiveDate, lines: &[store::Of
     }
 }
 
-#[derive(Debug, Serialize)]
-struct FlaggedBody {
+/// The flagged responses of a unit and period, by officer and reason.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = FlaggedResponses)]
+pub struct FlaggedBody {
     from: NaiveDate,
     to: NaiveDate,
     /// By officer, then by reason: the flagged responses (one with two reasons is under both).
     officers: Vec<FlaggedOfficer>,
 }
 
-#[derive(Debug, Serialize)]
-struct FlaggedOfficer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FlaggedOfficer {
     officer_code: String,
     name: String,
     reasons: BTreeMap<String, Vec<FlaggedResponse>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct FlaggedResponse {
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FlaggedResponse {
     response_id: i64,
     submitted_at: DateTime<Utc>,
     reasons: Vec<String>,
@@ -188,6 +212,17 @@ struct FlaggedResponse {
 }
 
 /// `GET /api/v1/integrity/flagged?from=&to=`: what a leader reviews.
+#[utoipa::path(
+    get,
+    path = "/api/v1/integrity/flagged",
+    summary = "The flagged responses, by officer and reason",
+    security(("bearer" = []), ("session" = [])),
+    params(RangeQuery),
+    responses(
+        (status = 200, description = "The flagged responses", body = FlaggedBody),
+        BadQuery, Unauthorized, Forbidden, Unavailable,
+    )
+)]
 #[tracing::instrument(name = "flagged responses", skip_all)]
 pub async fn flagged(
     state: web::Data<AppState>,
@@ -225,15 +260,45 @@ pub async fn flagged(
     Ok(HttpResponse::Ok().json(FlaggedBody { from, to, officers }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A leader's verdict on a flagged response.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
+    /// `genuine` (back into the statistics) or `invalid` (kept out).
+    #[schema(examples("genuine", "invalid"))]
     verdict: String,
+    /// At most 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     note: String,
 }
 
+/// The review as stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reviewed {
+    response_id: i64,
+    #[schema(value_type = String)]
+    verdict: &'static str,
+    /// Whether the response is still held out of the statistics.
+    held: bool,
+}
+
 /// `POST /api/v1/integrity/responses/{id}/review` `{"verdict": "genuine"|"invalid", "note"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/integrity/responses/{id}/review",
+    summary = "Review a flagged response: genuine or invalid",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The response's id")),
+    request_body = ReviewBody,
+    responses(
+        (status = 200, description = "Reviewed", body = Reviewed),
+        JsonBodyRefusals, Unauthorized, Forbidden,
+        (status = 404, description = "`unknown_response`: no such response in the caller's unit", body = ErrorBody),
+        (status = 409, description = "`not_flagged`: there is nothing to review", body = ErrorBody),
+        Unavailable,
+    )
+)]
 #[tracing::instrument(name = "review response", skip_all)]
 pub async fn review(
     state: web::Data<AppState>,
@@ -265,25 +330,37 @@ pub async fn review(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({"response_id": id, "verdict": verdict.code(), "held": held})))
+    Ok(HttpResponse::Ok().json(Reviewed { response_id: id, verdict: verdict.code(), held }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Cases handled per officer and local day, from the one-stop system.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CasesBody {
+    /// 1 to 5000 officer-days.
+    #[schema(min_items = 1, max_items = 5000)]
     days: Vec<CaseEntry>,
     /// The unit whose officers these are; defaults to the caller's own.
     #[serde(default)]
     unit: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseEntry {
     officer_code: String,
+    /// A local date, YYYY-MM-DD.
+    #[schema(format = Date)]
     date: String,
+    /// 0 to 100000.
+    #[schema(minimum = 0, maximum = 100000)]
     cases: i64,
+}
+
+/// How many officer-days were stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CasesStored {
+    stored: usize,
 }
 
 /// Largest number of officer-days in one post.
@@ -311,6 +388,17 @@ pub fn parse_case_days(entries: &[(String, String, i64)]) -> Result<Vec<CaseDay>
 /// `POST /api/v1/cases/daily` `{"days": [{"officer_code", "date", "cases"}, …]}`: cases handled
 /// per officer and local day, from the one-stop system (the key's unit). A day posted again
 /// replaces the earlier figure. All or nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/daily",
+    summary = "Cases handled per officer and local day (all or nothing)",
+    security(("bearer" = []), ("session" = [])),
+    request_body = CasesBody,
+    responses(
+        (status = 200, description = "Stored; a day sent again replaces the figure", body = CasesStored),
+        JsonBodyRefusals, Unauthorized, Forbidden, Unavailable,
+    )
+)]
 #[tracing::instrument(name = "cases daily", skip_all)]
 pub async fn cases_daily(
     state: web::Data<AppState>,
@@ -339,7 +427,7 @@ pub async fn cases_daily(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"stored": stored})))
+    Ok(HttpResponse::Ok().json(CasesStored { stored }))
 }
 
 #[cfg(test)]

@@ -17,6 +17,15 @@ pub mod store;
 
 use actix_web::web;
 
+/// Integrity's part of the OpenAPI document (`crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::report, handlers::flagged, handlers::review, handlers::cases_daily))]
+struct Api;
+
+pub fn api() -> utoipa::openapi::OpenApi {
+    <Api as utoipa::OpenApi>::openapi()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/integrity", web::get().to(handlers::report))
         .route("/api/v1/integrity/flagged", web::get().to(handlers::flagged))

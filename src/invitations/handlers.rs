@@ -14,7 +14,9 @@ use super::{qr, store};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{
+    AppError, BadQuery, ErrorBody, Forbidden, JsonBodyRefusals, NotFound, Unauthorized, Unavailable,
+};
 use crate::http::client::Client;
 use crate::kernel::ratelimit::{self, Limit};
 
@@ -46,13 +48,25 @@ enum CaseNumberValue {
 
 /// Body of `POST /api/v1/invitations` (and each batch item). Every field is optional here so a
 /// missing one gets a 422 that names it; an unknown field is a 422 naming it too.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = InvitationRequest)]
 pub struct IssueBody {
+    /// The national procedure code (mã TTHC), such as `1.001193`.
+    #[schema(value_type = String, required = true, example = "1.001193")]
     procedure_code: Option<String>,
+    /// The officer who handed the case back.
+    #[schema(value_type = String, required = true)]
     officer_code: Option<String>,
+    /// The unit (desk) the case belongs to; an API key issues for its own unit only.
+    #[schema(value_type = String, required = true)]
     unit_code: Option<String>,
+    /// The case number (mã hồ sơ), up to 64 characters; the same unit and case number again
+    /// answers the same invitation. A number is read as its text.
+    #[schema(value_type = Option<String>, max_length = 64)]
     case_number: Option<CaseNumberValue>,
+    /// `desk` (the default), `online` or `postal`.
+    #[schema(value_type = Option<String>, examples("desk", "online", "postal"))]
     channel: Option<String>,
 }
 
@@ -72,14 +86,22 @@ impl From<IssueBody> for issue::Request {
 }
 
 /// An issued invitation as the API answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Invitation)]
 pub struct InvitationOut {
+    /// 128 random bits, URL-safe base64 (22 characters).
     token: String,
-    /// The short typed fallback, upper-case without separator (printed as `XXXX-XXXX`).
+    /// The short typed fallback: 8 characters of `23456789ABCDEFGHJKMNPQRSTUVWXYZ`, the last a
+    /// check character, upper-case without separator (printed as `XXXX-XXXX`).
     code: String,
+    #[schema(format = "uri")]
     survey_url: String,
+    #[schema(format = "uri")]
     qr_svg_url: String,
+    #[schema(format = "uri")]
     qr_png_url: String,
+    /// The printable slip: an 80 mm receipt (add `?layout=a4` for an A4 page).
+    #[schema(format = "uri")]
     slip_url: String,
     issued_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -113,6 +135,18 @@ fn refused(r: issue::Refusal) -> AppError {
 }
 
 /// `POST /api/v1/invitations`: 201 with a new invitation, 200 with the one the case already has.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations",
+    summary = "Issue a survey invitation for a handed-back case",
+    security(("bearer" = []), ("session" = [])),
+    request_body = IssueBody,
+    responses(
+        (status = 201, description = "Issued (`Location`: the survey address)", body = InvitationOut),
+        (status = 200, description = "Already issued for this unit and case number", body = InvitationOut),
+        JsonBodyRefusals, Unauthorized, Forbidden, Unavailable,
+    )
+)]
 #[tracing::instrument(name = "issue invitation", skip_all)]
 pub async fn create(
     state: web::Data<AppState>,
@@ -154,25 +188,33 @@ pub async fn create(
 
 /// Body of `POST /api/v1/invitations/batch`. Items are read one by one, so one malformed item
 /// gets its own 422 instead of failing the batch.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = InvitationBatchRequest)]
 pub struct BatchBody {
+    /// Up to 500 invitation requests, each read on its own.
+    #[schema(value_type = Vec<IssueBody>, max_items = 500)]
     invitations: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize)]
-struct BatchItemOut {
+/// One item's outcome: its invitation (201, 200) or its refusal (403, 422).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchItemOut {
+    /// The item's position in the request, from 0.
     index: usize,
+    /// 201, 200, 403 or 422.
     status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     invitation: Option<InvitationOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     error: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct BatchOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = InvitationBatchResult)]
+pub struct BatchOut {
     created: usize,
     existing: usize,
     refused: usize,
@@ -186,6 +228,17 @@ enum ItemResult {
 
 /// `POST /api/v1/invitations/batch`: up to [`BATCH_MAX`] items in one transaction; each gets
 /// its own status (201, 200, 403 or 422) and the valid ones are issued together.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/batch",
+    summary = "Issue many invitations in one transaction",
+    security(("bearer" = []), ("session" = [])),
+    request_body = BatchBody,
+    responses(
+        (status = 200, description = "Each item with its own status", body = BatchOut),
+        JsonBodyRefusals, Unauthorized, Unavailable,
+    )
+)]
 #[tracing::instrument(name = "issue invitation batch", skip_all)]
 pub async fn create_batch(
     state: web::Data<AppState>,
@@ -284,8 +337,9 @@ pub async fn create_batch(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[derive(Debug, Serialize)]
-struct LatestOut {
+/// The caller's latest invitation, for the customer screen.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LatestOut {
     invitation: Option<InvitationOut>,
     /// Whether the latest invitation has been answered.
     answered: bool,
@@ -297,6 +351,16 @@ struct LatestOut {
 
 /// `GET /api/v1/invitations/latest`: the latest invitation the caller issued, for the customer
 /// screen, which asks every few seconds.
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations/latest",
+    summary = "The latest invitation the caller issued (the customer screen)",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The latest invitation, if any", body = LatestOut),
+        Unauthorized, Unavailable,
+    )
+)]
 pub async fn latest(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     let actor = caller.actor();
     let found = db::run(&state.pool, move |conn| Ok(store::latest_by_issuer(conn, &actor)?)).await?;
@@ -316,16 +380,35 @@ pub struct ProcedureQuery {
     q: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct ProcedureOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProcedureOut {
     code: String,
     name: String,
     field_code: String,
     field_name: String,
 }
 
+/// The desk's procedure picker.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProceduresOut {
+    /// At most 30.
+    procedures: Vec<ProcedureOut>,
+}
+
 /// `GET /api/v1/procedures?q=`: active procedures whose code or name holds every word of `q`,
 /// ignoring case and Vietnamese marks ("khai sinh", "dang ky", "1.0011").
+#[utoipa::path(
+    get,
+    path = "/api/v1/procedures",
+    summary = "Active procedures matching a search (the desk's picker)",
+    security(("bearer" = []), ("session" = [])),
+    params(("q" = Option<String>, Query, max_length = 100,
+        description = "Words the code, name or field must all hold (case and marks ignored)")),
+    responses(
+        (status = 200, description = "Up to 30 procedures", body = ProceduresOut),
+        BadQuery, Unauthorized, Unavailable,
+    )
+)]
 pub async fn procedures(
     state: web::Data<AppState>,
     _caller: Caller,
@@ -351,34 +434,76 @@ pub async fn procedures(
             field_name: p.field_name,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "procedures": found })))
+    Ok(HttpResponse::Ok().json(ProceduresOut { procedures: found }))
 }
 
-#[derive(Debug, Serialize)]
-struct OfficerOut {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfficerOut {
     code: String,
     name: String,
 }
 
+/// The active officers of the caller's unit.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfficersOut {
+    unit_code: String,
+    officers: Vec<OfficerOut>,
+}
+
 /// `GET /api/v1/officers`: the active officers of the caller's unit.
+#[utoipa::path(
+    get,
+    path = "/api/v1/officers",
+    summary = "The active officers of the caller's unit (the desk's picker)",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The officers", body = OfficersOut),
+        Unauthorized, Unavailable,
+    )
+)]
 pub async fn officers(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     let unit = caller.unit_code().to_string();
     let found = db::run(&state.pool, move |conn| Ok(store::active_officers(conn, &unit)?)).await?;
     let out: Vec<OfficerOut> = found.into_iter().map(|o| OfficerOut { code: o.code, name: o.name }).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "unit_code": caller.unit_code(), "officers": out })))
+    Ok(HttpResponse::Ok().json(OfficersOut { unit_code: caller.unit_code().to_string(), officers: out }))
 }
 
 // ------------------------------------------------------------------ QR codes
 
-/// `GET /q/{token}.svg` and `GET /q/{token}.png`.
-pub async fn qr(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let file = path.into_inner();
+/// `GET /q/{token}.svg`: the survey address as an SVG QR code.
+#[utoipa::path(
+    get,
+    path = "/q/{token}.svg",
+    summary = "The survey address as a QR code (SVG)",
+    security(()),
+    params(("token" = String, Path, description = "The invitation's token")),
+    responses(
+        (status = 200, description = "The QR code, cacheable for a week", body = String, content_type = "image/svg+xml"),
+        NotFound, Unavailable,
+    )
+)]
+pub async fn qr_svg(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    qr(&state, path.into_inner(), false).await
+}
+
+/// `GET /q/{token}.png`: the survey address as a PNG QR code (at least 400 px).
+#[utoipa::path(
+    get,
+    path = "/q/{token}.png",
+    summary = "The survey address as a QR code (PNG, at least 400 px)",
+    security(()),
+    params(("token" = String, Path, description = "The invitation's token")),
+    responses(
+        (status = 200, description = "The QR code, cacheable for a week", body = Vec<u8>, content_type = "image/png"),
+        NotFound, Unavailable,
+    )
+)]
+pub async fn qr_png(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    qr(&state, path.into_inner(), true).await
+}
+
+async fn qr(state: &AppState, token: String, png: bool) -> Result<HttpResponse, AppError> {
     let not_found = || AppError::not_found("not_found", "There is no QR code at this address.");
-    let (token, png) = match (file.strip_suffix(".svg"), file.strip_suffix(".png")) {
-        (Some(t), _) => (t.to_string(), false),
-        (_, Some(t)) => (t.to_string(), true),
-        _ => return Err(not_found()),
-    };
     if !is_token_shaped(&token) {
         return Err(not_found());
     }
@@ -443,6 +568,21 @@ async fn slips_page(state: &AppState, tokens: Vec<String>, layout: Layout) -> Re
 }
 
 /// `GET /slips/{token}`: one slip, an 80 mm receipt unless `?layout=a4`.
+#[utoipa::path(
+    get,
+    path = "/slips/{token}",
+    summary = "One printable slip",
+    security(()),
+    params(
+        ("token" = String, Path, description = "The invitation's token"),
+        ("layout" = Option<String>, Query, description = "`receipt` (80 mm, the default) or `a4`"),
+    ),
+    responses(
+        (status = 200, description = "The slip (HTML, print-ready)", body = String, content_type = "text/html"),
+        (status = 400, description = "`invalid_layout`", body = ErrorBody),
+        NotFound, Unavailable,
+    )
+)]
 pub async fn slip_one(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -458,6 +598,22 @@ pub async fn slip_one(
 
 /// `GET /slips?tokens=a,b,c`: several slips, an A4 sheet unless `?layout=receipt` (then one
 /// receipt page each). At most [`SHEET_MAX`] tokens; a repeated token prints once.
+#[utoipa::path(
+    get,
+    path = "/slips",
+    summary = "A sheet of printable slips",
+    security(()),
+    params(
+        ("tokens" = String, Query, description = "Up to 100 tokens, comma-separated"),
+        ("layout" = Option<String>, Query, description = "`a4` (eight a page, the default) or `receipt` (one page each)"),
+    ),
+    responses(
+        (status = 200, description = "The slips (HTML, print-ready)", body = String, content_type = "text/html"),
+        (status = 400, description = "`missing_tokens`, `too_many_tokens` or `invalid_layout`", body = ErrorBody),
+        (status = 404, description = "One of the slips does not exist", body = ErrorBody),
+        Unavailable,
+    )
+)]
 pub async fn slip_sheet(
     state: web::Data<AppState>,
     query: web::Query<SlipQuery>,
@@ -550,6 +706,20 @@ async fn look_up_code(state: &AppState, client: &Client, typed: &str) -> Result<
 
 /// `GET /c`: the page to type a code; `GET /c?code=…` (its form, which works without script)
 /// looks the code up.
+#[utoipa::path(
+    get,
+    path = "/c",
+    summary = "The page to type a short code, and its lookup",
+    security(()),
+    params(("code" = Option<String>, Query, description = "A typed code (any case; spaces and dashes ignored)")),
+    responses(
+        (status = 200, description = "The page to type a code", body = String, content_type = "text/html"),
+        (status = 303, description = "To the code's survey (`Location: /s/{token}`)"),
+        (status = 404, description = "No such code: the page again, with a kind notice", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many wrong codes from this client (`Retry-After`)", body = String, content_type = "text/html"),
+        Unavailable,
+    )
+)]
 pub async fn code_page(
     state: web::Data<AppState>,
     client: Client,
@@ -564,6 +734,19 @@ pub async fn code_page(
 }
 
 /// `GET /c/{code}`: 303 to the code's survey, or the code page with a kind 404.
+#[utoipa::path(
+    get,
+    path = "/c/{code}",
+    summary = "Go to a short code's survey",
+    security(()),
+    params(("code" = String, Path, description = "A typed code (any case; spaces and dashes ignored)")),
+    responses(
+        (status = 303, description = "To the code's survey (`Location: /s/{token}`)"),
+        (status = 404, description = "No such code: the code page, with a kind notice", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many wrong codes from this client (`Retry-After`)", body = String, content_type = "text/html"),
+        Unavailable,
+    )
+)]
 pub async fn code_redirect(
     state: web::Data<AppState>,
     client: Client,

@@ -28,6 +28,27 @@ use crate::error;
 /// Largest batch body: 500 items of a few hundred bytes each.
 pub const BATCH_JSON_LIMIT: usize = 512 * 1024;
 
+/// Issuing's part of the OpenAPI document (`crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::create,
+    handlers::create_batch,
+    handlers::latest,
+    handlers::procedures,
+    handlers::officers,
+    handlers::qr_svg,
+    handlers::qr_png,
+    handlers::slip_sheet,
+    handlers::slip_one,
+    handlers::code_page,
+    handlers::code_redirect,
+))]
+struct Api;
+
+pub fn api() -> utoipa::openapi::OpenApi {
+    <Api as utoipa::OpenApi>::openapi()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/invitations", web::post().to(handlers::create))
         .service(
@@ -38,7 +59,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/invitations/latest", web::get().to(handlers::latest))
         .route("/api/v1/procedures", web::get().to(handlers::procedures))
         .route("/api/v1/officers", web::get().to(handlers::officers))
-        .route("/q/{file}", web::get().to(handlers::qr))
+        .route("/q/{token}.svg", web::get().to(handlers::qr_svg))
+        .route("/q/{token}.png", web::get().to(handlers::qr_png))
         .route("/slips", web::get().to(handlers::slip_sheet))
         .route("/slips/{token}", web::get().to(handlers::slip_one))
         .route("/c", web::get().to(handlers::code_page))

@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
-/// A checked answer to one item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A checked answer to one item. Written out (and documented in the OpenAPI document) as it is
+/// sent: a level or option code, a list of option codes, or a text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
 pub enum AnswerValue {
     /// A level of a scale or the code of a choice option.
     Level(i16),

@@ -10,12 +10,14 @@ use diesel::PgConnection;
 use serde::Serialize;
 
 use super::content::{self, ExportRequest, Period};
+use super::province::Ranking;
+use super::public::PublicResults;
 use super::{formats, province, public, report};
 use crate::app::AppState;
 use crate::auth::StaffPage;
 use crate::auth::{Caller, PROVINCE_ROLES, ProvinceCaller};
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, BadQuery, ErrorBody, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::http::assets;
 use crate::http::pages::PageError;
 use crate::instrument::Instruments;
@@ -150,6 +152,26 @@ fn export_request(
 }
 
 /// `GET /api/v1/exports/province?period=…&format=json|csv|xlsx`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/province",
+    summary = "The period's aggregates for the province, hashed (docs/EXPORTS.md)",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("period" = String, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026"),
+        ("format" = Option<String>, Query, description = "json (the default), csv or xlsx"),
+        ("unit" = Option<String>, Query, description = "The unit to export; defaults to the caller's own"),
+    ),
+    responses(
+        (status = 200, description = "The export (`X-Export-Id`, `X-Content-SHA256`); its JSON Schema is /api/v1/exports/schema.json",
+            content(
+                (Object = "application/json"),
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        BadQuery, Unauthorized, Forbidden, NotFound, Unavailable,
+    )
+)]
 pub async fn export(
     state: web::Data<AppState>,
     caller: Caller,
@@ -171,6 +193,13 @@ pub async fn export(
 }
 
 /// `GET /api/v1/exports/schema.json`: the JSON Schema of the export document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/schema.json",
+    summary = "The JSON Schema of the export document",
+    security(()),
+    responses((status = 200, description = "A JSON Schema", body = Object, content_type = "application/schema+json"))
+)]
 pub async fn schema() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/schema+json")
@@ -187,6 +216,20 @@ fn render(t: &impl Template) -> Result<String, AppError> {
 }
 
 /// `GET /reports/periodic?period=…`: the printable periodic report of the caller's unit.
+#[utoipa::path(
+    get,
+    path = "/reports/periodic",
+    summary = "The printable periodic report (A4)",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("period" = String, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026"),
+        ("unit" = Option<String>, Query, description = "The unit; defaults to the caller's own"),
+    ),
+    responses(
+        (status = 200, description = "The report", body = String, content_type = "text/html"),
+        BadQuery, Unauthorized, Forbidden, NotFound, Unavailable,
+    )
+)]
 pub async fn periodic_report(
     state: web::Data<AppState>,
     caller: Caller,
@@ -200,19 +243,35 @@ pub async fn periodic_report(
     Ok(html(render(&page)?))
 }
 
-#[derive(Serialize)]
-struct Imported {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Imported {
     unit: String,
     period: String,
 }
 
-#[derive(Serialize)]
-struct ImportBody {
+/// What a province import stored.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ProvinceImport)]
+pub struct ImportBody {
     imported: Vec<Imported>,
 }
 
 /// `POST /api/v1/province/exports`: one JSON export as the body; verified, then stored. Province
 /// staff and admins only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/province/exports",
+    summary = "Import one commune's JSON export (province staff and admins)",
+    security(("bearer" = []), ("session" = [])),
+    request_body(content = Object, content_type = "application/json",
+        description = "An export as `GET /api/v1/exports/province?format=json` wrote it, unchanged"),
+    responses(
+        (status = 201, description = "Verified and stored", body = ImportBody),
+        (status = 413, description = "`payload_too_large`: over 16 MB", body = ErrorBody),
+        (status = 422, description = "`export_refused`: the hash, schema or instrument does not check; nothing stored", body = ErrorBody),
+        Unauthorized, Forbidden, Unavailable,
+    )
+)]
 pub async fn province_import(
     state: web::Data<AppState>,
     ProvinceCaller(caller): ProvinceCaller,
@@ -240,6 +299,22 @@ async fn load_ranking(
 }
 
 /// `GET /api/v1/province/ranking?period=…&format=json|csv|xlsx`: province staff and admins.
+#[utoipa::path(
+    get,
+    path = "/api/v1/province/ranking",
+    summary = "The communes of a period, ranked (province staff and admins)",
+    security(("bearer" = []), ("session" = [])),
+    params(("period" = String, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026"), ("format" = Option<String>, Query, description = "json (the default), csv or xlsx")),
+    responses(
+        (status = 200, description = "The ranking",
+            content(
+                (Ranking = "application/json"),
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        BadQuery, Unauthorized, Forbidden, Unavailable,
+    )
+)]
 pub async fn ranking_json(
     state: web::Data<AppState>,
     _caller: ProvinceCaller,
@@ -265,6 +340,20 @@ pub async fn ranking_json(
 
 /// `GET /province/ranking?period=…`: the ranking as a printable page, for province staff and
 /// admins signed in (others get the sign-in page or 403).
+#[utoipa::path(
+    get,
+    path = "/province/ranking",
+    summary = "The ranking as a printable page (province staff and admins signed in)",
+    security(("session" = [])),
+    params(("period" = String, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026")),
+    responses(
+        (status = 200, description = "The ranking page", body = String, content_type = "text/html"),
+        (status = 303, description = "Not signed in: to the sign-in page"),
+        (status = 400, description = "A bad `period` (a page)", body = String, content_type = "text/html"),
+        (status = 403, description = "Not province staff or an admin (a page)", body = String, content_type = "text/html"),
+        (status = 503, description = "The database cannot be reached (a page)", body = String, content_type = "text/html"),
+    )
+)]
 pub async fn ranking_page(
     state: web::Data<AppState>,
     staff: StaffPage,
@@ -293,6 +382,18 @@ async fn public_results(state: &AppState, unit: String) -> Result<public::Public
 }
 
 /// `GET /public/{unit}`: the unit's public results page (no sign-in).
+#[utoipa::path(
+    get,
+    path = "/public/{unit}",
+    summary = "A unit's public results page",
+    security(()),
+    params(("unit" = String, Path, description = "The unit's code")),
+    responses(
+        (status = 200, description = "The page", body = String, content_type = "text/html"),
+        (status = 404, description = "No such unit, or it does not publish its results", body = String, content_type = "text/html"),
+        Unavailable,
+    )
+)]
 pub async fn public_page(
     state: web::Data<AppState>,
     unit: web::Path<String>,
@@ -315,6 +416,17 @@ pub async fn public_page(
 }
 
 /// `GET /api/v1/public/{unit}`: the same results as JSON, for the provincial portal.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/{unit}",
+    summary = "A unit's public results (the provincial portal)",
+    security(()),
+    params(("unit" = String, Path, description = "The unit's code")),
+    responses(
+        (status = 200, description = "The results", body = PublicResults),
+        NotFound, Unavailable,
+    )
+)]
 pub async fn public_json(
     state: web::Data<AppState>,
     unit: web::Path<String>,

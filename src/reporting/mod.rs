@@ -17,6 +17,24 @@ pub mod report;
 
 use actix_web::web;
 
+/// Reporting's part of the OpenAPI document (`crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::export,
+    handlers::schema,
+    handlers::periodic_report,
+    handlers::province_import,
+    handlers::ranking_json,
+    handlers::ranking_page,
+    handlers::public_page,
+    handlers::public_json,
+))]
+struct Api;
+
+pub fn api() -> utoipa::openapi::OpenApi {
+    <Api as utoipa::OpenApi>::openapi()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/exports/province", web::get().to(handlers::export))
         .route("/api/v1/exports/schema.json", web::get().to(handlers::schema))

@@ -182,7 +182,7 @@ pub fn import(
 }
 
 /// One commune in a ranking.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct RankedCommune {
     /// `None` for a commune without a SIPAS index (too few responses): listed, not ranked.
     pub rank: Option<u32>,
@@ -203,12 +203,15 @@ pub struct RankedCommune {
     pub generated_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The communes of a period, ranked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Ranking {
     pub period: String,
     pub period_label: String,
     pub previous_period: Option<String>,
+    #[schema(value_type = String)]
     pub measure: &'static str,
+    #[schema(value_type = String)]
     pub rule: &'static str,
     pub communes: Vec<RankedCommune>,
 }

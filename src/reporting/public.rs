@@ -13,7 +13,7 @@ use crate::schema::units;
 use crate::stats::query::GroupBy;
 
 /// One figure line of the public page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicGroup {
     pub key: String,
     pub label: String,
@@ -24,7 +24,7 @@ pub struct PublicGroup {
 }
 
 /// One quarter of the trend; figures are null when the quarter had fewer than `min_n` responses.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrendPoint {
     pub period: String,
     pub label: String,
@@ -34,10 +34,11 @@ pub struct TrendPoint {
 }
 
 /// What the public page and its JSON twin show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicResults {
     pub unit: String,
     pub unit_name: String,
+    #[schema(value_type = String)]
     pub measure: &'static str,
     pub min_n: u64,
     /// The latest quarter with at least `min_n` responses (the current one counts, to date).
@@ -48,6 +49,7 @@ pub struct PublicResults {
     pub trend: Vec<TrendPoint>,
     pub procedures: Vec<PublicGroup>,
     pub fields: Vec<PublicGroup>,
+    #[schema(value_type = String)]
     pub method: &'static str,
 }
 

@@ -8,14 +8,19 @@ use serde::{Deserialize, Serialize};
 use super::committer::Committer;
 use super::model::{Effect, RawAnswers, Refusal, Repeats};
 use super::submit::Submission;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody, JsonBodyRefusals, Unavailable};
 use crate::http::client::Client;
 
 /// The request body; any other top-level field is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Answers)]
 pub struct SubmitBody {
+    /// Answers by item code: a level or option code (scale, choice), a list of option codes
+    /// (multi) or a text.
     #[serde(deserialize_with = "answers_without_repeats")]
+    #[schema(value_type = std::collections::BTreeMap<String, crate::kernel::answers::AnswerValue>,
+        example = json!({"CASE.OVERALL": 5, "TT01.I1": 2, "EXP": [3, 4], "COMMENT": "Cán bộ nhiệt tình"}))]
     answers: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -48,9 +53,10 @@ where
 }
 
 /// The answer to a stored submission.
-#[derive(Debug, Serialize)]
-struct Submitted {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Submitted {
     /// `created` (201) or `added` (200).
+    #[schema(value_type = String, examples("created", "added"))]
     status: &'static str,
     /// Every item the response has answered so far.
     answered: Vec<String>,
@@ -58,6 +64,26 @@ struct Submitted {
     additions_until: DateTime<Utc>,
 }
 
+/// `POST /api/v1/responses/{token}`: the first response (201), or items added to it within the
+/// additions window (200).
+#[utoipa::path(
+    post,
+    path = "/api/v1/responses/{token}",
+    summary = "Answer a survey (the first response) or add items within the additions window",
+    security(()),
+    params(("token" = String, Path, description = "The invitation's token")),
+    request_body = SubmitBody,
+    responses(
+        (status = 201, description = "The first response, stored", body = Submitted),
+        (status = 200, description = "Items added to the response", body = Submitted),
+        JsonBodyRefusals,
+        (status = 404, description = "`unknown_token`: there is no survey with this token", body = ErrorBody),
+        (status = 409, description = "`spent` (answered, additions over) or `already_answered` (an item cannot change)", body = ErrorBody),
+        (status = 410, description = "`expired`: the invitation expired before it was answered", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many answers from this network", body = ErrorBody),
+        Unavailable,
+    )
+)]
 #[tracing::instrument(name = "submit response", skip_all)]
 pub async fn submit(
     answers: web::Data<Committer>,

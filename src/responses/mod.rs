@@ -21,6 +21,15 @@ use actix_web::web;
 /// Largest accepted body of answers.
 pub const ANSWERS_LIMIT: usize = 16 * 1024;
 
+/// The responses' part of the OpenAPI document (`crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::submit))]
+struct Api;
+
+pub fn api() -> utoipa::openapi::OpenApi {
+    <Api as utoipa::OpenApi>::openapi()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/v1/responses/{token}")

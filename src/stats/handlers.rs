@@ -6,12 +6,35 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, web};
 
 use super::query::{self, Source, StatsQuery};
+use super::report::Report;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, BadQuery, Forbidden, Unauthorized, Unavailable};
 
 /// `GET /api/v1/stats`. An API key reads its own unit only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    summary = "Satisfaction figures of a period, grouped",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("from" = String, Query, format = Date, description = "The first local date (Asia/Ho_Chi_Minh), inclusive"),
+        ("to" = String, Query, format = Date, description = "The last local date, inclusive"),
+        ("group_by" = Option<String>, Query,
+            description = "none (the default), procedure, field, officer, unit, channel, month, quarter, half or year"),
+        ("unit" = Option<String>, Query, description = "Only this unit (an API key: its own)"),
+        ("procedure" = Option<String>, Query, description = "Only this procedure code"),
+        ("field" = Option<String>, Query, description = "Only this field code"),
+        ("officer" = Option<String>, Query, description = "Only this officer (an officer: their own)"),
+        ("channel" = Option<String>, Query, description = "Only desk, online or postal"),
+        ("include_flagged" = Option<bool>, Query, description = "Count answers held out as possibly staged too"),
+    ),
+    responses(
+        (status = 200, description = "The figures", body = Report),
+        BadQuery, Unauthorized, Forbidden, Unavailable,
+    )
+)]
 pub async fn stats(
     state: web::Data<AppState>,
     caller: Caller,

@@ -12,6 +12,15 @@ pub mod store;
 
 use actix_web::web;
 
+/// The statistics' part of the OpenAPI document (`crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::stats))]
+struct Api;
+
+pub fn api() -> utoipa::openapi::OpenApi {
+    <Api as utoipa::OpenApi>::openapi()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/stats", web::get().to(handlers::stats));
 }

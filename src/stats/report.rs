@@ -11,29 +11,42 @@ use super::model::{GroupStats, Rate as Computed, round_to};
 use crate::instrument::Instrument;
 
 /// `{"from", "to", "group_by", "groups": [...]}`
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Stats)]
 pub struct Report {
+    /// The first local day (Asia/Ho_Chi_Minh), inclusive.
+    #[schema(format = Date)]
     pub from: String,
+    /// The last local day, inclusive.
+    #[schema(format = Date)]
     pub to: String,
+    #[schema(value_type = String)]
     pub group_by: &'static str,
     pub groups: Vec<Group>,
 }
 
 /// One group of a report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Group {
+    /// `all`, a procedure, field, officer, unit or channel code, or a period (`2026-01`,
+    /// `2026-Q1`, `2026-H1`, `2026`).
+    #[schema(examples("all", "1.001193", "CB01", "2026-01", "2026-Q1", "2026-H1", "2026"))]
     pub key: String,
     pub label: String,
     pub responses: u64,
     pub invitations: u64,
+    /// Responses ÷ invitations, percent; null without invitations.
     pub response_rate: Option<f64>,
+    /// Fewer responses than `min_n`: the rates are left out.
     pub suppressed: bool,
+    /// Responses held out as possibly staged.
     pub flagged: u64,
     // The rates below are left out of a suppressed group (fewer responses than `min_n`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overall: Option<Rate>,
     /// `Some(None)` is written as `null`: no element has data.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
     pub sipas_index: Option<Option<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elements: Option<BTreeMap<String, Element>>,
@@ -41,24 +54,31 @@ pub struct Group {
     pub criteria: Option<BTreeMap<String, Rate>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<BTreeMap<String, Rate>>,
-    /// Each TT01 indicator's score by code, and `total`, `scored` and `band` (`{"vi", "en"}`).
+    /// Each TT01 indicator's score by code (1 decimal, null without data), and `total`, `scored`
+    /// and `band` (`{"vi", "en"}`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub tt01: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `{"rate", "n", "ci95": [low, high], "counts": {...}}`
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rate {
+    /// Percent, 2 decimals; null when `n` is 0.
     pub rate: Option<f64>,
     pub n: u64,
+    /// The 95% Wilson interval, percent.
+    #[schema(min_items = 2, max_items = 2)]
     pub ci95: Option<[f64; 2]>,
+    /// Answers per level or option code.
     pub counts: BTreeMap<String, u64>,
 }
 
 /// `{"index", "n"}`
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Element {
     pub index: Option<f64>,
+    /// Responses that answered any of the element's statements.
     pub n: u64,
 }
 

@@ -17,7 +17,7 @@ use super::pages::{
 use super::steps::{DONE, Plan, StepKind};
 use crate::app::AppState;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::http::assets;
 use crate::http::client::Client;
 use crate::instrument::{AnswerError, Instrument, ItemKind, OVERALL};
@@ -29,10 +29,14 @@ use crate::responses::store::{self, InvitationRow, ResponseRow};
 use crate::responses::submit::{Submission, plausible_token};
 
 /// The query of every survey address: the screen, and the reader's language and text size.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// The screen to show (as the survey's own links write it; `done` for the thanks page).
     step: Option<String>,
+    /// `vi` (the default) or `en`.
     lang: Option<String>,
+    /// `big` for larger text.
     size: Option<String>,
 }
 
@@ -200,6 +204,22 @@ fn decide(survey: Option<&Survey>, plan: &Plan, requested: Option<&str>, window:
     }
 }
 
+/// `GET /s/{token}`: the survey's current screen for this token (HTML).
+#[utoipa::path(
+    get,
+    path = "/s/{token}",
+    summary = "The resident's survey page",
+    security(()),
+    params(("token" = String, Path, description = "The invitation's token"), PageQuery),
+    responses(
+        (status = 200, description = "A screen of the survey, or the thanks page", body = String, content_type = "text/html"),
+        (status = 303, description = "To the screen to answer next"),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 404, description = "No survey with this token (a kind page)", body = String, content_type = "text/html"),
+        (status = 410, description = "The invitation expired before it was answered", body = String, content_type = "text/html"),
+        (status = 503, description = "The service cannot answer right now (`Retry-After`)", body = String, content_type = "text/html"),
+    )
+)]
 #[tracing::instrument(name = "survey page", skip_all)]
 pub async fn show(
     state: web::Data<AppState>,
@@ -234,6 +254,28 @@ pub async fn show(
     }
 }
 
+/// `POST /s/{token}`: a screen's answers as a plain HTML form (item code = level, option code or
+/// text; `go=finish` ends the survey).
+#[utoipa::path(
+    post,
+    path = "/s/{token}",
+    summary = "Answer a screen of the survey as a plain HTML form",
+    security(()),
+    params(("token" = String, Path, description = "The invitation's token"), PageQuery),
+    request_body(content = inline(std::collections::BTreeMap<String, String>),
+        content_type = "application/x-www-form-urlencoded",
+        description = "Item codes and their answers, as the page's form sends them"),
+    responses(
+        (status = 303, description = "Stored (or nothing to store): to the next screen or the thanks page"),
+        (status = 400, description = "`invalid_form` or `invalid_query`", body = ErrorBody),
+        (status = 404, description = "No survey with this token (a kind page)", body = String, content_type = "text/html"),
+        (status = 410, description = "The invitation expired before it was answered", body = String, content_type = "text/html"),
+        (status = 413, description = "`payload_too_large`: the form is over 16 KB", body = ErrorBody),
+        (status = 422, description = "The screen again, the problem marked", body = String, content_type = "text/html"),
+        (status = 429, description = "Too many answers from this network (a kind page)", body = String, content_type = "text/html"),
+        (status = 503, description = "The service cannot answer right now (`Retry-After`)", body = String, content_type = "text/html"),
+    )
+)]
 #[tracing::instrument(name = "survey form", skip_all)]
 pub async fn post(
     state: web::Data<AppState>,

@@ -10,6 +10,15 @@ pub mod steps;
 
 use actix_web::web;
 
+/// The survey's part of the OpenAPI document (`crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::show, handlers::post))]
+struct Api;
+
+pub fn api() -> utoipa::openapi::OpenApi {
+    <Api as utoipa::OpenApi>::openapi()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/s/{token}")

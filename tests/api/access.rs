@@ -86,7 +86,8 @@ fn sample(rule: &Rule, f: &Fixture, csrf: &str) -> Option<Req> {
             post_json("/api/v1/invitations/batch", json!({ "invitations": [issue] }))
         }
         ("GET", "/api/v1/procedures") => get("/api/v1/procedures?q=khai"),
-        ("GET", "/q/{file}") => get(format!("/q/{}.svg", f.token)),
+        ("GET", "/q/{token}.svg") => get(format!("/q/{}.svg", f.token)),
+        ("GET", "/q/{token}.png") => get(format!("/q/{}.png", f.token)),
         ("GET", "/slips") => get(format!("/slips?tokens={}", f.token)),
         ("GET", "/slips/{token}") => get(format!("/slips/{}", f.token)),
         ("GET", "/c/{code}") => get(format!("/c/{}", f.code)),

@@ -5,6 +5,7 @@
 
 mod access;
 mod browser;
+mod contract;
 mod fixtures;
 mod foundation;
 mod harness;
