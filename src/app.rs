@@ -11,7 +11,8 @@ use rand::Rng;
 use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::http::metrics::Metrics;
-use crate::instrument::{Instruments, store::record_versions};
+use crate::instrument::Instruments;
+use crate::instrument::store::{record_translations, record_versions};
 use crate::kernel::ratelimit::Submissions;
 use crate::schema::service_settings;
 
@@ -53,6 +54,7 @@ pub fn prepare(url: &str, config: &Config, instruments: &Instruments) -> Result<
     let applied = db::migrate(&mut conn)?;
     tracing::info!(applied, "migrations are up to date");
     record_versions(&mut conn, instruments.all()).map_err(|e| e.to_string())?;
+    record_translations(&mut conn, instruments.all_translations()).map_err(|e| e.to_string())?;
     match &config.secret_key {
         Some(key) => Ok(key.as_bytes().to_vec()),
         None => load_or_create_secret(&mut conn).map_err(|e| format!("cannot read the secret key: {e}")),

@@ -24,6 +24,9 @@ pub struct Config {
     /// The origin written into survey links and QR codes, without a trailing slash.
     pub public_base_url: String,
     pub data_dir: PathBuf,
+    /// A folder of the commune's questionnaire translations (`*.toml`, see
+    /// `instrument::translation`), loaded and validated at start-up; `None`: none.
+    pub translations_dir: Option<PathBuf>,
     /// Largest number of pooled database connections.
     pub db_pool_size: u32,
     /// How long a request waits for a pooled connection before it gets a 503.
@@ -73,6 +76,7 @@ impl Default for Config {
             bind_addr,
             public_base_url: format!("http://{bind_addr}"),
             data_dir: PathBuf::from("./data"),
+            translations_dir: None,
             db_pool_size: 16,
             db_timeout_secs: 3,
             answer_writers: 2,
@@ -103,6 +107,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("BIND_ADDR", "address to listen on (default 127.0.0.1:8080)"),
     ("PUBLIC_BASE_URL", "origin written into survey links and QR codes (default http://BIND_ADDR)"),
     ("DATA_DIR", "where the managed PostgreSQL cluster lives (default ./data)"),
+    (
+        "TRANSLATIONS_DIR",
+        "folder of questionnaire translations (*.toml) loaded and validated at start-up (default none)",
+    ),
     ("DB_POOL_SIZE", "largest number of database connections (default 16)"),
     ("DB_TIMEOUT_SECS", "seconds to wait for a connection before answering 503 (default 3)"),
     (
@@ -192,6 +200,7 @@ impl Config {
             bind_addr,
             public_base_url,
             data_dir: get("DATA_DIR").map(PathBuf::from).unwrap_or(d.data_dir),
+            translations_dir: get("TRANSLATIONS_DIR").map(PathBuf::from),
             db_pool_size: parse_var(&get, "DB_POOL_SIZE", d.db_pool_size, "a whole number from 1 to 200")?,
             db_timeout_secs: parse_var(
                 &get,

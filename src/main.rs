@@ -29,7 +29,7 @@ enum Command {
     /// Manage API keys of one-stop systems.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
-    /// Check questionnaire files.
+    /// Check questionnaire files (a version, or a translation of one).
     #[command(subcommand)]
     Instrument(InstrumentCommand),
     /// Manage staff accounts (the password comes from SIPAS_PASSWORD or standard input).

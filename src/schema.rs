@@ -84,6 +84,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    instrument_translations (instrument_id, version, lang) {
+        instrument_id -> Text,
+        version -> Text,
+        lang -> Text,
+        sha256 -> Text,
+        name -> Text,
+        loaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     instrument_versions (instrument_id, version) {
         instrument_id -> Text,
         version -> Text,
@@ -125,6 +136,7 @@ diesel::table! {
         issued_at -> Timestamptz,
         expires_at -> Timestamptz,
         issued_by -> Text,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -338,6 +350,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cases_daily,
     fields,
     followups,
+    instrument_translations,
     instrument_versions,
     integrity_flags,
     integrity_reviews,

@@ -35,7 +35,7 @@ pub fn database(config: &Config, serving: bool) -> Result<Database, String> {
 
 /// Connects to the migrated database of the configuration, with the published questionnaire.
 pub fn open(config: &Config) -> Result<(Database, PgConnection, Instruments), String> {
-    let instruments = Instruments::load_published()?;
+    let instruments = Instruments::load(config.translations_dir.as_deref())?;
     let database = database(config, false)?;
     app::prepare(&database.url, config, &instruments)?;
     let conn = db::connect(&database.url)?;

@@ -28,6 +28,21 @@ pub fn import(config: &Config, kind: Kind, file: &Path) -> Result<String, String
 /// `sipas instrument check FILE`: validates a draft questionnaire before it is published.
 pub fn instrument_check(file: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    // a translation names the version it translates in [meta] instrument/version
+    if crate::instrument::Translation::target(&text).is_ok() {
+        let mut instruments = crate::instrument::Instruments::load_published()?;
+        let t = instruments.add_translation(&file.display().to_string(), &text)?;
+        return Ok(format!(
+            "{}: translation {} ({}) of {} {} is valid (every item and option; {} interface words of its own, the rest in Vietnamese; sha256 {})",
+            file.display(),
+            t.lang,
+            t.name,
+            t.instrument_id,
+            t.version,
+            t.ui.len(),
+            t.sha256
+        ));
+    }
     let i = crate::instrument::Instrument::parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(format!(
         "{}: instrument {} {} is valid ({} sections, {} items, sha256 {})",

@@ -11,7 +11,7 @@ use crate::responses::committer::Committer;
 
 /// `sipas serve`: runs until SIGINT or SIGTERM, then stops the private cluster if it started one.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let instruments = Instruments::load_published()?;
+    let instruments = Instruments::load(config.translations_dir.as_deref())?;
     let database = database(&config, true)?;
     let secret = app::prepare(&database.url, &config, &instruments)?;
     let listener = TcpListener::bind(config.bind_addr)
@@ -40,7 +40,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
 
 /// `sipas migrate`: applies the migrations and records the questionnaire versions.
 pub fn migrate(config: &Config) -> Result<String, String> {
-    let instruments = Instruments::load_published()?;
+    let instruments = Instruments::load(config.translations_dir.as_deref())?;
     let database = database(config, false)?;
     app::prepare(&database.url, config, &instruments)?;
     Ok("migrations are up to date".to_string())

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use super::Instrument;
-use crate::schema::instrument_versions;
+use super::{Instrument, Translation};
+use crate::schema::{instrument_translations, instrument_versions};
 
 /// Why the versions could not be recorded.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +12,10 @@ pub enum RecordError {
         "instrument {id} {version} was published with SHA-256 {stored} but the binary has {embedded}: a published version must never be edited; publish the change as a new version"
     )]
     Edited { id: String, version: String, stored: String, embedded: String },
+    #[error(
+        "translation {lang} of {id} {version} was published with SHA-256 {stored} but the file now has {loaded}: a published translation must never be edited; publish the change with a new questionnaire version"
+    )]
+    TranslationEdited { id: String, version: String, lang: String, stored: String, loaded: String },
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -42,6 +46,41 @@ pub fn record_versions(
                     version: v.meta.version.clone(),
                     stored,
                     embedded: v.sha256.clone(),
+                });
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Inserts each translation once, and refuses one whose text changed since it was first loaded.
+pub fn record_translations(
+    conn: &mut PgConnection,
+    translations: &[std::sync::Arc<Translation>],
+) -> Result<(), RecordError> {
+    conn.transaction(|conn| {
+        for t in translations {
+            diesel::insert_into(instrument_translations::table)
+                .values((
+                    instrument_translations::instrument_id.eq(&t.instrument_id),
+                    instrument_translations::version.eq(&t.version),
+                    instrument_translations::lang.eq(&t.lang),
+                    instrument_translations::sha256.eq(&t.sha256),
+                    instrument_translations::name.eq(&t.name),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)?;
+            let stored: String = instrument_translations::table
+                .find((&t.instrument_id, &t.version, &t.lang))
+                .select(instrument_translations::sha256)
+                .first(conn)?;
+            if stored != t.sha256 {
+                return Err(RecordError::TranslationEdited {
+                    id: t.instrument_id.clone(),
+                    version: t.version.clone(),
+                    lang: t.lang.clone(),
+                    stored,
+                    loaded: t.sha256.clone(),
                 });
             }
         }

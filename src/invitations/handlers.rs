@@ -562,7 +562,15 @@ async fn slips_page(state: &AppState, tokens: Vec<String>, layout: Layout) -> Re
             .iter()
             .find(|r| &r.token == token)
             .ok_or_else(|| AppError::not_found("not_found", "One of these slips does not exist."))?;
-        views.push(SlipView::new(row, base));
+        let mut view = SlipView::new(row, base);
+        // the slip's line in each language the commune translated this version into
+        view.lines = state
+            .instruments
+            .translations_of(&row.instrument_id, &row.instrument_version)
+            .iter()
+            .filter_map(|t| t.slip.clone().map(|line| (t.lang.clone(), line)))
+            .collect();
+        views.push(view);
     }
     Ok(html(render(&SlipsPage::new(layout, views, base))?))
 }

@@ -50,6 +50,8 @@ pub struct SlipView {
     pub unit_name: String,
     pub date: String,
     pub expires: String,
+    /// The slip's one line in the languages of the version's translations: (code, line).
+    pub lines: Vec<(String, String)>,
 }
 
 impl SlipView {
@@ -69,6 +71,7 @@ impl SlipView {
             unit_name: row.unit_name.clone(),
             date: local_date(row.issued_at),
             expires: local_date(row.expires_at),
+            lines: Vec::new(),
         }
     }
 }
@@ -141,6 +144,8 @@ mod tests {
             unit_name: "UBND xã Chiêm Hóa".into(),
             issued_at: at,
             expires_at: at + chrono::Duration::days(7),
+            instrument_id: "sipas-desk".into(),
+            instrument_version: "2026.1".into(),
         }
     }
 

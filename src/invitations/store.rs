@@ -80,6 +80,8 @@ pub struct SlipRow {
     pub unit_name: String,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub instrument_id: String,
+    pub instrument_version: String,
 }
 
 pub fn unit(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Unit>> {
@@ -185,6 +187,8 @@ pub fn slips(conn: &mut PgConnection, tokens: &[String]) -> QueryResult<Vec<Slip
             units::name,
             invitations::issued_at,
             invitations::expires_at,
+            invitations::instrument_id,
+            invitations::instrument_version,
         ))
         .load(conn)
 }

@@ -26,6 +26,8 @@ pub struct InvitationRow {
     pub instrument_version: String,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The language the resident chose for the survey, remembered on the token.
+    pub lang: Option<String>,
 }
 
 /// The invitation with this token, its row locked until the transaction ends: every submission

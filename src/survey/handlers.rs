@@ -4,15 +4,17 @@
 use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
+use std::borrow::Cow;
+
 use super::i18n::{Lang, Strings};
 use super::pages::{
-    Chrome, Face, FollowupView, IntroPage, ItemView, NoticePage, OptView, QuickPage, StepPage, ThanksPage,
-    mouth,
+    Chrome, Face, FollowupView, IntroPage, ItemView, LangLink, NoticePage, OptView, QuickPage, StepPage,
+    ThanksPage, mouth,
 };
 use super::steps::{DONE, Plan, StepKind};
 use crate::app::AppState;
@@ -20,7 +22,7 @@ use crate::db;
 use crate::error::{AppError, ErrorBody};
 use crate::http::assets;
 use crate::http::client::Client;
-use crate::instrument::{AnswerError, Instrument, ItemKind, OVERALL};
+use crate::instrument::{AnswerError, Instrument, ItemKind, OVERALL, Translation};
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::answers::AnswerValue;
 use crate::responses::committer::Committer;
@@ -41,30 +43,49 @@ pub struct PageQuery {
 }
 
 /// How this reader's addresses are written: the token, the language (kept in links only when
-/// it was chosen explicitly) and the text size.
+/// it was chosen explicitly; it is also remembered on the token) and the text size.
 #[derive(Clone)]
 struct Ctx {
     token: String,
     lang: Lang,
+    /// `?lang=` as asked (a tap on the language switch).
+    asked_lang: Option<String>,
     explicit_lang: bool,
     big: bool,
-    t: &'static Strings,
+    t: Cow<'static, Strings>,
+    /// The languages this token's questionnaire version offers beyond vi and en.
+    offered: Vec<Arc<Translation>>,
     /// The office's reply, once there is one: shown above every screen.
     reply: Option<FollowupView>,
 }
 
 impl Ctx {
-    fn new(req: &HttpRequest, token: String, q: &PageQuery) -> Ctx {
-        let _ = req;
-        let lang = Lang::negotiate(q.lang.as_deref());
-        let explicit_lang = q.lang.as_deref().and_then(Lang::from_code).is_some();
+    fn new(token: String, q: &PageQuery) -> Ctx {
+        let lang = Lang::choose(q.lang.as_deref(), None, &[]);
+        let explicit_lang = q.lang.as_deref().and_then(|c| Lang::from_code(c, &[])).is_some();
         let big = q.size.as_deref() == Some("l");
-        Ctx { token, lang, explicit_lang, big, t: lang.strings(), reply: None }
+        Ctx {
+            token,
+            t: lang.strings(),
+            lang,
+            asked_lang: q.lang.clone(),
+            explicit_lang,
+            big,
+            offered: Vec::new(),
+            reply: None,
+        }
     }
 
-    /// Shows the office's reply to this response's follow-up at the top of every screen.
-    fn with_reply(mut self, followup: &crate::followups::store::ResidentView) -> Ctx {
-        self.reply = match followup {
+    /// The reader's language among those the token's version offers (asked, else remembered on
+    /// the token, else Vietnamese), and the office's reply above every screen.
+    fn for_survey(mut self, state: &AppState, survey: &Survey) -> Ctx {
+        let inv = &survey.invitation;
+        self.offered = state.instruments.translations_of(&inv.instrument_id, &inv.instrument_version);
+        self.lang = Lang::choose(self.asked_lang.as_deref(), inv.lang.as_deref(), &self.offered);
+        self.explicit_lang =
+            self.asked_lang.as_deref().and_then(|c| Lang::from_code(c, &self.offered)).is_some();
+        self.t = self.lang.strings();
+        self.reply = match &survey.followup {
             Some(Some((text, at))) => Some(self.reply_view(Some((text.clone(), *at)))),
             _ => None,
         };
@@ -74,20 +95,22 @@ impl Ctx {
     /// The follow-up as the resident reads it: the reply with its date, or what to expect.
     fn reply_view(&self, reply: Option<(String, chrono::DateTime<Utc>)>) -> FollowupView {
         FollowupView {
-            heading: self.lang.pick("Trả lời của cơ quan", "The office's reply"),
+            heading: self.t.reply_heading.to_string(),
             note: match &reply {
-                Some((_, at)) => format!(
-                    "{} {}",
-                    self.lang.pick("Ngày", "Date"),
-                    crate::kernel::time::local_day(*at).format("%d/%m/%Y")
-                ),
+                Some((_, at)) => {
+                    format!(
+                        "{} {}",
+                        self.t.reply_date,
+                        crate::kernel::time::local_day(*at).format("%d/%m/%Y")
+                    )
+                }
                 None => self.t.reply_awaited.to_string(),
             },
             reply: reply.map(|(text, _)| text),
         }
     }
 
-    fn href(&self, step: Option<&str>, lang: Option<Lang>, big: bool) -> String {
+    fn href(&self, step: Option<&str>, lang: Option<&Lang>, big: bool) -> String {
         let token = if plausible_token(&self.token) { self.token.as_str() } else { "" };
         let mut params = Vec::new();
         if let Some(step) = step {
@@ -105,23 +128,34 @@ impl Ctx {
 
     /// The address of a screen for this reader.
     fn url(&self, step: Option<&str>) -> String {
-        self.href(step, self.explicit_lang.then_some(self.lang), self.big)
+        self.href(step, self.explicit_lang.then_some(&self.lang), self.big)
     }
 
     fn chrome(&self, step: Option<&str>, title: &str, progress: (usize, usize)) -> Chrome {
-        let other = self.lang.other();
+        let langs = Lang::offered(&self.offered)
+            .into_iter()
+            .filter(|l| l != &self.lang)
+            .map(|l| LangLink {
+                href: self.href(step, Some(&l), self.big),
+                code: l.code().to_string(),
+                label: l.own_name().to_string(),
+            })
+            .collect();
         Chrome {
-            lang: self.lang.code(),
+            lang: self.lang.code().to_string(),
             big: self.big,
             title: format!("{title} · {}", self.t.brand),
             css: assets::href("survey.css"),
             // every screen: the read-aloud button is the script's (a comment's counter too)
             js: Some(assets::href("survey.js")),
-            lang_href: self.href(step, Some(other), self.big),
-            lang_label: other.strings().own_name,
-            lang_code: other.code(),
-            size_href: self.href(step, self.explicit_lang.then_some(self.lang), !self.big),
-            size_label: if self.big { self.t.big_text_off } else { self.t.big_text_on },
+            langs,
+            languages_label: self.t.languages.to_string(),
+            size_href: self.href(step, self.explicit_lang.then_some(&self.lang), !self.big),
+            size_label: if self.big {
+                self.t.big_text_off.to_string()
+            } else {
+                self.t.big_text_on.to_string()
+            },
             pos: progress.0,
             total: progress.1,
             reply: self.reply.clone(),
@@ -139,13 +173,26 @@ struct Survey {
     followup: crate::followups::store::ResidentView,
 }
 
-async fn load(state: &AppState, token: &str) -> Result<Option<Survey>, AppError> {
+/// Reads what a page needs about a token; a language the resident just chose (`?lang=`, one
+/// the token's version offers) is remembered on the token in the same call.
+async fn load(state: &AppState, token: &str, chosen: Option<&str>) -> Result<Option<Survey>, AppError> {
     if !plausible_token(token) {
         return Ok(None);
     }
     let token = token.to_string();
+    let chosen = chosen.map(|c| c.trim().to_ascii_lowercase());
+    let instruments = state.instruments.clone();
     let found = db::run(&state.pool, move |conn| {
-        let Some(invitation) = store::find_invitation(conn, &token)? else { return Ok(None) };
+        let Some(mut invitation) = store::find_invitation(conn, &token)? else { return Ok(None) };
+        if let Some(code) = chosen {
+            let offered =
+                instruments.translations_of(&invitation.instrument_id, &invitation.instrument_version);
+            let known = Lang::from_code(&code, &offered).is_some();
+            if known && invitation.lang.as_deref() != Some(code.as_str()) {
+                super::store::remember_language(conn, invitation.id, &code)?;
+                invitation.lang = Some(code);
+            }
+        }
         let response = store::response_of(conn, invitation.id)?;
         let answers = match &response {
             Some(r) => store::answers_of(conn, r.id)?,
@@ -223,17 +270,16 @@ fn decide(survey: Option<&Survey>, plan: &Plan, requested: Option<&str>, window:
 #[tracing::instrument(name = "survey page", skip_all)]
 pub async fn show(
     state: web::Data<AppState>,
-    req: HttpRequest,
     token: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let mut ctx = Ctx::new(&req, token.into_inner(), &q);
-    let survey = match load(&state, &ctx.token).await {
+    let mut ctx = Ctx::new(token.into_inner(), &q);
+    let survey = match load(&state, &ctx.token, q.lang.as_deref()).await {
         Ok(s) => s,
         Err(e) => return failure(&ctx, &e),
     };
     if let Some(s) = &survey {
-        ctx = ctx.with_reply(&s.followup);
+        ctx = ctx.for_survey(&state, s);
     }
     let window = Duration::minutes(state.config.additions_window_minutes);
     let plan = survey.as_ref().map(|s| Plan::of(&s.instrument));
@@ -249,8 +295,8 @@ pub async fn show(
             redirect(&ctx.url(Some(target.map(|i| plan.steps[i].key.as_str()).unwrap_or(DONE))))
         }
         (Screen::Thanks, s, _) => thanks(&ctx, s.and_then(|s| s.followup)),
-        (Screen::Expired, _, _) => notice(&ctx, StatusCode::GONE, ctx.t.expired_title, ctx.t.expired_body),
-        _ => notice(&ctx, StatusCode::NOT_FOUND, ctx.t.not_found_title, ctx.t.not_found_body),
+        (Screen::Expired, _, _) => notice(&ctx, StatusCode::GONE, &ctx.t.expired_title, &ctx.t.expired_body),
+        _ => notice(&ctx, StatusCode::NOT_FOUND, &ctx.t.not_found_title, &ctx.t.not_found_body),
     }
 }
 
@@ -281,12 +327,11 @@ pub async fn post(
     state: web::Data<AppState>,
     answers: web::Data<Committer>,
     client: Client,
-    req: HttpRequest,
     token: web::Path<String>,
     q: web::Query<PageQuery>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let ctx = Ctx::new(&req, token.into_inner(), &q);
+    let ctx = Ctx::new(token.into_inner(), &q);
     let mut pairs = form.into_inner();
     let finish = pairs.iter().any(|(k, v)| k == "go" && v == "finish");
     pairs.retain(|(k, _)| k != "go");
@@ -318,15 +363,16 @@ pub async fn post(
 
 /// A screen sent with nothing filled in: the same as skipping it (the first screen needs a tap).
 async fn nothing_posted(state: &AppState, ctx: &Ctx, step: Option<&str>, finish: bool) -> HttpResponse {
-    let survey = match load(state, &ctx.token).await {
+    let survey = match load(state, &ctx.token, None).await {
         Ok(Some(s)) => s,
-        Ok(None) => return notice(ctx, StatusCode::NOT_FOUND, ctx.t.not_found_title, ctx.t.not_found_body),
+        Ok(None) => return notice(ctx, StatusCode::NOT_FOUND, &ctx.t.not_found_title, &ctx.t.not_found_body),
         Err(e) => return failure(ctx, &e),
     };
+    let ctx = &ctx.clone().for_survey(state, &survey);
     let plan = Plan::of(&survey.instrument);
     if survey.response.is_none() {
         if Utc::now() > survey.invitation.expires_at {
-            return notice(ctx, StatusCode::GONE, ctx.t.expired_title, ctx.t.expired_body);
+            return notice(ctx, StatusCode::GONE, &ctx.t.expired_title, &ctx.t.expired_body);
         }
         let message = ctx.t.error_missing.to_string();
         return render_quick(ctx, &survey.instrument, Some(message), StatusCode::UNPROCESSABLE_ENTITY);
@@ -349,29 +395,31 @@ async fn refused(
     refusal: Refusal,
     posted: &[(String, String)],
 ) -> HttpResponse {
-    let t = ctx.t;
+    let t = &ctx.t;
     match refusal {
-        Refusal::RateLimited => notice(ctx, StatusCode::TOO_MANY_REQUESTS, t.busy_title, t.rate_limited_body),
-        Refusal::UnknownToken => notice(ctx, StatusCode::NOT_FOUND, t.not_found_title, t.not_found_body),
-        Refusal::Expired => notice(ctx, StatusCode::GONE, t.expired_title, t.expired_body),
+        Refusal::RateLimited => {
+            notice(ctx, StatusCode::TOO_MANY_REQUESTS, &t.busy_title, &t.rate_limited_body)
+        }
+        Refusal::UnknownToken => notice(ctx, StatusCode::NOT_FOUND, &t.not_found_title, &t.not_found_body),
+        Refusal::Expired => notice(ctx, StatusCode::GONE, &t.expired_title, &t.expired_body),
         Refusal::Spent => redirect(&ctx.url(Some(DONE))),
         // a double tap, or a form sent again with another answer: what was recorded stands, and
         // the reader continues where the survey left off
         Refusal::AlreadyAnswered(_) | Refusal::NoAnswers => redirect(&ctx.url(None)),
         Refusal::Invalid { item, problem } => {
             let message = match &problem {
-                Problem::MissingOverall => t.error_missing,
-                Problem::NotShown { .. } => t.error_not_shown,
-                Problem::Answer(AnswerError::TooManyChoices(_)) => t.error_too_many,
-                Problem::Answer(AnswerError::TooLong(_)) => t.error_too_long,
-                Problem::Answer(_) => t.error_invalid,
+                Problem::MissingOverall => &t.error_missing,
+                Problem::NotShown { .. } => &t.error_not_shown,
+                Problem::Answer(AnswerError::TooManyChoices(_)) => &t.error_too_many,
+                Problem::Answer(AnswerError::TooLong(_)) => &t.error_too_long,
+                Problem::Answer(_) => &t.error_invalid,
             };
-            let survey = match load(state, &ctx.token).await {
+            let survey = match load(state, &ctx.token, None).await {
                 Ok(Some(s)) => s,
-                Ok(None) => return notice(ctx, StatusCode::NOT_FOUND, t.not_found_title, t.not_found_body),
+                Ok(None) => return notice(ctx, StatusCode::NOT_FOUND, &t.not_found_title, &t.not_found_body),
                 Err(e) => return failure(ctx, &e),
             };
-            let ctx = &ctx.clone().with_reply(&survey.followup);
+            let ctx = &ctx.clone().for_survey(state, &survey);
             let plan = Plan::of(&survey.instrument);
             let i = step.and_then(|k| plan.index(k)).unwrap_or(0);
             if survey.response.is_none() || i == 0 {
@@ -404,7 +452,7 @@ fn render_quick(
     error: Option<String>,
     status: StatusCode,
 ) -> HttpResponse {
-    let lang = ctx.lang;
+    let lang = &ctx.lang;
     let Some(item) = instrument.item(OVERALL) else {
         return failure(ctx, &AppError::internal("instrument without CASE.OVERALL"));
     };
@@ -419,15 +467,15 @@ fn render_quick(
                 code: level.code,
                 face,
                 mouth: mouth(face),
-                label: lang.pick(&level.vi, &level.en).to_string(),
+                label: lang.choice(instrument, item, level).to_string(),
             }
         })
         .collect();
-    let question = lang.pick(&item.vi, &item.en).to_string();
+    let question = lang.item(item).to_string();
     let step = instrument.sections[0].code.as_str();
     let page = QuickPage {
-        page: ctx.chrome(None, lang.pick(&instrument.meta.title_vi, &instrument.meta.title_en), (0, 0)),
-        t: ctx.t,
+        page: ctx.chrome(None, lang.title(instrument), (0, 0)),
+        t: &ctx.t,
         action: ctx.url(Some(step)),
         item: OVERALL.to_string(),
         question,
@@ -451,7 +499,7 @@ fn render_step(
     posted: &[(String, String)],
     status: StatusCode,
 ) -> HttpResponse {
-    let lang = ctx.lang;
+    let lang = &ctx.lang;
     let step = &plan.steps[i];
     let key = step.key.as_str();
     let progress = plan.position(i, answers);
@@ -461,8 +509,8 @@ fn render_step(
         StepKind::Quick => render_quick(ctx, instrument, None, status),
         StepKind::Intro => {
             let page = IntroPage {
-                page: ctx.chrome(Some(key), ctx.t.intro_title, progress),
-                t: ctx.t,
+                page: ctx.chrome(Some(key), &ctx.t.intro_title, progress),
+                t: &ctx.t,
                 continue_href: ctx.url(Some(next_key(plan.next(i, answers)))),
                 skip_href: ctx.url(Some(next_key(plan.after_part(i, instrument, answers)))),
                 finish_href: ctx.url(Some(DONE)),
@@ -488,15 +536,17 @@ fn render_step(
                         .collect();
                     let choices = instrument.choices_of(item);
                     let answered = answers.get(&item.code).map(|a| match a {
-                        AnswerValue::Level(c) => label_of(lang, choices, *c),
-                        AnswerValue::Multi(cs) => {
-                            cs.iter().map(|c| label_of(lang, choices, *c)).collect::<Vec<_>>().join("; ")
-                        }
+                        AnswerValue::Level(c) => label_of(lang, instrument, item, *c),
+                        AnswerValue::Multi(cs) => cs
+                            .iter()
+                            .map(|c| label_of(lang, instrument, item, *c))
+                            .collect::<Vec<_>>()
+                            .join("; "),
                         AnswerValue::Text(t) => t.clone(),
                     });
                     ItemView {
                         code: item.code.clone(),
-                        text: lang.pick(&item.vi, &item.en).to_string(),
+                        text: lang.item(item).to_string(),
                         kind: match item.kind {
                             ItemKind::Multi => "checkbox",
                             ItemKind::Text => "text",
@@ -506,7 +556,7 @@ fn render_step(
                             .iter()
                             .map(|c| OptView {
                                 code: c.code,
-                                label: lang.pick(&c.vi, &c.en).to_string(),
+                                label: lang.choice(instrument, item, c).to_string(),
                                 checked: posted_values.iter().any(|v| v.trim() == c.code.to_string()),
                             })
                             .collect(),
@@ -519,15 +569,11 @@ fn render_step(
                 })
                 .collect();
             let all_answered = items.iter().all(|i| i.answered.is_some());
-            let heading = lang.pick(&section.vi, &section.en).to_string();
-            let note = match (&section.note_vi, &section.note_en) {
-                (Some(vi), Some(en)) => Some(lang.pick(vi, en).to_string()),
-                (Some(vi), None) => Some(vi.clone()),
-                _ => None,
-            };
+            let heading = lang.section(section).to_string();
+            let note = lang.note(section).map(str::to_string);
             let page = StepPage {
                 page: ctx.chrome(Some(key), &heading, progress),
-                t: ctx.t,
+                t: &ctx.t,
                 action: ctx.url(Some(key)),
                 heading,
                 note,
@@ -541,23 +587,29 @@ fn render_step(
     }
 }
 
-fn label_of(lang: Lang, choices: &[crate::instrument::model::Choice], code: i16) -> String {
-    choices
+fn label_of(lang: &Lang, instrument: &Instrument, item: &crate::instrument::Item, code: i16) -> String {
+    instrument
+        .choices_of(item)
         .iter()
         .find(|c| c.code == code)
-        .map(|c| lang.pick(&c.vi, &c.en).to_string())
+        .map(|c| lang.choice(instrument, item, c).to_string())
         .unwrap_or_else(|| code.to_string())
 }
 
 fn thanks(ctx: &Ctx, followup: crate::followups::store::ResidentView) -> HttpResponse {
     // a reply already shows at the top (Chrome); here only the promise of one
     let awaited = matches!(followup, Some(None)).then(|| ctx.reply_view(None));
-    let page = ThanksPage { page: ctx.chrome(Some(DONE), ctx.t.thanks_title, (0, 0)), t: ctx.t, awaited };
+    let page = ThanksPage { page: ctx.chrome(Some(DONE), &ctx.t.thanks_title, (0, 0)), t: &ctx.t, awaited };
     html(StatusCode::OK, page.render())
 }
 
-fn notice(ctx: &Ctx, status: StatusCode, heading: &'static str, body: &'static str) -> HttpResponse {
-    let page = NoticePage { page: ctx.chrome(None, heading, (0, 0)), t: ctx.t, heading, body };
+fn notice(ctx: &Ctx, status: StatusCode, heading: &str, body: &str) -> HttpResponse {
+    let page = NoticePage {
+        page: ctx.chrome(None, heading, (0, 0)),
+        t: &ctx.t,
+        heading: heading.to_string(),
+        body: body.to_string(),
+    };
     html(status, page.render())
 }
 
@@ -568,10 +620,10 @@ fn failure(ctx: &Ctx, e: &AppError) -> HttpResponse {
     let status = e.status_code();
     let status = if status.is_client_error() { StatusCode::SERVICE_UNAVAILABLE } else { status };
     let page = NoticePage {
-        page: ctx.chrome(None, ctx.t.busy_title, (0, 0)),
-        t: ctx.t,
-        heading: ctx.t.busy_title,
-        body: ctx.t.unavailable_body,
+        page: ctx.chrome(None, &ctx.t.busy_title, (0, 0)),
+        t: &ctx.t,
+        heading: ctx.t.busy_title.to_string(),
+        body: ctx.t.unavailable_body.to_string(),
     };
     let mut res = html(status, page.render());
     if status == StatusCode::SERVICE_UNAVAILABLE {

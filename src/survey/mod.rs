@@ -1,12 +1,14 @@
 //! The resident's survey: `GET /s/{token}` renders the questionnaire screen by screen (the overall
 //! rating alone first, one tap, no JavaScript needed), `POST /s/{token}` takes each screen as a
-//! plain HTML form through the submission core of [`crate::responses`]. Vietnamese first,
-//! English through `?lang=en` or `Accept-Language`; a large-text switch through `?size=l`.
+//! plain HTML form through the submission core of [`crate::responses`]. Vietnamese unless the
+//! resident taps English or a language the version is translated into (`?lang=`, then remembered
+//! on the token); a large-text switch through `?size=l`.
 
 mod handlers;
 pub mod i18n;
 mod pages;
 pub mod steps;
+mod store;
 
 use actix_web::web;
 

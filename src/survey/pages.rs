@@ -7,22 +7,29 @@ use super::i18n::Strings;
 
 /// What every page has around its content.
 pub struct Chrome {
-    pub lang: &'static str,
+    pub lang: String,
     pub big: bool,
     pub title: String,
     pub css: String,
     /// The progressive-enhancement script, on pages that use it.
     pub js: Option<String>,
-    pub lang_href: String,
-    pub lang_label: &'static str,
-    pub lang_code: &'static str,
+    /// The switches to the other languages the version offers.
+    pub langs: Vec<LangLink>,
+    pub languages_label: String,
     pub size_href: String,
-    pub size_label: &'static str,
+    pub size_label: String,
     /// Position of this screen and number of screens; 0 when not shown.
     pub pos: usize,
     pub total: usize,
     /// The office's reply to this response's follow-up, shown above the screen.
     pub reply: Option<FollowupView>,
+}
+
+/// A switch to another language: its address, its code and its name in itself.
+pub struct LangLink {
+    pub href: String,
+    pub code: String,
+    pub label: String,
 }
 
 /// One of the large choices of the first screen.
@@ -36,9 +43,9 @@ pub struct Face {
 
 #[derive(Template)]
 #[template(path = "survey/quick.html")]
-pub struct QuickPage {
+pub struct QuickPage<'a> {
     pub page: Chrome,
-    pub t: &'static Strings,
+    pub t: &'a Strings,
     pub action: String,
     pub item: String,
     pub question: String,
@@ -71,9 +78,9 @@ pub struct ItemView {
 
 #[derive(Template)]
 #[template(path = "survey/step.html")]
-pub struct StepPage {
+pub struct StepPage<'a> {
     pub page: Chrome,
-    pub t: &'static Strings,
+    pub t: &'a Strings,
     pub action: String,
     pub heading: String,
     pub note: Option<String>,
@@ -86,9 +93,9 @@ pub struct StepPage {
 
 #[derive(Template)]
 #[template(path = "survey/intro.html")]
-pub struct IntroPage {
+pub struct IntroPage<'a> {
     pub page: Chrome,
-    pub t: &'static Strings,
+    pub t: &'a Strings,
     pub continue_href: String,
     pub skip_href: String,
     pub finish_href: String,
@@ -96,9 +103,9 @@ pub struct IntroPage {
 
 #[derive(Template)]
 #[template(path = "survey/thanks.html")]
-pub struct ThanksPage {
+pub struct ThanksPage<'a> {
     pub page: Chrome,
-    pub t: &'static Strings,
+    pub t: &'a Strings,
     /// What to expect while a reply the resident asked for is being prepared.
     pub awaited: Option<FollowupView>,
 }
@@ -106,7 +113,7 @@ pub struct ThanksPage {
 /// What the resident reads about the follow-up of their comment or complaint.
 #[derive(Clone)]
 pub struct FollowupView {
-    pub heading: &'static str,
+    pub heading: String,
     /// The reply, or `None` while it is awaited.
     pub reply: Option<String>,
     /// When it was written (local date), or what to expect while it is awaited.
@@ -117,11 +124,11 @@ pub struct FollowupView {
 /// nothing about any invitation.
 #[derive(Template)]
 #[template(path = "survey/notice.html")]
-pub struct NoticePage {
+pub struct NoticePage<'a> {
     pub page: Chrome,
-    pub t: &'static Strings,
-    pub heading: &'static str,
-    pub body: &'static str,
+    pub t: &'a Strings,
+    pub heading: String,
+    pub body: String,
 }
 
 /// The mouth of face 1 (saddest) to 5 (happiest), in a 24×24 box.

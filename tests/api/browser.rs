@@ -98,3 +98,17 @@ async fn the_read_aloud_button_speaks_each_question_with_a_vietnamese_voice_and_
     assert!(answers_of(&app, invitations[1].id).is_empty());
     assert!(answers_of(&app, invitations[2].id).is_empty());
 }
+
+#[actix_web::test]
+async fn a_third_language_chosen_on_a_phone_shows_its_texts_and_falls_back_to_vietnamese() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/translations");
+    let app = TestApp::with_config(|c| c.translations_dir = Some(dir)).await;
+    app.seed();
+    let inv = app.insert_invitation(SEED.unit, SEED.officers[0], SEED.procedures[0]);
+    let base = app.spawn_server();
+    let out = run_node("languages.mjs", vec![format!("{base}/s/{}", inv.token)]).await;
+    assert!(out.contains("browser languages: 1 passed"));
+    assert_eq!(answers_of(&app, inv.id), ["CASE.OVERALL=4", "TT01.I1=2"]);
+    assert!(root.join("artifacts/survey-third-language-360x740.png").is_file());
+}

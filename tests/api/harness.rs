@@ -210,7 +210,7 @@ impl TestApp {
         let mut config = Config { db_pool_size: 8, db_timeout_secs: 5, ..Config::default() };
         adjust(&mut config);
         config.database_url = Some(url.clone());
-        let instruments = Instruments::load_published().unwrap();
+        let instruments = Instruments::load(config.translations_dir.as_deref()).unwrap();
         let secret = app::prepare(&url, &config, &instruments).unwrap();
         let state = AppState::build(&url, config, instruments, secret);
         let answers = Committer::for_state(&state);
@@ -341,7 +341,7 @@ impl TestApp {
         let mut config = Config { db_pool_size: 8, db_timeout_secs: 2, ..Config::default() };
         adjust(&mut config);
         config.database_url = Some(url.clone());
-        let instruments = Instruments::load_published().unwrap();
+        let instruments = Instruments::load(config.translations_dir.as_deref()).unwrap();
         let secret = app::prepare(&url, &config, &instruments).unwrap();
         let state = AppState::build(&url, config, instruments, secret);
         let answers = Committer::for_state(&state);

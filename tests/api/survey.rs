@@ -406,6 +406,11 @@ async fn vietnamese_unless_the_resident_taps_english_and_the_switches_work_witho
     assert!(html.contains("<span>Very satisfied</span>"));
     assert!(html.contains(&format!("action=\"/s/{}?step=QUICK&#38;lang=en\"", inv.token)));
     assert!(html.contains(&format!("href=\"/s/{}?lang=vi\"", inv.token)), "a switch back to Vietnamese");
+    // the choice is remembered on the token until the resident taps back
+    let html = app.get(&format!("/s/{}", inv.token)).await.body;
+    assert!(html.contains("<html lang=\"en\""), "the tap on English is remembered");
+    let html = app.get(&format!("/s/{}?lang=vi", inv.token)).await.body;
+    assert!(html.contains("<html lang=\"vi\""));
     // the large-text switch is a plain link
     let html = app.get(&format!("/s/{}", inv.token)).await.body;
     let big = format!("/s/{}?size=l", inv.token);
@@ -429,7 +434,7 @@ async fn later_screens_say_where_the_resident_is_and_the_thanks_page_says_what_h
     assert!(html.contains("Các câu đã trả lời đã được lưu. Ông/Bà có thể dừng bất cứ lúc nào."));
     let html = app.get(&format!("{base}?step=E3&lang=en")).await.body;
     assert!(html.contains("Step 6/10") && html.contains("You may stop at any time."), "{html}");
-    let html = app.get(&format!("{base}?step=done")).await.body;
+    let html = app.get(&format!("{base}?step=done&lang=vi")).await.body;
     assert!(html.contains("Cảm ơn Ông/Bà!"));
     assert!(html.contains("<h2 class=\"next-h\">Tiếp theo</h2>"));
     assert!(html.contains("để lãnh đạo xã xem xét, cải thiện và báo cáo lên tỉnh hằng quý"));
@@ -722,4 +727,106 @@ async fn static_files_are_served_with_a_strong_etag_and_long_caching() {
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/javascript"));
     assert_eq!(r.header("cache-control"), "public, max-age=3600");
+}
+
+// ---------------------------------------------------------------- more languages
+
+/// A service with the test translation (tests/translations: a marked copy of the Vietnamese,
+/// not a real translation) loaded beside the published questionnaire.
+async fn with_test_translation() -> TestApp {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/translations");
+    TestApp::with_config(|c| c.translations_dir = Some(dir)).await
+}
+
+#[actix_web::test]
+async fn a_third_language_is_offered_remembered_on_the_token_and_falls_back_to_vietnamese_text_by_text() {
+    let app = with_test_translation().await;
+    app.seed();
+    let inv = invitation(&app);
+    let base = format!("/s/{}", inv.token);
+    let html = app.get(&base).await.body;
+    assert!(html.contains("<html lang=\"vi\""), "Vietnamese until the resident chooses");
+    assert!(
+        html.contains(&format!("<a href=\"{base}?lang=tay\" lang=\"tay\" hreflang=\"tay\">Tày (TEST)</a>")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("<a href=\"{base}?lang=en\" lang=\"en\" hreflang=\"en\">English</a>")));
+
+    let html = app.get(&format!("{base}?lang=tay")).await.body;
+    assert!(html.contains("<html lang=\"tay\""));
+    assert!(html.contains("[TEST-tay] Nhìn chung, Ông/Bà hài lòng thế nào"));
+    assert!(html.contains("<span>[TEST-tay] Rất hài lòng</span>"));
+    assert!(html.contains(&format!("href=\"{base}?lang=vi\" lang=\"vi\" hreflang=\"vi\">Tiếng Việt</a>")));
+    // the hint is not in the file: Vietnamese, not a blank
+    assert!(html.contains("Chạm một lựa chọn là đã gửi ý kiến."));
+    let remembered: Option<String> = sipas::schema::invitations::table
+        .find(inv.id)
+        .select(sipas::schema::invitations::lang)
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!(remembered.as_deref(), Some("tay"), "the choice is remembered on the token");
+    // opened again without the parameter, from the same slip: still Tày
+    let html = app.get(&base).await.body;
+    assert!(html.contains("<html lang=\"tay\"") && html.contains("[TEST-tay] Nhìn chung"));
+
+    location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "4")]).await);
+    let html = app.get(&format!("{base}?step=CASE")).await.body;
+    assert!(html.contains("<h1>[TEST-tay] Về hồ sơ của Ông/Bà</h1>"));
+    assert!(html.contains("[TEST-tay] Đúng ngày hẹn"));
+    assert!(html.contains(">[TEST-tay] Gửi và tiếp tục</button>"));
+    assert!(html.contains(">Bỏ qua trang này</a>"), "a word the file does not give is Vietnamese");
+    assert!(html.contains("Bước 2/10"));
+    let html = app.get(&format!("{base}?step=E1")).await.body;
+    assert!(html.contains("<h1>Tiếp cận dịch vụ hành chính công</h1>"), "a missing title is Vietnamese");
+    assert!(html.contains("[TEST-tay] "));
+    // never a blank: every screen of the plan has text in every heading, question and option
+    for step in ["CASE", "SIPAS", "E1", "E2", "E3", "E4", "E5", "MORE", "ABOUT", "done"] {
+        let html = app.get(&format!("{base}?step={step}")).await.body;
+        for empty in [
+            "<h1></h1>",
+            "<legend></legend>",
+            "<span></span>",
+            "<label class=\"qtext\" for=\"i-COMMENT\"></label>",
+        ] {
+            assert!(!html.contains(empty), "{step}: {empty}");
+        }
+        assert!(html.contains("<html lang=\"tay\""), "{step}");
+    }
+    // an answer is stored as its code, whatever the language
+    location(&app.post_form(&format!("{base}?step=CASE"), &[("TT01.I1", "2")]).await);
+    assert_eq!(stored(&app), ["CASE.OVERALL=4", "TT01.I1=2"]);
+    // a tap back to Vietnamese is remembered too
+    let html = app.get(&format!("{base}?step=E1&lang=vi")).await.body;
+    assert!(html.contains("<html lang=\"vi\""));
+    assert!(app.get(&base).await.body.contains("<html lang=\"vi\""));
+    // a language the version does not offer is ignored, and not stored
+    assert!(app.get(&format!("{base}?lang=xyz")).await.body.contains("<html lang=\"vi\""));
+
+    // the slip prints its one line in the version's languages
+    let slip = app.get(&format!("/slips/{}", inv.token)).await.body;
+    assert!(
+        slip.contains("lang=\"tay\">[TEST-tay] Xin cho biết mức độ hài lòng: chưa đến 1 phút, ẩn danh.</p>"),
+        "{slip}"
+    );
+}
+
+#[actix_web::test]
+async fn without_translations_only_vietnamese_and_english_are_offered() {
+    let app = TestApp::new().await;
+    app.seed();
+    let inv = invitation(&app);
+    let html = app.get(&format!("/s/{}?lang=tay", inv.token)).await.body;
+    assert!(html.contains("<html lang=\"vi\"") && !html.contains("lang=tay"));
+    assert!(!app.get(&format!("/slips/{}", inv.token)).await.body.contains("lang=\"tay\""));
+}
+
+#[actix_web::test]
+async fn a_published_translation_that_was_edited_is_refused_at_start_up() {
+    let app = with_test_translation().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/translations");
+    let text = std::fs::read_to_string(dir.join("sipas-desk-2026.1.tay.toml")).unwrap();
+    let mut instruments = sipas::instrument::Instruments::load_published().unwrap();
+    instruments.add_translation("edited.toml", &text.replace("Tày (TEST)", "Tày (TEST, edited)")).unwrap();
+    let err = sipas::app::prepare(&app.url, &app.state.config, &instruments).unwrap_err();
+    assert!(err.contains("translation tay of sipas-desk 2026.1") && err.contains("never be edited"), "{err}");
 }

@@ -1,0 +1,2 @@
+DROP TABLE instrument_translations;
+ALTER TABLE invitations DROP COLUMN lang;
