@@ -49,6 +49,7 @@ pub const UI_KEYS: &[&str] = &[
     "reply_heading",
     "reply_date",
     "read_aloud",
+    "skip_statement",
     "languages",
     "next",
     "finish",

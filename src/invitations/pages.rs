@@ -163,6 +163,8 @@ mod tests {
         assert!(html.contains("Đăng ký khai sinh"));
         assert!(html.contains("28/11/2026") && html.contains("05/12/2026"));
         assert!(html.contains("ẩn danh") && html.contains("anonymous"));
+        // the promise of under a minute is the first screen's: one tap, the rest optional
+        assert!(html.contains("câu đầu tiên chỉ một chạm, chưa đến 1 phút; các câu sau không bắt buộc"));
         assert!(!html.contains("style="), "the CSP forbids inline styles");
     }
 

@@ -581,6 +581,8 @@ fn render_step(
                 error,
                 skip_href: ctx.url(Some(next_key(plan.next(i, answers)))),
                 all_answered,
+                answers_url: format!("/api/v1/responses/{}", ctx.token),
+                one: section.element,
             };
             html(status, page.render())
         }

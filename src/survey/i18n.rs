@@ -184,6 +184,8 @@ strings! {
     thanks_next,
     /// While the reply the resident asked for is being prepared.
     reply_awaited,
+    /// The last choice of a SIPAS statement on a phone: leave it unanswered and go on.
+    skip_statement,
     /// The read-aloud button (added by the script when the phone has a voice).
     read_aloud,
     next,
@@ -232,6 +234,7 @@ pub static VI: Strings = Strings {
         "Ý kiến được tổng hợp cùng ý kiến của những người dân khác, không kèm tên ai, để lãnh đạo xã xem xét, cải thiện và báo cáo lên tỉnh hằng quý.",
     ),
     read_aloud: Cow::Borrowed("Nghe đọc"),
+    skip_statement: Cow::Borrowed("Bỏ qua câu này"),
     reply_awaited: Cow::Borrowed(
         "Cơ quan đang xem xét ý kiến của Ông/Bà. Câu trả lời sẽ hiện tại chính địa chỉ này: xin giữ lại giấy có mã QR.",
     ),
@@ -289,6 +292,7 @@ pub static EN: Strings = Strings {
         "Your answers are added up with other residents' answers, without anyone's name, for the commune's leaders to review, improve and report to the province every quarter.",
     ),
     read_aloud: Cow::Borrowed("Read aloud"),
+    skip_statement: Cow::Borrowed("Skip this statement"),
     reply_awaited: Cow::Borrowed(
         "The office is looking into your comment. The reply will appear at this same address: please keep the slip with the QR code.",
     ),

@@ -89,6 +89,10 @@ pub struct StepPage<'a> {
     pub error: Option<(String, String)>,
     pub skip_href: String,
     pub all_answered: bool,
+    /// Where the script keeps a half-filled screen when the resident leaves it.
+    pub answers_url: String,
+    /// A screen of SIPAS statements: on a phone one statement at a time (CSS, no script).
+    pub one: bool,
 }
 
 #[derive(Template)]

@@ -112,3 +112,22 @@ async fn a_third_language_chosen_on_a_phone_shows_its_texts_and_falls_back_to_vi
     assert_eq!(answers_of(&app, inv.id), ["CASE.OVERALL=4", "TT01.I1=2"]);
     assert!(root.join("artifacts/survey-third-language-360x740.png").is_file());
 }
+
+#[actix_web::test]
+async fn a_half_filled_screen_is_kept_when_the_resident_leaves_and_statements_come_one_at_a_time() {
+    let app = TestApp::new().await;
+    app.seed();
+    let inv = app.insert_invitation(SEED.unit, SEED.officers[0], SEED.procedures[0]);
+    let r = app
+        .post_json(
+            &format!("/api/v1/responses/{}", inv.token),
+            &serde_json::json!({"answers": {"CASE.OVERALL": 4}}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let base = app.spawn_server();
+    let out = run_node("long-survey.mjs", vec![format!("{base}/s/{}", inv.token)]).await;
+    assert!(out.contains("browser long survey: 1 passed"));
+    // two statements kept on leaving, the third sent with the form, nothing twice
+    assert_eq!(answers_of(&app, inv.id), ["CASE.OVERALL=4", "E1.1=5", "E1.2=3", "E1.3=4"]);
+}

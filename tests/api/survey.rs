@@ -830,3 +830,28 @@ async fn a_published_translation_that_was_edited_is_refused_at_start_up() {
     let err = sipas::app::prepare(&app.url, &app.state.config, &instruments).unwrap_err();
     assert!(err.contains("translation tay of sipas-desk 2026.1") && err.contains("never be edited"), "{err}");
 }
+
+#[actix_web::test]
+async fn sipas_statements_can_be_passed_one_by_one_and_a_pass_stores_nothing() {
+    let app = TestApp::new().await;
+    app.seed();
+    let inv = invitation(&app);
+    let base = format!("/s/{}", inv.token);
+    location(&app.post_form(&format!("{base}?step=QUICK"), &[("CASE.OVERALL", "4")]).await);
+    let html = app.get(&format!("{base}?step=E1")).await.body;
+    assert!(html.contains("class=\"one\""), "a screen of statements");
+    assert!(html.contains(&format!("data-answers=\"/api/v1/responses/{}\"", inv.token)));
+    assert!(html.contains("<input type=\"radio\" name=\"E1.1\" value=\"\"><span>Bỏ qua câu này</span>"));
+    let html = app.get(&format!("{base}?step=CASE")).await.body;
+    assert!(
+        !html.contains("class=\"one\"") && !html.contains("Bỏ qua câu này"),
+        "the case screen stays whole"
+    );
+    let next = location(
+        &app.post_form(&format!("{base}?step=E1"), &[("E1.1", ""), ("E1.2", "5"), ("E1.3", "")]).await,
+    );
+    assert_eq!(next, format!("{base}?step=E2"));
+    assert_eq!(stored(&app), ["CASE.OVERALL=4", "E1.2=5"]);
+    let html = app.get(&format!("{base}?step=E1")).await.body;
+    assert!(html.contains("class=\"q done\" id=\"q-E1.2\""), "an answered statement folds");
+}

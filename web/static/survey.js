@@ -45,7 +45,7 @@ document.querySelectorAll('textarea[maxlength]').forEach(function (t) {
   function textOf(box) {
     var head = box.querySelector('legend, .qtext');
     var parts = [sentence(head ? head.textContent : '')];
-    box.querySelectorAll('.opt span, .face span, .answered').forEach(function (o) { parts.push(sentence(o.textContent)); });
+    box.querySelectorAll('.opt:not(.pass) span, .face span, .answered').forEach(function (o) { parts.push(sentence(o.textContent)); });
     return parts.filter(Boolean).join(' ');
   }
   function screenText(box) {
@@ -98,4 +98,36 @@ document.querySelectorAll('textarea[maxlength]').forEach(function (t) {
   }
   setup();
   if (!done && typeof synth.addEventListener === 'function') synth.addEventListener('voiceschanged', setup);
+})();
+// Keep a half-filled screen: when the resident leaves the page without sending it (switches to
+// another app, locks the phone, closes the tab), what they ticked is sent as an addition, so it is
+// stored as if they had pressed "send". Sending the form itself does not trigger it.
+(function () {
+  var form = document.querySelector('form[data-answers]');
+  if (!form || typeof navigator.sendBeacon !== 'function' || typeof Blob !== 'function') return;
+  var url = form.getAttribute('data-answers');
+  var sent = {};
+  var submitting = false;
+  form.addEventListener('submit', function () { submitting = true; });
+  function pending() {
+    var answers = {};
+    var n = 0;
+    form.querySelectorAll('input:checked, textarea').forEach(function (i) {
+      if (!i.name || sent[i.name] || i.disabled) return;
+      if (i.value === '') return;
+      if (i.type === 'radio') { answers[i.name] = +i.value; n++; }
+      else if (i.type === 'checkbox') { (answers[i.name] = answers[i.name] || []).push(+i.value); n++; }
+      else if (i.value.trim()) { answers[i.name] = i.value; n++; }
+    });
+    return n ? answers : null;
+  }
+  function leave() {
+    if (submitting) return;
+    var answers = pending();
+    if (!answers) return;
+    var body = new Blob([JSON.stringify({ answers: answers })], { type: 'application/json' });
+    if (navigator.sendBeacon(url, body)) Object.keys(answers).forEach(function (k) { sent[k] = true; });
+  }
+  document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'hidden') leave(); });
+  window.addEventListener('pagehide', leave);
 })();
