@@ -21,6 +21,9 @@ use crate::schema::service_settings;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    /// The hot standby of `DATABASE_READ_URL`, if any: statistics, dashboards, exports and the
+    /// public page read there through `db::run_read` (the primary when it gives no connection).
+    pub read_pool: Option<Pool>,
     pub config: Arc<Config>,
     pub instruments: Arc<Instruments>,
     pub metrics: Metrics,
@@ -36,14 +39,32 @@ impl AppState {
     pub fn build(url: &str, config: Config, instruments: Instruments, secret: Vec<u8>) -> AppState {
         let pool: Pool =
             db::build_pool(url, config.db_pool_size, Duration::from_secs(config.db_timeout_secs));
+        // a replica that does not answer within a second is skipped for the primary
+        let read_pool = config
+            .database_read_url
+            .as_deref()
+            .map(|u| db::build_pool(u, config.db_pool_size, Duration::from_secs(1)));
         AppState {
             pool,
+            read_pool,
             config: Arc::new(config),
             instruments: Arc::new(instruments),
             metrics: Metrics::new(),
             secret: Arc::new(secret),
             submissions: Arc::new(Submissions::default()),
         }
+    }
+}
+
+impl AppState {
+    /// Runs a read that need not see the caller's own write on the read replica when there is
+    /// one (see [`db::run_read`]).
+    pub async fn read<F, T>(&self, f: F) -> Result<T, crate::error::AppError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, crate::error::AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        db::run_read(&self.pool, self.read_pool.as_ref(), f).await
     }
 }
 

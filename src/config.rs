@@ -20,6 +20,9 @@ pub struct ConfigError {
 pub struct Config {
     /// Any PostgreSQL; when `None`, the service manages its own cluster under `data_dir`.
     pub database_url: Option<String>,
+    /// An optional hot standby that statistics, dashboards, exports and the public page read
+    /// from (`db::run_read`); writes and reads of one's own write stay on `database_url`.
+    pub database_read_url: Option<String>,
     pub bind_addr: SocketAddr,
     /// The origin written into survey links and QR codes, without a trailing slash.
     pub public_base_url: String,
@@ -73,6 +76,7 @@ impl Default for Config {
         let bind_addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
         Config {
             database_url: None,
+            database_read_url: None,
             bind_addr,
             public_base_url: format!("http://{bind_addr}"),
             data_dir: PathBuf::from("./data"),
@@ -103,7 +107,14 @@ impl Default for Config {
 /// Every variable the service reads, with its meaning; printed by `sipas config` and kept in
 /// step with `.env.example`.
 pub const VARIABLES: &[(&str, &str)] = &[
-    ("DATABASE_URL", "PostgreSQL URL; unset = a private cluster under DATA_DIR"),
+    (
+        "DATABASE_URL",
+        "PostgreSQL URL, may name several hosts (host=a,b with target_session_attrs=read-write); unset = a private cluster under DATA_DIR",
+    ),
+    (
+        "DATABASE_READ_URL",
+        "a hot standby for statistics, dashboards, exports and the public page (default: DATABASE_URL)",
+    ),
     ("BIND_ADDR", "address to listen on (default 127.0.0.1:8080)"),
     ("PUBLIC_BASE_URL", "origin written into survey links and QR codes (default http://BIND_ADDR)"),
     ("DATA_DIR", "where the managed PostgreSQL cluster lives (default ./data)"),
@@ -197,6 +208,7 @@ impl Config {
         };
         let config = Config {
             database_url: get("DATABASE_URL"),
+            database_read_url: get("DATABASE_READ_URL"),
             bind_addr,
             public_base_url,
             data_dir: get("DATA_DIR").map(PathBuf::from).unwrap_or(d.data_dir),

@@ -201,7 +201,7 @@ impl From<diesel::result::Error> for AppError {
 }
 
 /// Messages PostgreSQL and libpq give while the server restarts, shuts down, cancels a statement
-/// that ran too long, or drops the connection: the request may be retried, so they are 503s.
+/// that ran too long, drops the connection, or turns out to be a standby: the request may be retried, so they are 503s.
 /// (diesel does not expose the SQLSTATE, so the text is what there is.)
 fn is_outage(message: &str) -> bool {
     const SIGNS: &[&str] = &[
@@ -216,6 +216,10 @@ fn is_outage(message: &str) -> bool {
         "could not receive data",
         "could not send data",
         "SSL connection has been closed",
+        // a write reaching a standby (a connection opened before a failover, or a URL without
+        // target_session_attrs=read-write): retried, it goes to the primary
+        "in a read-only transaction",
+        "recovery is in progress",
     ];
     SIGNS.iter().any(|s| message.contains(s))
 }

@@ -256,6 +256,8 @@ struct DashboardPage {
     elements_svg: String,
     tt01: Tt01Block,
     tables: Vec<Table>,
+    /// Said when the figures come from a read replica that is behind (see [`lag_notice`]).
+    lag_notice: Option<String>,
 }
 
 /// The statistics the commune dashboard needs, read in one blocking call.
@@ -271,6 +273,30 @@ struct DashboardData {
     officers: Vec<OfficerRow>,
     units: Vec<UnitRow>,
     unit_name: Option<String>,
+    lag_notice: Option<String>,
+}
+
+/// The dashboard says so when its figures come from a read replica (`DATABASE_READ_URL`) that is
+/// more than this many seconds behind the primary.
+pub const LAG_SHOWN_SECONDS: f64 = 5.0;
+
+/// A sentence for the dashboard when the connection `conn` reads from a standby that is more
+/// than [`LAG_SHOWN_SECONDS`] behind; `None` on the primary or a replica that is up to date.
+fn lag_notice(conn: &mut diesel::PgConnection) -> Option<String> {
+    let state = db::server_state(conn).ok()?;
+    let lag = state.lag_seconds.filter(|l| state.in_recovery && *l > LAG_SHOWN_SECONDS)?;
+    let behind = if lag < 120.0 {
+        format!("{} giây", lag.round() as i64)
+    } else if lag < 7200.0 {
+        format!("{} phút", (lag / 60.0).round() as i64)
+    } else {
+        format!("{} giờ", (lag / 3600.0).round() as i64)
+    };
+    Some(format!(
+        "Số liệu đang chậm khoảng {behind} so với dữ liệu mới nhất (đọc từ máy chủ bản sao): \
+         các phiếu vừa gửi sẽ hiện ra khi bản sao cập nhật xong. \
+         The figures are about {behind} behind (read from the replica)."
+    ))
 }
 
 fn query_for(filters: &Filters, period: &Period, group_by: GroupBy, unit: Option<String>) -> StatsQuery {
@@ -329,52 +355,59 @@ pub async fn dashboard(
     let min_n = min_n(&state);
     let f = filters.clone();
     let leader_unit = caller.unit_scope().map(str::to_string);
-    let data = db::run(&state.pool, move |conn| {
-        let (trend_from, trend_to) = f.step.range_ending(f.period.range().1);
-        let trend_q = StatsQuery {
-            from: trend_from,
-            to: trend_to,
-            ..query_for(&f, &f.period, f.step.group_by(), unit.clone())
-        };
-        let unit_name = match &unit {
-            Some(u) => directory::units(conn)?.into_iter().find(|x| &x.code == u).map(|x| x.name),
-            None => None,
-        };
-        Ok(DashboardData {
-            now: fetch(conn, &instruments, min_n, &query_for(&f, &f.period, GroupBy::None, unit.clone()))?,
-            before: fetch(
-                conn,
-                &instruments,
-                min_n,
-                &query_for(&f, &f.period.previous(), GroupBy::None, unit.clone()),
-            )?,
-            trend: fetch(conn, &instruments, min_n, &trend_q)?,
-            by_procedure: fetch(
-                conn,
-                &instruments,
-                min_n,
-                &query_for(&f, &f.period, GroupBy::Procedure, unit.clone()),
-            )?,
-            by_field: fetch(
-                conn,
-                &instruments,
-                min_n,
-                &query_for(&f, &f.period, GroupBy::Field, unit.clone()),
-            )?,
-            by_officer: fetch(
-                conn,
-                &instruments,
-                min_n,
-                &query_for(&f, &f.period, GroupBy::Officer, unit.clone()),
-            )?,
-            procedures: directory::procedures(conn)?,
-            fields: directory::fields(conn)?,
-            officers: directory::officers(conn, leader_unit.as_deref())?,
-            units: directory::units(conn)?,
-            unit_name,
+    let data = state
+        .read(move |conn| {
+            let (trend_from, trend_to) = f.step.range_ending(f.period.range().1);
+            let trend_q = StatsQuery {
+                from: trend_from,
+                to: trend_to,
+                ..query_for(&f, &f.period, f.step.group_by(), unit.clone())
+            };
+            let unit_name = match &unit {
+                Some(u) => directory::units(conn)?.into_iter().find(|x| &x.code == u).map(|x| x.name),
+                None => None,
+            };
+            Ok(DashboardData {
+                now: fetch(
+                    conn,
+                    &instruments,
+                    min_n,
+                    &query_for(&f, &f.period, GroupBy::None, unit.clone()),
+                )?,
+                before: fetch(
+                    conn,
+                    &instruments,
+                    min_n,
+                    &query_for(&f, &f.period.previous(), GroupBy::None, unit.clone()),
+                )?,
+                trend: fetch(conn, &instruments, min_n, &trend_q)?,
+                by_procedure: fetch(
+                    conn,
+                    &instruments,
+                    min_n,
+                    &query_for(&f, &f.period, GroupBy::Procedure, unit.clone()),
+                )?,
+                by_field: fetch(
+                    conn,
+                    &instruments,
+                    min_n,
+                    &query_for(&f, &f.period, GroupBy::Field, unit.clone()),
+                )?,
+                by_officer: fetch(
+                    conn,
+                    &instruments,
+                    min_n,
+                    &query_for(&f, &f.period, GroupBy::Officer, unit.clone()),
+                )?,
+                procedures: directory::procedures(conn)?,
+                fields: directory::fields(conn)?,
+                officers: directory::officers(conn, leader_unit.as_deref())?,
+                units: directory::units(conn)?,
+                unit_name,
+                lag_notice: lag_notice(conn),
+            })
         })
-    })
-    .await?;
+        .await?;
     let instrument = state.instruments.current();
     let now = data.now.all();
     let before = data.before.all();
@@ -445,6 +478,7 @@ pub async fn dashboard(
         elements_svg: chart::bars_svg(&element_bars(instrument, now), "Chỉ số năm yếu tố"),
         tt01: tt01_block(instrument, now),
         tables,
+        lag_notice: data.lag_notice,
     };
     render(StatusCode::OK, &page)
 }
@@ -479,6 +513,7 @@ struct OfficerPage {
     comments: Vec<CommentView>,
     action: String,
     back: Option<String>,
+    lag_notice: Option<String>,
 }
 
 pub struct CriterionRow {
@@ -511,30 +546,35 @@ async fn officer_page(
     let min_n = min_n(state);
     let f = filters.clone();
     let c = code.clone();
-    let found = db::run(&state.pool, move |conn| {
-        let Some(officer) = directory::officer(conn, &c)? else { return Ok(None) };
-        let unit = Some(officer.unit_code.clone());
-        let mut q = query_for(&f, &f.period, GroupBy::None, unit.clone());
-        q.filters.officer = Some(c.clone());
-        q.filters.procedure = None;
-        q.filters.field = None;
-        let mut before_q = query_for(&f, &f.period.previous(), GroupBy::None, unit.clone());
-        before_q.filters.officer = Some(c.clone());
-        before_q.filters.procedure = None;
-        before_q.filters.field = None;
-        let (trend_from, trend_to) = f.step.range_ending(f.period.range().1);
-        let trend_q = StatsQuery { from: trend_from, to: trend_to, group_by: f.step.group_by(), ..q.clone() };
-        let (from, to) = f.period.range();
-        Ok(Some((
-            officer,
-            fetch(conn, &instruments, min_n, &q)?,
-            fetch(conn, &instruments, min_n, &before_q)?,
-            fetch(conn, &instruments, min_n, &trend_q)?,
-            store::officer_comments(conn, &c, from, to, COMMENT_LIMIT)?,
-        )))
-    })
-    .await?;
-    let Some((officer, now, before, trend_view, comments)) = found else { return Err(PageError::NotFound) };
+    let found = state
+        .read(move |conn| {
+            let Some(officer) = directory::officer(conn, &c)? else { return Ok(None) };
+            let unit = Some(officer.unit_code.clone());
+            let mut q = query_for(&f, &f.period, GroupBy::None, unit.clone());
+            q.filters.officer = Some(c.clone());
+            q.filters.procedure = None;
+            q.filters.field = None;
+            let mut before_q = query_for(&f, &f.period.previous(), GroupBy::None, unit.clone());
+            before_q.filters.officer = Some(c.clone());
+            before_q.filters.procedure = None;
+            before_q.filters.field = None;
+            let (trend_from, trend_to) = f.step.range_ending(f.period.range().1);
+            let trend_q =
+                StatsQuery { from: trend_from, to: trend_to, group_by: f.step.group_by(), ..q.clone() };
+            let (from, to) = f.period.range();
+            Ok(Some((
+                officer,
+                fetch(conn, &instruments, min_n, &q)?,
+                fetch(conn, &instruments, min_n, &before_q)?,
+                fetch(conn, &instruments, min_n, &trend_q)?,
+                store::officer_comments(conn, &c, from, to, COMMENT_LIMIT)?,
+                lag_notice(conn),
+            )))
+        })
+        .await?;
+    let Some((officer, now, before, trend_view, comments, lag_notice)) = found else {
+        return Err(PageError::NotFound);
+    };
     if !caller.may_see_officer(&officer.code, &officer.unit_code) {
         return Err(PageError::Forbidden);
     }
@@ -597,6 +637,7 @@ async fn officer_page(
             .collect(),
         action: if is_own { "/dashboard".into() } else { format!("/dashboard/officers/{}", officer.code) },
         back: (!is_own).then(|| format!("/dashboard?{}", filters.query(&["officer"], &[]))),
+        lag_notice,
     };
     render(StatusCode::OK, &page)
 }

@@ -50,6 +50,9 @@ pub struct ClusterOptions {
     pub stop_adopted: bool,
     /// `max_connections` of the cluster.
     pub max_connections: u32,
+    /// Archive every finished WAL segment into this folder (`archive_mode = on`), for restores
+    /// to a point in time from a base backup (see `deploy/`).
+    pub archive_dir: Option<PathBuf>,
 }
 
 impl ClusterOptions {
@@ -60,6 +63,7 @@ impl ClusterOptions {
             stop_on_drop: true,
             stop_adopted: false,
             max_connections: 100,
+            archive_dir: None,
         }
     }
 }
@@ -80,6 +84,59 @@ impl Cluster {
     /// Creates the cluster on first use, starts it (or adopts one already running from the same
     /// folder), and makes sure the service's database exists.
     pub fn start(options: &ClusterOptions) -> Result<Cluster, ClusterError> {
+        let mut cluster = Self::prepare(options)?;
+        if !cluster.pgdata.join("PG_VERSION").exists() {
+            cluster.initdb()?;
+        }
+        let adopted = cluster.is_running();
+        if !adopted {
+            cluster.pg_ctl_start(options)?;
+        }
+        cluster.stop_on_drop = options.stop_on_drop && (!adopted || options.stop_adopted);
+        cluster.ensure_database(DB_NAME)?;
+        Ok(cluster)
+    }
+
+    /// A streaming hot standby of `primary` in `options.dir`: a base backup taken with
+    /// `pg_basebackup -R` (which makes it a standby), streaming under `application_name`, so the
+    /// primary can name it in `synchronous_standby_names` (see [`Cluster::require_sync_standby`]).
+    pub fn start_standby(
+        options: &ClusterOptions,
+        primary: &Cluster,
+        application_name: &str,
+    ) -> Result<Cluster, ClusterError> {
+        let mut cluster = Self::prepare(options)?;
+        if !cluster.pgdata.join("PG_VERSION").exists() {
+            let out = cluster
+                .command("pg_basebackup")
+                .arg("-D")
+                .arg(&cluster.pgdata)
+                .arg("-h")
+                .arg(&primary.socket_dir)
+                .args(["-p", &PORT.to_string(), "-U", DB_USER, "-R", "-X", "stream", "-c", "fast"])
+                .output();
+            check("pg_basebackup", out)?;
+            // pg_basebackup -R wrote primary_conninfo; the later line names this standby
+            let conninfo = format!(
+                "\nprimary_conninfo = 'host={} port={PORT} user={DB_USER} application_name={application_name}'\n",
+                primary.socket_dir.display()
+            );
+            let auto = cluster.pgdata.join("postgresql.auto.conf");
+            let mut text = std::fs::read_to_string(&auto)
+                .map_err(|error| ClusterError::Io { path: auto.display().to_string(), error })?;
+            text.push_str(&conninfo);
+            std::fs::write(&auto, text)
+                .map_err(|error| ClusterError::Io { path: auto.display().to_string(), error })?;
+        }
+        if !cluster.is_running() {
+            cluster.pg_ctl_start(options)?;
+        }
+        cluster.stop_on_drop = options.stop_on_drop;
+        Ok(cluster)
+    }
+
+    /// The folders, their owner, and the binaries: everything but `initdb` and the start.
+    fn prepare(options: &ClusterOptions) -> Result<Cluster, ClusterError> {
         let bin_dir = find_binaries().ok_or(ClusterError::NoBinaries)?;
         let run_as = if Uid::effective().is_root() {
             Some(User::from_name("postgres").ok().flatten().ok_or(ClusterError::NoPostgresUser)?)
@@ -120,7 +177,14 @@ impl Cluster {
                 std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).map_err(io(d))?;
             }
         }
-        let mut cluster = Cluster {
+        if let Some(archive) = &options.archive_dir {
+            std::fs::create_dir_all(archive).map_err(io(archive))?;
+            if let Some(user) = &run_as {
+                chown(archive.as_path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+                    .map_err(io(archive))?;
+            }
+        }
+        let cluster = Cluster {
             options: options.clone(),
             bin_dir,
             pgdata,
@@ -129,15 +193,6 @@ impl Cluster {
             stop_on_drop: false,
             stopped: false,
         };
-        if !cluster.pgdata.join("PG_VERSION").exists() {
-            cluster.initdb()?;
-        }
-        let adopted = cluster.is_running();
-        if !adopted {
-            cluster.pg_ctl_start(options)?;
-        }
-        cluster.stop_on_drop = options.stop_on_drop && (!adopted || options.stop_adopted);
-        cluster.ensure_database(DB_NAME)?;
         Ok(cluster)
     }
 
@@ -171,6 +226,13 @@ impl Cluster {
         );
         if !options.durable {
             settings.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        if let Some(archive) = &options.archive_dir {
+            // the same command as deploy/postgresql-ha.conf: never overwrite an archived segment
+            settings.push_str(&format!(
+                " -c archive_mode=on -c archive_command='test ! -f {0}/%f && cp %p {0}/%f'",
+                archive.display()
+            ));
         }
         let log = self.pgdata.parent().unwrap_or(Path::new(".")).join("postgres.log");
         let out = self
@@ -262,6 +324,86 @@ impl Cluster {
             .args(["-m", "fast", "-w", "-t", "60", "restart"])
             .output();
         check("pg_ctl restart", out)
+    }
+}
+
+impl Cluster {
+    /// The data folder (`pgdata/`).
+    pub fn pgdata(&self) -> &Path {
+        &self.pgdata
+    }
+
+    /// Runs SQL with psql as the superuser in `database`; returns what it printed (unaligned,
+    /// tuples only).
+    pub fn psql(&self, database: &str, sql: &str) -> Result<String, ClusterError> {
+        let out = self
+            .command("psql")
+            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(&self.socket_dir)
+            .args(["-p", &PORT.to_string(), "-U", DB_USER, "-d", database, "-c", sql])
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).trim().to_string()),
+            other => check("psql", other).map(|_| String::new()),
+        }
+    }
+
+    /// Makes every commit wait until the standby `application_name` has flushed it
+    /// (`synchronous_standby_names`, `synchronous_commit = on`), and waits until that standby is
+    /// streaming as the synchronous one.
+    pub fn require_sync_standby(&self, application_name: &str) -> Result<(), ClusterError> {
+        self.psql(
+            "postgres",
+            &format!("ALTER SYSTEM SET synchronous_standby_names = '\"{application_name}\"'"),
+        )?;
+        self.psql("postgres", "ALTER SYSTEM SET synchronous_commit = 'on'")?;
+        self.psql("postgres", "SELECT pg_reload_conf()")?;
+        let query = format!(
+            "SELECT count(*) FROM pg_stat_replication WHERE application_name = '{application_name}' \
+             AND sync_state = 'sync' AND state = 'streaming'"
+        );
+        for _ in 0..300 {
+            if self.psql("postgres", &query)? == "1" {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Err(ClusterError::Command {
+            action: "waiting for the synchronous standby".into(),
+            detail: format!("{application_name} is not streaming as the synchronous standby after 30 s"),
+        })
+    }
+
+    /// Commits stop waiting for a standby (`synchronous_standby_names = ''`): what the failover
+    /// manager does when the standby is lost, so the primary goes on alone.
+    pub fn release_sync_standby(&self) -> Result<(), ClusterError> {
+        self.psql("postgres", "ALTER SYSTEM SET synchronous_standby_names = ''")?;
+        self.psql("postgres", "SELECT pg_reload_conf()").map(|_| ())
+    }
+
+    /// `kill -9` of the postmaster, as when its machine dies: nothing is shut down cleanly
+    /// (failover drills).
+    pub fn kill_postmaster(&mut self) -> Result<(), ClusterError> {
+        let pidfile = self.pgdata.join("postmaster.pid");
+        let pid = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
+            .ok_or_else(|| ClusterError::Command {
+                action: "kill -9".into(),
+                detail: format!("no postmaster pid in {}", pidfile.display()),
+            })?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
+            .map_err(|e| ClusterError::Command { action: "kill -9".into(), detail: e.to_string() })?;
+        self.stopped = true;
+        Ok(())
+    }
+
+    /// Promotes a standby to primary (`pg_ctl promote`, waiting until it accepts writes): what
+    /// the failover manager does when the primary is lost.
+    pub fn promote(&self) -> Result<(), ClusterError> {
+        let out =
+            self.command("pg_ctl").arg("-D").arg(&self.pgdata).args(["-w", "-t", "60", "promote"]).output();
+        check("pg_ctl promote", out)
     }
 }
 

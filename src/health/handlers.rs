@@ -1,5 +1,4 @@
 use actix_web::{HttpResponse, web};
-use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -11,35 +10,58 @@ pub struct Health {
     /// `ok` or `unavailable`.
     #[schema(value_type = String, examples("ok", "unavailable"))]
     status: &'static str,
-    /// `ok` or `unreachable`.
-    #[schema(value_type = String, examples("ok", "unreachable"))]
+    /// `ok`, `unreachable` (no primary answers: down, or a failover under way) or `read-only`
+    /// (the server reached is a standby, so writes would fail).
+    #[schema(value_type = String, examples("ok", "unreachable", "read-only"))]
     database: &'static str,
+    /// Only with `DATABASE_READ_URL`: `ok`, `unreachable` (reads go to the primary meanwhile) or
+    /// `primary` (the read URL reached a primary, e.g. after a failover promoted the standby).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, examples("ok", "unreachable", "primary"))]
+    replica: Option<&'static str>,
+    /// Only with `DATABASE_READ_URL`: how many seconds the replica is behind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica_lag_seconds: Option<f64>,
 }
 
-/// 200 when the database answers, 503 when it does not; both in JSON.
+/// 200 when the primary answers and accepts writes; 503 with `Retry-After` when it cannot be
+/// reached or the server reached is read-only; both in JSON. The read replica's state is
+/// reported beside it and never makes the service unhealthy (reads fall back to the primary).
 #[utoipa::path(
     get,
     path = "/healthz",
     summary = "Liveness and database reachability",
     security(()),
     responses(
-        (status = 200, description = "Up, and the database answers", body = Health),
-        (status = 503, description = "The database does not answer (with `Retry-After`)", body = Health),
+        (status = 200, description = "Up: the primary answers and accepts writes", body = Health),
+        (status = 503, description = "No writable primary: `database` is `unreachable` (down, or a failover under way) or `read-only` (the server reached is a standby); with `Retry-After`", body = Health),
     )
 )]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let ok = db::run(&state.pool, |conn| {
-        diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok(())
-    })
-    .await
-    .is_ok();
-    if ok {
-        HttpResponse::Ok().json(Health { status: "ok", database: "ok" })
+    let primary = db::run(&state.pool, |conn| Ok(db::server_state(conn)?)).await;
+    let (replica, replica_lag_seconds) = match &state.read_pool {
+        None => (None, None),
+        Some(read) => match db::run(read, |conn| Ok(db::server_state(conn)?)).await {
+            Ok(s) if s.in_recovery => (Some("ok"), s.lag_seconds.map(|l| (l * 10.0).round() / 10.0)),
+            Ok(_) => (Some("primary"), Some(0.0)),
+            Err(_) => (Some("unreachable"), None),
+        },
+    };
+    let database = match primary {
+        Ok(s) if !s.in_recovery => "ok",
+        Ok(_) => "read-only",
+        Err(_) => "unreachable",
+    };
+    let health = Health {
+        status: if database == "ok" { "ok" } else { "unavailable" },
+        database,
+        replica,
+        replica_lag_seconds,
+    };
+    if database == "ok" {
+        HttpResponse::Ok().json(health)
     } else {
-        HttpResponse::ServiceUnavailable()
-            .insert_header(("Retry-After", "5"))
-            .json(Health { status: "unavailable", database: "unreachable" })
+        HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "5")).json(health)
     }
 }
 

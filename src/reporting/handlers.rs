@@ -98,6 +98,18 @@ pub fn generate(
     req: &ExportRequest,
     format: Format,
 ) -> Result<Generated, AppError> {
+    let g = render_export(conn, instruments, req, format)?;
+    audit_export(conn, req, &g)?;
+    Ok(g)
+}
+
+/// The export file, read only (so it may run on the read replica).
+pub fn render_export(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    req: &ExportRequest,
+    format: Format,
+) -> Result<Generated, AppError> {
     let c = content::build(conn, instruments, req)?;
     let doc = c.document()?;
     let bytes = match format {
@@ -106,18 +118,6 @@ pub fn generate(
         Format::Xlsx => formats::xlsx(&formats::sheets(&c, &doc.sha256, instruments.current()))
             .map_err(AppError::internal)?,
     };
-    crate::kernel::audit::audit(
-        conn,
-        &req.actor,
-        "export.province",
-        &format!("{}/{}", req.unit, req.period.key),
-        serde_json::json!({
-            "export_id": c.export_id,
-            "format": format.as_str(),
-            "content_sha256": doc.sha256,
-            "file_sha256": crate::kernel::hashing::sha256_hex(&bytes),
-        }),
-    )?;
     Ok(Generated {
         filename: format!("sipas-{}-{}.{}", req.unit, req.period.key, format.as_str()),
         export_id: c.export_id,
@@ -125,6 +125,23 @@ pub fn generate(
         bytes,
         format,
     })
+}
+
+/// Records an export in the audit log (on the primary: it writes).
+pub fn audit_export(conn: &mut PgConnection, req: &ExportRequest, g: &Generated) -> Result<(), AppError> {
+    crate::kernel::audit::audit(
+        conn,
+        &req.actor,
+        "export.province",
+        &format!("{}/{}", req.unit, req.period.key),
+        serde_json::json!({
+            "export_id": g.export_id,
+            "format": g.format.as_str(),
+            "content_sha256": g.sha256,
+            "file_sha256": crate::kernel::hashing::sha256_hex(&g.bytes),
+        }),
+    )?;
+    Ok(())
 }
 
 fn unit_of(caller: &Caller, params: &HashMap<String, String>) -> Result<String, AppError> {
@@ -181,7 +198,11 @@ pub async fn export(
     let format = parse_format(&params)?;
     let req = export_request(&state, &caller, &params)?;
     let instruments = state.instruments.clone();
-    let g = db::run(&state.pool, move |conn| generate(conn, &instruments, &req, format)).await?;
+    // the file is read where statistics are read; the audit row is written on the primary, and
+    // the file is handed out only once it is recorded
+    let rendered = req.clone();
+    let g = state.read(move |conn| render_export(conn, &instruments, &rendered, format)).await?;
+    let g = db::run(&state.pool, move |conn| audit_export(conn, &req, &g).map(|()| g)).await?;
     tracing::info!(export.id = %g.export_id, export.format = g.format.as_str(), "province export");
     Ok(HttpResponse::Ok()
         .content_type(g.format.content_type())
@@ -238,8 +259,7 @@ pub async fn periodic_report(
     check_known(&params, &["period", "unit"])?;
     let req = export_request(&state, &caller, &params)?;
     let instruments = state.instruments.clone();
-    let page =
-        db::run(&state.pool, move |conn| report::build(conn, &instruments, &req).map(|(_, p)| p)).await?;
+    let page = state.read(move |conn| report::build(conn, &instruments, &req).map(|(_, p)| p)).await?;
     Ok(html(render(&page)?))
 }
 
@@ -295,7 +315,7 @@ async fn load_ranking(
     params: &HashMap<String, String>,
 ) -> Result<province::Ranking, AppError> {
     let period: Period = content::parse_period(params.get("period"))?;
-    db::run(&state.pool, move |conn| Ok(province::ranking(conn, &period)?)).await
+    state.read(move |conn| Ok(province::ranking(conn, &period)?)).await
 }
 
 /// `GET /api/v1/province/ranking?period=…&format=json|csv|xlsx`: province staff and admins.
@@ -378,7 +398,7 @@ const PUBLIC_CACHE: &str = "public, max-age=600";
 async fn public_results(state: &AppState, unit: String) -> Result<public::PublicResults, AppError> {
     let instruments = state.instruments.clone();
     let min_n = crate::stats::query::min_n(&state.config, &state.instruments);
-    db::run(&state.pool, move |conn| public::results(conn, &instruments, &unit, min_n)).await
+    state.read(move |conn| public::results(conn, &instruments, &unit, min_n)).await
 }
 
 /// `GET /public/{unit}`: the unit's public results page (no sign-in).

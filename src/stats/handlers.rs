@@ -58,7 +58,6 @@ pub async fn stats(
     }
     let instruments = state.instruments.clone();
     let min_n = query::min_n(&state.config, &state.instruments);
-    let report =
-        db::run(&state.pool, move |conn| query::run(conn, &instruments, &q, min_n, Source::Rollup)).await?;
+    let report = state.read(move |conn| query::run(conn, &instruments, &q, min_n, Source::Rollup)).await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -349,6 +349,119 @@ impl TestApp {
     }
 }
 
+/// A primary and its synchronous streaming standby, each a cluster of its own (durable
+/// settings), for failover and replica drills; both stop and their folders go when dropped.
+pub struct Replicated {
+    pub primary: Cluster,
+    pub standby: Cluster,
+    /// The WAL archive of the primary (`archive_command`), for restore drills.
+    pub archive: std::path::PathBuf,
+    /// `host=primary,standby … target_session_attrs=read-write`: what the service is given.
+    pub url: String,
+    /// The standby alone: what `DATABASE_READ_URL` names.
+    pub standby_url: String,
+    /// The primary alone (a direct connection for checks).
+    pub primary_url: String,
+    dirs: Vec<std::path::PathBuf>,
+}
+
+/// The application name the standby streams under (named in `synchronous_standby_names`).
+pub const STANDBY_NAME: &str = "sipas_standby";
+
+impl Drop for Replicated {
+    fn drop(&mut self) {
+        let _ = self.standby.stop();
+        let _ = self.primary.stop();
+        for d in &self.dirs {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+impl TestApp {
+    /// A test database on a primary with a synchronous hot standby (`pg_basebackup -R`, every
+    /// commit flushed on the standby before it is acknowledged) and WAL archiving. The service's
+    /// `DATABASE_URL` names both hosts with `target_session_attrs=read-write`; with `read_replica`
+    /// its `DATABASE_READ_URL` names the standby.
+    pub async fn on_replicated_cluster(
+        read_replica: bool,
+        adjust: impl FnOnce(&mut Config),
+    ) -> (TestApp, Replicated) {
+        let tag = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let primary_dir = std::env::temp_dir().join(format!("sipas-p-{tag}"));
+        let standby_dir = std::env::temp_dir().join(format!("sipas-s-{tag}"));
+        let archive = primary_dir.join("archive");
+        let options = ClusterOptions {
+            max_connections: 120,
+            archive_dir: Some(archive.clone()),
+            ..ClusterOptions::new(&primary_dir)
+        };
+        let primary = Cluster::start(&options).unwrap_or_else(|e| panic!("cannot start the primary: {e}"));
+        let standby = Cluster::start_standby(
+            &ClusterOptions { max_connections: 120, ..ClusterOptions::new(&standby_dir) },
+            &primary,
+            STANDBY_NAME,
+        )
+        .unwrap_or_else(|e| panic!("cannot start the standby: {e}"));
+        primary.require_sync_standby(STANDBY_NAME).unwrap_or_else(|e| panic!("{e}"));
+        let db = sipas::db::cluster::DB_NAME;
+        let user = sipas::db::cluster::DB_USER;
+        let url = format!(
+            "postgres://{user}@/{db}?host={},{}&port=5432&target_session_attrs=read-write",
+            primary.socket_dir().display(),
+            standby.socket_dir().display()
+        );
+        let standby_url = standby.url(db);
+        let primary_url = primary.url(db);
+        let mut config = Config { db_pool_size: 16, db_timeout_secs: 2, ..Config::default() };
+        adjust(&mut config);
+        config.database_url = Some(url.clone());
+        config.database_read_url = read_replica.then(|| standby_url.clone());
+        let instruments = Instruments::load_published().unwrap();
+        let secret = app::prepare(&url, &config, &instruments).unwrap();
+        let state = AppState::build(&url, config, instruments, secret);
+        let answers = Committer::for_state(&state);
+        let app =
+            TestApp { state, answers, db_name: String::new(), url: url.clone(), service: OnceCell::new() };
+        let pair = Replicated {
+            primary,
+            standby,
+            archive,
+            url,
+            standby_url,
+            primary_url,
+            dirs: vec![primary_dir, standby_dir],
+        };
+        (app, pair)
+    }
+}
+
+impl TestApp {
+    /// A test database on a cluster of its own that archives its WAL into `archive` (the
+    /// restore drill); the cluster stops when the returned [`Cluster`] is dropped.
+    pub async fn on_archiving_cluster(archive: &std::path::Path, dir: &std::path::Path) -> (TestApp, Cluster) {
+        let options = ClusterOptions {
+            max_connections: 50,
+            archive_dir: Some(archive.to_path_buf()),
+            ..ClusterOptions::new(dir)
+        };
+        let cluster = Cluster::start(&options).unwrap_or_else(|e| panic!("cannot start a cluster: {e}"));
+        let app = Self::on_url(&cluster.url(sipas::db::cluster::DB_NAME)).await;
+        (app, cluster)
+    }
+
+    /// The application on an existing, migrated database (a restored copy, say).
+    pub async fn on_url(url: &str) -> TestApp {
+        let mut config = Config { db_pool_size: 8, db_timeout_secs: 2, submission_limit: 100_000, ..Config::default() };
+        config.database_url = Some(url.to_string());
+        let instruments = Instruments::load_published().unwrap();
+        let secret = app::prepare(url, &config, &instruments).unwrap();
+        let state = AppState::build(url, config, instruments, secret);
+        let answers = Committer::for_state(&state);
+        TestApp { state, answers, db_name: String::new(), url: url.to_string(), service: OnceCell::new() }
+    }
+}
+
 // ------------------------------------------------------------------ requests in process
 
 /// One answer of the application, read whole: status, headers and body.

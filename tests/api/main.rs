@@ -6,6 +6,7 @@
 mod access;
 mod browser;
 mod contract;
+mod failover;
 mod fixtures;
 mod foundation;
 mod harness;
