@@ -59,7 +59,7 @@ pub fn build_pool(database_url: &str, max_size: u32, checkout_timeout: Duration)
         .connection_timeout(checkout_timeout)
         // a connection the server dropped (restart, failover) is found and replaced at checkout
         .test_on_check_out(true)
-        .error_sink(Box::new(LogErrors::default()))
+        .error_handler(Box::new(LogErrors::default()))
         .connection_customizer(Box::new(SessionSettings { statement_timeout_ms: 30_000 }))
         .build_unchecked(ConnectionManager::new(url))
 }

@@ -9,7 +9,6 @@ use super::query::{self, Source, StatsQuery};
 use super::report::Report;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::db;
 use crate::error::{AppError, BadQuery, Forbidden, Unauthorized, Unavailable};
 
 /// `GET /api/v1/stats`. An API key reads its own unit only.

@@ -168,12 +168,11 @@ async fn the_primary_killed_under_load_fails_over_to_the_sync_standby_and_loses_
     assert!(before_kill > 0, "no answer was stored before the kill");
 
     // the primary's machine dies
-    actix_web::web::block(move || {
+    pair = actix_web::web::block(move || {
         pair.primary.kill_postmaster().unwrap();
         pair
     })
     .await
-    .map(|p| pair = p)
     .unwrap();
     let killed_at = start.elapsed();
 
@@ -420,8 +419,13 @@ fn postgres_folder(path: &std::path::Path) {
 
 #[actix_web::test]
 async fn a_base_backup_and_the_wal_archive_restore_the_answers_and_statistics_of_a_point_in_time() {
-    let root = std::env::temp_dir().join(format!("sipas-restore-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]));
-    let (archive, backups, restored_dir) = (root.join("archive"), root.join("backups"), root.join("restored"));
+    let root = std::env::temp_dir().join(format!(
+        "sipas-restore-{}-{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let (archive, backups, restored_dir) =
+        (root.join("archive"), root.join("backups"), root.join("restored"));
     postgres_folder(&root);
     postgres_folder(&backups);
     postgres_folder(&restored_dir);
@@ -437,7 +441,12 @@ async fn a_base_backup_and_the_wal_archive_restore_the_answers_and_statistics_of
     let socket = cluster.socket_dir().display().to_string();
     let backup = actix_web::web::block({
         let (backups, socket) = (backups.display().to_string(), socket.clone());
-        move || deploy_script("sipas-backup", &[&backups, "-h", &socket, "-p", "5432", "-U", sipas::db::cluster::DB_USER])
+        move || {
+            deploy_script(
+                "sipas-backup",
+                &[&backups, "-h", &socket, "-p", "5432", "-U", sipas::db::cluster::DB_USER],
+            )
+        }
     })
     .await
     .unwrap();
@@ -458,17 +467,20 @@ async fn a_base_backup_and_the_wal_archive_restore_the_answers_and_statistics_of
         #[diesel(sql_type = diesel::sql_types::Text)]
         t: String,
     }
-    let target = diesel::sql_query("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t")
-        .get_result::<Now>(&mut app.conn())
-        .unwrap()
-        .t;
+    let target = diesel::sql_query(
+        "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t",
+    )
+    .get_result::<Now>(&mut app.conn())
+    .unwrap()
+    .t;
     actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
 
     // later answers, which the restore must not bring back; then the segment is archived
     for t in &tokens[200..260] {
         assert_eq!(answer_on(&app, t).await, 201);
     }
-    let archived_before: String = cluster.psql("postgres", "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").unwrap();
+    let archived_before: String =
+        cluster.psql("postgres", "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").unwrap();
     let switched = cluster.psql("postgres", "SELECT pg_walfile_name(pg_switch_wal())").unwrap();
     assert!(
         wait_for(Duration::from_secs(30), || cluster
@@ -482,15 +494,19 @@ async fn a_base_backup_and_the_wal_archive_restore_the_answers_and_statistics_of
     // the restore, as the runbook does it: a new data folder, then PostgreSQL started on it
     let pgdata = restored_dir.join("pgdata");
     actix_web::web::block({
-        let (backup, archive, pgdata, target) = (backup.clone(), archive.display().to_string(), pgdata.display().to_string(), target.clone());
+        let (backup, archive, pgdata, target) =
+            (backup.clone(), archive.display().to_string(), pgdata.display().to_string(), target.clone());
         move || deploy_script("sipas-restore", &[&backup, &archive, &pgdata, &target])
     })
     .await
     .unwrap();
-    let restored = sipas::db::cluster::Cluster::start(&sipas::db::cluster::ClusterOptions::new(&restored_dir))
-        .unwrap_or_else(|e| panic!("the restored cluster does not start: {e}"));
+    let restored =
+        sipas::db::cluster::Cluster::start(&sipas::db::cluster::ClusterOptions::new(&restored_dir))
+            .unwrap_or_else(|e| panic!("the restored cluster does not start: {e}"));
     assert!(
-        wait_for(Duration::from_secs(60), || restored.psql("postgres", "SELECT pg_is_in_recovery()").is_ok_and(|v| v == "f")),
+        wait_for(Duration::from_secs(60), || restored
+            .psql("postgres", "SELECT pg_is_in_recovery()")
+            .is_ok_and(|v| v == "f")),
         "the restored cluster did not finish its recovery"
     );
     let app = TestApp::on_url(&restored.url(sipas::db::cluster::DB_NAME)).await;

@@ -354,10 +354,6 @@ impl TestApp {
 pub struct Replicated {
     pub primary: Cluster,
     pub standby: Cluster,
-    /// The WAL archive of the primary (`archive_command`), for restore drills.
-    pub archive: std::path::PathBuf,
-    /// `host=primary,standby … target_session_attrs=read-write`: what the service is given.
-    pub url: String,
     /// The standby alone: what `DATABASE_READ_URL` names.
     pub standby_url: String,
     /// The primary alone (a direct connection for checks).
@@ -390,10 +386,9 @@ impl TestApp {
         let tag = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let primary_dir = std::env::temp_dir().join(format!("sipas-p-{tag}"));
         let standby_dir = std::env::temp_dir().join(format!("sipas-s-{tag}"));
-        let archive = primary_dir.join("archive");
         let options = ClusterOptions {
             max_connections: 120,
-            archive_dir: Some(archive.clone()),
+            archive_dir: Some(primary_dir.join("archive")),
             ..ClusterOptions::new(&primary_dir)
         };
         let primary = Cluster::start(&options).unwrap_or_else(|e| panic!("cannot start the primary: {e}"));
@@ -423,15 +418,8 @@ impl TestApp {
         let answers = Committer::for_state(&state);
         let app =
             TestApp { state, answers, db_name: String::new(), url: url.clone(), service: OnceCell::new() };
-        let pair = Replicated {
-            primary,
-            standby,
-            archive,
-            url,
-            standby_url,
-            primary_url,
-            dirs: vec![primary_dir, standby_dir],
-        };
+        let pair =
+            Replicated { primary, standby, standby_url, primary_url, dirs: vec![primary_dir, standby_dir] };
         (app, pair)
     }
 }
@@ -439,7 +427,10 @@ impl TestApp {
 impl TestApp {
     /// A test database on a cluster of its own that archives its WAL into `archive` (the
     /// restore drill); the cluster stops when the returned [`Cluster`] is dropped.
-    pub async fn on_archiving_cluster(archive: &std::path::Path, dir: &std::path::Path) -> (TestApp, Cluster) {
+    pub async fn on_archiving_cluster(
+        archive: &std::path::Path,
+        dir: &std::path::Path,
+    ) -> (TestApp, Cluster) {
         let options = ClusterOptions {
             max_connections: 50,
             archive_dir: Some(archive.to_path_buf()),
@@ -452,7 +443,8 @@ impl TestApp {
 
     /// The application on an existing, migrated database (a restored copy, say).
     pub async fn on_url(url: &str) -> TestApp {
-        let mut config = Config { db_pool_size: 8, db_timeout_secs: 2, submission_limit: 100_000, ..Config::default() };
+        let mut config =
+            Config { db_pool_size: 8, db_timeout_secs: 2, submission_limit: 100_000, ..Config::default() };
         config.database_url = Some(url.to_string());
         let instruments = Instruments::load_published().unwrap();
         let secret = app::prepare(url, &config, &instruments).unwrap();
