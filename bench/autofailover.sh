@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Time to the first write on the new primary after the primary's machine dies, with the real
+# failover manager: a pg_auto_failover formation on this machine (a monitor and two nodes on
+# loopback ports, deploy/'s settings), the primary's keeper and postmaster killed with kill -9
+# (its machine gone: nobody restarts it), and a client writing every 100 ms through the URL the
+# service uses (both hosts, target_session_attrs=read-write, connect_timeout=2). Prints the time
+# from the kill to the monitor's promotion and to the first committed write. The service adds
+# what the failover drill measures from promotion to its first 201 (tests/api/failover.rs).
+#
+#   bench/autofailover.sh             # needs postgresql-15-auto-failover and pg-auto-failover-cli
+#   MONITOR_SETTINGS="pgautofailover.primary_demote_timeout=10s pgautofailover.node_considered_unhealthy_timeout=5s" bench/autofailover.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=${BENCH_DIR:-/tmp/sipas-bench-autofailover}
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
+PORT0=${PORT0:-6540}
+command -v pg_autoctl >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-15-auto-failover pg-auto-failover-cli; }
+RUN_AS=()
+[ "$(id -u)" = 0 ] && RUN_AS=(runuser -u postgres --)
+as_pg() { "${RUN_AS[@]}" env PATH="$PG_BIN:$PATH" PG_CONFIG="$PG_BIN/pg_config" HOME="$D" XDG_CONFIG_HOME="$D/config" XDG_DATA_HOME="$D/data" XDG_RUNTIME_DIR="$D/run" "$@"; }
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    sleep 1
+    for n in node2 node1 monitor; do as_pg pg_ctl -D "$D/$n" -m immediate -w stop >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+rm -rf "$D" 2>/dev/null || { sleep 2; rm -rf "$D"; }
+mkdir -p "$D/config" "$D/data" "$D/run"
+[ "$(id -u)" = 0 ] && chown -R postgres "$D"
+monitor_uri="postgres://autoctl_node@localhost:$PORT0/pg_auto_failover?sslmode=disable"
+as_pg pg_autoctl create monitor --pgdata "$D/monitor" --pgport "$PORT0" --hostname localhost --auth trust --no-ssl --pgctl "$PG_BIN/pg_ctl" >"$D/monitor.create.log" 2>&1
+as_pg pg_autoctl run --pgdata "$D/monitor" >"$D/monitor.log" 2>&1 & pids+=($!)
+sleep 3
+# MONITOR_SETTINGS="pgautofailover.primary_demote_timeout=10s pgautofailover.node_considered_unhealthy_timeout=5s"
+# shortens the monitor's waits (defaults: 30 s and 20 s); docs/PROVINCE.md says what they protect
+for kv in ${MONITOR_SETTINGS:-}; do
+    as_pg psql -X -q -h localhost -p "$PORT0" -U postgres -d pg_auto_failover -c "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'"
+done
+if [ -n "${MONITOR_SETTINGS:-}" ]; then
+    as_pg psql -X -q -h localhost -p "$PORT0" -U postgres -d pg_auto_failover -c "SELECT pg_reload_conf()" >/dev/null
+fi
+node() { # name port
+    as_pg pg_autoctl create postgres --pgdata "$D/$1" --pgport "$2" --hostname localhost --name "$1" \
+        --dbname sipas --auth trust --no-ssl --pgctl "$PG_BIN/pg_ctl" --replication-quorum true \
+        --monitor "$monitor_uri" >"$D/$1.create.log" 2>&1
+    as_pg pg_autoctl run --pgdata "$D/$1" >"$D/$1.log" 2>&1 &
+    pids+=($!)
+}
+state() { as_pg pg_autoctl show state --pgdata "$D/monitor" 2>/dev/null; }
+wait_state() { # pattern seconds
+    for _ in $(seq 1 $(( $2 * 2 ))); do state | grep -Eq "$1" && return 0; sleep 0.5; done
+    state; return 1
+}
+node node1 $((PORT0 + 1))
+node1_pid=${pids[-1]}
+wait_state 'node1 .*\| *single *\| *single' 120
+node node2 $((PORT0 + 2))
+wait_state 'node2 .*\| *secondary *\| *secondary' 300
+wait_state 'node1 .*\| *primary *\| *primary' 60
+state
+url="host=localhost,localhost port=$((PORT0 + 1)),$((PORT0 + 2)) dbname=sipas user=postgres target_session_attrs=read-write connect_timeout=2 options='-c statement_timeout=5000'"
+as_pg psql -X -q "$url" -c "CREATE TABLE IF NOT EXISTS drill (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())"
+as_pg psql -X -q -t -A "$url" -c "SHOW synchronous_standby_names"
+# the primary's machine dies: every process of node1 (its keeper, the keeper's postgres
+# supervisor, the postmaster) at once with kill -9, so nothing restarts it
+tree() { for c in $(pgrep -P "$1" || true); do tree "$c"; done; echo "$1"; }
+victims=$(tree "$node1_pid"; head -1 "$D/node1/postmaster.pid")
+kill -STOP $victims 2>/dev/null || true
+kill -9 $victims 2>/dev/null || true
+keeper=$node1_pid
+t0=$(date +%s.%N)
+promoted=""
+while :; do
+    now=$(date +%s.%N)
+    if [ -z "$promoted" ] && state | grep -Eq 'node2 .*\|[[:space:]]+(wait_primary|primary)[[:space:]]+\|'; then
+        promoted=$(echo "$now - $t0" | bc)
+    fi
+    if as_pg psql -X -q "$url" -c "INSERT INTO drill DEFAULT VALUES" >/dev/null 2>&1; then
+        first=$(echo "$now - $t0" | bc)
+        break
+    fi
+    if (( $(echo "$now - $t0 > 180" | bc) )); then echo "no write within 180 s"; state; exit 1; fi
+    sleep 0.1
+done
+state
+printf 'kill -9 of the primary (keeper %s) → node2 promoted by the monitor: %.1f s; → first committed write through the multi-host URL: %.1f s\n' "${keeper:-?}" "${promoted:-0}" "$first"
