@@ -24,6 +24,11 @@ export NO_BUILD=1
     bench/pages.sh
     echo "## hot counter rows against append-only deltas"
     bench/contention.sh
+    echo "## synchronous standby against a single primary"
+    bench/standby.sh
+    echo "## time to the first write after kill -9 of the primary, pg_auto_failover"
+    bench/autofailover.sh
+    MONITOR_SETTINGS="pgautofailover.primary_demote_timeout=10s pgautofailover.node_considered_unhealthy_timeout=5s" bench/autofailover.sh
     if [ "${SKIP_STATS:-0}" != 1 ]; then
         echo "## statistics"
         bench/stats.sh 1000000 10000000

@@ -2,7 +2,7 @@
 # The throughput cost of the synchronous standby, measured in one run: one durable primary
 # (fsync on) and a streaming standby made with pg_basebackup -R on this machine; pgbench commits
 # answer-shaped transactions (a response row and its three answers, one commit each, as the
-# service's lone submissions do) with CLIENTS clients for SECONDS each round, alternating
+# service's lone submissions do) with CLIENTS clients for SECONDS_EACH seconds each round, alternating
 #   single:  synchronous_standby_names = ''             (the primary alone acknowledges)
 #   sync:    synchronous_standby_names = 'bench_standby', synchronous_commit = on
 #   apply:   the same with synchronous_commit = remote_apply
@@ -12,13 +12,13 @@
 # The service's group commit (ANSWER_BATCH) divides the number of commits per answer, so its
 # own cost is at most this one.
 #
-#   bench/standby.sh          # CLIENTS=64 SECONDS=15 ROUNDS=3
+#   bench/standby.sh          # CLIENTS=64 SECONDS_EACH=15 ROUNDS=3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH_DIR=${BENCH_DIR:-/tmp/sipas-bench-standby}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
 CLIENTS=${CLIENTS:-64}
-SECONDS_EACH=${SECONDS:-15}
+SECONDS_EACH=${SECONDS_EACH:-15}
 ROUNDS=${ROUNDS:-3}
 P="$BENCH_DIR/primary" S="$BENCH_DIR/standby"
 RUN_AS=()
@@ -34,11 +34,11 @@ mkdir -p "$P" "$S"
 pg() { "${RUN_AS[@]}" "$PG_BIN/$@"; }
 opts="-c listen_addresses='' -c unix_socket_directories='%s' -p 5432 -c shared_buffers=1GB -c max_connections=200 -c max_wal_size=4GB"
 pg initdb -D "$P/pgdata" -U postgres -A trust -E UTF8 --no-locale >/dev/null
-pg pg_ctl -D "$P/pgdata" -l "$P/log" -w start -o "$(printf "$opts" "$P")" >/dev/null
+pg pg_ctl -D "$P/pgdata" -l "$P/log" -w start -o "$(printf -- "$opts" "$P")" >/dev/null
 pg pg_basebackup -D "$S/pgdata" -h "$P" -p 5432 -U postgres -R -X stream -c fast
 echo "primary_conninfo = 'host=$P port=5432 user=postgres application_name=bench_standby'" |
     "${RUN_AS[@]}" tee -a "$S/pgdata/postgresql.auto.conf" >/dev/null
-pg pg_ctl -D "$S/pgdata" -l "$S/log" -w start -o "$(printf "$opts" "$S")" >/dev/null
+pg pg_ctl -D "$S/pgdata" -l "$S/log" -w start -o "$(printf -- "$opts" "$S")" >/dev/null
 q() { pg psql -X -q -t -A -h "$P" -p 5432 -U postgres -d postgres -c "$1"; }
 q "CREATE TABLE responses (id bigserial PRIMARY KEY, token text NOT NULL UNIQUE, submitted_at timestamptz NOT NULL DEFAULT now())"
 q "CREATE TABLE answers (response_id bigint NOT NULL REFERENCES responses, item_code text NOT NULL, value int NOT NULL, PRIMARY KEY (response_id, item_code))"
