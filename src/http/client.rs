@@ -56,14 +56,30 @@ impl Client {
         Client { ip, hashes, from_desk_network }
     }
 
-    /// The address as the counters and hashes spell it (`unknown` without one).
+    /// The address as the counters and hashes spell it (`unknown` without one): an IPv4
+    /// address as it is, an IPv6 address as its /64 (see [`address_of`]).
     pub fn address(&self) -> String {
         address_of(self.ip)
     }
 }
 
-fn address_of(ip: Option<IpAddr>) -> String {
-    ip.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".to_string())
+/// The client as limits and hashes count it. An IPv6 client is its /64 network: one
+/// subscriber line or phone gets a whole /64 and may pick any of its 2^64 addresses, so keying
+/// limits on the exact address would let it walk around every per-client limit (typed codes,
+/// sign-in, submissions). An IPv4-mapped IPv6 address counts as its IPv4 address.
+pub fn address_of(ip: Option<IpAddr>) -> String {
+    match ip {
+        None => "unknown".to_string(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{net}/64")
+            }
+        },
+    }
 }
 
 impl FromRequest for Client {
@@ -106,6 +122,18 @@ mod tests {
         let b = ClientHashes::new(b"s", "203.0.113.7", "Phone B");
         assert_eq!(a.client_hash, b.client_hash);
         assert_ne!(a.device_hash, b.device_hash);
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:1234:5678:9abc".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_of(Some(a)), "2001:db8:1:2::/64");
+        assert_eq!(address_of(Some(a)), address_of(Some(b)));
+        assert_ne!(address_of(Some(a)), address_of(Some(other)));
+        assert_eq!(address_of(Some("::ffff:203.0.113.7".parse().unwrap())), "203.0.113.7");
+        assert_eq!(address_of(Some("203.0.113.7".parse().unwrap())), "203.0.113.7");
     }
 
     #[test]

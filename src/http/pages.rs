@@ -98,8 +98,10 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         if let PageError::Login { next } = self {
-            let to =
-                if safe_next(next) { format!("/login?next={}", urlencode(next)) } else { "/login".into() };
+            let to = match same_origin_path(next) {
+                Some(next) => format!("/login?next={}", urlencode(&next)),
+                None => "/login".into(),
+            };
             return see_other(&to);
         }
         let (title, message) = match self {
@@ -121,13 +123,38 @@ impl ResponseError for PageError {
     }
 }
 
-/// True for a local path to return to after signing in (never another site).
+/// The local path to return to after signing in, or `None` when `next` would lead anywhere else.
+///
+/// `next` is parsed the way a browser resolves a link on this site (the WHATWG URL rules of the
+/// `url` crate: tabs and newlines dropped, `\\` read as `/`, `..` resolved) and accepted only when
+/// it stays on the same origin; what comes back is the parsed path and query, re-serialised, so
+/// the `Location` header never carries a control character or a second authority. Prefix checks
+/// are not enough: `/\t/evil.example` passes `starts_with('/')` but a browser follows it to
+/// `//evil.example`.
+pub fn same_origin_path(next: &str) -> Option<String> {
+    const BASE: &str = "http://sipas.invalid/";
+    if !next.starts_with('/') || next.len() > 512 {
+        return None;
+    }
+    let base = url::Url::parse(BASE).ok()?;
+    let parsed = base.join(next).ok()?;
+    if parsed.origin() != base.origin() || !parsed.username().is_empty() || parsed.password().is_some() {
+        return None;
+    }
+    let path = parsed.path();
+    if path.starts_with("//") || path == "/login" || path.starts_with("/login/") {
+        return None;
+    }
+    Some(match parsed.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    })
+}
+
+/// True for a local path to return to after signing in (never another site); see
+/// [`same_origin_path`], whose normalised value is what should be used.
 pub fn safe_next(next: &str) -> bool {
-    next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.starts_with("/login")
-        && next.len() <= 512
+    same_origin_path(next).is_some()
 }
 
 /// Percent-encodes a query value.
@@ -154,6 +181,14 @@ mod tests {
         assert!(!safe_next("https://evil.example/"));
         assert!(!safe_next("/\\evil.example"));
         assert!(!safe_next("/login"));
+        // what a browser would follow off-site, once tabs and newlines are dropped
+        assert!(!safe_next("/\t/evil.example"));
+        assert!(!safe_next("/\n/evil.example"));
+        assert!(!safe_next("/\r\n/evil.example/"));
+        assert_eq!(same_origin_path("/%2F/evil.example").as_deref(), Some("/%2F/evil.example"));
+        assert!(!safe_next("/../login"));
+        assert_eq!(same_origin_path("/dashboard?x=a\nb").as_deref(), Some("/dashboard?x=ab"));
+        assert_eq!(same_origin_path("/a/../dashboard").as_deref(), Some("/dashboard"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::auth::StaffPage;
 use crate::auth::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionData};
 use crate::db;
 use crate::http::client::Client;
-use crate::http::pages::{PageError, css_href, render, safe_next, see_other};
+use crate::http::pages::{PageError, css_href, render, same_origin_path, see_other};
 use crate::http::text;
 use crate::kernel::audit::audit;
 use crate::kernel::hashing::{keyed_hash, random_token};
@@ -34,7 +34,7 @@ pub struct LoginQuery {
 }
 
 fn next_or_default(next: Option<&str>) -> String {
-    next.filter(|n| safe_next(n)).unwrap_or("/dashboard").to_string()
+    next.and_then(same_origin_path).unwrap_or_else(|| "/dashboard".to_string())
 }
 
 /// A login page with a fresh double-submit token (or the one the browser already holds).
@@ -147,7 +147,9 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-/// `POST /logout`: ends the session in this browser.
+/// `POST /logout`: ends the session on the server, not only in this browser: the account's
+/// session epoch moves on, so a copy of the cookie (or the account's session on another device)
+/// is refused from the next request on (finding 6 of SECURITY.md).
 pub async fn logout(
     state: web::Data<AppState>,
     staff: StaffPage,
@@ -155,8 +157,15 @@ pub async fn logout(
 ) -> Result<HttpResponse, PageError> {
     staff.check_csrf(&form.csrf)?;
     let actor = staff.0.actor();
-    db::run(&state.pool, move |conn| Ok(audit(conn, &actor, "logout", &actor, serde_json::json!({}))?))
-        .await?;
+    let id = staff.0.user_id;
+    db::run(&state.pool, move |conn| {
+        use diesel::Connection as _;
+        Ok(conn.transaction(|conn| {
+            store::end_sessions(conn, id)?;
+            audit(conn, &actor, "logout", &actor, serde_json::json!({}))
+        })?)
+    })
+    .await?;
     let mut res = see_other("/login");
     let _ = res.add_cookie(&session::removal(SESSION_COOKIE, session::secure(&state)));
     Ok(res)

@@ -17,7 +17,9 @@ const COMMON: &str = include_str!("common-passwords.txt");
 /// Why a new password was refused; the message is shown to the person choosing it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
-    #[error("Mật khẩu phải có ít nhất {MIN_LEN} ký tự (the password needs at least {MIN_LEN} characters).")]
+    #[error(
+        "Mật khẩu phải có ít nhất {MIN_LEN} ký tự, không kể dấu cách (the password needs at least {MIN_LEN} characters besides spaces)."
+    )]
     TooShort,
     #[error("Mật khẩu quá dài, tối đa {MAX_LEN} ký tự (the password may have at most {MAX_LEN} characters).")]
     TooLong,
@@ -38,7 +40,8 @@ pub fn is_common(password: &str) -> bool {
 /// Checks a new password for `username`.
 pub fn check_policy(username: &str, password: &str) -> Result<(), PolicyError> {
     let len = password.chars().count();
-    if len < MIN_LEN {
+    // spaces do not count towards the length: ten spaces (or a word padded with them) is no password
+    if password.chars().filter(|c| !c.is_whitespace()).count() < MIN_LEN {
         return Err(PolicyError::TooShort);
     }
     if len > MAX_LEN {
@@ -88,6 +91,8 @@ mod tests {
     #[test]
     fn short_common_and_username_passwords_are_refused() {
         assert_eq!(check_policy("lan", "abc"), Err(PolicyError::TooShort));
+        assert_eq!(check_policy("lan", "          "), Err(PolicyError::TooShort));
+        assert_eq!(check_policy("lan", "  abc  def     "), Err(PolicyError::TooShort));
         assert_eq!(check_policy("lan", "1234567890"), Err(PolicyError::Common));
         assert_eq!(check_policy("lan", "QWERTYUIOP"), Err(PolicyError::Common));
         assert_eq!(check_policy("nguyenlan", "NguyenLan2026!"), Err(PolicyError::ContainsUsername));

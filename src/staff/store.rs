@@ -274,6 +274,12 @@ pub fn reset_password(
     })
 }
 
+/// Ends every session of an account (signing out): its session epoch moves on, and sessions
+/// are re-checked against it on every request.
+pub fn end_sessions(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(users::table.find(id)).set(users::session_epoch.eq(users::session_epoch + 1)).execute(conn)
+}
+
 /// Lifts a lock from wrong passwords.
 pub fn unlock(conn: &mut PgConnection, id: i64, actor: &str) -> Result<(), AccountError> {
     conn.transaction(|conn| {
@@ -287,6 +293,9 @@ pub fn unlock(conn: &mut PgConnection, id: i64, actor: &str) -> Result<(), Accou
         if n == 0 {
             return Err(AccountError::UnknownAccount(id));
         }
+        // every client waiting on this account may try again
+        diesel::delete(login_throttle::table.filter(login_throttle::client_hash.like(format!("u{id}:%"))))
+            .execute(conn)?;
         audit(conn, actor, "user.unlock", &format!("user:{id}"), json!({}))?;
         Ok(())
     })
@@ -304,8 +313,19 @@ pub enum LoginOutcome {
     ClientBlocked { until: DateTime<Utc> },
 }
 
-/// Checks a sign-in attempt, counting failures per account and per client, and writes the
-/// audit log. `verify` checks a password against a stored hash (Argon2id, slow by design).
+/// Checks a sign-in attempt and writes the audit log. `verify` checks a password against a
+/// stored hash (Argon2id, slow by design).
+///
+/// Throttling never lets a stranger lock someone else out (SECURITY.md, finding 5): wrong
+/// passwords slow and then lock only the pair of *this client and this account* (rows
+/// `u<id>:<client hash>` of `login_throttle`), and a client failing too often on any accounts is
+/// blocked as a whole (rows `<client hash>`). The owner signing in from their own device is never
+/// refused because somebody elsewhere guessed wrong; admins are protected the same way.
+///
+/// The audit log is not a counter (finding 9): refused attempts are counted in `login_throttle`
+/// (one row per client, updated in place), and a row is appended only when something changes —
+/// the first failure of a client (or of a client on an account) in its window, a lock or block
+/// beginning, a success. Attempts while blocked append nothing.
 pub fn attempt_login(
     conn: &mut PgConnection,
     username: &str,
@@ -315,7 +335,8 @@ pub fn attempt_login(
     verify: impl Fn(&str, &str) -> bool,
 ) -> QueryResult<LoginOutcome> {
     if let Some(until) = client_blocked(conn, client_hash, now)? {
-        audit(conn, "anonymous", "login.blocked_client", "", json!({"until": until}))?;
+        // counted in place, no audit row: a blocked client cannot grow the log
+        client_failure(conn, client_hash, now)?;
         return Ok(LoginOutcome::ClientBlocked { until });
     }
     #[derive(Queryable)]
@@ -323,21 +344,12 @@ pub fn attempt_login(
         id: i64,
         password_hash: String,
         active: bool,
-        failed_logins: i32,
-        locked_until: Option<DateTime<Utc>>,
         session_epoch: i32,
     }
     let candidate: Option<Candidate> = if model::valid_username(username) {
         users::table
             .filter(lower(users::username).eq(lower(username)))
-            .select((
-                users::id,
-                users::password_hash,
-                users::active,
-                users::failed_logins,
-                users::locked_until,
-                users::session_epoch,
-            ))
+            .select((users::id, users::password_hash, users::active, users::session_epoch))
             .first(conn)
             .optional()?
     } else {
@@ -346,39 +358,40 @@ pub fn attempt_login(
     let Some(c) = candidate else {
         // spend the same time as a real check, so unknown usernames are not told apart
         verify(password, super::password::DUMMY_HASH);
-        client_failure(conn, client_hash, now)?;
-        audit(conn, "anonymous", "login.failed", "", json!({"reason": "unknown_user"}))?;
+        let client = client_failure(conn, client_hash, now)?;
+        audit_client_failure(conn, "", "unknown_user", &client)?;
         return Ok(LoginOutcome::Refused);
     };
     let subject = format!("user:{}", c.id);
-    if c.locked_until.is_some_and(|t| t > now) {
-        let failures = account_failure(conn, c.id, c.failed_logins, now)?;
-        client_failure(conn, client_hash, now)?;
-        audit(
-            conn,
-            "anonymous",
-            "login.failed",
-            &subject,
-            json!({"reason": "locked", "failures": failures}),
-        )?;
-        return Ok(LoginOutcome::Refused);
-    }
-    if !verify(password, &c.password_hash) {
-        let failures = account_failure(conn, c.id, c.failed_logins, now)?;
-        client_failure(conn, client_hash, now)?;
-        audit(
-            conn,
-            "anonymous",
-            "login.failed",
-            &subject,
-            json!({"reason": "wrong_password", "failures": failures}),
-        )?;
+    let pair = pair_key(c.id, client_hash);
+    let held: Option<(i32, Option<DateTime<Utc>>)> = login_throttle::table
+        .find(&pair)
+        .select((login_throttle::failures, login_throttle::locked_until))
+        .first(conn)
+        .optional()?;
+    let waiting = held.filter(|(_, until)| until.is_some_and(|t| t > now));
+    // a wrong password, or an attempt while this client waits on this account: refused; an
+    // attempt during a short wait counts (guessing cannot outrun the waits), one during the lock
+    // does not (the lock ends when it said it would)
+    let wrong = waiting.is_some() || !verify(password, &c.password_hash);
+    if wrong {
+        let client = client_failure(conn, client_hash, now)?;
+        let locked = waiting.is_some_and(|(f, _)| f >= model::ACCOUNT_LOCK_FAILURES);
+        let failures = if locked { None } else { Some(pair_failure(conn, c.id, &pair, now)?) };
+        match failures {
+            Some(f @ 1) | Some(f @ model::ACCOUNT_LOCK_FAILURES) => {
+                let reason = if f == 1 { "wrong_password" } else { "locked_for_client" };
+                audit(conn, "anonymous", "login.failed", &subject, json!({"reason": reason, "failures": f}))?;
+            }
+            _ => audit_client_failure(conn, &subject, "wrong_password", &client)?,
+        }
         return Ok(LoginOutcome::Refused);
     }
     if !c.active {
         audit(conn, "anonymous", "login.failed", &subject, json!({"reason": "inactive"}))?;
         return Ok(LoginOutcome::Refused);
     }
+    diesel::delete(login_throttle::table.find(&pair)).execute(conn)?;
     diesel::update(users::table.find(c.id))
         .set((
             users::failed_logins.eq(0),
@@ -390,55 +403,121 @@ pub fn attempt_login(
     Ok(session_user(conn, c.id, c.session_epoch)?.map_or(LoginOutcome::Refused, LoginOutcome::SignedIn))
 }
 
-/// Counts one more wrong password on an account and sets its wait; returns the new count.
-fn account_failure(conn: &mut PgConnection, id: i64, before: i32, now: DateTime<Utc>) -> QueryResult<i32> {
-    let failures = before.saturating_add(1);
+/// The `login_throttle` key of one account tried from one client (the client already a salted
+/// hash). Its prefix lets an admin's unlock find every client waiting on the account.
+fn pair_key(user_id: i64, client_hash: &str) -> String {
+    format!("u{user_id}:{client_hash}")
+}
+
+/// A client's failures so far in its window, and whether this one began its block.
+#[derive(Debug, Clone, Copy)]
+struct ClientCount {
+    failures: i32,
+    blocked_now: bool,
+}
+
+/// Appends an audit row for a failed attempt only when it is the client's first failure in its
+/// window or the one that blocks it; every other failure is only counted.
+fn audit_client_failure(
+    conn: &mut PgConnection,
+    subject: &str,
+    reason: &str,
+    client: &ClientCount,
+) -> QueryResult<()> {
+    if client.blocked_now {
+        audit(conn, "anonymous", "login.blocked_client", subject, json!({"failures": client.failures}))?;
+    } else if client.failures == 1 {
+        audit(conn, "anonymous", "login.failed", subject, json!({"reason": reason, "failures": 1}))?;
+    }
+    Ok(())
+}
+
+/// Counts one more wrong password from one client on one account and sets that pair's wait
+/// ([`account_delay`]); the account's own row keeps the total since its last sign-in and the
+/// latest wait, for the admin pages. Returns the pair's count.
+fn pair_failure(conn: &mut PgConnection, user_id: i64, pair: &str, now: DateTime<Utc>) -> QueryResult<i32> {
+    use diesel::sql_types::{Text, Timestamptz};
+    #[derive(QueryableByName)]
+    struct Failures {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        failures: i32,
+    }
+    let Failures { failures } = diesel::sql_query(
+        "INSERT INTO login_throttle AS t (client_hash, failures, window_started_at, updated_at) \
+         VALUES ($1, 1, $2, $2) \
+         ON CONFLICT (client_hash) DO UPDATE SET failures = t.failures + 1, updated_at = $2 \
+         RETURNING failures",
+    )
+    .bind::<Text, _>(pair)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)?;
     let until = account_delay(failures).map(|d| now + d);
-    diesel::update(users::table.find(id))
-        .set((users::failed_logins.eq(failures), users::locked_until.eq(until)))
+    diesel::update(login_throttle::table.find(pair))
+        .set(login_throttle::locked_until.eq(until))
         .execute(conn)?;
+    diesel::update(users::table.find(user_id))
+        .set(users::failed_logins.eq(users::failed_logins + 1))
+        .execute(conn)?;
+    if let Some(until) = until {
+        diesel::update(
+            users::table
+                .find(user_id)
+                .filter(users::locked_until.is_null().or(users::locked_until.lt(until))),
+        )
+        .set(users::locked_until.eq(until))
+        .execute(conn)?;
+    }
     Ok(failures)
 }
 
-/// When the client is blocked, until when.
+/// When the client (or client-and-account pair) is blocked, until when.
 fn client_blocked(
     conn: &mut PgConnection,
-    client_hash: &str,
+    key: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<DateTime<Utc>>> {
-    let until: Option<Option<DateTime<Utc>>> = login_throttle::table
-        .find(client_hash)
-        .select(login_throttle::locked_until)
-        .first(conn)
-        .optional()?;
+    let until: Option<Option<DateTime<Utc>>> =
+        login_throttle::table.find(key).select(login_throttle::locked_until).first(conn).optional()?;
     Ok(until.flatten().filter(|t| *t > now))
 }
 
 /// Counts one failure for the client, in a window of [`CLIENT_WINDOW`]; blocks it past
 /// [`CLIENT_MAX_FAILURES`]. One statement, so concurrent attempts cannot lose a count.
-fn client_failure(conn: &mut PgConnection, client_hash: &str, now: DateTime<Utc>) -> QueryResult<()> {
+fn client_failure(
+    conn: &mut PgConnection,
+    client_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<ClientCount> {
     use diesel::sql_types::{Integer, Text, Timestamptz};
-    diesel::sql_query(
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Integer)]
+        failures: i32,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        blocked_now: bool,
+    }
+    let row: Row = diesel::sql_query(
         "INSERT INTO login_throttle AS t (client_hash, failures, window_started_at, updated_at) \
          VALUES ($1, 1, $2, $2) \
          ON CONFLICT (client_hash) DO UPDATE SET \
            failures = CASE WHEN t.window_started_at < $3 THEN 1 ELSE t.failures + 1 END, \
            window_started_at = CASE WHEN t.window_started_at < $3 THEN $2 ELSE t.window_started_at END, \
-           locked_until = CASE WHEN t.window_started_at >= $3 AND t.failures + 1 >= $4 THEN $5 ELSE t.locked_until END, \
-           updated_at = $2",
+           locked_until = CASE WHEN t.window_started_at >= $3 AND t.failures + 1 = $4 THEN $5 ELSE t.locked_until END, \
+           updated_at = $2 \
+         RETURNING failures, COALESCE(failures = $4 AND locked_until = $5, false) AS blocked_now",
     )
     .bind::<Text, _>(client_hash)
     .bind::<Timestamptz, _>(now)
     .bind::<Timestamptz, _>(now - CLIENT_WINDOW)
     .bind::<Integer, _>(CLIENT_MAX_FAILURES)
     .bind::<Timestamptz, _>(now + CLIENT_LOCK)
-    .execute(conn)?;
+    .get_result(conn)?;
     // rows of clients that stopped failing long ago are of no use
     diesel::delete(
         login_throttle::table.filter(login_throttle::updated_at.lt(now - chrono::Duration::days(1))),
     )
     .execute(conn)?;
-    Ok(())
+    Ok(ClientCount { failures: row.failures, blocked_now: row.blocked_now })
 }
 
 /// One row of the audit log page.
