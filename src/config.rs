@@ -57,6 +57,8 @@ pub struct Config {
     pub trusted_proxies: Vec<Cidr>,
     /// The commune's own networks: an answer sent from one is flagged `desk_network`.
     pub desk_networks: Vec<Cidr>,
+    /// Networks whose TCP peers may read `GET /metrics` (besides loopback, always allowed).
+    pub metrics_networks: Vec<Cidr>,
     /// An answer sent sooner than this after its invitation was issued is flagged `too_fast`.
     pub min_seconds_to_answer: i64,
     /// One device answering more invitations than this in a local day flags all of them.
@@ -93,6 +95,7 @@ impl Default for Config {
             log_json: false,
             submission_limit: 200,
             trusted_proxies: Vec::new(),
+            metrics_networks: Vec::new(),
             desk_networks: Vec::new(),
             min_seconds_to_answer: 8,
             max_tokens_per_device_per_day: 3,
@@ -146,6 +149,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("LOG_FORMAT", "text or json (default text)"),
     ("SUBMISSION_LIMIT", "survey submissions one client address may make per 10 minutes (default 200)"),
     ("TRUSTED_PROXIES", "CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default none)"),
+    (
+        "METRICS_NETWORKS",
+        "CIDR ranges whose direct peers may read /metrics; loopback always may (default none)",
+    ),
     (
         "DESK_NETWORKS",
         "CIDR ranges of the commune's own networks; answers from them are flagged (default none)",
@@ -263,6 +270,7 @@ impl Config {
             )?,
             trusted_proxies: parse_cidrs(&get, "TRUSTED_PROXIES")?,
             desk_networks: parse_cidrs(&get, "DESK_NETWORKS")?,
+            metrics_networks: parse_cidrs(&get, "METRICS_NETWORKS")?,
             min_seconds_to_answer: parse_var(
                 &get,
                 "MIN_SECONDS_TO_ANSWER",

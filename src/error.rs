@@ -195,9 +195,19 @@ impl From<diesel::result::Error> for AppError {
                 AppError::Unavailable(e.to_string())
             }
             Error::BrokenTransactionManager => AppError::Unavailable(e.to_string()),
+            // a NUL character that reached a statement: the caller's text, not a failure of the
+            // service; the statement (and its transaction) did nothing (SECURITY.md, finding 8)
+            Error::DatabaseError(_, info) if is_nul_text(info.message()) => {
+                AppError::bad_request("invalid_text", "Text may not contain NUL characters.")
+            }
             _ => AppError::internal(e),
         }
     }
+}
+
+/// PostgreSQL's refusal of a NUL character in text (SQLSTATE 22021, which diesel does not expose).
+fn is_nul_text(message: &str) -> bool {
+    message.contains("invalid byte sequence") && message.contains("0x00")
 }
 
 /// Messages PostgreSQL and libpq give while the server restarts, shuts down, cancels a statement

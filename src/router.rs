@@ -59,6 +59,7 @@ pub fn build_app(
         .wrap(from_fn(middleware::write_pending_cookie))
         .wrap(Compress::default())
         .wrap(security_headers())
+        .wrap(from_fn(middleware::answer_headers))
         .wrap(from_fn(middleware::observe_request))
         .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
 }

@@ -261,7 +261,21 @@ pub fn cross_site_write(req: &HttpRequest) -> bool {
         return true;
     }
     let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
-    let host = req.connection_info().host().to_string();
+    // the host the browser addressed: `X-Forwarded-Host` (and `Forwarded`) only from a trusted
+    // proxy, since anyone else could name the foreign origin there (finding 14)
+    let state = req.app_data::<web::Data<AppState>>();
+    let peer_trusted = req.peer_addr().is_some_and(|p| {
+        state.is_some_and(|s| crate::kernel::net::any_contains(&s.config.trusted_proxies, p.ip()))
+    });
+    let host = if peer_trusted {
+        req.connection_info().host().to_string()
+    } else {
+        req.headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| req.uri().host().unwrap_or(""))
+            .to_string()
+    };
     let own = |o: &str| o.split_once("://").is_some_and(|(_, rest)| rest == host);
     let public = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.public_base_url == origin);
     origin != "null" && !(own(origin) || public)

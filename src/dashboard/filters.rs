@@ -36,7 +36,10 @@ impl Period {
             let date = |s: Option<&str>, name: &str| {
                 s.filter(|s| s.len() == 10)
                     .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-                    .ok_or_else(|| format!("Ngày `{name}` phải có dạng năm-tháng-ngày, ví dụ 2026-01-31."))
+                    .filter(|d| crate::kernel::time::plausible_day(*d))
+                    .ok_or_else(|| {
+                        format!("Ngày `{name}` phải có dạng năm-tháng-ngày trong các năm 2000–2100, ví dụ 2026-01-31.")
+                    })
             };
             let (f, t) = (date(from, "từ ngày")?, date(to, "đến ngày")?);
             if f > t {

@@ -74,7 +74,24 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
         content_type = "text/plain; version=0.0.4; charset=utf-8"))
 )]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    // Only for the monitoring system: the TCP peer itself (never a forwarded address) must be
+    // loopback or in `METRICS_NETWORKS`; anyone else gets a 404 in the error shape, as if there
+    // were no such address (route names and traffic are no one else's business; SECURITY.md 14).
+    let peer = req.peer_addr().map(|a| a.ip());
+    let allowed = peer.is_some_and(|ip| {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        ip.is_loopback() || crate::kernel::net::any_contains(&state.config.metrics_networks, ip)
+    });
+    if !allowed {
+        return actix_web::ResponseError::error_response(&crate::error::AppError::not_found(
+            "not_found",
+            "There is nothing at this address.",
+        ));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(&state.pool))

@@ -19,6 +19,14 @@ pub async fn access_check<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     let pattern = req.match_pattern();
+    if has_nul(req.query_string()) {
+        // PostgreSQL text cannot hold NUL, and no parameter of the service needs one: refused
+        // before any handler can pass it on (SECURITY.md, finding 8)
+        let refusal =
+            AppError::bad_request("invalid_text", "The address may not contain NUL characters (%00).")
+                .error_response();
+        return Ok(req.into_response(refusal).map_into_right_body());
+    }
     if crate::auth::access::check(req.method(), pattern.as_deref()) {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
@@ -34,6 +42,38 @@ pub async fn access_check<B: MessageBody + 'static>(
     )
     .error_response();
     Ok(req.into_response(refusal).map_into_right_body())
+}
+
+/// True when a raw query string carries a NUL, percent-encoded or not.
+fn has_nul(query: &str) -> bool {
+    query.contains('\0') || query.as_bytes().windows(3).any(|w| w == b"%00")
+}
+
+/// Headers that depend on the answer or the deployment (finding 14 of SECURITY.md): JSON is
+/// never cached (`Cache-Control: no-store`, unless the handler chose a policy, as the public
+/// OpenAPI document does), and over https browsers are told to stay on https
+/// (`Strict-Transport-Security`, one year).
+pub async fn answer_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    use actix_web::http::header::{self, HeaderValue};
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.config.public_base_url.starts_with("https://"));
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/schema+json"));
+    if json && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    Ok(res)
 }
 
 /// Writes the refreshed session cookie the session extractor left for the response.

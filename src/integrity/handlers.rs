@@ -35,7 +35,14 @@ fn date(value: Option<&str>, name: &str) -> Result<NaiveDate, AppError> {
         AppError::bad_request("missing_parameter", format!("`{name}` is required (YYYY-MM-DD)."))
     })?;
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| AppError::bad_request("invalid_date", format!("`{name}` must be a date as YYYY-MM-DD.")))
+        .ok()
+        .filter(|d| crate::kernel::time::plausible_day(*d))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_date",
+                format!("`{name}` must be a date as YYYY-MM-DD between 2000 and 2100."),
+            )
+        })
 }
 
 fn range(q: &RangeQuery) -> Result<(NaiveDate, NaiveDate), AppError> {
@@ -371,7 +378,9 @@ pub fn parse_case_days(entries: &[(String, String, i64)]) -> Result<Vec<CaseDay>
     let mut out = Vec::with_capacity(entries.len());
     for (i, (officer, date, cases)) in entries.iter().enumerate() {
         let day = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-            .map_err(|_| format!("entry {i}: `date` must be a date as YYYY-MM-DD"))?;
+            .ok()
+            .filter(|d| crate::kernel::time::plausible_day(*d))
+            .ok_or_else(|| format!("entry {i}: `date` must be a date as YYYY-MM-DD between 2000 and 2100"))?;
         let cases = i32::try_from(*cases)
             .ok()
             .filter(|c| (0..=100_000).contains(c))

@@ -31,7 +31,11 @@ pub struct PageQuery {
 
 fn dates(q: &PageQuery) -> (NaiveDate, NaiveDate) {
     let today = local_day(Utc::now());
-    let parse = |v: &Option<String>| v.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let parse = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .filter(|d| crate::kernel::time::plausible_day(*d))
+    };
     let to = parse(&q.to).unwrap_or(today);
     let from = parse(&q.from).filter(|f| *f <= to).unwrap_or(to - Days::new(30));
     (from, to)

@@ -9,6 +9,17 @@ pub const LOCAL: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
     None => panic!("UTC+7 is a valid offset"),
 };
 
+/// The years a date given by a caller (a range, a period, an export's dates) may fall in: the
+/// service's data cannot lie outside them, and the edges of chrono's and PostgreSQL's calendars
+/// (year 0000, 9999 plus a period) are kept far away (SECURITY.md, finding 8).
+pub const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// True when a caller's date lies in [`PLAUSIBLE_YEARS`].
+pub fn plausible_day(day: NaiveDate) -> bool {
+    use chrono::Datelike as _;
+    PLAUSIBLE_YEARS.contains(&day.year())
+}
+
 /// The local date of an instant.
 pub fn local_day(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&LOCAL).date_naive()

@@ -60,9 +60,15 @@ fn parse_date(params: &HashMap<String, String>, name: &str) -> Result<NaiveDate,
     let value = params.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
         bad("missing_parameter", format!("`{name}` is required: a local date as YYYY-MM-DD."))
     })?;
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().filter(|_| value.len() == 10).ok_or_else(|| {
-        bad("invalid_date", format!("`{name}` must be a date as YYYY-MM-DD, such as 2026-01-31."))
-    })
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .filter(|d| value.len() == 10 && crate::kernel::time::plausible_day(*d))
+        .ok_or_else(|| {
+            bad(
+                "invalid_date",
+                format!("`{name}` must be a date as YYYY-MM-DD between 2000 and 2100, such as 2026-01-31."),
+            )
+        })
 }
 
 fn parse_code(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, AppError> {

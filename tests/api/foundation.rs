@@ -66,7 +66,15 @@ async fn unknown_addresses_get_a_json_404_and_security_headers() {
 async fn metrics_count_requests_by_route_pattern() {
     let app = TestApp::new().await;
     app.get("/healthz").await;
-    let res = app.get("/metrics").await;
+    // only the monitoring system's own network reads the metrics (finding 14)
+    for peer in ["203.0.113.9:5000", "[2001:db8::1]:5000"] {
+        let refused = app.get("/metrics").peer(peer).await;
+        assert_eq!(refused.status, 404, "{peer}");
+        assert_eq!(refused.json()["error"], "not_found");
+    }
+    let forwarded = app.get("/metrics").peer("203.0.113.9:5000").header("x-forwarded-for", "127.0.0.1").await;
+    assert_eq!(forwarded.status, 404);
+    let res = app.get("/metrics").peer("127.0.0.1:9100").await;
     assert_eq!(res.status, 200);
     let text = res.body;
     assert!(
