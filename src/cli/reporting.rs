@@ -63,6 +63,7 @@ fn request(
         min_n: crate::stats::query::min_n(config, instruments),
         officer_names: config.export_officer_names,
         actor: "cli".into(),
+        officer: None,
     })
 }
 

@@ -30,8 +30,13 @@ pub struct Period {
 }
 
 impl Period {
-    /// Parses `2026-Q1`, `2026-H2` or `2026`.
+    /// Parses `2026-Q1`, `2026-H2` or `2026`, in [`crate::kernel::time::PLAUSIBLE_YEARS`].
     pub fn parse(s: &str) -> Option<Period> {
+        Period::parse_any_year(s).filter(|p| crate::kernel::time::plausible_day(p.from))
+    }
+
+    /// As [`Period::parse`], any four-digit year (the neighbours of a plausible period).
+    fn parse_any_year(s: &str) -> Option<Period> {
         let (year, part) = match s.split_once('-') {
             Some((y, p)) => (y, Some(p)),
             None => (s, None),
@@ -66,7 +71,7 @@ impl Period {
             Some(p) if p.starts_with('Q') => format!("{y}-Q{}", (before.month() - 1) / 3 + 1),
             Some(_) => format!("{y}-H{}", if before.month() <= 6 { 1 } else { 2 }),
         };
-        Period::parse(&key)
+        Period::parse_any_year(&key)
     }
 
     /// The same period a year earlier.
@@ -76,7 +81,7 @@ impl Period {
             None => format!("{y}"),
             Some((_, p)) => format!("{y}-{p}"),
         };
-        Period::parse(&key)
+        Period::parse_any_year(&key)
     }
 
     /// "Quý 1/2026", "6 tháng đầu năm 2026", "Năm 2026".
@@ -93,7 +98,7 @@ pub fn parse_period(value: Option<&String>) -> Result<Period, AppError> {
     Period::parse(v).ok_or_else(|| {
         AppError::bad_request(
             "invalid_period",
-            "`period` must be a quarter, half-year or year: 2026-Q1, 2026-H1 or 2026.",
+            "`period` must be a quarter, half-year or year between 2000 and 2100: 2026-Q1, 2026-H1 or 2026.",
         )
     })
 }
@@ -353,8 +358,28 @@ pub fn stats_groups(
     group_by: GroupBy,
     min_n: u64,
 ) -> Result<Vec<Group>, AppError> {
+    stats_groups_of(conn, instruments, unit, None, from, to, group_by, min_n)
+}
+
+/// As [`stats_groups`], of one officer's answers only when `officer` is given (what an officer's
+/// own API key or session may read, finding 3 of SECURITY.md).
+#[allow(clippy::too_many_arguments, reason = "the query's parts, each a plain value")]
+pub fn stats_groups_of(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    unit: &str,
+    officer: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+    group_by: GroupBy,
+    min_n: u64,
+) -> Result<Vec<Group>, AppError> {
     let q = StatsQuery {
-        filters: Filters { unit: Some(unit.to_string()), ..Filters::default() },
+        filters: Filters {
+            unit: Some(unit.to_string()),
+            officer: officer.map(str::to_string),
+            ..Filters::default()
+        },
         ..StatsQuery::new(from, to, group_by)
     };
     let report = query::run(conn, instruments, &q, min_n, Source::Rollup)?;
@@ -369,7 +394,19 @@ pub fn unit_group(
     period: &Period,
     min_n: u64,
 ) -> Result<Group, AppError> {
-    stats_groups(conn, instruments, unit, period.from, period.to, GroupBy::None, min_n)?
+    unit_group_of(conn, instruments, unit, None, period, min_n)
+}
+
+/// As [`unit_group`], of one officer's answers only when `officer` is given.
+pub fn unit_group_of(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    unit: &str,
+    officer: Option<&str>,
+    period: &Period,
+    min_n: u64,
+) -> Result<Group, AppError> {
+    stats_groups_of(conn, instruments, unit, officer, period.from, period.to, GroupBy::None, min_n)?
         .into_iter()
         .next()
         .ok_or_else(|| AppError::internal("the statistics engine gave no whole-unit group"))
@@ -441,6 +478,9 @@ pub struct ExportRequest {
     pub min_n: u64,
     pub officer_names: bool,
     pub actor: String,
+    /// An officer's own export or report: every figure is of this officer's answers only, and
+    /// the officer list holds only them (finding 3 of SECURITY.md). `None` for the whole unit.
+    pub officer: Option<String>,
 }
 
 /// Builds the content of a unit's period from the statistics engine.
@@ -451,8 +491,9 @@ pub fn build(
 ) -> Result<Content, AppError> {
     let unit = unit_info(conn, &req.unit)?;
     let p = &req.period;
-    let groups =
-        |conn: &mut PgConnection, g| stats_groups(conn, instruments, &req.unit, p.from, p.to, g, req.min_n);
+    let groups = |conn: &mut PgConnection, g| {
+        stats_groups_of(conn, instruments, &req.unit, req.officer.as_deref(), p.from, p.to, g, req.min_n)
+    };
     let unit_figures = groups(conn, GroupBy::None)?
         .into_iter()
         .next()

@@ -165,6 +165,8 @@ fn export_request(
         min_n: crate::stats::query::min_n(&state.config, &state.instruments),
         officer_names: state.config.export_officer_names,
         actor: caller.actor(),
+        // an officer (session or officer-bound key) exports and reports their own figures only
+        officer: caller.officer_scope().map(str::to_string),
     })
 }
 
@@ -304,7 +306,15 @@ pub async fn province_import(
         )
     })?;
     let actor = caller.actor();
-    let done = db::run(&state.pool, move |conn| Ok(province::import(conn, &[v], &actor)?)).await?;
+    let done = db::run(&state.pool, move |conn| match province::import(conn, &[v], &actor) {
+        Ok(done) => Ok(done),
+        Err(province::ImportFailure::Refused(e)) => Err(AppError::unprocessable(
+            "export_refused",
+            format!("The export was refused and nothing was stored: {e}."),
+        )),
+        Err(province::ImportFailure::Db(e)) => Err(e.into()),
+    })
+    .await?;
     Ok(HttpResponse::Created().json(ImportBody {
         imported: done.into_iter().map(|(unit, period)| Imported { unit, period }).collect(),
     }))

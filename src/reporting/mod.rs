@@ -11,6 +11,7 @@
 pub mod content;
 pub mod formats;
 pub mod handlers;
+pub mod plausible;
 pub mod province;
 pub mod public;
 pub mod report;

@@ -23,6 +23,25 @@ pub enum ImportError {
     Content(String),
     #[error("the same export appears twice in this import: {0}")]
     Duplicate(String),
+    #[error("the dates are not possible: {0}")]
+    Dates(String),
+    #[error("the figures do not follow from the export's own counts: {0}")]
+    Figures(String),
+    #[error("unit `{0}` is not a commune of this province's master data")]
+    UnknownUnit(String),
+    #[error(
+        "a newer export of {unit} for {period} (generated {stored}) is already stored; this one (generated {this}) was not stored"
+    )]
+    Older { unit: String, period: String, stored: String, this: String },
+}
+
+/// Why an import stored nothing: a refused file (which, and why) or the database.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("{0}")]
+    Refused(ImportError),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
 }
 
 /// A verified export, ready to store.
@@ -65,6 +84,8 @@ pub fn verify(bytes: &[u8], instrument: &Instrument) -> Result<Verified, ImportE
     if chrono::DateTime::parse_from_rfc3339(&c.generated_at).is_err() {
         return Err(ImportError::Content("generated_at is not an RFC 3339 time".into()));
     }
+    super::plausible::check_dates(&c, chrono::Utc::now()).map_err(ImportError::Dates)?;
+    super::plausible::check_figures(&c, instrument).map_err(ImportError::Figures)?;
     let sipas_ci = sipas_interval(&c, instrument);
     Ok(Verified { sha256: doc.sha256, content: c, raw: doc.content, sipas_ci })
 }
@@ -117,17 +138,25 @@ fn interval_of(
     Some((r((index - half).max(0.0)), r((index + half).min(100.0))))
 }
 
-/// Verifies every file, then stores them all in one transaction; any refusal stores nothing.
+/// Stores verified files in one transaction; any refusal stores nothing and says which file
+/// and why: a unit the province's master data does not hold, or an export older than the one
+/// already stored for its commune and period (never dropped silently, finding 1).
 /// Returns (unit, period) of what was stored.
 pub fn import(
     conn: &mut PgConnection,
     files: &[Verified],
     actor: &str,
-) -> Result<Vec<(String, String)>, diesel::result::Error> {
+) -> Result<Vec<(String, String)>, ImportFailure> {
     conn.transaction(|conn| {
         let mut out = Vec::new();
         for v in files {
             let c = &v.content;
+            let known: bool =
+                diesel::select(diesel::dsl::exists(crate::schema::units::table.find(&c.unit.code)))
+                    .get_result(conn)?;
+            if !known {
+                return Err(ImportFailure::Refused(ImportError::UnknownUnit(c.unit.code.clone())));
+            }
             let generated_at = chrono::DateTime::parse_from_rfc3339(&c.generated_at)
                 .map(|t| t.with_timezone(&chrono::Utc))
                 .unwrap_or_else(|_| chrono::Utc::now());
@@ -159,8 +188,13 @@ pub fn import(
                 .for_update()
                 .first(conn)
                 .optional()?;
-            if stored.is_some_and(|t| t > generated_at) {
-                continue;
+            if let Some(stored) = stored.filter(|t| *t > generated_at) {
+                return Err(ImportFailure::Refused(ImportError::Older {
+                    unit: c.unit.code.clone(),
+                    period: c.period.key.clone(),
+                    stored: stored.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    this: c.generated_at.clone(),
+                }));
             }
             diesel::insert_into(pe::table)
                 .values(values)

@@ -135,10 +135,16 @@ pub fn build(
     let p = &req.period;
     let prev_p = p.previous().ok_or_else(|| AppError::internal("no previous period"))?;
     let year_p = p.year_before().ok_or_else(|| AppError::internal("no previous year"))?;
-    let prev = content::unit_group(conn, instruments, &req.unit, &prev_p, req.min_n)?;
-    let year = content::unit_group(conn, instruments, &req.unit, &year_p, req.min_n)?;
-    let followups = followup_counts(conn, &req.unit, p.from, p.to)?;
-    let page = page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label(), &followups);
+    let officer = req.officer.as_deref();
+    let prev = content::unit_group_of(conn, instruments, &req.unit, officer, &prev_p, req.min_n)?;
+    let year = content::unit_group_of(conn, instruments, &req.unit, officer, &year_p, req.min_n)?;
+    let followups = followup_counts_of(conn, &req.unit, officer, p.from, p.to)?;
+    let mut page =
+        page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label(), &followups);
+    if let Some(officer) = officer {
+        // an officer's own report says so on its face: it is not the unit's report
+        page.unit_name = format!("{} — số liệu riêng của cán bộ {officer}", page.unit_name);
+    }
     Ok((c, page))
 }
 
@@ -180,12 +186,25 @@ pub fn followup_counts(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<FollowupCounts, AppError> {
+    followup_counts_of(conn, unit, None, from, to)
+}
+
+/// As [`followup_counts`], of one officer's follow-ups only when `officer` is given.
+pub fn followup_counts_of(
+    conn: &mut PgConnection,
+    unit: &str,
+    officer: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<FollowupCounts, AppError> {
+    use diesel::sql_types::Nullable;
     Ok(diesel::sql_query(
         "WITH f AS ( \
            SELECT status, deadline, (replied_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS replied_on, \
                   (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS today \
            FROM followups \
-           WHERE unit_code = $1 AND (opened_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date BETWEEN $2 AND $3) \
+           WHERE unit_code = $1 AND (opened_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date BETWEEN $2 AND $3 \
+             AND ($4::text IS NULL OR officer_code = $4)) \
          SELECT count(*) AS opened, \
            count(*) FILTER (WHERE replied_on <= deadline) AS replied_on_time, \
            count(*) FILTER (WHERE replied_on > deadline) AS replied_late, \
@@ -197,6 +216,7 @@ pub fn followup_counts(
     .bind::<Text, _>(unit)
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)
+    .bind::<Nullable<Text>, _>(officer)
     .get_result(conn)?)
 }
 

@@ -260,10 +260,16 @@ fn probes(rule: &Rule, who: CallerKind, f: &Fixture, csrf: &str) -> Vec<Probe> {
             &[("csrf", csrf), ("unit", other), ("message", "x")],
         ))],
         "/api/v1/exports/province" => {
-            vec![Probe::Refused(get(format!("/api/v1/exports/province?period=2026&unit={other}")))]
+            let mut v =
+                vec![Probe::Refused(get(format!("/api/v1/exports/province?period=2026&unit={other}")))];
+            // an officer's export holds their own figures only (finding 3)
+            v.extend(officer_only(Probe::Lacks(SEED.officers[1])));
+            v
         }
         "/reports/periodic" => {
-            vec![Probe::Refused(get(format!("/reports/periodic?period=2026&unit={other}")))]
+            let mut v = vec![Probe::Refused(get(format!("/reports/periodic?period=2026&unit={other}")))];
+            v.extend(officer_only(Probe::Lacks(SEED.officers[1])));
+            v
         }
         _ => vec![],
     }
@@ -295,6 +301,12 @@ async fn send(app: &TestApp, who: &Who, req: &Req) -> (u16, Option<String>, Stri
         call = call.payload(ctype, text);
     }
     let r = call.await;
+    if req.path == "/logout" {
+        // signing out ends every session of the account on the server (finding 6); the
+        // matrix's sessions were minted at epoch 0, so they live on for the rows after this one
+        use diesel::RunQueryDsl as _;
+        diesel::sql_query("UPDATE users SET session_epoch = 0").execute(&mut app.conn()).unwrap();
+    }
     let location = r.location();
     (r.status, location, r.body)
 }

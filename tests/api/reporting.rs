@@ -725,3 +725,78 @@ async fn province_staff_upload_exports_in_chromium_and_see_which_were_refused() 
         province_exports::table.select(province_exports::responses).load(&mut app.conn()).unwrap();
     assert_eq!(stored, vec![12], "only the genuine file is stored, with its real count");
 }
+
+/// Finding 1 of issue 21 (SECURITY.md): the attacker's forged exports, each with its hash
+/// recomputed so that the hash check alone would pass, are refused with a reason, store nothing,
+/// and never make the genuine export be dropped.
+#[actix_web::test]
+async fn forged_inflated_foreign_future_dated_or_older_exports_are_refused_with_a_reason() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 3, 8, 0), 80, 30, 0, 31);
+    let key = app.api_key(seed.unit);
+    let genuine: Value = serde_json::from_slice(&export_json(&app, &key, "2026-Q1").await).unwrap();
+    let province = app.province_session();
+    let forge = |change: &dyn Fn(&mut Value)| {
+        let mut doc = genuine.clone();
+        change(&mut doc["content"]);
+        doc["sha256"] = Value::from(sipas::reporting::content::content_hash(&doc["content"]));
+        serde_json::to_vec(&doc).unwrap()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("inflated index", forge(&|c| c["unit_figures"]["sipas_index"] = Value::from(99.5)), "SIPAS index"),
+        (
+            "inflated counts",
+            forge(&|c| {
+                c["totals"]["responses"] = Value::from(500);
+                c["unit_figures"]["responses"] = Value::from(500);
+            }),
+            "responses",
+        ),
+        (
+            "inflated statement",
+            forge(&|c| c["unit_figures"]["criteria"]["E1.1"]["rate"] = Value::from(100.0)),
+            "E1.1",
+        ),
+        ("a unit that does not exist", forge(&|c| c["unit"]["code"] = Value::from("MAODANH")), "MAODANH"),
+        ("dated 9999-12-31", forge(&|c| c["generated_at"] = Value::from("9999-12-31T00:00:00Z")), "future"),
+        (
+            "a period not begun",
+            forge(&|c| {
+                c["period"]["key"] = Value::from("2099-Q1");
+                c["period"]["from"] = Value::from("2099-01-01");
+                c["period"]["to"] = Value::from("2099-03-31");
+            }),
+            "not begun",
+        ),
+        ("a year 9999 period", forge(&|c| c["period"]["key"] = Value::from("9999-Q4")), "period"),
+    ];
+    for (what, body, reason) in &cases {
+        let r = app
+            .post("/api/v1/province/exports")
+            .payload("application/json", body.clone())
+            .as_staff(&province)
+            .await;
+        assert_eq!(r.status, 422, "{what}: {}", r.body);
+        let b = r.json();
+        assert_eq!(b["error"], "export_refused", "{what}");
+        assert!(b["message"].as_str().unwrap().contains(reason), "{what}: {b}");
+        assert_eq!(stored(&app), 0, "{what} was stored");
+    }
+    // the genuine export is stored …
+    let r = app
+        .post("/api/v1/province/exports")
+        .payload("application/json", serde_json::to_vec(&genuine).unwrap())
+        .as_staff(&province)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // … and an older one of the same commune and period is refused aloud, not dropped silently
+    let older = forge(&|c| c["generated_at"] = Value::from("2026-02-01T00:00:00Z"));
+    let r = app.post("/api/v1/province/exports").payload("application/json", older).as_staff(&province).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.json()["message"].as_str().unwrap().contains("newer export"), "{}", r.body);
+    let kept: Vec<uuid::Uuid> =
+        province_exports::table.select(province_exports::export_id).load(&mut app.conn()).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].to_string(), genuine["content"]["export_id"].as_str().unwrap());
+}
