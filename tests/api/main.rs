@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap in a test is a failed test")]
 
 mod access;
+mod attacks;
 mod browser;
 mod contract;
 mod failover;
