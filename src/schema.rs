@@ -35,6 +35,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_facts (invitation_id) {
+        invitation_id -> Int8,
+        received_at -> Nullable<Timestamptz>,
+        due_at -> Nullable<Timestamptz>,
+        extended_due_at -> Nullable<Timestamptz>,
+        apology_letter -> Bool,
+        returned_at -> Nullable<Timestamptz>,
+        steps -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     case_links (invitation_id) {
         invitation_id -> Int8,
         unit_code -> Text,
@@ -137,6 +150,8 @@ diesel::table! {
         expires_at -> Timestamptz,
         issued_by -> Text,
         lang -> Nullable<Text>,
+        fact_timing -> Nullable<Int2>,
+        fact_i2_points -> Nullable<Int2>,
     }
 }
 
@@ -321,6 +336,7 @@ diesel::table! {
 
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(api_keys -> units (unit_code));
+diesel::joinable!(case_facts -> invitations (invitation_id));
 diesel::joinable!(case_links -> invitations (invitation_id));
 diesel::joinable!(case_links -> units (unit_code));
 diesel::joinable!(cases_daily -> officers (officer_code));
@@ -346,6 +362,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     api_keys,
     audit_log,
+    case_facts,
     case_links,
     cases_daily,
     fields,

@@ -7,6 +7,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::facts::{RawFacts, RawStep};
 use super::issue::{self, Context, IssueError, Outcome};
 use super::model::{TypedCode, fold_for_search, is_token_shaped};
 use super::pages::{CodeNotice, CodePage, DeskPage, Layout, ScreenPage, SlipView, SlipsPage};
@@ -68,6 +69,29 @@ pub struct IssueBody {
     /// `desk` (the default), `online` or `postal`.
     #[schema(value_type = Option<String>, examples("desk", "online", "postal"))]
     channel: Option<String>,
+    /// Case fact: when the desk received the file. RFC 3339, a local (UTC+7) date-time without
+    /// offset, or a local date (docs/TT01.md).
+    #[schema(value_type = Option<String>, examples("2026-12-03T09:30:00+07:00", "2026-12-03T09:30", "2026-12-03"))]
+    received_at: Option<String>,
+    /// Case fact: the due date the law allows (ngày hẹn trả). Indicator 1 compares the return
+    /// with this local day: before it 2 points, on it 1, after it 0.
+    #[schema(value_type = Option<String>, example = "2026-12-10")]
+    due_at: Option<String>,
+    /// Case fact: the new date promised with the apology letter (Mẫu 04); later than `due_at`,
+    /// needs `apology_letter = true`. Stored and shown; it does not make a late case on time.
+    #[schema(value_type = Option<String>)]
+    extended_due_at: Option<String>,
+    /// Case fact: the apology letter (Phiếu xin lỗi và hẹn lại ngày trả kết quả, Mẫu 04) was sent.
+    #[schema(value_type = Option<bool>)]
+    apology_letter: Option<bool>,
+    /// Case fact: when the result was returned; not before `received_at`, not in the future.
+    #[schema(value_type = Option<String>)]
+    returned_at: Option<String>,
+    /// Case fact: up to 50 steps of the file, for indicator 2 (every step done before its due
+    /// day 2 points, every step by its due day 1, any late 0). A bad fact is a 422
+    /// `invalid_case_facts` naming the field (e.g. `steps[1].done_at`); nothing is written.
+    #[schema(value_type = Option<Vec<RawStep>>, max_items = 50)]
+    steps: Option<Vec<RawStep>>,
 }
 
 impl From<IssueBody> for issue::Request {
@@ -81,6 +105,14 @@ impl From<IssueBody> for issue::Request {
                 CaseNumberValue::Number(n) => n.to_string(),
             }),
             channel: b.channel,
+            facts: RawFacts {
+                received_at: b.received_at,
+                due_at: b.due_at,
+                extended_due_at: b.extended_due_at,
+                apology_letter: b.apology_letter,
+                returned_at: b.returned_at,
+                steps: b.steps,
+            },
         }
     }
 }

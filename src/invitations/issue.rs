@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DbError};
 
+use super::facts::{CaseFacts, RawFacts};
 use super::model::{CaseNumber, Channel, TypedCode, new_token};
 use super::store::{self, Invitation, NewInvitation};
 use crate::kernel::audit::audit;
@@ -19,6 +20,8 @@ pub struct Request {
     pub unit_code: Option<String>,
     pub case_number: Option<String>,
     pub channel: Option<String>,
+    /// Case facts from the one-stop system, all optional.
+    pub facts: RawFacts,
 }
 
 /// Who issues, with what, and when; the same for every item of a batch.
@@ -114,6 +117,8 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
     };
     let case_number = CaseNumber::parse(req.case_number.as_deref())
         .map_err(|m| refuse(RefusalStatus::Unprocessable, "invalid_case_number", m))?;
+    let facts = CaseFacts::parse(&req.facts, ctx.now)
+        .map_err(|e| refuse(RefusalStatus::Unprocessable, "invalid_case_facts", e.message))?;
 
     let unit = store::unit(conn, unit_code)?.ok_or_else(|| {
         refuse(
@@ -192,6 +197,8 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
                 issued_at,
                 expires_at,
                 issued_by: ctx.actor,
+                fact_timing: facts.timing(),
+                fact_i2_points: facts.i2_points(),
             };
             if let Some(inv) = store::insert(conn, &new)? {
                 inserted = Some(inv);
@@ -201,6 +208,9 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
         let inv = inserted.ok_or(DbError::RollbackTransaction)?;
         if let Some(case) = &case_number {
             store::link_case(conn, inv.id, &unit.code, case.as_str())?;
+        }
+        if !facts.is_empty() {
+            store::insert_facts(conn, inv.id, &facts)?;
         }
         rollup::apply_invitation_issued(
             conn,
@@ -224,6 +234,7 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
                 "procedure_code": procedure.code,
                 "channel": channel.as_str(),
                 "with_case_number": case_number.is_some(),
+                "with_case_facts": !facts.is_empty(),
             }),
         )?;
         Ok(inv)

@@ -14,6 +14,7 @@
 //! - `GET /desk`, `GET /desk/screen`: the officer's page and the resident-facing screen (their
 //!   stylesheets and scripts are `http::assets`').
 
+pub mod facts;
 mod handlers;
 pub mod issue;
 pub mod model;
@@ -25,8 +26,9 @@ use actix_web::web;
 
 use crate::error;
 
-/// Largest batch body: 500 items of a few hundred bytes each.
-pub const BATCH_JSON_LIMIT: usize = 512 * 1024;
+/// Largest batch body: 500 items of a few hundred bytes each, or a few kilobytes with their case
+/// facts' steps.
+pub const BATCH_JSON_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Issuing's part of the OpenAPI document (`crate::openapi`).
 #[derive(utoipa::OpenApi)]

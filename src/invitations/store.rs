@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::schema::{case_links, fields, invitations, officers, procedures, responses, units};
+use super::facts::{CaseFacts, Step};
+use crate::schema::{case_facts, case_links, fields, invitations, officers, procedures, responses, units};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = units)]
@@ -68,6 +69,8 @@ pub struct NewInvitation<'a> {
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub issued_by: &'a str,
+    pub fact_timing: Option<i16>,
+    pub fact_i2_points: Option<i16>,
 }
 
 /// What a printed slip shows: nothing about the resident, only the case's procedure and unit.
@@ -211,4 +214,53 @@ pub fn latest_by_issuer(conn: &mut PgConnection, issued_by: &str) -> QueryResult
             Ok(Some((inv, answered)))
         }
     }
+}
+
+/// Stores the case facts an invitation came with.
+pub fn insert_facts(conn: &mut PgConnection, invitation_id: i64, facts: &CaseFacts) -> QueryResult<()> {
+    let steps = serde_json::to_value(&facts.steps).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()));
+    diesel::insert_into(case_facts::table)
+        .values((
+            case_facts::invitation_id.eq(invitation_id),
+            case_facts::received_at.eq(facts.received_at),
+            case_facts::due_at.eq(facts.due_at),
+            case_facts::extended_due_at.eq(facts.extended_due_at),
+            case_facts::apology_letter.eq(facts.apology_letter),
+            case_facts::returned_at.eq(facts.returned_at),
+            case_facts::steps.eq(steps),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The case facts stored with an invitation, if any.
+pub fn facts_of(conn: &mut PgConnection, invitation_id: i64) -> QueryResult<Option<CaseFacts>> {
+    type Row = (
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        bool,
+        Option<DateTime<Utc>>,
+        serde_json::Value,
+    );
+    let row: Option<Row> = case_facts::table
+        .find(invitation_id)
+        .select((
+            case_facts::received_at,
+            case_facts::due_at,
+            case_facts::extended_due_at,
+            case_facts::apology_letter,
+            case_facts::returned_at,
+            case_facts::steps,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(received_at, due_at, extended_due_at, apology_letter, returned_at, steps)| CaseFacts {
+        received_at,
+        due_at,
+        extended_due_at,
+        apology_letter,
+        returned_at,
+        steps: serde_json::from_value::<Vec<Step>>(steps).unwrap_or_default(),
+    }))
 }

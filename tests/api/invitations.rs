@@ -578,3 +578,131 @@ async fn the_customer_screen_shows_the_latest_code_in_a_real_browser() {
     assert!(dom.contains("<strong id=\"screen-code\"></strong>"), "no code is shown: {dom}");
     assert!(dom.contains("id=\"key-section\" class=\"desk-ui card\">"), "the key form is shown: {dom}");
 }
+
+// ------------------------------------------------------------------ case facts
+
+fn with_facts(case: &str, facts: Value) -> Value {
+    let mut body = issue_body(Some(case));
+    for (k, v) in facts.as_object().cloned().unwrap_or_default() {
+        body[k] = v;
+    }
+    body
+}
+
+#[actix_web::test]
+async fn case_facts_are_stored_with_the_invitation_and_give_its_timing_and_steps() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let today = sipas::kernel::time::today();
+    let day = |back: i64| (today - chrono::Duration::days(back)).format("%Y-%m-%d").to_string();
+    let body = with_facts(
+        "H58-F001",
+        json!({
+            "channel": "online",
+            "received_at": format!("{}T08:15:00+07:00", day(10)),
+            "due_at": day(2),
+            "returned_at": format!("{}T09:00", day(3)),
+            "steps": [
+                {"unit": "Công chức Tư pháp - Hộ tịch", "due_at": day(6), "done_at": day(7)},
+                {"unit": "Lãnh đạo UBND xã", "due_at": day(4), "done_at": format!("{}T16:30", day(4))}
+            ]
+        }),
+    );
+    let r = app.post_json("/api/v1/invitations", &body).with_key(&key).await;
+    assert_eq!(r.status, 201, "{}", r.json());
+    let token = r.json()["token"].as_str().unwrap_or_default().to_string();
+    let mut conn = app.conn();
+    // returned a day before the due day: TT01.I1 option 1 (early); the second step was done on
+    // its due day, so indicator 2 earns 1 point, not 2
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM invitations i JOIN case_facts f ON f.invitation_id = i.id \
+                 WHERE i.token = '{token}' AND i.channel = 'online' AND i.fact_timing = 1 AND i.fact_i2_points = 1 \
+                 AND jsonb_array_length(f.steps) = 2 AND f.steps->1->>'unit' = 'Lãnh đạo UBND xã' \
+                 AND NOT f.apology_letter AND f.received_at = '{}T08:15:00+07:00'::timestamptz",
+                day(10)
+            )
+        ),
+        1
+    );
+    // a late return with the apology letter and a new date is stored, and is still late
+    let late = with_facts(
+        "H58-F002",
+        json!({"due_at": day(5), "extended_due_at": day(1), "apology_letter": true, "returned_at": day(2)}),
+    );
+    let r = app.post_json("/api/v1/invitations", &late).with_key(&key).await;
+    assert_eq!(r.status, 201, "{}", r.json());
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM invitations i JOIN case_facts f ON f.invitation_id = i.id \
+             WHERE i.fact_timing = 3 AND i.fact_i2_points IS NULL AND f.apology_letter AND f.extended_due_at IS NOT NULL"
+        ),
+        1
+    );
+    // without facts nothing is stored for them
+    let r = app.post_json("/api/v1/invitations", &issue_body(Some("H58-F003"))).with_key(&key).await;
+    assert_eq!(r.status, 201);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM case_facts"), 2);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM invitations WHERE fact_timing IS NULL"), 1);
+}
+
+#[actix_web::test]
+async fn bad_case_facts_get_a_422_naming_the_field_and_change_nothing() {
+    let app = app().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let cases = [
+        (json!({"received_at": "2026-11-20", "due_at": "2026-11-19"}), "due_at"),
+        (json!({"received_at": "2026-11-20", "returned_at": "2026-11-19"}), "returned_at"),
+        (json!({"returned_at": "2099-01-01"}), "returned_at"),
+        (json!({"received_at": "20/11/2026"}), "received_at"),
+        (json!({"due_at": "2026-11-25", "extended_due_at": "2026-11-28"}), "apology_letter"),
+        (
+            json!({"due_at": "2026-11-25", "extended_due_at": "2026-11-24", "apology_letter": true}),
+            "extended_due_at",
+        ),
+        (json!({"steps": [{"unit": "A", "due_at": "2026-11-22"}]}), "steps[0].done_at"),
+        (json!({"steps": [{"unit": "", "due_at": "2026-11-22", "done_at": "2026-11-21"}]}), "steps[0].unit"),
+    ];
+    for (i, (facts, field)) in cases.iter().enumerate() {
+        let r = app
+            .post_json("/api/v1/invitations", &with_facts(&format!("BAD-{i}"), facts.clone()))
+            .with_key(&key)
+            .await;
+        let body = r.json();
+        assert_eq!(r.status, 422, "{facts}: {body}");
+        assert_eq!(body["error"], "invalid_case_facts", "{body}");
+        assert!(body["message"].as_str().unwrap_or_default().contains(field), "{field} not named in {body}");
+    }
+    // an unknown channel and an unknown fact are 422s too
+    let r = app
+        .post_json("/api/v1/invitations", &with_facts("BAD-C", json!({"channel": "fax"})))
+        .with_key(&key)
+        .await;
+    assert_eq!((r.status, r.json()["error"].as_str().unwrap_or_default()), (422, "invalid_channel"));
+    let r = app
+        .post_json("/api/v1/invitations", &with_facts("BAD-U", json!({"closed_at": "2026-11-20"})))
+        .with_key(&key)
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.json()["message"].as_str().unwrap_or_default().contains("closed_at"), "{}", r.json());
+    // the batch refuses the bad item alone, naming the field, and issues the good one with its facts
+    let batch = json!({"invitations": [
+        with_facts("B-1", json!({"due_at": "2026-11-25", "returned_at": "2026-11-24"})),
+        with_facts("B-2", json!({"received_at": "2026-11-20", "due_at": "2026-11-19"})),
+    ]});
+    let r = app.post_json("/api/v1/invitations/batch", &batch).with_key(&key).await;
+    let body = r.json();
+    assert_eq!(body["results"][0]["status"], 201, "{body}");
+    assert_eq!(body["results"][1]["status"], 422, "{body}");
+    assert_eq!(body["results"][1]["error"], "invalid_case_facts");
+    assert!(body["results"][1]["message"].as_str().unwrap_or_default().contains("due_at"));
+    let mut conn = app.conn();
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM invitations"), 1);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM case_facts"), 1);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM invitations WHERE fact_timing = 1"), 1);
+}
