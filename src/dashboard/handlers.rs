@@ -24,7 +24,7 @@ use crate::instrument::Instrument;
 use crate::kernel::time::today;
 use crate::masterdata::store::{self as directory, FieldRow, OfficerRow, ProcedureRow, UnitRow};
 use crate::stats::query::{self, Filters as StatsFilters, GroupBy, Source, StatsQuery};
-use crate::stats::report::{Group, Report};
+use crate::stats::report::{self as model, Group, Report};
 
 /// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
 fn min_n(state: &AppState) -> u64 {
@@ -182,34 +182,56 @@ pub struct Tt01Row {
     pub code: String,
     pub label: String,
     pub score: String,
+    /// "Hệ thống một cửa", "Người dân", …
+    pub source: String,
 }
 
 pub struct Tt01Block {
     pub rows: Vec<Tt01Row>,
     pub total: String,
     pub scored: String,
+    /// The band, or — without one — "x điểm trên n/9 chỉ tiêu (tối đa 2n)".
     pub band: String,
+    /// The rule the band comes from, shown beside every band.
+    pub note: Option<&'static str>,
 }
 
-fn tt01_block(instrument: &Instrument, g: Option<&Group>) -> Tt01Block {
-    let indicators = &instrument.computation.tt01_indicators;
-    let t = g.filter(|g| !g.suppressed).map(|g| tt01(g, indicators)).unwrap_or_default();
+/// The Vietnamese name of a score's source.
+fn source_vi(source: Option<&str>) -> &'static str {
+    match source {
+        Some("facts") => "Hệ thống một cửa",
+        Some("resident") => "Người dân đánh giá",
+        Some("mixed") => "Hệ thống một cửa và người dân",
+        Some("followups") => "Phản ánh, kiến nghị",
+        Some("unit") => "Lãnh đạo ghi nhận",
+        _ => "—",
+    }
+}
+
+fn tt01_block(g: Option<&Group>, officer: bool) -> Tt01Block {
+    let set: &[&str] = if officer { &model::TT01_OFFICER } else { &model::TT01_AGENCY };
+    let indicators: Vec<String> = set.iter().map(|c| c.to_string()).collect();
+    let t = g.filter(|g| !g.suppressed).map(|g| tt01(g, &indicators)).unwrap_or_default();
     let rows = indicators
         .iter()
         .map(|code| {
             let score = t.scores.iter().find(|(c, _)| c == code).and_then(|(_, s)| *s);
+            let source = t.sources.iter().find(|(c, _)| c == code).and_then(|(_, s)| s.as_deref());
             Tt01Row {
                 code: code.clone(),
-                label: instrument.item(code).map(|i| i.vi.clone()).unwrap_or_default(),
+                label: model::tt01_name(code).to_string(),
                 score: score.map_or_else(|| "—".into(), |s| format::decimal(s, 1)),
+                source: source_vi(source).to_string(),
             }
         })
         .collect();
+    let note = t.band.is_some().then_some(model::TT01_BAND_NOTE_VI);
     Tt01Block {
         rows,
         total: t.total.map_or_else(|| "—".into(), |s| format::decimal(s, 1)),
         scored: if t.scored.is_empty() { "—".into() } else { t.scored.join(", ") },
-        band: t.band.unwrap_or_else(|| "—".into()),
+        band: t.band.or(t.summary).unwrap_or_else(|| "—".into()),
+        note,
     }
 }
 
@@ -476,7 +498,7 @@ pub async fn dashboard(
         trend_rows,
         step_label: if filters.step == Step::Month { "tháng" } else { "quý" },
         elements_svg: chart::bars_svg(&element_bars(instrument, now), "Chỉ số năm yếu tố"),
-        tt01: tt01_block(instrument, now),
+        tt01: tt01_block(now, false),
         tables,
         lag_notice: data.lag_notice,
     };
@@ -630,7 +652,7 @@ async fn officer_page(
         e3_index: percent(e3.and_then(|e| e.index)),
         e3_n: if g.is_none() { "—".into() } else { count(e3.map_or(0, |e| e.n)) },
         e3_rows,
-        tt01: tt01_block(instrument, g),
+        tt01: tt01_block(g, true),
         comments: comments
             .into_iter()
             .map(|c: Comment| CommentView { day: c.day.format("%d/%m/%Y").to_string(), text: c.text })

@@ -11,6 +11,10 @@ pub struct Tt01View {
     pub scored: Vec<String>,
     /// The band's Vietnamese name.
     pub band: Option<String>,
+    /// "x điểm trên n/9 chỉ tiêu (tối đa 2n)" when there is no band.
+    pub summary: Option<String>,
+    /// Where each indicator's score comes from (`facts`, `resident`, …).
+    pub sources: Vec<(String, Option<String>)>,
 }
 
 /// The TT01 part: every `TT01.*` score in `indicators` order, the total, what was scored and
@@ -28,7 +32,20 @@ pub fn tt01(g: &Group, indicators: &[String]) -> Tt01View {
         Some(serde_json::Value::Object(o)) => o.get("vi").and_then(|v| v.as_str()).map(str::to_string),
         _ => None,
     };
-    Tt01View { scores, total: t.get("total").and_then(|v| v.as_f64()), scored, band }
+    let summary = t.get("summary").and_then(|s| s.get("vi")).and_then(|v| v.as_str()).map(str::to_string);
+    let sources = indicators
+        .iter()
+        .map(|code| {
+            let source = t
+                .get("indicators")
+                .and_then(|d| d.get(code))
+                .and_then(|d| d.get("source"))
+                .and_then(|s| s.as_str())
+                .map(str::to_string);
+            (code.clone(), source)
+        })
+        .collect();
+    Tt01View { scores, total: t.get("total").and_then(|v| v.as_f64()), scored, band, summary, sources }
 }
 
 #[cfg(test)]

@@ -144,7 +144,9 @@ impl Tally {
         answers: &AnswerSet,
     ) {
         let dims = self.dims(unit, officer, procedure, channel);
-        for ((item, level), a) in model::contributions(instrument, answers, false) {
+        for ((item, level), a) in
+            model::contributions(instrument, answers, false, model::CaseScores::default())
+        {
             self.add(day, dims, &item, level, a);
         }
     }

@@ -181,7 +181,17 @@ pub struct Tt01 {
     pub indicators: BTreeMap<String, Option<f64>>,
     pub total: Option<f64>,
     pub scored: Vec<String>,
+    /// Only when every indicator of the set is scored.
     pub band: Option<BandInfo>,
+    /// How many indicators the set has (9 for a unit, 5 for an officer); absent in older exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<u64>,
+    /// "x điểm trên n/9 chỉ tiêu (tối đa 2n)" when there is no band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<BandInfo>,
+    /// Where each scored indicator comes from: `facts`, `resident`, `mixed`, `followups`, `unit`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, String>,
 }
 
 /// One group (the unit, a procedure, a field or an officer). A suppressed group (fewer responses
@@ -310,8 +320,20 @@ pub fn group_of(g: report::Group) -> Group {
         let mut total = None;
         let mut scored = Vec::new();
         let mut band = None;
+        let mut of = None;
+        let mut summary = None;
+        let mut sources = BTreeMap::new();
         for (k, v) in m {
             match k.as_str() {
+                "of" => of = v.as_u64(),
+                "summary" => summary = serde_json::from_value::<BandInfo>(v).ok(),
+                "indicators" => {
+                    for (code, d) in v.as_object().into_iter().flatten() {
+                        if let Some(s) = d.get("source").and_then(|s| s.as_str()) {
+                            sources.insert(code.clone(), s.to_string());
+                        }
+                    }
+                }
                 "total" => total = v.as_f64(),
                 "scored" => {
                     scored = v
@@ -325,7 +347,7 @@ pub fn group_of(g: report::Group) -> Group {
                 }
             }
         }
-        Tt01 { indicators, total, scored, band }
+        Tt01 { indicators, total, scored, band, of, summary, sources }
     });
     Group {
         key: g.key,

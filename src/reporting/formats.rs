@@ -129,7 +129,8 @@ impl CsvRows<'_> {
             for (code, score) in &t.indicators {
                 self.push(gtype, g, "tt01", code, None, num(*score), None, None, "");
             }
-            let band = t.band.as_ref().map(|b| b.vi.as_str()).unwrap_or("");
+            // without a band, the column says why: "x điểm trên n/9 chỉ tiêu (tối đa 2n)"
+            let band = t.band.as_ref().or(t.summary.as_ref()).map(|b| b.vi.as_str()).unwrap_or("");
             self.push(gtype, g, "tt01_total", &t.scored.join(" "), None, num(t.total), None, None, band);
         }
     }
@@ -317,7 +318,21 @@ pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) 
     ];
     if let Some(t) = &u.tt01 {
         summary.push(vec![text("Tổng điểm TT01 của đơn vị"), num(t.total)]);
-        summary.push(vec![text("Xếp loại"), text(t.band.as_ref().map(|b| b.vi.as_str()).unwrap_or("—"))]);
+        summary.push(vec![
+            text("Xếp loại"),
+            text(match (&t.band, &t.summary) {
+                (Some(b), _) => b.vi.clone(),
+                (None, Some(s)) => format!("Không xếp loại: {}", s.vi),
+                (None, None) => "—".into(),
+            }),
+        ]);
+        if t.band.is_some() {
+            summary.push(vec![text("Căn cứ xếp loại"), text(crate::stats::model::TT01_BAND_NOTE_VI)]);
+        }
+        let sources: Vec<String> = t.sources.iter().map(|(c, s)| format!("{c}: {s}")).collect();
+        if !sources.is_empty() {
+            summary.push(vec![text("Nguồn điểm TT01"), text(sources.join("; "))]);
+        }
     }
     for v in &content.instrument_versions {
         let status = if v.has_unverified_items {
@@ -351,7 +366,7 @@ pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) 
     let officer_headers: Vec<String> = ["Mã cán bộ", "Họ tên", "Số phiếu trả lời", "Hài lòng chung (%)"]
         .iter()
         .map(|s| s.to_string())
-        .chain(instrument.computation.tt01_indicators.iter().cloned())
+        .chain(crate::stats::model::TT01_OFFICER.iter().map(|c| c.to_string()))
         .chain(["Tổng điểm", "Chỉ tiêu đã chấm", "Xếp loại"].map(String::from))
         .collect();
     let officers = content
@@ -364,18 +379,16 @@ pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) 
                 int(g.responses),
                 num(g.overall.as_ref().and_then(|o| o.rate)),
             ];
-            for code in &instrument.computation.tt01_indicators {
+            for code in crate::stats::model::TT01_OFFICER {
                 row.push(num(g.tt01.as_ref().and_then(|t| t.indicators.get(code).copied().flatten())));
             }
             let t = g.tt01.as_ref();
             row.push(num(t.and_then(|t| t.total)));
             row.push(text(t.map(|t| t.scored.join(", ")).unwrap_or_default()));
             row.push(text(
-                t.and_then(|t| t.band.as_ref()).map(|b| b.vi.as_str()).unwrap_or(if g.suppressed {
-                    "Dưới cỡ mẫu tối thiểu"
-                } else {
-                    ""
-                }),
+                t.and_then(|t| t.band.as_ref().or(t.summary.as_ref()))
+                    .map(|b| b.vi.as_str())
+                    .unwrap_or(if g.suppressed { "Dưới cỡ mẫu tối thiểu" } else { "" }),
             ));
             row
         })

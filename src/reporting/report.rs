@@ -97,7 +97,7 @@ pub struct ReportPage {
     pub officers: Vec<OfficerRow>,
     pub unit_tt01: String,
     pub unit_band: String,
-    /// Set when the unit's band cannot mean what TT01 means by it (see [`agency_band_caveat`]).
+    /// The rule the bands come from, when the report shows one (see [`band_note`]).
     pub unit_band_caveat: Option<String>,
     pub followups: FollowupCounts,
     pub unverified: Vec<String>,
@@ -259,7 +259,7 @@ fn page(
         low_rows(u.criteria.iter().flatten().map(|(code, r)| {
             (code.clone(), instrument.item(code).map(|i| i.vi.clone()).unwrap_or_default(), r)
         }));
-    let indicators = instrument.computation.tt01_indicators.clone();
+    let indicators: Vec<String> = crate::stats::model::TT01_OFFICER.iter().map(|c| c.to_string()).collect();
     let officers = c
         .officers
         .iter()
@@ -275,10 +275,15 @@ fn page(
                     .collect(),
                 total: vn1(t.and_then(|t| t.total)),
                 scored: t.map(|t| t.scored.len().to_string()).unwrap_or_else(|| "—".into()),
-                band: match (g.suppressed, t.and_then(|t| t.band.as_ref())) {
-                    (true, _) => format!("Chưa đủ {} phiếu", c.min_n),
-                    (false, Some(b)) => b.vi.clone(),
-                    (false, None) => "—".into(),
+                band: match (
+                    g.suppressed,
+                    t.and_then(|t| t.band.as_ref()),
+                    t.and_then(|t| t.summary.as_ref()),
+                ) {
+                    (true, _, _) => format!("Chưa đủ {} phiếu", c.min_n),
+                    (false, Some(b), _) => b.vi.clone(),
+                    (false, None, Some(s)) => format!("Không xếp loại: {}", s.vi),
+                    (false, None, None) => "—".into(),
                 },
             }
         })
@@ -313,51 +318,24 @@ fn page(
         indicators,
         officers,
         unit_tt01: vn1(u.tt01.as_ref().and_then(|t| t.total)),
-        unit_band: u
-            .tt01
-            .as_ref()
-            .and_then(|t| t.band.as_ref())
-            .map(|b| b.vi.clone())
-            .unwrap_or_else(|| "—".into()),
-        unit_band_caveat: agency_band_caveat(instrument),
+        unit_band: match u.tt01.as_ref().map(|t| (t.band.as_ref(), t.summary.as_ref())) {
+            Some((Some(b), _)) => b.vi.clone(),
+            Some((None, Some(s))) => format!("không xếp loại ({}; xếp loại cần đủ 9 chỉ số)", s.vi),
+            _ => "—".into(),
+        },
+        unit_band_caveat: band_note(u, &c.officers),
         followups: followups.clone(),
         unverified,
     }
 }
 
-/// TT 01/2018 sets the agency bands (Xuất sắc from 15 points…) for its whole list of indicators,
-/// most of which come from the one-stop system; residents score only the instrument's
-/// `tt01_indicators`. When even full marks on those cannot reach the top band, the unit's band is
-/// computed as DESIGN.md says but the report says plainly that it is not comparable with the
-/// official bands. Returns that note, or `None` when the top band is within reach.
-pub fn agency_band_caveat(instrument: &Instrument) -> Option<String> {
-    let c = &instrument.computation;
-    let most: u32 = c
-        .tt01_indicators
-        .iter()
-        .filter_map(|code| instrument.item(code))
-        .map(|item| {
-            item.options
-                .iter()
-                .map(|o| {
-                    u32::from(o.points.unwrap_or(0))
-                        .max(o.points_when.as_ref().map_or(0, |w| w.points.into()))
-                })
-                .max()
-                .unwrap_or(0)
-        })
-        .sum();
-    let top = c.tt01_agency_bands.iter().map(|b| b.min).fold(f64::NEG_INFINITY, f64::max);
-    let top_name = c.tt01_agency_bands.iter().find(|b| b.min == top).map(|b| b.vi.as_str()).unwrap_or("");
-    (f64::from(most) < top).then(|| {
-        format!(
-            "Lưu ý: khung xếp loại cơ quan của Thông tư 01/2018/TT-VPCP (mức {top_name} từ {} điểm) được đặt cho đủ các chỉ số, \
-             phần lớn lấy từ hệ thống một cửa; phiếu này chỉ chấm {} chỉ số do người dân đánh giá, tối đa {most} điểm. \
-             Xếp loại đơn vị ở đây vì vậy chỉ để tham khảo, không so được với khung chính thức.",
-            vn1(Some(top)),
-            c.tt01_indicators.len(),
-        )
-    })
+/// The rule a band comes from (Điều 13–15 of TT 01/2018, and that no successor under
+/// NĐ 118/2025 was found), on every report that shows a band — the unit's or an officer's.
+pub fn band_note(unit: &Group, officers: &[Group]) -> Option<String> {
+    let shows_band = std::iter::once(unit)
+        .chain(officers.iter())
+        .any(|g| !g.suppressed && g.tt01.as_ref().is_some_and(|t| t.band.is_some()));
+    shows_band.then(|| crate::stats::model::TT01_BAND_NOTE_VI.to_string())
 }
 
 pub struct PublicRow {

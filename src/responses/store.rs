@@ -28,6 +28,9 @@ pub struct InvitationRow {
     pub expires_at: DateTime<Utc>,
     /// The language the resident chose for the survey, remembered on the token.
     pub lang: Option<String>,
+    /// What the case facts give the TT01 indicators (docs/TT01.md).
+    pub fact_timing: Option<i16>,
+    pub fact_i2_points: Option<i16>,
 }
 
 /// The invitation with this token, its row locked until the transaction ends: every submission

@@ -379,6 +379,10 @@ pub fn write(
         channel: &invitation.channel,
         // flagged answers are held out of the statistics until a leader reviews them genuine
         held,
+        case: crate::stats::model::CaseScores {
+            timing: invitation.fact_timing,
+            i2_points: invitation.fact_i2_points,
+        },
     };
     rollup::apply_response_change(conn, &instrument, &facts, &before, &after, deltas)?;
     if let Some(assessment) = &assessment {

@@ -14,6 +14,67 @@ use crate::kernel::answers::{AnswerSet, AnswerValue};
 
 /// The indicator whose cases a follow-up can take out when their complaint was unfounded.
 pub const TT01_I7: &str = "TT01.I7";
+/// Indicator 1 (time against the time the law allows), which case facts can give.
+pub const TT01_I1: &str = "TT01.I1";
+/// Indicator 2 (time at each unit that took part), which only case facts give.
+pub const TT01_I2: &str = "TT01.I2";
+/// The nine indicators of TT 01/2018 Điều 13, which a unit's (agency's) total and band cover.
+pub const TT01_AGENCY: [&str; 9] =
+    ["TT01.I1", "TT01.I2", "TT01.I3", "TT01.I4", "TT01.I5", "TT01.I6", "TT01.I7", "TT01.I8", "TT01.I9"];
+/// The five an officer is judged on (Điều 15: indicators 1, 2, 3, 4 and 7).
+pub const TT01_OFFICER: [&str; 5] = ["TT01.I1", "TT01.I2", "TT01.I3", "TT01.I4", "TT01.I7"];
+
+/// The indicators' names as TT 01/2018 Điều 13 lists them (our transcription, `verify`: the
+/// signed text was not at hand; docs/TT01.md).
+pub const TT01_NAMES: [(&str, &str); 9] = [
+    ("TT01.I1", "Tổng thời gian giải quyết thủ tục hành chính so với thời gian quy định"),
+    ("TT01.I2", "Thời gian thực hiện tại từng cơ quan, đơn vị tham gia giải quyết"),
+    ("TT01.I3", "Số lần phải liên hệ với nơi tiếp nhận hồ sơ để hoàn thiện hồ sơ"),
+    ("TT01.I4", "Số lượng cơ quan, đơn vị, tổ chức phải liên hệ để hoàn thiện hồ sơ"),
+    ("TT01.I5", "Thực hiện tổ chức tiếp nhận hồ sơ, giải quyết, trả kết quả tại Bộ phận Một cửa"),
+    ("TT01.I6", "Mức độ công khai các thủ tục hành chính"),
+    ("TT01.I7", "Thái độ của cán bộ, công chức, viên chức khi hướng dẫn, tiếp nhận, giải quyết hồ sơ"),
+    ("TT01.I8", "Tiếp thu, giải trình đối với các ý kiến phản ánh, kiến nghị"),
+    ("TT01.I9", "Thực hiện dịch vụ công trực tuyến"),
+];
+
+/// The Vietnamese name of an indicator.
+pub fn tt01_name(code: &str) -> &'static str {
+    TT01_NAMES.iter().find(|(c, _)| *c == code).map_or("", |(_, n)| n)
+}
+
+/// What every report that shows a TT01 band says of the rule it comes from.
+pub const TT01_BAND_NOTE_VI: &str = "Xếp loại theo Điều 13–15 Thông tư 01/2018/TT-VPCP (chín chỉ số, mỗi chỉ số 0–2 điểm; \
+cơ quan: Xuất sắc từ 15 điểm, Tốt từ 12, Khá từ 9, Trung bình từ 6, dưới 6 là Yếu; cán bộ: năm chỉ số 1, 2, 3, 4, 7, \
+hoàn thành 100% nhiệm vụ khi đạt 5 điểm trở lên). Chưa tìm thấy văn bản thay thế Thông tư 01/2018/TT-VPCP theo \
+Nghị định 118/2025/NĐ-CP; xếp loại vẫn theo Thông tư 01/2018/TT-VPCP.";
+
+/// Pseudo item of the measures case facts give an indicator: `@facts.TT01.I1`, … Level
+/// [`FROM_FACTS`] counts the cases scored from facts and their points; level [`REPLACED`] the
+/// resident's answers those facts stand in for (their cases and points), which the official
+/// score takes out and the resident's view keeps.
+pub const FACTS_PREFIX: &str = "@facts.";
+pub const FROM_FACTS: i16 = 0;
+pub const REPLACED: i16 = 1;
+
+/// What the one-stop system's case facts give one case (kept on its invitation): the TT01.I1
+/// option its return against the due day stands for (1 early, 2 on time, 3 late) and indicator
+/// 2's points from its steps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseScores {
+    pub timing: Option<i16>,
+    pub i2_points: Option<i16>,
+}
+
+/// Indicator 1's points for a timing, as TT 01/2018 Điều 13 khoản 1 gives them (early 2, on time
+/// 1, late 0).
+pub fn timing_points(timing: i16) -> i64 {
+    match timing {
+        1 => 2,
+        2 => 1,
+        _ => 0,
+    }
+}
 
 /// Pseudo item codes of the roll-ups (real item codes never start with `@`).
 pub const RESPONSE: &str = "@response";
@@ -42,8 +103,14 @@ pub type Contributions = BTreeMap<(String, i16), Amount>;
 /// Everything one response with these answers adds to the counts of its cell.
 ///
 /// `i7_unfounded`: a follow-up found this case's TT01.I7 complaint unfounded, so the case is left
-/// out of that indicator (its answer is still counted as an answer).
-pub fn contributions(instrument: &Instrument, answers: &AnswerSet, i7_unfounded: bool) -> Contributions {
+/// out of that indicator (its answer is still counted as an answer). `case`: what the case facts
+/// give (indicator 1 and the timing of 7 from them instead of the resident, indicator 2).
+pub fn contributions(
+    instrument: &Instrument,
+    answers: &AnswerSet,
+    i7_unfounded: bool,
+    case: CaseScores,
+) -> Contributions {
     let mut out = Contributions::new();
     if answers.is_empty() {
         return out;
@@ -82,6 +149,33 @@ pub fn contributions(instrument: &Instrument, answers: &AnswerSet, i7_unfounded:
         if statements(instrument, element).any(|s| answers.contains_key(s)) {
             add(&format!("{ELEMENT_PREFIX}{element}"), 0, one);
         }
+    }
+    let is_indicator = |code: &str| instrument.computation.tt01_indicators.iter().any(|c| c == code);
+    let case_amount = |points: i64| Amount { n: 1, scored: 1, points };
+    if let Some(timing) = case.timing {
+        add(&format!("{FACTS_PREFIX}{TT01_I1}"), FROM_FACTS, case_amount(timing_points(timing)));
+        if is_indicator(TT01_I1)
+            && let Some(AnswerValue::Level(l)) = answers.get(TT01_I1)
+        {
+            let resident = i64::from(tt01_points(instrument, TT01_I1, *l, answers));
+            add(&format!("{FACTS_PREFIX}{TT01_I1}"), REPLACED, case_amount(resident));
+        }
+        if is_indicator(TT01_I7)
+            && !i7_unfounded
+            && let Some(AnswerValue::Level(l)) = answers.get(TT01_I7)
+        {
+            // the timing part of indicator 7 follows the facts: as if the resident had answered
+            // TT01.I1 with the facts' option
+            let mut with_facts = answers.clone();
+            with_facts.insert(TT01_I1.to_string(), AnswerValue::Level(timing));
+            let facts = i64::from(tt01_points(instrument, TT01_I7, *l, &with_facts));
+            let resident = i64::from(tt01_points(instrument, TT01_I7, *l, answers));
+            add(&format!("{FACTS_PREFIX}{TT01_I7}"), FROM_FACTS, case_amount(facts));
+            add(&format!("{FACTS_PREFIX}{TT01_I7}"), REPLACED, case_amount(resident));
+        }
+    }
+    if let Some(points) = case.i2_points {
+        add(&format!("{FACTS_PREFIX}{TT01_I2}"), FROM_FACTS, case_amount(i64::from(points)));
     }
     out
 }
@@ -136,8 +230,11 @@ pub struct GroupCounts {
     pub answered: BTreeMap<String, u64>,
     /// Element → responses that answered at least one of its statements.
     pub elements: BTreeMap<String, u64>,
-    /// TT01 indicator → (cases scored, points).
+    /// TT01 indicator → (cases scored, points), as the residents answered.
     pub tt01: BTreeMap<String, (u64, u64)>,
+    /// TT01 indicator → [(cases, points) from case facts, (cases, points) of the resident's
+    /// answers the facts replace].
+    pub facts: BTreeMap<String, [(u64, u64); 2]>,
 }
 
 impl GroupCounts {
@@ -152,6 +249,14 @@ impl GroupCounts {
             self.flagged += n;
         }
         if held && !include_held {
+            return;
+        }
+        if let Some(code) = item_code.strip_prefix(FACTS_PREFIX) {
+            if let Some(slot) = [FROM_FACTS, REPLACED].iter().position(|l| *l == level) {
+                let e = &mut self.facts.entry(code.to_string()).or_default()[slot];
+                e.0 += u64::try_from(a.scored).unwrap_or(0);
+                e.1 += u64::try_from(a.points).unwrap_or(0);
+            }
             return;
         }
         if item_code == RESPONSE {
@@ -278,14 +383,160 @@ pub struct ElementStat {
     pub n: u64,
 }
 
+/// Where an indicator's score comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The one-stop system's case facts.
+    Facts,
+    /// The residents' answers.
+    Resident,
+    /// Some cases from facts, the others from the residents.
+    Mixed,
+    /// The service's own follow-ups (indicator 8).
+    Followups,
+    /// Recorded per unit and period by a leader or sent by the one-stop system (5, 6, 9).
+    Unit,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Facts => "facts",
+            Source::Resident => "resident",
+            Source::Mixed => "mixed",
+            Source::Followups => "followups",
+            Source::Unit => "unit",
+        }
+    }
+}
+
+/// One indicator's score in a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorScore {
+    pub code: String,
+    /// Rounded to the instrument's decimals; `None` without data.
+    pub score: Option<f64>,
+    pub source: Option<Source>,
+    /// Cases scored from facts and from the residents' answers (per-case indicators).
+    pub from_facts: u64,
+    pub from_resident: u64,
+    /// The residents' own answers to the indicator, all of them, when facts replaced some.
+    pub resident_view: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tt01Stat {
-    /// Each indicator of the instrument, in its order, with its rounded score.
-    pub scores: Vec<(String, Option<f64>)>,
+    /// The indicators of the group's set (nine for a unit, five for an officer), in order.
+    pub indicators: Vec<IndicatorScore>,
+    /// The sum of the rounded scores that have data.
     pub total: Option<f64>,
+    /// The codes of the indicators that have data.
     pub scored: Vec<String>,
-    /// (vi, en) of the band the total falls in.
+    /// How many indicators the set has (9 or 5).
+    pub of: usize,
+    /// (vi, en) of the band the total falls in — only when every indicator of the set is scored.
     pub band: Option<(String, String)>,
+    /// Which band list judged it, when the group is judged at all.
+    pub kind: Option<BandKind>,
+}
+
+impl Tt01Stat {
+    /// Each indicator with its score (the `{"TT01.I1": score, …}` of the API).
+    pub fn scores(&self) -> Vec<(String, Option<f64>)> {
+        self.indicators.iter().map(|i| (i.code.clone(), i.score)).collect()
+    }
+
+    /// Sets a unit-level indicator's score (5, 6, 8, 9) and works the total and band out again.
+    pub fn set_unit_indicator(
+        &mut self,
+        instrument: &Instrument,
+        code: &str,
+        score: Option<f64>,
+        source: Source,
+    ) {
+        if let Some(i) = self.indicators.iter_mut().find(|i| i.code == code) {
+            i.score = score.map(|s| round_to(s, instrument.computation.tt01_decimals));
+            i.source = score.map(|_| source);
+        }
+        self.finish(instrument);
+    }
+
+    /// Total, scored list and band from the indicators (DESIGN.md §4: a band only when every
+    /// indicator of the set is scored).
+    fn finish(&mut self, instrument: &Instrument) {
+        let c = &instrument.computation;
+        let (total, scored) = tt01_total(&self.scores(), c.tt01_decimals);
+        self.band = match (total, self.kind) {
+            (Some(t), Some(kind)) if scored.len() == self.of => {
+                let list = match kind {
+                    BandKind::Officer => &c.tt01_officer_bands,
+                    BandKind::Agency => &c.tt01_agency_bands,
+                };
+                band(t, list).map(|b| (b.vi.clone(), b.en.clone()))
+            }
+            _ => None,
+        };
+        self.total = total;
+        self.scored = scored;
+    }
+
+    /// "6,5 điểm trên 4/9 chỉ tiêu (tối đa 8)": what the page, the export and the report say of
+    /// a total without a band. `None` when nothing is scored.
+    pub fn summary_vi(&self) -> Option<String> {
+        let total = self.total?;
+        let n = self.scored.len();
+        let text = format!("{:.1}", total).replace('.', ",");
+        Some(format!("{text} điểm trên {n}/{} chỉ tiêu (tối đa {})", self.of, 2 * n))
+    }
+
+    /// The same in English: "6.5 points over 4 of 9 indicators (out of 8)".
+    pub fn summary_en(&self) -> Option<String> {
+        let total = self.total?;
+        let n = self.scored.len();
+        Some(format!("{total:.1} points over {n} of {} indicators (out of {})", self.of, 2 * n))
+    }
+}
+
+/// The per-case indicators of a group: residents' answers, with case facts in their place where
+/// the one-stop system gave them. Unit-level indicators (5, 6, 8, 9) start without data.
+pub fn tt01_stat(instrument: &Instrument, counts: &GroupCounts, kind: Option<BandKind>) -> Tt01Stat {
+    let c = &instrument.computation;
+    let set: &[&str] = match kind {
+        Some(BandKind::Officer) => &TT01_OFFICER,
+        _ => &TT01_AGENCY,
+    };
+    let indicators = set
+        .iter()
+        .map(|code| {
+            let (r_cases, r_points) = counts.tt01.get(*code).copied().unwrap_or((0, 0));
+            let [(f_cases, f_points), (x_cases, x_points)] =
+                counts.facts.get(*code).copied().unwrap_or_default();
+            let from_resident = r_cases.saturating_sub(x_cases);
+            let cases = from_resident + f_cases;
+            let points = r_points.saturating_sub(x_points) + f_points;
+            let source = match (f_cases > 0, from_resident > 0) {
+                (true, true) => Some(Source::Mixed),
+                (true, false) => Some(Source::Facts),
+                (false, true) => Some(Source::Resident),
+                (false, false) => None,
+            };
+            IndicatorScore {
+                code: code.to_string(),
+                score: tt01_score(cases, points, c.tt01_decimals),
+                source,
+                from_facts: f_cases,
+                from_resident,
+                resident_view: if x_cases > 0 {
+                    tt01_score(r_cases, r_points, c.tt01_decimals)
+                } else {
+                    None
+                },
+            }
+        })
+        .collect();
+    let mut stat = Tt01Stat { indicators, total: None, scored: Vec::new(), of: set.len(), band: None, kind };
+    stat.finish(instrument);
+    stat
 }
 
 /// The rates of a group that has at least `min_n` responses.
@@ -371,25 +622,7 @@ pub fn compute(
         .filter(|i| i.code != OVERALL && !criteria.iter().any(|(c, _)| c == &i.code))
         .map(|i| (i.code.clone(), rate_of(instrument, &i.code, counts)))
         .collect();
-    let scores: Vec<(String, Option<f64>)> = c
-        .tt01_indicators
-        .iter()
-        .map(|code| {
-            let (scored, points) = counts.tt01.get(code).copied().unwrap_or((0, 0));
-            (code.clone(), tt01_score(scored, points, c.tt01_decimals))
-        })
-        .collect();
-    let (total, scored) = tt01_total(&scores, c.tt01_decimals);
-    let band = match (total, bands) {
-        (Some(t), Some(kind)) => {
-            let list = match kind {
-                BandKind::Officer => &c.tt01_officer_bands,
-                BandKind::Agency => &c.tt01_agency_bands,
-            };
-            band(t, list).map(|b| (b.vi.clone(), b.en.clone()))
-        }
-        _ => None,
-    };
+    let tt01 = tt01_stat(instrument, counts, bands);
     GroupStats {
         figures: Some(Figures {
             overall: rate_of(instrument, OVERALL, counts),
@@ -397,7 +630,7 @@ pub fn compute(
             elements,
             criteria,
             items,
-            tt01: Tt01Stat { scores, total, scored, band },
+            tt01,
         }),
         ..base
     }
@@ -539,7 +772,7 @@ mod tests {
         let i = instrument();
         let mut g = GroupCounts::default();
         for r in responses {
-            for ((code, level), a) in contributions(&i, r, false) {
+            for ((code, level), a) in contributions(&i, r, false, CaseScores::default()) {
                 g.add(&code, level, false, false, a);
             }
         }
@@ -619,20 +852,138 @@ mod tests {
         ]);
         let s = compute(&i, &g, 5, Some(BandKind::Officer));
         let tt = s.figures.unwrap().tt01;
-        // I1: (2 + 1 + 0) / 3 = 1.0; I3: (2 + 1) / 2 = 1.5; I4: no case → n/a; I7: (2 + 1 + 0) / 3 = 1.0
+        // I1: (2 + 1 + 0) / 3 = 1.0; I2: no facts → n/a; I3: (2 + 1) / 2 = 1.5; I4: no case → n/a;
+        // I7: (2 + 1 + 0) / 3 = 1.0 — an officer's five, all from the residents
         assert_eq!(
-            tt.scores,
+            tt.scores(),
             vec![
                 ("TT01.I1".to_string(), Some(1.0)),
+                ("TT01.I2".to_string(), None),
                 ("TT01.I3".to_string(), Some(1.5)),
                 ("TT01.I4".to_string(), None),
                 ("TT01.I7".to_string(), Some(1.0)),
             ]
         );
-        // total = 1.0 + 1.5 + 1.0 = 3.5 over the three scored indicators → officer band "70% to under 100%"
+        assert_eq!(tt.indicators[0].source, Some(Source::Resident));
+        // total = 1.0 + 1.5 + 1.0 = 3.5 over three of the five: no band, the "n of 5" wording instead
         assert_eq!(tt.total, Some(3.5));
         assert_eq!(tt.scored, vec!["TT01.I1", "TT01.I3", "TT01.I7"]);
-        assert_eq!(tt.band.unwrap().1, "70% to under 100% of duty");
+        assert_eq!(tt.band, None);
+        assert_eq!(tt.summary_vi().unwrap(), "3,5 điểm trên 3/5 chỉ tiêu (tối đa 6)");
+        assert_eq!(tt.summary_en().unwrap(), "3.5 points over 3 of 5 indicators (out of 6)");
+    }
+
+    fn counts_with_facts(responses: &[(AnswerSet, CaseScores)]) -> GroupCounts {
+        let i = instrument();
+        let mut g = GroupCounts::default();
+        for (r, case) in responses {
+            for ((code, level), a) in contributions(&i, r, false, *case) {
+                g.add(&code, level, false, false, a);
+            }
+        }
+        g
+    }
+
+    fn facts(timing: Option<i16>, i2_points: Option<i16>) -> CaseScores {
+        CaseScores { timing, i2_points }
+    }
+
+    #[test]
+    fn indicator_one_comes_from_the_facts_and_keeps_the_residents_view_beside() {
+        let i = instrument();
+        let r = |i1: i16| answers(&[(OVERALL, 4), ("TT01.I1", i1)]);
+        // Three cases with facts, each resident saying "early" (2 points): the facts say late (0),
+        // on time (1), early (2). A fourth case has no facts and its resident says on time (1).
+        let g = counts_with_facts(&[
+            (r(1), facts(Some(3), None)),
+            (r(1), facts(Some(2), None)),
+            (r(1), facts(Some(1), None)),
+            (r(2), facts(None, None)),
+            (answers(&[(OVERALL, 4)]), facts(Some(1), None)),
+        ]);
+        let tt = compute(&i, &g, 5, Some(BandKind::Agency)).figures.unwrap().tt01;
+        let i1 = &tt.indicators[0];
+        // official: facts 0 + 1 + 2 + 2 (the fifth case has facts and no resident answer) and the
+        // resident's 1 where there are no facts: 6 points over 5 cases = 1.2
+        assert_eq!(i1.score, Some(1.2));
+        assert_eq!((i1.from_facts, i1.from_resident, i1.source), (4, 1, Some(Source::Mixed)));
+        // the residents' own view: 2 + 2 + 2 + 1 over 4 answers = 1.75 → 1.8
+        assert_eq!(i1.resident_view, Some(1.8));
+    }
+
+    #[test]
+    fn indicator_two_comes_only_from_the_steps() {
+        let i = instrument();
+        let a = answers(&[(OVERALL, 5)]);
+        // steps: 2, 1, 0 points and a case without steps → (2 + 1 + 0) / 3 = 1.0
+        let g = counts_with_facts(&[
+            (a.clone(), facts(None, Some(2))),
+            (a.clone(), facts(None, Some(1))),
+            (a.clone(), facts(None, Some(0))),
+            (a.clone(), facts(None, None)),
+            (a, facts(None, None)),
+        ]);
+        let tt = compute(&i, &g, 5, Some(BandKind::Officer)).figures.unwrap().tt01;
+        assert_eq!(tt.indicators[1].code, "TT01.I2");
+        assert_eq!(tt.indicators[1].score, Some(1.0));
+        assert_eq!(tt.indicators[1].source, Some(Source::Facts));
+        assert_eq!(tt.indicators[1].from_facts, 3);
+    }
+
+    #[test]
+    fn the_timing_part_of_indicator_seven_follows_the_facts() {
+        let i = instrument();
+        // The resident says "early" and "no harassment": 2 points from the resident alone. The
+        // facts say on time, so indicator 7 earns 1. Another case: the resident says on time, the
+        // facts say early → 2. A complaint earns 0 whatever the facts.
+        let g = counts_with_facts(&[
+            (answers(&[(OVERALL, 5), ("TT01.I1", 1), ("TT01.I7", 1)]), facts(Some(2), None)),
+            (answers(&[(OVERALL, 5), ("TT01.I1", 2), ("TT01.I7", 1)]), facts(Some(1), None)),
+            (answers(&[(OVERALL, 2), ("TT01.I7", 2)]), facts(Some(1), None)),
+            (answers(&[(OVERALL, 5)]), facts(None, None)),
+            (answers(&[(OVERALL, 5)]), facts(None, None)),
+        ]);
+        let tt = compute(&i, &g, 5, Some(BandKind::Officer)).figures.unwrap().tt01;
+        let i7 = tt.indicators.iter().find(|x| x.code == "TT01.I7").unwrap();
+        // (1 + 2 + 0) / 3 = 1.0 from the facts; the residents' view (2 + 1 + 0) / 3 = 1.0 as well
+        assert_eq!(i7.score, Some(1.0));
+        assert_eq!(i7.source, Some(Source::Facts));
+        assert_eq!(i7.from_facts, 3);
+        // with the facts saying late for the first case, its "Không" still earns 1, never 2
+        let g = counts_with_facts(&[(
+            answers(&[(OVERALL, 5), ("TT01.I1", 1), ("TT01.I7", 1)]),
+            facts(Some(3), None),
+        )]);
+        let tt = compute(&i, &g, 1, Some(BandKind::Officer)).figures.unwrap().tt01;
+        let i7 = tt.indicators.iter().find(|x| x.code == "TT01.I7").unwrap();
+        assert_eq!((i7.score, i7.resident_view), (Some(1.0), Some(2.0)));
+    }
+
+    #[test]
+    fn a_band_needs_every_indicator_of_the_set() {
+        let i = instrument();
+        let full = answers(&[(OVERALL, 5), ("TT01.I1", 1), ("TT01.I3", 1), ("TT01.I4", 1), ("TT01.I7", 1)]);
+        let g = counts_with_facts(&[(full, facts(Some(1), Some(2)))]);
+        // an officer: 2 + 2 + 2 + 2 + 2 = 10 over all five → the top officer band
+        let tt = compute(&i, &g, 1, Some(BandKind::Officer)).figures.unwrap().tt01;
+        assert_eq!((tt.total, tt.of, tt.scored.len()), (Some(10.0), 5, 5));
+        assert_eq!(tt.band.as_ref().unwrap().1, "100% of duty");
+        // a unit: the same five of nine → no band, "10,0 điểm trên 5/9 chỉ tiêu (tối đa 10)"
+        let mut tt = compute(&i, &g, 1, Some(BandKind::Agency)).figures.unwrap().tt01;
+        assert_eq!(tt.band, None);
+        assert_eq!(tt.summary_vi().unwrap(), "10,0 điểm trên 5/9 chỉ tiêu (tối đa 10)");
+        // with 5, 6, 8 and 9 scored too: 10 + 2 + 1.5 + 2 + 1 = 16.5 over nine → "Xuất sắc"
+        for (code, score, source) in [
+            ("TT01.I5", 2.0, Source::Unit),
+            ("TT01.I6", 1.5, Source::Unit),
+            ("TT01.I8", 2.0, Source::Followups),
+        ] {
+            tt.set_unit_indicator(&i, code, Some(score), source);
+            assert_eq!(tt.band, None, "still not all nine after {code}");
+        }
+        tt.set_unit_indicator(&i, "TT01.I9", Some(1.0), Source::Unit);
+        assert_eq!((tt.total, tt.scored.len()), (Some(16.5), 9));
+        assert_eq!(tt.band.as_ref().unwrap().0, "Xuất sắc");
     }
 
     #[test]
@@ -647,8 +998,8 @@ mod tests {
     fn an_unfounded_i7_complaint_is_left_out_of_the_indicator_but_still_counted_as_an_answer() {
         let i = instrument();
         let a = answers(&[(OVERALL, 2), ("TT01.I7", 2)]);
-        let with = contributions(&i, &a, false);
-        let without = contributions(&i, &a, true);
+        let with = contributions(&i, &a, false, CaseScores::default());
+        let without = contributions(&i, &a, true, CaseScores::default());
         assert_eq!(with[&("TT01.I7".to_string(), 2)], Amount { n: 1, scored: 1, points: 0 });
         assert_eq!(without[&("TT01.I7".to_string(), 2)], Amount { n: 1, scored: 0, points: 0 });
     }
@@ -658,7 +1009,10 @@ mod tests {
         let i = instrument();
         let before = answers(&[(OVERALL, 4), ("TT01.I7", 1)]);
         let after = answers(&[(OVERALL, 4), ("TT01.I7", 1), ("TT01.I1", 1)]);
-        let d = difference(&contributions(&i, &before, false), &contributions(&i, &after, false));
+        let d = difference(
+            &contributions(&i, &before, false, CaseScores::default()),
+            &contributions(&i, &after, false, CaseScores::default()),
+        );
         // I7 goes from 1 point to 2 (+1 point, same case); I1 appears with 2 points; nothing else moves.
         assert_eq!(
             d,
@@ -768,7 +1122,7 @@ mod tests {
     #[test]
     fn held_responses_count_as_flagged_and_stay_out_unless_included() {
         let i = instrument();
-        let c = contributions(&i, &answers(&[(OVERALL, 5)]), false);
+        let c = contributions(&i, &answers(&[(OVERALL, 5)]), false, CaseScores::default());
         let mut out = GroupCounts::default();
         let mut with = GroupCounts::default();
         for ((code, level), a) in &c {

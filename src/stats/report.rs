@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::model::{GroupStats, Rate as Computed, round_to};
+use super::model::{GroupStats, Rate as Computed, Tt01Stat, round_to};
+// The TT01 vocabulary readers of a report need (the dashboard reads `stats::report` only).
+pub use super::model::{TT01_AGENCY, TT01_BAND_NOTE_VI, TT01_NAMES, TT01_OFFICER, tt01_name};
 use crate::instrument::Instrument;
 
 /// `{"from", "to", "group_by", "groups": [...]}`
@@ -54,8 +56,11 @@ pub struct Group {
     pub criteria: Option<BTreeMap<String, Rate>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<BTreeMap<String, Rate>>,
-    /// Each TT01 indicator's score by code (1 decimal, null without data), and `total`, `scored`
-    /// and `band` (`{"vi", "en"}`).
+    /// Each TT01 indicator's score by code (1 decimal, null without data), and `total`, `scored`, `band` (`{"vi", "en"}`, only
+    /// when every indicator of the set is scored), `of` (9 for a unit, 5 for an officer),
+    /// `summary` (`{"vi", "en"}`: "x points over n of 9 indicators (out of 2n)", when there is no
+    /// band) and `indicators` (each one's `score`, `source`, `from_facts`, `from_resident`,
+    /// `resident_view`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub tt01: Option<serde_json::Map<String, serde_json::Value>>,
@@ -116,23 +121,7 @@ impl Group {
             }),
             criteria: f.map(|f| f.criteria.iter().map(|(c, r)| (c.clone(), Rate::of(r, d))).collect()),
             items: f.map(|f| f.items.iter().map(|(c, r)| (c.clone(), Rate::of(r, d))).collect()),
-            tt01: f.map(|f| {
-                let t = &f.tt01;
-                let mut m = serde_json::Map::new();
-                for (code, score) in &t.scores {
-                    m.insert(code.clone(), serde_json::json!(score));
-                }
-                m.insert("total".into(), serde_json::json!(t.total));
-                m.insert("scored".into(), serde_json::json!(t.scored));
-                m.insert(
-                    "band".into(),
-                    match &t.band {
-                        Some((vi, en)) => serde_json::json!({ "vi": vi, "en": en }),
-                        None => serde_json::Value::Null,
-                    },
-                );
-                m
-            }),
+            tt01: f.map(|f| tt01_json(&f.tt01)),
         }
     }
 
@@ -158,6 +147,45 @@ impl Group {
     pub fn criterion(&self, code: &str) -> Option<&Rate> {
         self.criteria.as_ref().and_then(|c| c.get(code))
     }
+}
+
+/// The `tt01` object of a group (see [`Group::tt01`]).
+fn tt01_json(t: &Tt01Stat) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let mut m = serde_json::Map::new();
+    let mut detail = serde_json::Map::new();
+    for i in &t.indicators {
+        m.insert(i.code.clone(), json!(i.score));
+        detail.insert(
+            i.code.clone(),
+            json!({
+                "score": i.score,
+                "source": i.source.map(|s| s.as_str()),
+                "from_facts": i.from_facts,
+                "from_resident": i.from_resident,
+                "resident_view": i.resident_view,
+            }),
+        );
+    }
+    m.insert("total".into(), json!(t.total));
+    m.insert("scored".into(), json!(t.scored));
+    m.insert("of".into(), json!(t.of));
+    m.insert(
+        "band".into(),
+        match &t.band {
+            Some((vi, en)) => json!({ "vi": vi, "en": en }),
+            None => serde_json::Value::Null,
+        },
+    );
+    m.insert(
+        "summary".into(),
+        match (&t.band, t.summary_vi(), t.summary_en()) {
+            (None, Some(vi), Some(en)) => json!({ "vi": vi, "en": en }),
+            _ => serde_json::Value::Null,
+        },
+    );
+    m.insert("indicators".into(), serde_json::Value::Object(detail));
+    m
 }
 
 impl Report {

@@ -43,7 +43,7 @@ use crate::db::{Pool, statement};
 use crate::instrument::{Instrument, Instruments, ItemKind};
 use crate::kernel::answers::{AnswerSet, AnswerValue};
 use crate::kernel::time::{local_day, local_day_sql};
-use crate::schema::{answers, responses};
+use crate::schema::{answers, invitations, responses};
 
 /// What the roll-ups need to know about a response besides its answers.
 #[derive(Debug, Clone)]
@@ -56,6 +56,8 @@ pub struct ResponseFacts<'a> {
     pub channel: &'a str,
     /// Held out of the statistics (flagged and not reviewed genuine).
     pub held: bool,
+    /// What the case facts on its invitation give the TT01 indicators.
+    pub case: model::CaseScores,
 }
 
 /// What the roll-ups need to know about an issued invitation.
@@ -251,8 +253,8 @@ pub fn apply_response_change(
         false
     };
     let diff = model::difference(
-        &model::contributions(instrument, before, unfounded),
-        &model::contributions(instrument, after, unfounded),
+        &model::contributions(instrument, before, unfounded, facts.case),
+        &model::contributions(instrument, after, unfounded, facts.case),
     );
     pending.add(&Cell::of(facts, facts.held), &diff, 1);
     Ok(())
@@ -275,6 +277,7 @@ pub fn apply_invitation_issued(conn: &mut PgConnection, facts: &InvitationFacts<
 /// A stored response with its answers, read for a change of its status.
 struct StoredResponse {
     facts_row: (i64, DateTime<Utc>, String, String, String, String, bool, bool, String, String),
+    case: model::CaseScores,
     answers: AnswerSet,
 }
 
@@ -297,8 +300,13 @@ fn load_response(conn: &mut PgConnection, response_id: i64) -> QueryResult<Optio
         .first(conn)
         .optional()?;
     let Some(facts_row) = row else { return Ok(None) };
+    let (timing, i2_points): (Option<i16>, Option<i16>) = invitations::table
+        .inner_join(responses::table)
+        .filter(responses::id.eq(response_id))
+        .select((invitations::fact_timing, invitations::fact_i2_points))
+        .first(conn)?;
     let answers = load_answers(conn, response_id)?;
-    Ok(Some(StoredResponse { facts_row, answers }))
+    Ok(Some(StoredResponse { facts_row, case: model::CaseScores { timing, i2_points }, answers }))
 }
 
 /// A response's stored answers as an [`AnswerSet`].
@@ -382,9 +390,10 @@ fn change_status(
                 procedure_code: procedure,
                 channel,
                 held: *held,
+                case: stored.case,
             };
-            let old = model::contributions(instrument, &stored.answers, *unfounded);
-            let new = model::contributions(instrument, &stored.answers, new_unfounded);
+            let old = model::contributions(instrument, &stored.answers, *unfounded, stored.case);
+            let new = model::contributions(instrument, &stored.answers, new_unfounded, stored.case);
             append(conn, &[(Cell::of(&facts, *held), &old, -1), (Cell::of(&facts, new_held), &new, 1)])?;
         }
         Ok(StatusChange::Changed)
@@ -684,6 +693,33 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// SQL: `CASE a.level WHEN <option> THEN <points> … ELSE 0 END` for one TT01 indicator of a
+/// version, with `points_when` read from the response's other answer — or, when `i1_from_facts`
+/// and the condition is on TT01.I1, from the invitation's case facts (`i.fact_timing`).
+fn level_points_sql(inst: &Instrument, code: &str, i1_from_facts: bool) -> Option<String> {
+    let item = inst.item(code)?;
+    let mut per_level = Vec::new();
+    for option in &item.options {
+        let base = option.points.unwrap_or(0);
+        let value = match &option.points_when {
+            Some(pw) if i1_from_facts && pw.item == model::TT01_I1 => {
+                format!("CASE WHEN i.fact_timing = {} THEN {} ELSE {base} END", pw.code, pw.points)
+            }
+            // an index probe on answers' key, made only for these answers
+            Some(pw) => format!(
+                "CASE WHEN (SELECT w.level FROM answers w WHERE w.response_id = a.response_id \
+                 AND w.item_code = {}) = {} THEN {} ELSE {base} END",
+                lit(&pw.item),
+                pw.code,
+                pw.points
+            ),
+            None => base.to_string(),
+        };
+        per_level.push(format!("WHEN {} THEN {value}", option.code));
+    }
+    Some(format!("CASE a.level {} ELSE 0 END", per_level.join(" ")))
+}
+
 /// A SELECT of unaggregated measure rows `(day, unit_code, officer_code, procedure_code, channel,
 /// held, item_code, level, n, scored, points)` computed straight from the raw tables — the same
 /// measures [`model::contributions`] produces, written in SQL for the whole table at once. Used by
@@ -702,6 +738,9 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
     let mut leveled = Vec::new(); // the answer counts by level (scale, choice)
     let mut tt01 = Vec::new(); // the answer is scored in a TT01 indicator
     let mut points = Vec::new(); // the points it earns
+    let mut i1_replaced = Vec::new(); // versions where case facts replace the resident's TT01.I1
+    let mut i7_facts = Vec::new(); // TT01.I7's points with the timing from the case facts
+    let mut i7_versions = Vec::new(); // versions that score TT01.I7
     let mut multi = Vec::new(); // the answer is a multi item's
     let mut statement = Vec::new(); // the answer is an element's statement
     let mut element = Vec::new(); // the bit of its element
@@ -724,27 +763,21 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
         multi.push(format!("({version} AND a.item_code = ANY({}))", array(&of_kind(&[ItemKind::Multi]))));
         let mut per_item = Vec::new();
         for code in &indicators {
-            let Some(item) = inst.item(code) else { continue };
-            let mut per_level = Vec::new();
-            for option in &item.options {
-                let base = option.points.unwrap_or(0);
-                let value = match &option.points_when {
-                    // an index probe on answers' key, made only for these answers
-                    Some(pw) => format!(
-                        "CASE WHEN (SELECT w.level FROM answers w WHERE w.response_id = a.response_id \
-                         AND w.item_code = {}) = {} THEN {} ELSE {base} END",
-                        lit(&pw.item),
-                        pw.code,
-                        pw.points
-                    ),
-                    None => base.to_string(),
-                };
-                per_level.push(format!("WHEN {} THEN {value}", option.code));
+            if let Some(case) = level_points_sql(inst, code, false) {
+                per_item.push(format!("WHEN {} THEN {case}", lit(code)));
             }
-            per_item.push(format!("WHEN {} THEN CASE a.level {} ELSE 0 END", lit(code), per_level.join(" ")));
         }
         if !per_item.is_empty() {
             points.push(format!("WHEN {version} THEN CASE a.item_code {} ELSE 0 END", per_item.join(" ")));
+        }
+        if indicators.contains(&model::TT01_I1) {
+            i1_replaced.push(format!("({version})"));
+        }
+        if indicators.contains(&model::TT01_I7)
+            && let Some(case) = level_points_sql(inst, model::TT01_I7, true)
+        {
+            i7_facts.push(format!("WHEN {version} THEN {case}"));
+            i7_versions.push(format!("({version})"));
         }
         let mut codes = Vec::new();
         let mut whens = Vec::new();
@@ -807,9 +840,39 @@ pub fn raw_measures_sql(instruments: &Instruments, range: Option<(&str, &str)>) 
                WHERE {statement} GROUP BY r.id) e \
          JOIN ({bits}) b(element, bit) ON e.mask & b.bit <> 0 \
          UNION ALL \
+         SELECT {dims}, {f_i1}, {from_facts}, 1, 1, CASE i.fact_timing WHEN 1 THEN 2 WHEN 2 THEN 1 ELSE 0 END \
+         FROM responses r JOIN invitations i ON i.id = r.invitation_id \
+         WHERE i.fact_timing IS NOT NULL {resp_and} \
+         UNION ALL \
+         SELECT {dims}, {f_i2}, {from_facts}, 1, 1, i.fact_i2_points \
+         FROM responses r JOIN invitations i ON i.id = r.invitation_id \
+         WHERE i.fact_i2_points IS NOT NULL {resp_and} \
+         UNION ALL \
+         SELECT {dims}, {f_i1}, {replaced}, 1, 1, {points} \
+         FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
+         JOIN invitations i ON i.id = r.invitation_id \
+         WHERE i.fact_timing IS NOT NULL AND a.level IS NOT NULL AND a.item_code = {i1} AND ({i1_replaced}) \
+         UNION ALL \
+         SELECT {dims}, {f_i7}, l.level, 1, 1, CASE WHEN l.level = {replaced} THEN {points} ELSE {i7_facts} END \
+         FROM answers a JOIN responses r ON r.id = a.response_id {resp_and} \
+         JOIN invitations i ON i.id = r.invitation_id \
+         CROSS JOIN (VALUES ({from_facts}), ({replaced})) l(level) \
+         WHERE i.fact_timing IS NOT NULL AND a.level IS NOT NULL AND a.item_code = {i7} \
+           AND NOT r.tt01_i7_unfounded AND ({i7_versions}) \
+         UNION ALL \
          SELECT {iday}, i.unit_code, i.officer_code, i.procedure_code, i.channel, false, \
                 '@invitation'::text, 0::smallint, 1, 0, 0 \
          FROM invitations i {inv_where}",
+        f_i1 = lit(&format!("{}{}", model::FACTS_PREFIX, model::TT01_I1)),
+        f_i2 = lit(&format!("{}{}", model::FACTS_PREFIX, model::TT01_I2)),
+        f_i7 = lit(&format!("{}{}", model::FACTS_PREFIX, model::TT01_I7)),
+        i1 = lit(model::TT01_I1),
+        i7 = lit(model::TT01_I7),
+        from_facts = format!("{}::smallint", model::FROM_FACTS),
+        replaced = format!("{}::smallint", model::REPLACED),
+        i1_replaced = any(&i1_replaced),
+        i7_versions = any(&i7_versions),
+        i7_facts = case(&i7_facts, "0"),
         points = case(&points, "0"),
         leveled = any(&leveled),
         multi = any(&multi),

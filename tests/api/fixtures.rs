@@ -90,13 +90,16 @@ pub fn answer(app: &TestApp, invitation: i64, at: DateTime<Utc>, items: &[(&str,
     let instrument: &Instrument = app.state.instruments.current();
     let mut conn = app.conn();
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        let (unit, officer, procedure, channel): (String, String, String, String) = invitations::table
+        type Row = (String, String, String, String, Option<i16>, Option<i16>);
+        let (unit, officer, procedure, channel, timing, i2_points): Row = invitations::table
             .find(invitation)
             .select((
                 invitations::unit_code,
                 invitations::officer_code,
                 invitations::procedure_code,
                 invitations::channel,
+                invitations::fact_timing,
+                invitations::fact_i2_points,
             ))
             .first(conn)?;
         let existing: Option<(i64, DateTime<Utc>, bool)> = responses::table
@@ -153,6 +156,7 @@ pub fn answer(app: &TestApp, invitation: i64, at: DateTime<Utc>, items: &[(&str,
             procedure_code: &procedure,
             channel: &channel,
             held,
+            case: sipas::stats::model::CaseScores { timing, i2_points },
         };
         let mut deltas = rollup::PendingDeltas::default();
         rollup::apply_response_change(conn, instrument, &facts, &before, &after, &mut deltas)?;
