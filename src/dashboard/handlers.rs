@@ -208,8 +208,10 @@ fn source_vi(source: Option<&str>) -> &'static str {
     }
 }
 
-fn tt01_block(g: Option<&Group>, officer: bool) -> Tt01Block {
-    let set: &[&str] = if officer { &model::TT01_OFFICER } else { &model::TT01_AGENCY };
+fn tt01_block(g: Option<&Group>) -> Tt01Block {
+    // an officer's group (or the dashboard of one officer) is judged over five, a unit over nine
+    let of = g.and_then(|g| g.tt01.as_ref()).and_then(|t| t.get("of")).and_then(|v| v.as_u64());
+    let set: &[&str] = if of == Some(5) { &model::TT01_OFFICER } else { &model::TT01_AGENCY };
     let indicators: Vec<String> = set.iter().map(|c| c.to_string()).collect();
     let t = g.filter(|g| !g.suppressed).map(|g| tt01(g, &indicators)).unwrap_or_default();
     let rows = indicators
@@ -498,7 +500,7 @@ pub async fn dashboard(
         trend_rows,
         step_label: if filters.step == Step::Month { "tháng" } else { "quý" },
         elements_svg: chart::bars_svg(&element_bars(instrument, now), "Chỉ số năm yếu tố"),
-        tt01: tt01_block(now, false),
+        tt01: tt01_block(now),
         tables,
         lag_notice: data.lag_notice,
     };
@@ -652,7 +654,7 @@ async fn officer_page(
         e3_index: percent(e3.and_then(|e| e.index)),
         e3_n: if g.is_none() { "—".into() } else { count(e3.map_or(0, |e| e.n)) },
         e3_rows,
-        tt01: tt01_block(g, true),
+        tt01: tt01_block(g),
         comments: comments
             .into_iter()
             .map(|c: Comment| CommentView { day: c.day.format("%d/%m/%Y").to_string(), text: c.text })

@@ -18,6 +18,8 @@ pub const TT01_I7: &str = "TT01.I7";
 pub const TT01_I1: &str = "TT01.I1";
 /// Indicator 2 (time at each unit that took part), which only case facts give.
 pub const TT01_I2: &str = "TT01.I2";
+/// Indicator 8 (feedback and petitions taken up and answered), from the service's follow-ups.
+pub const TT01_I8: &str = "TT01.I8";
 /// The nine indicators of TT 01/2018 Điều 13, which a unit's (agency's) total and band cover.
 pub const TT01_AGENCY: [&str; 9] =
     ["TT01.I1", "TT01.I2", "TT01.I3", "TT01.I4", "TT01.I5", "TT01.I6", "TT01.I7", "TT01.I8", "TT01.I9"];
@@ -497,6 +499,22 @@ impl Tt01Stat {
     }
 }
 
+/// Indicator 8 (tiếp thu, giải trình phản ánh kiến nghị) from a unit's follow-ups of a period, as
+/// TT 01/2018 gives its points: 2 when there is none, or all were answered on time and none is
+/// prolonged; 1 when at least 90% were answered on time and none is prolonged; 0 otherwise.
+pub fn i8_points(on_time: u64, late: u64, prolonged: u64) -> f64 {
+    let total = on_time + late + prolonged;
+    if prolonged > 0 {
+        0.0
+    } else if on_time == total {
+        2.0
+    } else if on_time * 10 >= total * 9 {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 /// The per-case indicators of a group: residents' answers, with case facts in their place where
 /// the one-stop system gave them. Unit-level indicators (5, 6, 8, 9) start without data.
 pub fn tt01_stat(instrument: &Instrument, counts: &GroupCounts, kind: Option<BandKind>) -> Tt01Stat {
@@ -957,6 +975,18 @@ mod tests {
         let tt = compute(&i, &g, 1, Some(BandKind::Officer)).figures.unwrap().tt01;
         let i7 = tt.indicators.iter().find(|x| x.code == "TT01.I7").unwrap();
         assert_eq!((i7.score, i7.resident_view), (Some(1.0), Some(2.0)));
+    }
+
+    #[test]
+    fn indicator_eight_follows_the_follow_ups_on_time_late_and_prolonged() {
+        // none at all, or all on time: 2
+        assert_eq!(i8_points(0, 0, 0), 2.0);
+        assert_eq!(i8_points(7, 0, 0), 2.0);
+        // 9 of 10 on time (90%), none prolonged: 1; 8 of 10: 0
+        assert_eq!(i8_points(9, 1, 0), 1.0);
+        assert_eq!(i8_points(8, 2, 0), 0.0);
+        // one prolonged: 0, however many were on time
+        assert_eq!(i8_points(99, 0, 1), 0.0);
     }
 
     #[test]

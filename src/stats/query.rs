@@ -204,7 +204,22 @@ pub fn run(
         };
         names.insert("all".into(), label);
     }
-    let stats = compute_groups(instrument, q, &counts, min_n);
+    let mut stats = compute_groups(instrument, q, &counts, min_n);
+    if band_kind(q.group_by, q.filters.officer.is_some()) == Some(model::BandKind::Agency) {
+        // indicator 8 from the unit's own follow-ups of the group's period
+        let rows = store::followup_timeliness(conn, q, crate::kernel::time::today())?;
+        let by_key: BTreeMap<&str, &store::FollowupRow> = rows.iter().map(|r| (r.key.as_str(), r)).collect();
+        for (key, s) in &mut stats {
+            let Some(f) = s.figures.as_mut() else { continue };
+            let r = by_key.get(key.as_str()).copied().cloned().unwrap_or_default();
+            let points = model::i8_points(
+                u64::try_from(r.on_time).unwrap_or(0),
+                u64::try_from(r.late).unwrap_or(0),
+                u64::try_from(r.prolonged).unwrap_or(0),
+            );
+            f.tt01.set_unit_indicator(instrument, model::TT01_I8, Some(points), model::Source::Followups);
+        }
+    }
     let groups = stats
         .iter()
         .map(|(key, s)| {

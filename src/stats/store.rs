@@ -261,3 +261,60 @@ mod tests {
         assert_eq!(whole_months(d(2026, 2, 1), d(2026, 2, 28)), (d(2026, 2, 1), d(2026, 3, 1)));
     }
 }
+
+/// How a group's follow-ups were answered (indicator 8).
+#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
+pub struct FollowupRow {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    /// Answered by their deadline.
+    #[diesel(sql_type = BigInt)]
+    pub on_time: i64,
+    /// Answered after it.
+    #[diesel(sql_type = BigInt)]
+    pub late: i64,
+    /// Still unanswered with the deadline passed (kéo dài).
+    #[diesel(sql_type = BigInt)]
+    pub prolonged: i64,
+}
+
+/// The follow-ups opened in the query's range (local days), by the query's group key, counted as
+/// answered on time, late, or prolonged (unanswered past the deadline as of `today`). Only for
+/// groupings a unit is judged by (none, unit, periods); filters other than the unit do not apply
+/// (a follow-up belongs to the unit, not to a procedure).
+pub fn followup_timeliness(
+    conn: &mut PgConnection,
+    q: &StatsQuery,
+    today: NaiveDate,
+) -> QueryResult<Vec<FollowupRow>> {
+    let day = crate::kernel::time::local_day_sql("f.opened_at");
+    let key = match q.group_by {
+        GroupBy::None => "'all'".to_string(),
+        GroupBy::Unit => "f.unit_code".to_string(),
+        GroupBy::Month => format!("to_char({day}, 'YYYY-MM')"),
+        GroupBy::Quarter => format!("to_char({day}, 'YYYY') || '-Q' || extract(quarter FROM {day})::int"),
+        GroupBy::Half => {
+            format!(
+                "to_char({day}, 'YYYY') || CASE WHEN extract(month FROM {day}) <= 6 THEN '-H1' ELSE '-H2' END"
+            )
+        }
+        GroupBy::Year => format!("to_char({day}, 'YYYY')"),
+        GroupBy::Procedure | GroupBy::Field | GroupBy::Officer | GroupBy::Channel => return Ok(Vec::new()),
+    };
+    let replied = crate::kernel::time::local_day_sql("f.replied_at");
+    let sql = format!(
+        "SELECT {key} AS key, \
+                count(*) FILTER (WHERE f.replied_at IS NOT NULL AND {replied} <= f.deadline) AS on_time, \
+                count(*) FILTER (WHERE f.replied_at IS NOT NULL AND {replied} > f.deadline) AS late, \
+                count(*) FILTER (WHERE f.replied_at IS NULL AND f.deadline < $3) AS prolonged \
+         FROM followups f \
+         WHERE {day} >= $1 AND {day} <= $2 AND ($4::text IS NULL OR f.unit_code = $4) \
+         GROUP BY 1"
+    );
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Date, _>(q.from)
+        .bind::<diesel::sql_types::Date, _>(q.to)
+        .bind::<diesel::sql_types::Date, _>(today)
+        .bind::<diesel::sql_types::Nullable<Text>, _>(q.filters.unit.clone())
+        .load(conn)
+}

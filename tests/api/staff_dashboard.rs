@@ -129,7 +129,10 @@ async fn an_officer_sees_only_their_own_figures_through_pages_and_api() {
     assert!(!html.contains("Hoàng Văn Minh"), "a colleague's name");
     // E3 and TT01 with the officer band: TT01.I1 earns 2 points on every case
     assert!(html.contains("Công chức trực tiếp giải quyết công việc") && html.contains("100,00%"));
-    assert!(html.contains("Hoàn thành dưới 70% nhiệm vụ"), "the officer band of a total of 2,0");
+    // one of the officer's five indicators scored: no band, the "n of 5" wording
+    assert!(html.contains("2,0 điểm trên 1/5 chỉ tiêu (tối đa 2)"), "a total of 2,0 over one indicator");
+    assert!(!html.contains("Hoàn thành dưới 70% nhiệm vụ"), "no officer band on one indicator of five");
+    assert!(html.contains("Người dân đánh giá"), "the score's source");
     // their comments, escaped, with the day only, and nothing that identifies the resident
     assert!(html.contains("Cán bộ &#60;b&#62;tận tình&#60;/b&#62; &#38; chu đáo &#60;script&#62;"), "{html}");
     assert!(!html.contains("<script>alert(1)") && !html.contains("<b>tận tình"));

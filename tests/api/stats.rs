@@ -399,6 +399,16 @@ fn check_against_raw(
                 scored.push(code);
             }
         }
+        // indicator 8 comes from the follow-ups, and the generated data has none: a unit's group
+        // scores it 2, an officer's or a procedure's does not carry it
+        match g["tt01"].get("TT01.I8") {
+            Some(Value::Null) | None => {}
+            Some(i8) => {
+                close(i8, Some(2.0), &what("TT01.I8"));
+                total += 2.0;
+                scored.push("TT01.I8");
+            }
+        }
         close(&g["tt01"]["total"], (!scored.is_empty()).then_some(total), &what("TT01 total"));
         assert_eq!(g["tt01"]["scored"], serde_json::json!(scored), "{}", what("scored"));
     }
@@ -550,8 +560,10 @@ async fn elements_and_statements_without_answers_are_null_never_zero() {
     assert_eq!(g["sipas_index"], 50.0);
     assert!(g["criteria"]["E3.1"]["rate"].is_null() && g["criteria"]["E3.1"]["ci95"].is_null());
     assert_eq!(g["criteria"]["E3.1"]["n"], 0);
-    assert!(g["tt01"]["TT01.I1"].is_null() && g["tt01"]["total"].is_null() && g["tt01"]["band"].is_null());
-    assert_eq!(g["tt01"]["scored"], serde_json::json!([]));
+    // no case indicator has data; indicator 8 (no follow-up in the period) is 2, alone: no band
+    assert!(g["tt01"]["TT01.I1"].is_null() && g["tt01"]["band"].is_null());
+    assert_eq!(g["tt01"]["total"], 2.0);
+    assert_eq!(g["tt01"]["scored"], serde_json::json!(["TT01.I8"]));
 }
 
 #[actix_web::test]
@@ -646,11 +658,15 @@ async fn an_unfounded_i7_complaint_leaves_the_indicator_and_an_early_result_adde
     rollup::set_i7_unfounded(&mut app.conn(), &app.state.instruments, complaint, true).unwrap();
     let body = stats(&app, &key, "from=2026-07-01&to=2026-07-01").await;
     assert_eq!(tt(&body), 2.0);
-    // I1 = 2.0 too: total 4.0 over the two indicators scored; agency bands for the commune → "Yếu"
+    // I1 = 2.0 too, and I8 = 2 (no follow-up in the period): total 6.0 over three indicators of
+    // nine — no band, the "n of 9" wording
     let g = group(&body, "all");
-    assert_eq!(g["tt01"]["total"], 4.0);
-    assert_eq!(g["tt01"]["scored"], serde_json::json!(["TT01.I1", "TT01.I7"]));
-    assert_eq!(g["tt01"]["band"]["vi"], "Yếu");
+    assert_eq!(g["tt01"]["total"], 6.0);
+    assert_eq!(g["tt01"]["scored"], serde_json::json!(["TT01.I1", "TT01.I7", "TT01.I8"]));
+    assert_eq!(g["tt01"]["band"], Value::Null);
+    assert_eq!(g["tt01"]["of"], 9);
+    assert_eq!(g["tt01"]["summary"]["vi"], "6,0 điểm trên 3/9 chỉ tiêu (tối đa 6)");
+    assert_eq!(g["tt01"]["summary"]["en"], "6.0 points over 3 of 9 indicators (out of 6)");
     // its answer still counts as an answer of the item
     assert_eq!(g["items"]["TT01.I7"]["counts"], serde_json::json!({"1": 1, "2": 1}));
     // and a rebuild agrees
@@ -870,4 +886,155 @@ async fn answers_sent_through_the_survey_api_show_in_the_statistics_at_once() {
     assert_eq!(stats(&app, &key, &range).await, body);
     rollup::rebuild(&mut app.conn(), &app.state.instruments).unwrap();
     assert_eq!(stats(&app, &key, &range).await, body);
+}
+
+#[actix_web::test]
+async fn case_facts_and_answers_give_indicators_one_two_and_seven_from_the_facts() {
+    let app = TestApp::with_config(|c| {
+        c.min_n = Some(1);
+        c.min_seconds_to_answer = 0; // answered right after issue: not what this test is about
+    })
+    .await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let today = sipas::kernel::time::today();
+    let tomorrow = (today + Duration::days(1)).format("%Y-%m-%d").to_string();
+    let day = today.format("%Y-%m-%d").to_string();
+    let base = serde_json::json!({
+        "procedure_code": SEED.procedures[0], "officer_code": SEED.officers[0], "unit_code": SEED.unit,
+    });
+    // A: returned today, due tomorrow → early (indicator 1: 2 points); its one step was done on
+    // its due day → indicator 2: 1 point. Its resident says "late" and "no harassment".
+    let mut a = base.clone();
+    a["case_number"] = "F-A".into();
+    a["due_at"] = tomorrow.clone().into();
+    a["returned_at"] = day.clone().into();
+    a["steps"] = serde_json::json!([{"unit": "Công chức Tư pháp - Hộ tịch", "due_at": day, "done_at": day}]);
+    // B: no facts; its resident says "on time" and "no harassment".
+    let mut b = base.clone();
+    b["case_number"] = "F-B".into();
+    for (body, answers) in [
+        (&a, serde_json::json!({"CASE.OVERALL": 5, "TT01.I1": 3, "TT01.I7": 1})),
+        (&b, serde_json::json!({"CASE.OVERALL": 4, "TT01.I1": 2, "TT01.I7": 1})),
+    ] {
+        let r = app.post_json("/api/v1/invitations", body).with_key(&key).await;
+        assert_eq!(r.status, 201, "{}", r.json());
+        let token = r.json()["token"].as_str().unwrap_or_default().to_string();
+        let r = app
+            .post_json(&format!("/api/v1/responses/{token}"), &serde_json::json!({ "answers": answers }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json());
+    }
+    let q = format!("from={day}&to={day}");
+    let body = stats(&app, &key, &q).await;
+    let t = &group(&body, "all")["tt01"];
+    // I1: A from facts 2, B from its resident 1 → 1.5, mixed; the residents' view (0 + 1) / 2 = 0.5
+    assert_eq!(t["TT01.I1"], 1.5, "{t}");
+    assert_eq!(t["indicators"]["TT01.I1"]["source"], "mixed");
+    assert_eq!(
+        (
+            t["indicators"]["TT01.I1"]["from_facts"].as_u64(),
+            t["indicators"]["TT01.I1"]["from_resident"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(t["indicators"]["TT01.I1"]["resident_view"], 0.5);
+    // I2: only A has steps → 1.0, from the facts
+    assert_eq!(t["TT01.I2"], 1.0);
+    assert_eq!(t["indicators"]["TT01.I2"]["source"], "facts");
+    // I7: A's "no" earns 2 since the facts say early (its resident's "late" would give 1); B's 1 → 1.5
+    assert_eq!(t["TT01.I7"], 1.5);
+    assert_eq!(t["indicators"]["TT01.I7"]["resident_view"], 1.0);
+    // with I8 = 2 (no follow-up), four of nine scored: 1.5 + 1.0 + 1.5 + 2 = 6.0, no band
+    assert_eq!(t["TT01.I8"], 2.0);
+    assert_eq!(t["indicators"]["TT01.I8"]["source"], "followups");
+    assert_eq!(t["total"], 6.0);
+    assert_eq!(t["band"], Value::Null);
+    assert_eq!(t["summary"]["vi"], "6,0 điểm trên 4/9 chỉ tiêu (tối đa 8)");
+    // the officer over their five: the same three of five, no band either
+    let by_officer = stats(&app, &key, &format!("{q}&group_by=officer")).await;
+    let o = &group(&by_officer, SEED.officers[0])["tt01"];
+    assert_eq!((o["of"].as_u64(), o["band"].clone()), (Some(5), Value::Null));
+    assert_eq!(o["summary"]["vi"], "4,0 điểm trên 3/5 chỉ tiêu (tối đa 6)");
+    // the compactor and a rebuild from the raw tables agree with the incremental figures
+    rollup::compact(&mut app.conn()).unwrap();
+    assert_eq!(stats(&app, &key, &q).await, body, "after compaction");
+    rollup::rebuild(&mut app.conn(), &app.state.instruments).unwrap();
+    assert_eq!(stats(&app, &key, &q).await, body, "after rebuild");
+}
+
+/// Opens a follow-up for a response as of `opened` (local date), due `deadline`, replied on
+/// `replied` if given.
+fn followup(
+    app: &TestApp,
+    response: i64,
+    opened: NaiveDate,
+    deadline: NaiveDate,
+    replied: Option<NaiveDate>,
+) {
+    let at = |d: NaiveDate| format!("'{}T10:00:00+07:00'::timestamptz", d.format("%Y-%m-%d"));
+    let (status, reply) = match replied {
+        Some(d) => ("'answered'", format!("'Đã trả lời', {}", at(d))),
+        None => ("'new'", "NULL, NULL".to_string()),
+    };
+    diesel::sql_query(format!(
+        "INSERT INTO followups (response_id, unit_code, officer_code, triggers, owner, status, opened_at, deadline, reply, replied_at) \
+         SELECT r.id, r.unit_code, r.officer_code, ARRAY['comment'], 'leader:' || r.unit_code, {status}, {}, '{}'::date, {reply} \
+         FROM responses r WHERE r.id = {response}",
+        at(opened),
+        deadline.format("%Y-%m-%d"),
+    ))
+    .execute(&mut app.conn())
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn indicator_eight_follows_the_units_follow_ups_on_time_late_and_prolonged() {
+    let app = TestApp::with_config(|c| c.min_n = Some(1)).await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let at = local(2026, 3, 2, 9, 0);
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id;
+        ids.push(answer(&app, inv, at, &[("CASE.OVERALL", Value::from(2))]));
+    }
+    let i8 = |body: &Value, key: &str| group(body, key)["tt01"]["TT01.I8"].clone();
+    // Q1 without follow-ups: 2
+    assert_eq!(i8(&stats(&app, &key, "from=2026-01-01&to=2026-03-31").await, "all"), 2.0);
+    // nine answered on time, one late: 90% → 1
+    for id in &ids[..9] {
+        followup(&app, *id, d(2026, 3, 2), d(2026, 3, 16), Some(d(2026, 3, 10)));
+    }
+    followup(&app, ids[9], d(2026, 3, 2), d(2026, 3, 16), Some(d(2026, 3, 17)));
+    let body = stats(&app, &key, "from=2026-01-01&to=2026-03-31&group_by=quarter").await;
+    assert_eq!(i8(&body, "2026-Q1"), 1.0);
+    assert_eq!(group(&body, "2026-Q1")["tt01"]["indicators"]["TT01.I8"]["source"], "followups");
+    // a second late one: 9 of 11 on time, under 90% → 0
+    let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id;
+    let late = answer(&app, inv, at, &[("CASE.OVERALL", Value::from(1))]);
+    followup(&app, late, d(2026, 3, 3), d(2026, 3, 17), Some(d(2026, 3, 20)));
+    assert_eq!(i8(&stats(&app, &key, "from=2026-01-01&to=2026-03-31").await, "all"), 0.0);
+    // in April, all on time but one still unanswered past its deadline (prolonged): 0; Q2 alone
+    let at = local(2026, 4, 6, 9, 0);
+    let a = answer(
+        &app,
+        issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id,
+        at,
+        &[("CASE.OVERALL", Value::from(2))],
+    );
+    let b = answer(
+        &app,
+        issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id,
+        at,
+        &[("CASE.OVERALL", Value::from(2))],
+    );
+    followup(&app, a, d(2026, 4, 6), d(2026, 4, 20), Some(d(2026, 4, 8)));
+    let q2 = "from=2026-04-01&to=2026-06-30";
+    assert_eq!(i8(&stats(&app, &key, q2).await, "all"), 2.0);
+    followup(&app, b, d(2026, 4, 6), d(2026, 4, 20), None);
+    assert_eq!(i8(&stats(&app, &key, q2).await, "all"), 0.0);
+    // an officer is not judged on indicator 8
+    let by_officer = stats(&app, &key, &format!("{q2}&group_by=officer")).await;
+    assert_eq!(group(&by_officer, SEED.officers[0])["tt01"].get("TT01.I8"), None);
 }
