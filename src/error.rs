@@ -303,6 +303,19 @@ pub fn form_config(limit: usize) -> web::FormConfig {
     })
 }
 
+/// The machine code of a bodiless error response (actix's own 405, 413, …), as
+/// [`fill_empty_error_body`] writes it and the request's log line names it.
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
 /// Gives an error response that left its body empty (actix's own 405 for a method a route does
 /// not take, for instance) the standard JSON shape, so that no error reaches a client bodiless.
 pub fn fill_empty_error_body<B: actix_web::body::MessageBody + 'static>(
@@ -314,14 +327,7 @@ pub fn fill_empty_error_body<B: actix_web::body::MessageBody + 'static>(
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
-    let code = match status {
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::URI_TOO_LONG => "uri_too_long",
-        s if s.is_server_error() => "internal",
-        _ => "bad_request",
-    };
+    let code = code_for_status(status);
     let message = match status {
         StatusCode::METHOD_NOT_ALLOWED => "This address does not take that method.".to_string(),
         s if s.is_server_error() => "internal error".to_string(),

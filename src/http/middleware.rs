@@ -7,13 +7,14 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError, web};
+use actix_web::{Error, web};
 
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::http::pages::PageError;
 
 /// The authorisation matrix (`auth::access`): a method and route without a row is never served,
-/// whoever asks.
+/// whoever asks (the request's one log line says `method_not_allowed`).
 pub async fn access_check<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
@@ -22,25 +23,20 @@ pub async fn access_check<B: MessageBody + 'static>(
     if has_nul(req.query_string()) {
         // PostgreSQL text cannot hold NUL, and no parameter of the service needs one: refused
         // before any handler can pass it on (SECURITY.md, finding 8)
-        let refusal =
-            AppError::bad_request("invalid_text", "The address may not contain NUL characters (%00).")
-                .error_response();
+        let refusal = actix_web::HttpResponse::from_error(AppError::bad_request(
+            "invalid_text",
+            "The address may not contain NUL characters (%00).",
+        ));
         return Ok(req.into_response(refusal).map_into_right_body());
     }
     if crate::auth::access::check(req.method(), pattern.as_deref()) {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
-    tracing::warn!(
-        http.route = pattern.as_deref().unwrap_or(""),
-        http.method = %req.method(),
-        "refused: the method and route are not in the access table"
-    );
-    let refusal = AppError::client(
+    let refusal = actix_web::HttpResponse::from_error(AppError::client(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "This address does not take that method.",
-    )
-    .error_response();
+    ));
     Ok(req.into_response(refusal).map_into_right_body())
 }
 
@@ -88,6 +84,11 @@ pub async fn write_pending_cookie(
 
 /// Counts the request in the metrics and logs one line for it, inside the request span (which
 /// carries its id). Routes are patterns (`/s/{token}`), never raw paths.
+///
+/// The line is at `info` for every answer below 500, refusals included, with the refusal's
+/// machine code (`error.code`: `unknown_token`, `unsupported_media_type`, `sign_in` for a page
+/// that sends a visitor to the sign-in…): a refused request is the client's business, and a flood
+/// of them must not bury the warnings. A 5xx is one `error` line carrying the cause's chain.
 pub async fn observe_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -101,12 +102,47 @@ pub async fn observe_request(
     if let Some(state) = state {
         state.metrics.observe(&route, &method, res.status().as_u16(), elapsed);
     }
-    tracing::info!(
-        http.route = %route,
-        http.method = %method,
-        http.status = res.status().as_u16(),
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        "request"
-    );
+    let status = res.status();
+    let error = res.response().error();
+    // an answer actix made without an error of ours (its own 405, 413): the code its body got
+    let code = error.map(error_code).or_else(|| {
+        (status.is_client_error() || status.is_server_error()).then(|| crate::error::code_for_status(status))
+    });
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::error!(
+            http.route = %route,
+            http.method = %method,
+            http.status = status.as_u16(),
+            error.code = code,
+            error.detail = error.map(|e| format!("{e:?}")),
+            duration_ms,
+            "request failed"
+        );
+    } else {
+        tracing::info!(
+            http.route = %route,
+            http.method = %method,
+            http.status = status.as_u16(),
+            error.code = code,
+            duration_ms,
+            "request"
+        );
+    }
     Ok(res)
+}
+
+/// The machine code of an error a handler or an extractor answered with.
+fn error_code(e: &Error) -> &'static str {
+    if let Some(e) = e.as_error::<AppError>() {
+        return e.code();
+    }
+    match e.as_error::<PageError>() {
+        Some(PageError::Login { .. }) => "sign_in",
+        Some(PageError::Forbidden) => "forbidden",
+        Some(PageError::Csrf) => "csrf",
+        Some(PageError::NotFound) => "not_found",
+        Some(PageError::App(e)) => e.code(),
+        None => "other",
+    }
 }

@@ -378,3 +378,91 @@ async fn request_logs_name_the_route_never_the_token_or_the_client() {
         "{logs}"
     );
 }
+
+/// A refused request is the client's business: one `info` line with its route, status and
+/// machine code, never a warning carrying the error twice (a flood of refused answers once wrote
+/// a WARN line each, 130,000 in ten seconds); a visitor sent to the sign-in is no error either.
+#[actix_web::test]
+async fn refused_requests_log_one_info_line_each_with_their_code_and_no_warning() {
+    use std::io::BufRead;
+    use std::sync::{Arc, Mutex};
+
+    let app = TestApp::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let url = app.url.clone();
+    let (before, lines) = actix_web::web::block(move || {
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("BIND_ADDR", &addr)
+            .env("RUST_LOG", "info")
+            .env("LOG_FORMAT", "json")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let reader = {
+            let lines = lines.clone();
+            let stderr = child.stderr.take().unwrap();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            })
+        };
+        assert!(wait_for(Duration::from_secs(30), || http(&addr, "GET", "/healthz", &[], "").0 == 200));
+        let before = lines.lock().unwrap().len();
+        let json = [("Content-Type", "application/json")];
+        for _ in 0..200 {
+            let answer = r#"{"answers": {"CASE.OVERALL": 5}}"#;
+            assert_eq!(http(&addr, "POST", "/api/v1/responses/AAAAAAAAAAAAAAAAAAAAAA", &json, answer).0, 404);
+        }
+        for _ in 0..50 {
+            let text = [("Content-Type", "text/plain")];
+            assert_eq!(
+                http(&addr, "POST", "/api/v1/responses/AAAAAAAAAAAAAAAAAAAAAA", &text, "hello").0,
+                415
+            );
+        }
+        assert_eq!(http(&addr, "GET", "/dashboard", &[], "").0, 303);
+        assert_eq!(http(&addr, "DELETE", "/healthz", &[], "").0, 405);
+        // the last request's line is written before the process stops
+        wait_for(Duration::from_secs(10), || lines.lock().unwrap().len() >= before + 252);
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = reader.join();
+        let lines = lines.lock().unwrap().clone();
+        (before, lines)
+    })
+    .await
+    .unwrap();
+
+    let after: Vec<serde_json::Value> = lines[before..]
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let loud: Vec<&serde_json::Value> =
+        after.iter().filter(|l| l["level"] == "WARN" || l["level"] == "ERROR").collect();
+    assert!(loud.is_empty(), "refused requests logged warnings or errors: {loud:?}");
+    let count = |status: u64, code: &str| {
+        after
+            .iter()
+            .filter(|l| {
+                l["level"] == "INFO"
+                    && l["message"] == "request"
+                    && l["http.status"] == status
+                    && l["error.code"] == code
+            })
+            .count()
+    };
+    assert_eq!(count(404, "unknown_token"), 200, "{after:?}");
+    assert_eq!(count(415, "unsupported_media_type"), 50);
+    assert_eq!(count(303, "sign_in"), 1);
+    assert_eq!(count(405, "method_not_allowed"), 1);
+    let requests = after.iter().filter(|l| l.get("http.status").is_some()).count();
+    assert_eq!(requests, 252, "one line per request: {after:?}");
+    let unknown = after.iter().find(|l| l["http.status"] == 404).unwrap();
+    assert_eq!(unknown["http.route"], "/api/v1/responses/{token}", "the route pattern, never the token");
+}
