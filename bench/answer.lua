@@ -1,12 +1,16 @@
 -- wrk script: each request answers one not-yet-answered token (read from the file given as the
 -- first script argument), so every answer is a first response, as at a busy desk.
---   wrk -t2 -c64 -d20s --latency -s bench/answer.lua URL -- tokens.txt 2 [FIRST]
+--   wrk -t2 -c64 -d20s --latency -s bench/answer.lua URL -- tokens.txt 2 [FIRST] [MIX]
 -- FIRST (default 0) numbers the residents of this file from FIRST + 1, so that successive runs
 -- on one database never reuse a resident (address, phone).
+-- MIX (default "mixed") is the ratings sent:
+--   mixed      1 % top scores (5), the rest 4, 3, 2, 1: the burst check runs but rarely fires;
+--   satisfied  70 % "Rất hài lòng" (5), the rest 4 and 3: a satisfied commune at a busy hour.
+--              bench/answers.sh gives this mix the tokens of three officers, so every answer
+--              meets the burst check with a full window (issue 15).
 -- Every request comes from its own resident: a distinct X-Forwarded-For address (the service
 -- runs with TRUSTED_PROXIES=127.0.0.1, as behind a reverse proxy) and phone, so neither the
--- per-address rate limit nor the same-device check sees one client. The overall rating varies
--- (1 % top scores) so the burst check runs but, at these rates, rarely fires.
+-- per-address rate limit nor the same-device check sees one client.
 local counter = 0
 local threads = {}
 function setup(thread)
@@ -16,8 +20,9 @@ function setup(thread)
 end
 
 local tokens = {}
-local next_index, step, first
+local next_index, step, first, satisfied
 local levels = { 4, 3, 4, 2, 4, 3, 4, 1, 4, 3 }
+local satisfied_levels = { 5, 5, 5, 4, 5, 5, 3, 5, 5, 4 }
 created = 0
 other = 0
 exhausted = 0
@@ -26,6 +31,7 @@ function init(args)
   for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
   step = tonumber(args[2] or "1")
   first = tonumber(args[3] or "0")
+  satisfied = (args[4] == "satisfied")
   next_index = id + 1
 end
 
@@ -38,7 +44,12 @@ function request()
     wrk.thread:stop()
     return wrk.format("GET", "/healthz")
   end
-  local overall = (i % 100 == 0) and 5 or levels[i % 10 + 1]
+  local overall
+  if satisfied then
+    overall = satisfied_levels[i % 10 + 1]
+  else
+    overall = (i % 100 == 0) and 5 or levels[i % 10 + 1]
+  end
   local body = string.format(
     '{"answers": {"CASE.OVERALL": %d, "TT01.I1": 2, "TT01.I3": 1, "TT01.I4": 1, "TT01.I7": 1}}', overall)
   local headers = {

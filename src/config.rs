@@ -59,7 +59,10 @@ pub struct Config {
     pub desk_networks: Vec<Cidr>,
     /// Networks whose TCP peers may read `GET /metrics` (besides loopback, always allowed).
     pub metrics_networks: Vec<Cidr>,
-    /// An answer sent sooner than this after its invitation was issued is flagged `too_fast`.
+    /// The commune's guest network for residents: not suspicious, but its address is no device.
+    pub guest_networks: Vec<Cidr>,
+    /// An answer sent sooner than this after its survey page was first shown (after issue, when
+    /// no page was shown) is flagged `too_fast`.
     pub min_seconds_to_answer: i64,
     /// One device answering more invitations than this in a local day flags all of them.
     pub max_tokens_per_device_per_day: u32,
@@ -97,7 +100,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             metrics_networks: Vec::new(),
             desk_networks: Vec::new(),
-            min_seconds_to_answer: 8,
+            guest_networks: Vec::new(),
+            min_seconds_to_answer: 2,
             max_tokens_per_device_per_day: 3,
             followup_days: 10,
             integrity_retention_days: 30,
@@ -157,7 +161,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "DESK_NETWORKS",
         "CIDR ranges of the commune's own networks; answers from them are flagged (default none)",
     ),
-    ("MIN_SECONDS_TO_ANSWER", "answers sooner than this after issue are flagged too_fast (default 8)"),
+    (
+        "GUEST_NETWORKS",
+        "CIDR ranges of the commune's guest Wi-Fi for residents; not suspicious (default none)",
+    ),
+    (
+        "MIN_SECONDS_TO_ANSWER",
+        "answers sooner than this after the survey page was shown are flagged too_fast (default 2)",
+    ),
     (
         "MAX_TOKENS_PER_DEVICE_PER_DAY",
         "one device answering more invitations in a local day flags them all (default 3)",
@@ -271,6 +282,7 @@ impl Config {
             trusted_proxies: parse_cidrs(&get, "TRUSTED_PROXIES")?,
             desk_networks: parse_cidrs(&get, "DESK_NETWORKS")?,
             metrics_networks: parse_cidrs(&get, "METRICS_NETWORKS")?,
+            guest_networks: parse_cidrs(&get, "GUEST_NETWORKS")?,
             min_seconds_to_answer: parse_var(
                 &get,
                 "MIN_SECONDS_TO_ANSWER",
@@ -389,13 +401,19 @@ mod tests {
     fn integrity_settings_have_defaults_and_are_checked() {
         let d = config(&[]).unwrap();
         assert!(d.desk_networks.is_empty());
-        assert_eq!((d.min_seconds_to_answer, d.max_tokens_per_device_per_day, d.followup_days), (8, 3, 10));
+        assert_eq!((d.min_seconds_to_answer, d.max_tokens_per_device_per_day, d.followup_days), (2, 3, 10));
+        assert!(d.guest_networks.is_empty());
+        assert_eq!(config(&[("GUEST_NETWORKS", "10.20.0.0/16")]).unwrap().guest_networks.len(), 1);
         assert_eq!((d.integrity_retention_days, d.case_link_retention_days), (30, 180));
         let c = config(&[("DESK_NETWORKS", "192.168.1.0/24"), ("FOLLOWUP_DAYS", "5")]).unwrap();
         assert_eq!((c.desk_networks.len(), c.followup_days), (1, 5));
-        for var in
-            ["DESK_NETWORKS", "MIN_SECONDS_TO_ANSWER", "MAX_TOKENS_PER_DEVICE_PER_DAY", "FOLLOWUP_DAYS"]
-        {
+        for var in [
+            "DESK_NETWORKS",
+            "GUEST_NETWORKS",
+            "MIN_SECONDS_TO_ANSWER",
+            "MAX_TOKENS_PER_DEVICE_PER_DAY",
+            "FOLLOWUP_DAYS",
+        ] {
             assert_eq!(config(&[(var, "-1/x")]).map(|_| ()).unwrap_err().var, var);
         }
         assert_eq!(

@@ -234,6 +234,7 @@ diesel::table! {
         device_hash -> Nullable<Text>,
         tt01_i7_unfounded -> Bool,
         held -> Bool,
+        top_score -> Bool,
     }
 }
 
@@ -305,6 +306,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    survey_views (invitation_id) {
+        invitation_id -> Int8,
+        first_shown_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     units (code) {
         code -> Text,
         name -> Text,
@@ -355,6 +363,7 @@ diesel::joinable!(responses -> invitations (invitation_id));
 diesel::joinable!(responses -> officers (officer_code));
 diesel::joinable!(responses -> procedures (procedure_code));
 diesel::joinable!(responses -> units (unit_code));
+diesel::joinable!(survey_views -> invitations (invitation_id));
 diesel::joinable!(users -> officers (officer_code));
 diesel::joinable!(users -> units (unit_code));
 
@@ -383,6 +392,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rollup_month,
     service_settings,
     submission_limits,
+    survey_views,
     units,
     users,
 );

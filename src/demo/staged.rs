@@ -6,7 +6,8 @@
 //! Genuine residents (240): one invitation each, answered from their own phone 20 s to 40 min
 //! after issue (2% tap the first screen within 8 s of issue, at the counter); the address is one
 //! of 40 carrier-NAT addresses shared by everybody on mobile data, the user agent one of 12
-//! common phones (so two residents can share a "device"); 2% answer over the commune's staff
+//! common phones; each browser keeps the device cookie of its survey page, except 5% (in-app
+//! browsers that keep nothing, judged by address + agent); 2% answer over the commune's staff
 //! Wi-Fi (a desk network). Scores are mostly 4–5.
 //!
 //! Staged answers (32), four patterns:
@@ -95,6 +96,8 @@ struct Event {
     submitted_at: DateTime<Utc>,
     address: String,
     user_agent: String,
+    /// The browser's device cookie (`http::client::DEVICE_COOKIE`); `None` when it keeps nothing.
+    device: Option<String>,
     overall: i16,
     /// `None` for a genuine resident, else the pattern.
     pattern: Option<&'static str>,
@@ -150,6 +153,7 @@ fn plan(day: NaiveDate, seed: u64) -> Vec<Event> {
         submitted_at,
         address,
         user_agent: ua.to_string(),
+        device: None,
         overall,
         pattern,
         token: String::new(),
@@ -221,9 +225,17 @@ fn plan(day: NaiveDate, seed: u64) -> Vec<Event> {
         let delay = Duration::seconds(rng.random_range(60..300));
         events.push(ev("CH04", issued, issued + delay, "100.64.30.5".into(), PHONES[7], 5, Some("careful")));
     }
+    // every browser keeps the device cookie its first survey page set, except in-app browsers
+    // that keep nothing (5% of residents); a staged phone or PC is one browser
     for e in &mut events {
         let bytes: [u8; 16] = rng.random();
         e.token = format!("stg{}", hex::encode(bytes));
+        let id: [u8; 11] = rng.random();
+        e.device = match e.pattern {
+            None if rng.random_range(0..100) < 5 => None,
+            None => Some(hex::encode(id)[..22].to_string()),
+            Some(_) => Some(format!("{:0>22}", e.address.replace('.', "-"))),
+        };
     }
     events.sort_by_key(|e| e.submitted_at);
     events
@@ -296,7 +308,7 @@ pub fn run(
         let sub = Submission {
             token: e.token.clone(),
             answers: RawAnswers::Json(answers),
-            client: ClientHashes::new(secret, &e.address, &e.user_agent),
+            client: ClientHashes::of_device(secret, &e.address, &e.user_agent, e.device.as_deref(), false),
             from_desk_network: any_contains(&desk, ip),
             repeats: Repeats::Refuse,
             now: e.submitted_at,

@@ -10,7 +10,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Nullable, SmallInt, Text, Timestamp
 use crate::db::statement;
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::answers::AnswerValue;
-use crate::schema::{answers, invitations, responses};
+use crate::schema::{answers, invitations, responses, survey_views};
 
 /// What a submission needs of an invitation.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -51,6 +51,22 @@ pub fn find_invitation(conn: &mut PgConnection, token: &str) -> QueryResult<Opti
         .select(InvitationRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Records that the survey page of an invitation was shown now, unless it was shown before: the
+/// `too_fast` rule measures from the first showing. One insert that does nothing once the row
+/// exists.
+pub fn mark_shown(conn: &mut PgConnection, invitation_id: i64, at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(survey_views::table)
+        .values((survey_views::invitation_id.eq(invitation_id), survey_views::first_shown_at.eq(at)))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(())
+}
+
+/// When the survey page of an invitation was first shown, if it was.
+pub fn first_shown(conn: &mut PgConnection, invitation_id: i64) -> QueryResult<Option<DateTime<Utc>>> {
+    survey_views::table.find(invitation_id).select(survey_views::first_shown_at).first(conn).optional()
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -109,13 +125,15 @@ pub struct NewResponse<'a> {
     pub client_hash: Option<&'a str>,
     pub device_hash: Option<&'a str>,
     pub held: bool,
+    /// The first answer gives `CASE.OVERALL` the top level of its scale (the burst check's index).
+    pub top_score: bool,
 }
 
 /// The columns of `responses` a new response sets, in the order of [`NewResponse::bind`].
 macro_rules! response_columns {
     () => {
         "invitation_id, instrument_id, instrument_version, unit_code, officer_code, procedure_code, \
-         channel, submitted_at, last_added_at, client_hash, device_hash, held"
+         channel, submitted_at, last_added_at, client_hash, device_hash, held, top_score"
     };
 }
 
@@ -134,7 +152,7 @@ macro_rules! answer_rows {
 }
 
 impl NewResponse<'_> {
-    /// Pushes the `i`-th of the 12 values, in the order of `response_columns!`.
+    /// Pushes the `i`-th of the 13 values, in the order of `response_columns!`.
     fn bind<'b>(&'b self, i: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         match i {
             0 => out.push_bind_param::<BigInt, _>(&self.invitation_id),
@@ -149,6 +167,7 @@ impl NewResponse<'_> {
             9 => out.push_bind_param::<Nullable<Text>, _>(&self.client_hash),
             10 => out.push_bind_param::<Nullable<Text>, _>(&self.device_hash),
             11 => out.push_bind_param::<Bool, _>(&self.held),
+            12 => out.push_bind_param::<Bool, _>(&self.top_score),
             i => Err(statement::no_such_bind(i)),
         }
     }
@@ -165,7 +184,7 @@ impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
         const SQL: &str = concat!(
             "WITH r AS (INSERT INTO responses (",
             response_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id), \
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id), \
              a AS (INSERT INTO answers (response_id, item_code, level, choices, text, answered_at) \
                    SELECT r.id, ",
             answer_select!(),
@@ -174,7 +193,7 @@ impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
             ") SELECT id FROM r"
         );
         statement::walk(SQL, &mut out, |i, out| {
-            if i < 12 { self.response.bind(i, out) } else { self.answers.bind(i - 12, out) }
+            if i < 13 { self.response.bind(i, out) } else { self.answers.bind(i - 13, out) }
         })
     }
 }

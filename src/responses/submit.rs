@@ -294,18 +294,22 @@ pub fn prepare(
     after.extend(new.clone());
     check_response(&instrument, existing.is_none(), &after, &new)?;
     let assessment = match &existing {
-        None => Some(checks::assess(
-            conn,
-            &limits.integrity,
-            &checks::Arrival {
-                officer_code: &invitation.officer_code,
-                device_hash: &sub.client.device_hash,
-                issued_at: invitation.issued_at,
-                submitted_at: sub.now,
-                from_desk_network: sub.from_desk_network,
-                top_score: checks::top_score(&instrument, &after),
-            },
-        )?),
+        None => {
+            let shown_at = store::first_shown(conn, invitation.id)?;
+            Some(checks::assess(
+                conn,
+                &limits.integrity,
+                &checks::Arrival {
+                    officer_code: &invitation.officer_code,
+                    device_hash: sub.client.device_hash.as_deref(),
+                    issued_at: invitation.issued_at,
+                    shown_at,
+                    submitted_at: sub.now,
+                    from_desk_network: sub.from_desk_network,
+                    top_score: checks::top_score(&instrument, &after),
+                },
+            )?)
+        }
         Some(r) if new.is_empty() => {
             if repeats.is_empty() {
                 return Err(Refusal::NoAnswers);
@@ -337,6 +341,7 @@ pub fn write(
     let (response_id, submitted_at, effect, held) = match &existing {
         None => {
             let held = assessment.as_ref().is_some_and(|a| !a.own.is_empty());
+            let top_score = checks::top_score(&instrument, &after).is_some();
             let id = store::insert_response_with_answers(
                 conn,
                 NewResponse {
@@ -350,8 +355,9 @@ pub fn write(
                     submitted_at: sub.now,
                     last_added_at: sub.now,
                     client_hash: Some(&sub.client.client_hash),
-                    device_hash: Some(&sub.client.device_hash),
+                    device_hash: sub.client.device_hash.as_deref(),
                     held,
+                    top_score,
                 },
                 &new,
             )

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -18,10 +18,11 @@ use super::pages::{
 };
 use super::steps::{DONE, Plan, StepKind};
 use crate::app::AppState;
+use crate::auth::session::secure;
 use crate::db;
 use crate::error::{AppError, ErrorBody};
 use crate::http::assets;
-use crate::http::client::Client;
+use crate::http::client::{Client, device_cookie};
 use crate::instrument::{AnswerError, Instrument, ItemKind, OVERALL, Translation};
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::answers::AnswerValue;
@@ -194,6 +195,10 @@ async fn load(state: &AppState, token: &str, chosen: Option<&str>) -> Result<Opt
             }
         }
         let response = store::response_of(conn, invitation.id)?;
+        if response.is_none() && Utc::now() <= invitation.expires_at {
+            // the too_fast rule measures from the first showing (integrity::checks)
+            store::mark_shown(conn, invitation.id, Utc::now())?;
+        }
         let answers = match &response {
             Some(r) => store::answers_of(conn, r.id)?,
             None => AnswerSet::new(),
@@ -270,6 +275,7 @@ fn decide(survey: Option<&Survey>, plan: &Plan, requested: Option<&str>, window:
 #[tracing::instrument(name = "survey page", skip_all)]
 pub async fn show(
     state: web::Data<AppState>,
+    req: HttpRequest,
     token: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> HttpResponse {
@@ -289,7 +295,12 @@ pub async fn show(
     };
     match (screen, survey, plan) {
         (Screen::Step(i), Some(s), Some(plan)) => {
-            render_step(&ctx, &s.instrument, &plan, i, &s.answers, None, &[], StatusCode::OK)
+            let mut page = render_step(&ctx, &s.instrument, &plan, i, &s.answers, None, &[], StatusCode::OK);
+            // one browser, one device: see http::client
+            if let Some(cookie) = device_cookie(&req, state.config.integrity_retention_days, secure(&state)) {
+                let _ = page.add_cookie(&cookie);
+            }
+            page
         }
         (Screen::Redirect(target), _, Some(plan)) => {
             redirect(&ctx.url(Some(target.map(|i| plan.steps[i].key.as_str()).unwrap_or(DONE))))

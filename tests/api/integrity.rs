@@ -559,3 +559,198 @@ async fn an_answer_reviewed_genuine_stays_counted_when_a_later_flag_reaches_it()
     let g = today_stats(&app, &key, "").await;
     assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(1), json!(3)));
 }
+
+/// Chrome's reduced user agent on Android: the same string for every phone of this version.
+const REDUCED_CHROME: &str = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) \
+                              Chrome/131.0.0.0 Mobile Safari/537.36";
+
+/// Opens the survey page of `token` as a phone at `ip` would, sending `cookie` if it has one;
+/// returns the device cookie the phone keeps afterwards.
+async fn open_page(
+    app: &TestApp,
+    token: &str,
+    ip: &str,
+    ua: &str,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> Option<actix_web::cookie::Cookie<'static>> {
+    let mut call = app.get(&format!("/s/{token}")).peer(&format!("{ip}:40000")).header("user-agent", ua);
+    if let Some(c) = &cookie {
+        call = call.cookie(c.clone());
+    }
+    let r = call.await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.cookie(sipas::http::client::DEVICE_COOKIE).or(cookie)
+}
+
+/// The resident reads the page shown `seconds` ago (moves its first showing back).
+fn read_for(app: &TestApp, token: &str, seconds: i64) {
+    diesel::sql_query(format!(
+        "UPDATE survey_views SET first_shown_at = now() - interval '{seconds} seconds' \
+         WHERE invitation_id = (SELECT id FROM invitations WHERE token = '{token}')"
+    ))
+    .execute(&mut app.conn())
+    .unwrap();
+}
+
+/// Answers the survey page's first screen with the phone's cookie, as its browser does.
+async fn tap(
+    app: &TestApp,
+    token: &str,
+    ip: &str,
+    ua: &str,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+    overall: &str,
+) -> u16 {
+    let mut call = app
+        .post_form(&format!("/s/{token}"), &[("CASE.OVERALL", overall)])
+        .peer(&format!("{ip}:40000"))
+        .header("user-agent", ua);
+    if let Some(c) = cookie {
+        call = call.cookie(c);
+    }
+    call.await.status
+}
+
+fn stored_count(app: &TestApp, token: &str) -> i64 {
+    responses::table
+        .inner_join(invitations::table)
+        .filter(invitations::token.eq(token))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_long_burst_flags_every_answer_once_and_each_stays_stored_and_reviewable() {
+    let app = integrity_app(|_| {}).await;
+    let key = app.api_key(SEED.unit);
+    let tokens: Vec<String> = (0..9).map(|_| invite(&app, SEED.officers[0], 20).token).collect();
+    for (i, t) in tokens.iter().enumerate() {
+        let ip = format!("198.51.100.{}", 100 + i);
+        let r = answer_from(&app, t, &ip, &format!("{PHONE} #{i}"), json!({"CASE.OVERALL": 5})).await;
+        assert_eq!(r.status, 201);
+        let expected: &[&str] = if i < 4 { &[] } else { &["burst"] };
+        if i < 4 {
+            assert_eq!(reasons_of(&app, t), expected, "answer {i}");
+        }
+    }
+    // nine answers, nine burst flags: each earlier one gained the reason once
+    let flags: i64 = integrity_flags::table
+        .filter(integrity_flags::reason.eq("burst"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(flags, 9);
+    for t in &tokens {
+        assert_eq!(reasons_of(&app, t), ["burst"]);
+        assert_eq!(stored_count(&app, t), 1);
+    }
+    let g = today_stats(&app, &key, "").await;
+    assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(0), json!(9)));
+    let r = app.get(&format!("/api/v1/integrity/flagged?from={0}&to={0}", today())).with_key(&key).await;
+    assert_eq!(r.json()["officers"][0]["reasons"]["burst"].as_array().unwrap().len(), 9);
+}
+
+#[actix_web::test]
+async fn residents_behind_one_carrier_address_with_one_reduced_chrome_are_different_devices() {
+    let app = integrity_app(|_| {}).await;
+    // ten residents on one carrier-NAT address, every phone sending the same reduced agent: each
+    // browser got its own device cookie when its survey page was shown
+    const CARRIER: &str = "203.0.113.77";
+    for i in 0..10 {
+        let t = invite(&app, SEED.officers[i % 2], 30).token;
+        let cookie = open_page(&app, &t, CARRIER, REDUCED_CHROME, None).await;
+        assert!(cookie.is_some(), "the page sets a device cookie");
+        read_for(&app, &t, 20);
+        assert_eq!(tap(&app, &t, CARRIER, REDUCED_CHROME, cookie, "4").await, 303);
+        assert!(reasons_of(&app, &t).is_empty(), "resident {i} is a device of their own");
+    }
+    // a browser that keeps nothing: the address and this agent identify no phone, so it is not
+    // judged a device at all
+    for _ in 0..5 {
+        let t = invite(&app, SEED.officers[0], 30).token;
+        assert_eq!(
+            answer_from(&app, &t, CARRIER, REDUCED_CHROME, json!({"CASE.OVERALL": 4})).await.status,
+            201
+        );
+        assert!(reasons_of(&app, &t).is_empty());
+    }
+    // one phone (one cookie) answering a fourth invitation in a day is one device, wherever it is
+    let first = invite(&app, SEED.officers[1], 30).token;
+    let phone = open_page(&app, &first, CARRIER, REDUCED_CHROME, None).await;
+    read_for(&app, &first, 20);
+    assert_eq!(tap(&app, &first, CARRIER, REDUCED_CHROME, phone.clone(), "5").await, 303);
+    let mut more = Vec::new();
+    for i in 0..3 {
+        let t = invite(&app, SEED.officers[1], 30).token;
+        let ip = format!("100.64.0.{}", 10 + i); // the carrier hands it another address
+        let kept = open_page(&app, &t, &ip, REDUCED_CHROME, phone.clone()).await;
+        assert_eq!(
+            kept.as_ref().map(|c| c.value().to_string()),
+            phone.as_ref().map(|c| c.value().to_string())
+        );
+        read_for(&app, &t, 20);
+        assert_eq!(tap(&app, &t, &ip, REDUCED_CHROME, kept, "5").await, 303);
+        more.push(t);
+    }
+    for t in std::iter::once(&first).chain(&more) {
+        assert_eq!(reasons_of(&app, t), ["same_device"], "flagged, and kept");
+        assert_eq!(stored_count(&app, t), 1);
+    }
+}
+
+#[actix_web::test]
+async fn a_resident_who_scans_the_desk_screen_at_once_is_judged_from_the_page_not_the_issue() {
+    let app = integrity_app(|_| {}).await;
+    let inv = invite(&app, SEED.officers[0], 0);
+    // scanned at once: the page is shown a second after issue
+    let cookie = open_page(&app, &inv.token, "198.51.100.200", REDUCED_CHROME, None).await;
+    let set_times = |issued: i64, shown: i64| {
+        let now = Utc::now();
+        diesel::update(invitations::table.find(inv.id))
+            .set(invitations::issued_at.eq(now - Duration::seconds(issued)))
+            .execute(&mut app.conn())
+            .unwrap();
+        diesel::sql_query(format!(
+            "UPDATE survey_views SET first_shown_at = now() - interval '{shown} seconds' WHERE invitation_id = {}",
+            inv.id
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    };
+    // read for three seconds and tapped: four seconds after issue, not too fast
+    set_times(4, 3);
+    assert_eq!(tap(&app, &inv.token, "198.51.100.200", REDUCED_CHROME, cookie, "5").await, 303);
+    assert!(reasons_of(&app, &inv.token).is_empty());
+
+    // a tap within a second of the page appearing is faster than anyone reads
+    let quick = invite(&app, SEED.officers[0], 10);
+    let cookie = open_page(&app, &quick.token, "198.51.100.201", REDUCED_CHROME, None).await;
+    assert_eq!(tap(&app, &quick.token, "198.51.100.201", REDUCED_CHROME, cookie, "5").await, 303);
+    assert_eq!(reasons_of(&app, &quick.token), ["too_fast"], "issued ten minutes ago, yet too fast");
+    // without the page (the JSON API), speed is judged from the issue
+    let api = invite(&app, SEED.officers[1], 0).token;
+    assert_eq!(
+        answer_from(&app, &api, "198.51.100.202", PHONE, json!({"CASE.OVERALL": 4})).await.status,
+        201
+    );
+    assert_eq!(reasons_of(&app, &api), ["too_fast"]);
+}
+
+#[actix_web::test]
+async fn the_guest_wifi_is_not_suspicious_and_its_address_is_no_device() {
+    let app = integrity_app(|c| c.guest_networks = parse_list("10.20.0.0/16").unwrap()).await;
+    // five residents on the guest Wi-Fi with the same phone model, browsers that keep nothing
+    for _ in 0..5 {
+        let t = invite(&app, SEED.officers[0], 30).token;
+        assert_eq!(answer_from(&app, &t, "10.20.1.1", PHONE, json!({"CASE.OVERALL": 4})).await.status, 201);
+        assert!(reasons_of(&app, &t).is_empty());
+    }
+    // the staff's own network stays suspicious
+    let desk = invite(&app, SEED.officers[0], 30).token;
+    assert_eq!(
+        answer_from(&app, &desk, "192.0.2.10", "Desk PC", json!({"CASE.OVERALL": 4})).await.status,
+        201
+    );
+    assert_eq!(reasons_of(&app, &desk), ["desk_network"]);
+}
