@@ -134,6 +134,7 @@ pub const ROUTES: &[Rule] = &[
     rule("GET", "/slips/{token}", PUBLIC, "the token in the path is the secret"),
     rule("GET", "/c", PUBLIC, "residents type their code"),
     rule("GET", "/c/{code}", PUBLIC, "residents type their code"),
+    rule("POST", "/api/v1/desk/pairings", [I, D, D, D, A, D], "an admin pairs a desk computer with a unit"),
     rule("GET", "/desk", PUBLIC, "a static page; its script calls the API with a key kept in the browser"),
     rule(
         "GET",
@@ -146,6 +147,7 @@ pub const ROUTES: &[Rule] = &[
     rule("GET", "/s/{token}", PUBLIC, "the token is the secret"),
     rule("POST", "/s/{token}", PUBLIC, "the token is the secret"),
     // staff: sign-in, accounts, master data, audit
+    rule("GET", "/", PUBLIC, "the home page: residents to /c, staff to sign in"),
     rule("GET", "/login", PUBLIC, ""),
     rule("POST", "/login", PUBLIC, "throttled per account and per client"),
     rule("POST", "/logout", [I, I, A, A, A, A], ""),
@@ -165,6 +167,7 @@ pub const ROUTES: &[Rule] = &[
     rule("GET", "/api/v1/me", [I, A, A, A, A, A], "who the caller is"),
     // dashboards
     rule("GET", "/dashboard", [I, I, S, S, A, D], "an officer sees their own results only"),
+    rule("GET", "/comments", [I, I, D, S, A, D], "residents' comments of one's own unit, with filters"),
     rule("GET", "/dashboard/officers/{code}", [I, I, S, S, A, D], "an officer only their own page"),
     // integrity
     rule("GET", "/api/v1/integrity", LEADER_API, ""),
@@ -184,6 +187,12 @@ pub const ROUTES: &[Rule] = &[
     // reporting
     rule("GET", "/api/v1/exports/province", COMMUNE_API, "a commune exports its own figures"),
     rule("GET", "/api/v1/exports/schema.json", PUBLIC, "the export's JSON Schema"),
+    rule(
+        "GET",
+        "/reports",
+        [I, I, D, A, A, D],
+        "the leader's page of exports, the report and the public page",
+    ),
     rule("GET", "/reports/periodic", COMMUNE_API, "the periodic report of one's own unit"),
     rule("POST", "/api/v1/province/exports", PROVINCE_API, "province import: commune keys may not import"),
     rule(

@@ -8,7 +8,9 @@ use crate::config::Config;
 use crate::demo::{self, Plan, staged};
 use crate::kernel::time::today;
 
-/// `sipas demo [--responses N] [--seed S]`.
+/// `sipas demo [--responses N] [--seed S]`. Then fills what the staff pages need beyond answers
+/// (`demo::pages`): daily case counts, follow-ups, the public page and one account per role,
+/// whose passwords it prints.
 /// From 1000 responses on, the last working day also gets the integrity capability's staged
 /// patterns (see `demo::staged`), answered through the real submission core; they are part
 /// of the N responses asked for.
@@ -29,9 +31,22 @@ pub fn run(config: &Config, responses: u64, seed: u64) -> Result<String, String>
             clock.elapsed().as_secs_f64()
         ));
     }
+    // every staff page shows something: case counts, follow-ups, the public page, accounts
+    let cases = demo::pages::case_counts(&mut conn).map_err(|e| format!("demo case counts: {e}"))?;
+    let (opened_f, answered_f, closed_f) =
+        demo::pages::followups(&mut conn, &instruments, config.followup_days)
+            .map_err(|e| format!("demo follow-ups: {e}"))?;
+    crate::reporting::public::set_public_page(&mut conn, "CHIEMHOA", true, "demo")?;
+    let accounts = demo::pages::create_accounts(&mut conn)?;
+    out.push_str(&format!(
+        "; {cases} daily case counts; {opened_f} follow-ups ({answered_f} answered, {closed_f} closed); \
+         public page /public/CHIEMHOA on"
+    ));
     out.push_str(&format!(
         "; the command took {:.1} s (opening the database {opened:.1} s)",
         started.elapsed().as_secs_f64()
     ));
+    out.push_str("\n\nDemo accounts (sign in at /login; the passwords are shown only now):\n");
+    out.push_str(&accounts.join("\n"));
     Ok(out)
 }

@@ -262,6 +262,8 @@ pub struct FormData {
 #[template(path = "staff/dashboard.html")]
 struct DashboardPage {
     layout: Layout,
+    /// Steps to take on a dashboard with nothing to show yet (`None` once anything was issued).
+    first_run: Option<FirstRun>,
     form: FormData,
     scope_label: String,
     period_label: String,
@@ -285,6 +287,14 @@ struct DashboardPage {
 }
 
 /// The statistics the commune dashboard needs, read in one blocking call.
+/// What a dashboard with no invitation in its chart's window says to do next.
+struct FirstRun {
+    /// Officers and procedures are imported.
+    has_master_data: bool,
+    /// The reader is an admin (the steps link to the admin pages).
+    is_admin: bool,
+}
+
 struct DashboardData {
     now: Report,
     before: Report,
@@ -464,8 +474,14 @@ pub async fn dashboard(
     }
     let (from, to) = filters.period.range();
     let scope_label = data.unit_name.clone().unwrap_or_else(|| "Tất cả đơn vị".to_string());
+    let nothing_yet = data.trend.groups.iter().all(|g| g.invitations == 0 && g.responses == 0);
+    let first_run = nothing_yet.then(|| FirstRun {
+        has_master_data: !data.officers.is_empty() && !data.procedures.is_empty(),
+        is_admin: staff.0.role() == Role::Admin,
+    });
     let page = DashboardPage {
         layout: Layout::new(&staff.0, text::DASHBOARD_TITLE, "dashboard"),
+        first_run,
         form: FormData {
             periods: period_choices(today()),
             period: filters.period.key(),

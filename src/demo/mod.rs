@@ -22,6 +22,7 @@
 
 mod binary;
 mod model;
+pub mod pages;
 pub mod staged;
 mod tally;
 

@@ -229,6 +229,9 @@ async fn apply(
                 e @ FollowupError::NotAComplaint => {
                     AppError::unprocessable("invalid_outcome", format!("{e}."))
                 }
+                e @ FollowupError::UnknownOwner(_) => {
+                    AppError::unprocessable("unknown_owner", format!("{e}."))
+                }
                 FollowupError::Db(e) => e.into(),
             },
         )?;

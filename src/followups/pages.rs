@@ -37,8 +37,11 @@ pub struct FollowupView {
     pub comment: String,
     pub overall: String,
     pub triggers: String,
+    /// The owner as stored (a username, an officer code or `leader:UNIT`) and as shown.
     pub owner: String,
+    pub owner_label: String,
     pub status: String,
+    pub status_label: &'static str,
     pub deadline: String,
     pub overdue: bool,
     pub reply: String,
@@ -55,9 +58,59 @@ struct FollowupsPage {
     status: String,
     overdue_only: bool,
     may_change: bool,
-    statuses: [&'static str; 4],
-    outcomes: [&'static str; 3],
+    /// (code, Vietnamese label) of every status, of the statuses a form may set, of outcomes.
+    statuses: Vec<(&'static str, &'static str)>,
+    settable: Vec<(&'static str, &'static str)>,
+    outcomes: Vec<(&'static str, &'static str)>,
+    /// Who "Giao cho" offers: (value, label).
+    owners: Vec<(String, String)>,
     items: Vec<FollowupView>,
+}
+
+/// The Vietnamese name of a follow-up status.
+pub fn status_label(code: &str) -> &'static str {
+    match code {
+        "new" => "Mới",
+        "in_progress" => "Đang xử lý",
+        "answered" => "Đã trả lời",
+        "closed" => "Đã kết thúc",
+        _ => "Không rõ",
+    }
+}
+
+/// The Vietnamese name of how a follow-up ended.
+pub fn outcome_label(code: &str) -> &'static str {
+    match code {
+        "resolved" => "Đã giải quyết",
+        "unfounded" => "Phản ánh không có cơ sở",
+        "no_action" => "Không cần xử lý thêm",
+        _ => "Không rõ",
+    }
+}
+
+/// How an owner is shown: the unit's leader, an account (with its officer's name), or an
+/// officer by code.
+fn owner_label(
+    owner: &str,
+    unit: &str,
+    accounts: &[store::OwnerAccount],
+    officers: &[(String, String)],
+) -> String {
+    if owner == store::default_owner(unit) {
+        return "Lãnh đạo đơn vị".to_string();
+    }
+    let officer_name = |code: &str| officers.iter().find(|(c, _)| c == code).map(|(_, n)| n.clone());
+    if let Some((username, role, officer)) = accounts.iter().find(|(u, _, _)| u == owner) {
+        let role = if role == "leader" { "lãnh đạo" } else { "cán bộ một cửa" };
+        return match officer.as_deref().and_then(officer_name) {
+            Some(name) => format!("{name} ({username}, {role})"),
+            None => format!("{username} ({role})"),
+        };
+    }
+    match officer_name(owner) {
+        Some(name) => format!("{name} ({owner})"),
+        None => owner.to_string(),
+    }
 }
 
 fn trigger_label(code: &str) -> &'static str {
@@ -88,8 +141,14 @@ pub async fn followups(
     };
     let today = local_day(Utc::now());
     let u = unit.clone();
-    let rows =
-        db::run(&state.pool, move |conn| Ok(store::list_followups(conn, &u, &filter, today, None)?)).await?;
+    let (rows, accounts, officers) = db::run(&state.pool, move |conn| {
+        Ok((
+            store::list_followups(conn, &u, &filter, today, None)?,
+            store::owner_accounts(conn, &u)?,
+            store::unit_officers(conn, &u)?,
+        ))
+    })
+    .await?;
     let items = rows
         .into_iter()
         .map(|r| {
@@ -102,19 +161,24 @@ pub async fn followups(
                 overall: r.overall.map(|l| l.to_string()).unwrap_or_default(),
                 harassment: r.triggers.iter().any(|t| t == "harassment"),
                 triggers: r.triggers.iter().map(|t| trigger_label(t)).collect::<Vec<_>>().join("; "),
+                owner_label: owner_label(&r.owner, &unit, &accounts, &officers),
                 owner: r.owner,
                 open: r.status != "closed",
+                status_label: status_label(&r.status),
                 status: r.status,
                 deadline: r.deadline.format("%d/%m/%Y").to_string(),
                 overdue,
                 reply: r.reply.unwrap_or_default(),
                 outcome: match r.outcome {
-                    Some(o) if r.outcome_note.is_empty() => o,
-                    Some(o) => format!("{o}: {}", r.outcome_note),
+                    Some(o) if r.outcome_note.is_empty() => outcome_label(&o).to_string(),
+                    Some(o) => format!("{}: {}", outcome_label(&o), r.outcome_note),
                     None => String::new(),
                 },
             }
         })
+        .collect();
+    let owners = std::iter::once((store::default_owner(&unit), "Lãnh đạo đơn vị".to_string()))
+        .chain(accounts.iter().map(|a| (a.0.clone(), owner_label(&a.0, &unit, &accounts, &officers))))
         .collect();
     let page = FollowupsPage {
         layout: Layout::new(&staff.0, "Phản hồi ý kiến người dân", "followups"),
@@ -122,8 +186,10 @@ pub async fn followups(
         status: status.unwrap_or_default(),
         overdue_only,
         may_change: staff.0.role() != Role::Officer,
-        statuses: STATUSES,
-        outcomes: OUTCOMES,
+        statuses: STATUSES.iter().map(|s| (*s, status_label(s))).collect(),
+        settable: ["new", "in_progress", "answered"].iter().map(|s| (*s, status_label(s))).collect(),
+        outcomes: OUTCOMES.iter().map(|o| (*o, outcome_label(o))).collect(),
+        owners,
         items,
     };
     render(StatusCode::OK, &page)
@@ -188,6 +254,9 @@ pub async fn change(
                 FollowupError::Closed => AppError::conflict("closed", "This follow-up is closed."),
                 e @ FollowupError::NotAComplaint => {
                     AppError::unprocessable("invalid_outcome", format!("{e}."))
+                }
+                e @ FollowupError::UnknownOwner(_) => {
+                    AppError::unprocessable("unknown_owner", format!("{e}."))
                 }
                 FollowupError::Db(e) => e.into(),
             })

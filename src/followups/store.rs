@@ -68,6 +68,50 @@ pub fn default_owner(unit_code: &str) -> String {
     format!("leader:{unit_code}")
 }
 
+/// An account a follow-up of a unit may be given to: (username, role, officer code).
+pub type OwnerAccount = (String, String, Option<String>);
+
+/// The unit's active leader and officer accounts, by username: who "Giao cho" offers.
+pub fn owner_accounts(conn: &mut PgConnection, unit_code: &str) -> QueryResult<Vec<OwnerAccount>> {
+    use crate::schema::users;
+    users::table
+        .filter(users::unit_code.eq(unit_code))
+        .filter(users::active.eq(true))
+        .filter(users::role.eq_any(["leader", "officer"]))
+        .order(users::username.asc())
+        .select((users::username, users::role, users::officer_code))
+        .load(conn)
+}
+
+/// The unit's officers (code, name), to name owners.
+pub fn unit_officers(conn: &mut PgConnection, unit_code: &str) -> QueryResult<Vec<(String, String)>> {
+    use crate::schema::officers;
+    officers::table
+        .filter(officers::unit_code.eq(unit_code))
+        .order(officers::code.asc())
+        .select((officers::code, officers::name))
+        .load(conn)
+}
+
+/// Whether `owner` may own a follow-up of the unit: its leader ([`default_owner`]), one of its
+/// active accounts ([`owner_accounts`]) or one of its active officers by code.
+pub fn is_owner_of(conn: &mut PgConnection, unit_code: &str, owner: &str) -> QueryResult<bool> {
+    use crate::schema::{officers, users};
+    if owner == default_owner(unit_code) {
+        return Ok(true);
+    }
+    let account = users::table
+        .filter(users::username.eq(owner))
+        .filter(users::unit_code.eq(unit_code))
+        .filter(users::active.eq(true))
+        .filter(users::role.eq_any(["leader", "officer"]));
+    let officer = officers::table
+        .filter(officers::code.eq(owner))
+        .filter(officers::unit_code.eq(unit_code))
+        .filter(officers::active.eq(true));
+    diesel::select(diesel::dsl::exists(account).or(diesel::dsl::exists(officer))).get_result(conn)
+}
+
 /// A follow-up, as listed.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct FollowupRow {
@@ -172,6 +216,8 @@ pub enum FollowupError {
     Closed,
     #[error("only a harassment complaint (TT01.I7) can be concluded unfounded")]
     NotAComplaint,
+    #[error("owner `{0}` is neither an active account nor an active officer of the unit")]
+    UnknownOwner(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -227,6 +273,9 @@ pub fn change_followup(
                 ("followup.reply", serde_json::json!({"length": message.chars().count()}))
             }
             FollowupChange::Assign(owner) => {
+                if !is_owner_of(conn, &owner_unit, owner)? {
+                    return Err(FollowupError::UnknownOwner(owner.clone()));
+                }
                 target.set(followups::owner.eq(owner)).execute(conn)?;
                 ("followup.assign", serde_json::json!({"owner": owner}))
             }

@@ -2,7 +2,7 @@
 //! types of the JSON API live here.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use super::model::{TypedCode, fold_for_search, is_token_shaped};
 use super::pages::{CodeNotice, CodePage, DeskPage, Layout, ScreenPage, SlipView, SlipsPage};
 use super::{qr, store};
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Role, apikeys};
 use crate::db;
 use crate::error::{
     AppError, BadQuery, ErrorBody, Forbidden, JsonBodyRefusals, NotFound, Unauthorized, Unavailable,
@@ -193,6 +193,8 @@ pub async fn create(
         use diesel::Connection as _;
         let ctx = Context {
             may_issue_for: &|unit: &str| caller.may_act_for_unit(unit),
+            may_credit: &|officer: &str| caller.officer_scope().is_none_or(|own| own == officer),
+            preprinted: false,
             actor: &actor,
             instrument_id: &instrument.meta.id,
             instrument_version: &instrument.meta.version,
@@ -304,6 +306,8 @@ pub async fn create_batch(
         use diesel::Connection as _;
         let ctx = Context {
             may_issue_for: &|unit: &str| caller.may_act_for_unit(unit),
+            may_credit: &|officer: &str| caller.officer_scope().is_none_or(|own| own == officer),
+            preprinted: true,
             actor: &actor,
             instrument_id: &instrument.meta.id,
             instrument_version: &instrument.meta.version,
@@ -475,18 +479,22 @@ pub struct OfficerOut {
     name: String,
 }
 
-/// The active officers of the caller's unit.
+/// The active officers the caller may credit when issuing.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OfficersOut {
     unit_code: String,
+    /// For an officer's session: that officer, the only one listed (the desk pre-selects them).
+    signed_in_officer: Option<String>,
     officers: Vec<OfficerOut>,
 }
 
-/// `GET /api/v1/officers`: the active officers of the caller's unit.
+/// `GET /api/v1/officers`: the active officers the caller may credit when issuing: every one of
+/// the unit for an API key, a leader or an admin; for an officer's session, that officer alone
+/// (`signed_in_officer` names them, so the desk pre-selects nobody else).
 #[utoipa::path(
     get,
     path = "/api/v1/officers",
-    summary = "The active officers of the caller's unit (the desk's picker)",
+    summary = "The active officers the caller may credit (the desk's picker): an officer's session gets itself alone",
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The officers", body = OfficersOut),
@@ -496,8 +504,17 @@ pub struct OfficersOut {
 pub async fn officers(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     let unit = caller.unit_code().to_string();
     let found = db::run(&state.pool, move |conn| Ok(store::active_officers(conn, &unit)?)).await?;
-    let out: Vec<OfficerOut> = found.into_iter().map(|o| OfficerOut { code: o.code, name: o.name }).collect();
-    Ok(HttpResponse::Ok().json(OfficersOut { unit_code: caller.unit_code().to_string(), officers: out }))
+    let own = caller.officer_scope();
+    let out: Vec<OfficerOut> = found
+        .into_iter()
+        .filter(|o| own.is_none_or(|own| own == o.code))
+        .map(|o| OfficerOut { code: o.code, name: o.name })
+        .collect();
+    Ok(HttpResponse::Ok().json(OfficersOut {
+        unit_code: caller.unit_code().to_string(),
+        signed_in_officer: own.map(str::to_string),
+        officers: out,
+    }))
 }
 
 // ------------------------------------------------------------------ QR codes
@@ -797,12 +814,113 @@ pub async fn code_redirect(
 
 // ------------------------------------------------------------------ desk pages
 
-/// `GET /desk`: the officer's page (the API key is entered once and kept by the browser).
-pub async fn desk() -> Result<HttpResponse, AppError> {
-    Ok(html(render(&DeskPage {})?))
+/// `GET /desk`: the officer's page. A signed-in officer or leader issues through their session
+/// (an officer as themselves); a desk computer without a sign-in uses the unit's key, which an
+/// admin pairs it with once (the pairing form is on this page for an admin) or which is pasted.
+pub async fn desk(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let staff = crate::auth::extract::resolve(&req).await?;
+    let pair_units = match &staff {
+        Some(s) if s.role() == Role::Admin => db::run(&state.pool, |conn| Ok(store::units(conn)?)).await?,
+        _ => Vec::new(),
+    };
+    let (role, username) = signed_in(staff.as_ref());
+    Ok(html(render(&DeskPage { role, username, pair_units })?))
+}
+
+/// The role and username of the session a desk page is rendered for ("" and "" without one).
+fn signed_in(staff: Option<&crate::auth::StaffCaller>) -> (&'static str, String) {
+    staff.map(|s| (s.role().as_str(), s.username.clone())).unwrap_or_default()
+}
+
+/// Body of `POST /api/v1/desk/pairings`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PairBody {
+    unit_code: Option<String>,
+    /// What the desk is called ("Quầy 1"), shown in the list of keys so it can be revoked.
+    name: Option<String>,
+}
+
+/// Longest desk name.
+const DESK_NAME_MAX: usize = 100;
+
+/// A desk paired with its unit: the new key, shown this once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PairOut {
+    key_id: i64,
+    /// The API key the desk page keeps in the browser (stored server-side only as a hash).
+    key: String,
+    unit_code: String,
+    /// The key's name in the list of keys: "Máy bàn: " and the desk's name.
+    name: String,
+}
+
+/// `POST /api/v1/desk/pairings` (an admin's session): pairs the computer the admin is signed in
+/// on with a unit, once: a new API key of that unit named after the desk, answered once (201) for
+/// the desk page to keep in the browser, so nobody pastes a 48-character key. Revoked like any
+/// key (`/admin/masterdata`); the creation is in the audit log.
+#[utoipa::path(
+    post,
+    path = "/api/v1/desk/pairings",
+    summary = "Pair a desk computer with a unit once (an admin's session): a new key of the unit, shown once",
+    security(("session" = [])),
+    request_body = PairBody,
+    responses(
+        (status = 201, description = "Paired: the desk's key", body = PairOut),
+        JsonBodyRefusals, Unauthorized, Forbidden, Unavailable,
+    )
+)]
+#[tracing::instrument(name = "pair desk", skip_all)]
+pub async fn pair_desk(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<PairBody>,
+) -> Result<HttpResponse, AppError> {
+    let admin = caller.require_role(&[Role::Admin])?;
+    let body = body.into_inner();
+    let unit = body.unit_code.as_deref().map(str::trim).unwrap_or_default().to_string();
+    if unit.is_empty() {
+        return Err(AppError::unprocessable("missing_field", "unit_code is required."));
+    }
+    let name = body.name.as_deref().map(str::trim).unwrap_or_default().to_string();
+    if name.is_empty() {
+        return Err(AppError::unprocessable("missing_field", "name is required (what the desk is called)."));
+    }
+    if name.chars().count() > DESK_NAME_MAX {
+        return Err(AppError::unprocessable(
+            "invalid_name",
+            format!("name is longer than {DESK_NAME_MAX} characters."),
+        ));
+    }
+    let key_name = format!("Máy bàn: {name}");
+    let actor = admin.actor();
+    let (unit_for_db, name_for_db) = (unit.clone(), key_name.clone());
+    let created =
+        db::run(&state.pool, move |conn| match apikeys::create(conn, &unit_for_db, &name_for_db, &actor) {
+            Ok(made) => Ok(Some(made)),
+            Err(apikeys::KeyError::UnknownUnit(_)) => Ok(None),
+            Err(apikeys::KeyError::Db(e)) => Err(e.into()),
+            Err(e) => Err(AppError::internal(e.to_string())),
+        })
+        .await?;
+    let Some((key_id, key)) = created else {
+        return Err(AppError::unprocessable(
+            "unknown_unit",
+            format!("unit_code `{unit}` is not a known unit."),
+        ));
+    };
+    tracing::info!(api_key.id = key_id, "desk paired");
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(PairOut {
+        key_id,
+        key,
+        unit_code: unit,
+        name: key_name,
+    }))
 }
 
 /// `GET /desk/screen`: the resident-facing screen showing the latest QR code.
-pub async fn desk_screen() -> Result<HttpResponse, AppError> {
-    Ok(html(render(&ScreenPage {})?))
+pub async fn desk_screen(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let staff = crate::auth::extract::resolve(&req).await?;
+    let (role, username) = signed_in(staff.as_ref());
+    Ok(html(render(&ScreenPage { role, username })?))
 }

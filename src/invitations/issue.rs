@@ -29,6 +29,12 @@ pub struct Request {
 pub struct Context<'a> {
     /// Whether the caller may issue for a unit (an API key: its own unit only).
     pub may_issue_for: &'a dyn Fn(&str) -> bool,
+    /// Whether the caller may credit an officer code: an officer's session only itself, so
+    /// nobody books answers against a colleague; a leader, an admin or an API key anyone.
+    pub may_credit: &'a dyn Fn(&str) -> bool,
+    /// True for slips printed in advance (a batch): they wait in a drawer, so the customer
+    /// screen never shows them as the slip just handed over.
+    pub preprinted: bool,
     /// Recorded as `issued_by` and as the audit actor (`api-key:<id>`, `user:<id>`).
     pub actor: &'a str,
     pub instrument_id: &'a str,
@@ -134,6 +140,15 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
             format!("The caller may not issue for unit_code `{}`.", unit.code),
         ));
     }
+    if !(ctx.may_credit)(officer_code) {
+        return Err(refuse(
+            RefusalStatus::Forbidden,
+            "forbidden_officer",
+            format!(
+                "An officer's session issues for that officer only; officer_code `{officer_code}` is someone else."
+            ),
+        ));
+    }
     let officer = store::officer(conn, officer_code)?.ok_or_else(|| {
         refuse(
             RefusalStatus::Unprocessable,
@@ -199,6 +214,7 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
                 issued_by: ctx.actor,
                 fact_timing: facts.timing(),
                 fact_i2_points: facts.i2_points(),
+                preprinted: ctx.preprinted,
             };
             if let Some(inv) = store::insert(conn, &new)? {
                 inserted = Some(inv);
@@ -235,6 +251,7 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
                 "channel": channel.as_str(),
                 "with_case_number": case_number.is_some(),
                 "with_case_facts": !facts.is_empty(),
+                "preprinted": ctx.preprinted,
             }),
         )?;
         Ok(inv)

@@ -11,6 +11,7 @@
 //! - `GET /slips/{token}[?layout=receipt|a4]`, `GET /slips?tokens=a,b,c[&layout=a4|receipt]`:
 //!   printable slips.
 //! - `GET /c`, `GET /c?code=…`, `GET /c/{code}`: type the short code, be sent to the survey.
+//! - `POST /api/v1/desk/pairings` (an admin's session): pair a desk computer with a unit once.
 //! - `GET /desk`, `GET /desk/screen`: the officer's page and the resident-facing screen (their
 //!   stylesheets and scripts are `http::assets`').
 
@@ -44,6 +45,7 @@ pub const BATCH_JSON_LIMIT: usize = 4 * 1024 * 1024;
     handlers::slip_one,
     handlers::code_page,
     handlers::code_redirect,
+    handlers::pair_desk,
 ))]
 struct Api;
 
@@ -67,6 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/slips/{token}", web::get().to(handlers::slip_one))
         .route("/c", web::get().to(handlers::code_page))
         .route("/c/{code}", web::get().to(handlers::code_redirect))
+        .route("/api/v1/desk/pairings", web::post().to(handlers::pair_desk))
         .route("/desk", web::get().to(handlers::desk))
         .route("/desk/screen", web::get().to(handlers::desk_screen));
 }

@@ -123,11 +123,23 @@ pub struct CodePage {
 
 #[derive(Template)]
 #[template(path = "invitations/desk.html")]
-pub struct DeskPage {}
+pub struct DeskPage {
+    /// The role of the staff member signed in on this browser ("" without a session): an officer
+    /// or a leader issues through the session, anyone else with the computer's key.
+    pub role: &'static str,
+    /// Their username ("" without a session).
+    pub username: String,
+    /// For an admin: the units this computer may be paired with (code, name).
+    pub pair_units: Vec<(String, String)>,
+}
 
 #[derive(Template)]
 #[template(path = "invitations/screen.html")]
-pub struct ScreenPage {}
+pub struct ScreenPage {
+    /// As on [`DeskPage`]: the screen follows the session's latest slip when one is signed in.
+    pub role: &'static str,
+    pub username: String,
+}
 
 #[cfg(test)]
 mod tests {

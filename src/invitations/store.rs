@@ -71,6 +71,7 @@ pub struct NewInvitation<'a> {
     pub issued_by: &'a str,
     pub fact_timing: Option<i16>,
     pub fact_i2_points: Option<i16>,
+    pub preprinted: bool,
 }
 
 /// What a printed slip shows: nothing about the resident, only the case's procedure and unit.
@@ -107,6 +108,11 @@ pub fn active_procedures(conn: &mut PgConnection) -> QueryResult<Vec<ProcedureLi
         .order(procedures::code.asc())
         .select((procedures::code, procedures::name, procedures::field_code, fields::name))
         .load(conn)
+}
+
+/// Every unit's code and name, by name: the units an admin may pair a desk computer with.
+pub fn units(conn: &mut PgConnection) -> QueryResult<Vec<(String, String)>> {
+    units::table.order((units::name.asc(), units::code.asc())).select((units::code, units::name)).load(conn)
 }
 
 /// The active officers of a unit, by name.
@@ -196,10 +202,12 @@ pub fn slips(conn: &mut PgConnection, tokens: &[String]) -> QueryResult<Vec<Slip
         .load(conn)
 }
 
-/// The latest invitation one issuer made, and whether it has been answered yet.
+/// The latest invitation one issuer handed over (slips printed in advance left out), and whether
+/// it has been answered yet.
 pub fn latest_by_issuer(conn: &mut PgConnection, issued_by: &str) -> QueryResult<Option<(Invitation, bool)>> {
     let latest = invitations::table
         .filter(invitations::issued_by.eq(issued_by))
+        .filter(invitations::preprinted.eq(false))
         .order((invitations::issued_at.desc(), invitations::id.desc()))
         .select(Invitation::as_select())
         .first(conn)

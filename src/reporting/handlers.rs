@@ -12,14 +12,14 @@ use serde::Serialize;
 use super::content::{self, ExportRequest, Period};
 use super::province::Ranking;
 use super::public::PublicResults;
-use super::{formats, province, public, report};
+use super::{formats, pages, province, public, report};
 use crate::app::AppState;
-use crate::auth::StaffPage;
 use crate::auth::{Caller, PROVINCE_ROLES, ProvinceCaller};
+use crate::auth::{Role, StaffPage};
 use crate::db;
 use crate::error::{AppError, BadQuery, ErrorBody, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::http::assets;
-use crate::http::pages::PageError;
+use crate::http::pages::{Layout, PageError};
 use crate::instrument::Instruments;
 
 /// The JSON Schema of the export document, served at `/api/v1/exports/schema.json`.
@@ -473,5 +473,41 @@ pub async fn public_json(
 pub async fn upload_page(staff: StaffPage) -> Result<HttpResponse, PageError> {
     staff.require(PROVINCE_ROLES)?;
     let page = report::UploadPage { css: assets::href("report.css"), js: assets::href("upload.js") };
+    Ok(html(render(&page)?))
+}
+
+/// `GET /reports[?unit=…]`: the "Báo cáo & xuất dữ liệu" page of a leader's unit (an admin
+/// chooses the unit): every export with its period and format, the periodic report and the
+/// public page, each one click away.
+pub async fn reports_page(
+    state: web::Data<AppState>,
+    staff: StaffPage,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
+    staff.require(&[Role::Leader, Role::Admin])?;
+    check_known(&params, &["unit"])?;
+    let is_admin = staff.0.role() == Role::Admin;
+    let all = if is_admin { db::run(&state.pool, |conn| Ok(pages::units(conn)?)).await? } else { Vec::new() };
+    let unit = match staff.unit_for(params.get("unit").map(String::as_str)) {
+        Ok(u) => u,
+        // an admin without a home unit starts on the first unit
+        Err(_) if !all.is_empty() => all[0].0.clone(),
+        Err(e) => return Err(e),
+    };
+    let lookup = unit.clone();
+    let facts = db::run(&state.pool, move |conn| Ok(pages::unit_facts(conn, &lookup)?)).await?;
+    let Some((unit_name, public_on)) = facts else {
+        return Err(PageError::App(AppError::not_found("not_found", format!("There is no unit `{unit}`."))));
+    };
+    let today = crate::kernel::time::today();
+    let page = pages::ReportsPage {
+        layout: Layout::new(&staff.0, "Báo cáo & xuất dữ liệu", "reports"),
+        unit,
+        unit_name,
+        units: all,
+        periods: pages::period_choices(today),
+        period: pages::default_period(today),
+        public_on,
+    };
     Ok(html(render(&page)?))
 }

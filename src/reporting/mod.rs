@@ -1,5 +1,6 @@
 //! Reporting upward and outward (issue 7): the province export of a unit's period in JSON, CSV
-//! and XLSX ([`content`], [`formats`]), the periodic report page ([`report`]), the province mode
+//! and XLSX ([`content`], [`formats`]), the periodic report page ([`report`]), the leader's page
+//! that reaches all of them (`/reports`, [`pages`]), the province mode
 //! that imports communes' exports and ranks them ([`province`]) and the public results page
 //! ([`public`]).
 //!
@@ -11,6 +12,7 @@
 pub mod content;
 pub mod formats;
 pub mod handlers;
+pub mod pages;
 pub mod plausible;
 pub mod province;
 pub mod public;
@@ -39,6 +41,7 @@ pub fn api() -> utoipa::openapi::OpenApi {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/exports/province", web::get().to(handlers::export))
         .route("/api/v1/exports/schema.json", web::get().to(handlers::schema))
+        .route("/reports", web::get().to(handlers::reports_page))
         .route("/reports/periodic", web::get().to(handlers::periodic_report))
         .service(
             web::resource("/api/v1/province/exports")

@@ -2,6 +2,7 @@
 //! Vietnamese built from the same content as the province export, and the public page's view.
 
 use askama::Template;
+use chrono::Datelike;
 use chrono::NaiveDate;
 use diesel::sql_types::{BigInt, Date, Text};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
@@ -77,6 +78,11 @@ pub struct OfficerRow {
 pub struct ReportPage {
     pub css: String,
     pub unit_name: String,
+    /// The administrative heading (Nghị định 30/2020/NĐ-CP): the issuing body, upper case, in
+    /// two lines ("ỦY BAN NHÂN DÂN" / "XÃ CHIÊM HÓA"), the place, and the local date.
+    pub issuer: (String, String),
+    pub place: String,
+    pub dated: String,
     pub period_label: String,
     pub from: String,
     pub to: String,
@@ -101,6 +107,60 @@ pub struct ReportPage {
     pub unit_band_caveat: Option<String>,
     pub followups: FollowupCounts,
     pub unverified: Vec<String>,
+}
+
+/// The generation time of an export (`2026-12-03T14:30:00Z`) in local time.
+fn generated_local(iso: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let at = chrono::DateTime::parse_from_rfc3339(iso).ok()?;
+    let local = chrono::FixedOffset::east_opt(7 * 3600)?;
+    Some(at.with_timezone(&local))
+}
+
+/// `2026-10-01` as `01/10/2026`; anything else as it is.
+fn vn_date(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+/// The prefixes of a commune's People's Committee as master data names it.
+const COMMITTEE: [&str; 3] = ["UBND ", "Ủy ban nhân dân ", "ỦY BAN NHÂN DÂN "];
+
+/// What is left of a unit's name once "UBND" is taken off: "xã Chiêm Hóa".
+fn bare_name(unit_name: &str) -> &str {
+    let name = unit_name.trim();
+    COMMITTEE.iter().find_map(|p| name.strip_prefix(p)).unwrap_or(name).trim()
+}
+
+/// The issuing body as Nghị định 30/2020 sets it at the top left: "ỦY BAN NHÂN DÂN" over the
+/// commune's name, both upper case ("XÃ CHIÊM HÓA"); a unit not named as a committee stands alone.
+fn issuer_lines(unit_name: &str) -> (String, String) {
+    let bare = bare_name(unit_name);
+    if bare.len() < unit_name.trim().len() {
+        ("ỦY BAN NHÂN DÂN".to_string(), bare.to_uppercase())
+    } else {
+        (String::new(), bare.to_uppercase())
+    }
+}
+
+/// The place written before the date: the commune's name without "xã", "phường" or "thị trấn".
+fn place_of(unit_name: &str) -> String {
+    let bare = bare_name(unit_name);
+    ["xã ", "Xã ", "phường ", "Phường ", "thị trấn ", "Thị trấn "]
+        .iter()
+        .find_map(|p| bare.strip_prefix(p))
+        .unwrap_or(bare)
+        .to_string()
+}
+
+/// "ngày 03 tháng 12 năm 2026": Nghị định 30/2020 writes days below 10 and the months 1 and 2
+/// with a leading 0 ("ngày 05 tháng 02", "ngày 15 tháng 3").
+fn dated_line(day: Option<chrono::NaiveDate>) -> String {
+    match day {
+        Some(d) if d.month() <= 2 => format!("ngày {:02} tháng {:02} năm {}", d.day(), d.month(), d.year()),
+        Some(d) => format!("ngày {:02} tháng {} năm {}", d.day(), d.month(), d.year()),
+        None => "ngày … tháng … năm …".to_string(),
+    }
 }
 
 /// How many of the lowest-rated procedures and criteria the report lists.
@@ -299,10 +359,15 @@ fn page(
     ReportPage {
         css: crate::http::assets::href("report.css"),
         unit_name: c.unit.name.clone(),
+        issuer: issuer_lines(&c.unit.name),
+        place: place_of(&c.unit.name),
+        dated: dated_line(generated_local(&c.generated_at).map(|t| t.date_naive())),
         period_label: c.period.label.clone(),
-        from: c.period.from.clone(),
-        to: c.period.to.clone(),
-        generated_at: c.generated_at.clone(),
+        from: vn_date(&c.period.from),
+        to: vn_date(&c.period.to),
+        generated_at: generated_local(&c.generated_at)
+            .map(|t| t.format("%H:%M ngày %d/%m/%Y").to_string())
+            .unwrap_or_else(|| c.generated_at.clone()),
         export_id: c.export_id.clone(),
         measure: c.measure.vi.clone(),
         invitations: c.totals.invitations,

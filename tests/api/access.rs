@@ -85,6 +85,9 @@ fn sample(rule: &Rule, f: &Fixture, csrf: &str) -> Option<Req> {
         ("POST", "/api/v1/invitations/batch") => {
             post_json("/api/v1/invitations/batch", json!({ "invitations": [issue] }))
         }
+        ("POST", "/api/v1/desk/pairings") => {
+            post_json("/api/v1/desk/pairings", json!({"unit_code": u, "name": "Quầy thử"}))
+        }
         ("GET", "/api/v1/procedures") => get("/api/v1/procedures?q=khai"),
         ("GET", "/q/{token}.svg") => get(format!("/q/{}.svg", f.token)),
         ("GET", "/q/{token}.png") => get(format!("/q/{}.png", f.token)),
@@ -210,7 +213,17 @@ fn probes(rule: &Rule, who: CallerKind, f: &Fixture, csrf: &str) -> Vec<Probe> {
             )))));
             v
         }
-        "/api/v1/invitations" => vec![Probe::Refused(post_json("/api/v1/invitations", foreign_issue))],
+        "/api/v1/invitations" => {
+            let mut v = vec![Probe::Refused(post_json("/api/v1/invitations", foreign_issue))];
+            // an officer's session issues for that officer only, never in a colleague's name
+            let colleague = json!({"procedure_code": SEED.procedures[0], "officer_code": SEED.officers[1], "unit_code": SEED.unit});
+            // (a 201 lacks the refusal's code, so it fails the probe)
+            v.extend(officer_only(Probe::RefusedItems(
+                post_json("/api/v1/invitations", colleague),
+                "forbidden_officer",
+            )));
+            v
+        }
         "/api/v1/invitations/batch" => vec![Probe::RefusedItems(
             post_json("/api/v1/invitations/batch", json!({ "invitations": [foreign_issue] })),
             "\"created\":0",
@@ -221,6 +234,10 @@ fn probes(rule: &Rule, who: CallerKind, f: &Fixture, csrf: &str) -> Vec<Probe> {
             v.extend(officer_only(Probe::Lacks(SEED.officers[1])));
             v
         }
+        "/comments" => vec![
+            Probe::Refused(get(format!("/comments?unit={other}&{RANGE}"))),
+            Probe::Lacks("Chờ lâu ở Kim Bình"),
+        ],
         "/dashboard/officers/{code}" => {
             let mut v = vec![Probe::Refused(get(format!("/dashboard/officers/{other_officer}")))];
             v.extend(officer_only(Probe::Refused(get(format!("/dashboard/officers/{}", SEED.officers[1])))));

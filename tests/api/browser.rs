@@ -78,6 +78,17 @@ async fn a_resident_answers_by_clicking_in_chromium_with_and_without_javascript(
         ]
     );
     assert!(root.join("artifacts/survey-first-screen-nojs-360x740.png").is_file());
+    // UPDATE_SCREENSHOTS=1 refreshes the committed screenshots of the survey (docs/screenshots/)
+    if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        let docs = root.join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        for entry in std::fs::read_dir(root.join("artifacts")).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with("survey-") && name.ends_with("-360x740.png") {
+                std::fs::copy(entry.path(), docs.join(&name)).unwrap();
+            }
+        }
+    }
 }
 
 #[actix_web::test]

@@ -1,10 +1,14 @@
-// The desk page (/desk) and the customer screen (/desk/screen). Both call the JSON API with
-// the unit's API key, which the officer enters once and this browser keeps in localStorage.
+// The desk page (/desk) and the customer screen (/desk/screen). Both call the JSON API either
+// through the staff session of this browser (a signed-in officer issues as themselves, a leader
+// for anyone of the unit) or, on a desk computer nobody is signed in on, with the unit's key
+// that an admin paired the computer with (or that was pasted once), kept in localStorage. The
+// server renders who is signed in into the page (data-role, data-username).
 "use strict";
 (function () {
   var KEY = "sipas.apiKey";
-  var OFFICER = "sipas.deskOfficer";
   var page = document.body.getAttribute("data-page");
+  // "session" (the cookie) or "key" (Authorization: Bearer), decided when the page starts
+  var mode = null;
 
   function $(id) { return document.getElementById(id); }
   function show(el, on) { if (el) { el.hidden = !on; } }
@@ -14,17 +18,31 @@
 
   // Calls the API; resolves with {status, body}. A 401 sends the officer back to the key form.
   function api(method, path, body) {
-    var options = { method: method, headers: { "Authorization": "Bearer " + apiKey() }, cache: "no-store" };
+    var options = { method: method, headers: {}, cache: "no-store", credentials: "same-origin" };
+    if (mode === "key") { options.headers["Authorization"] = "Bearer " + apiKey(); }
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
     return fetch(path, options).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (json) {
-        if (res.status === 401) { askForKey("Khóa API không hợp lệ hoặc đã bị thu hồi. · The API key is unknown or revoked."); }
+        if (res.status === 401) {
+          if (mode === "session") {
+            mode = apiKey() ? "key" : null;
+            askForKey("Phiên đăng nhập đã hết; hãy đăng nhập lại. · The sign-in has expired; sign in again.");
+          } else {
+            askForKey("Khóa API không hợp lệ hoặc đã bị thu hồi. · The API key is unknown or revoked.");
+          }
+        }
         return { status: res.status, body: json };
       });
     });
+  }
+
+  // Who is signed in on this browser, as the server rendered the page (null without a session).
+  function signedIn() {
+    var role = document.body.getAttribute("data-role") || "";
+    return role ? { role: role, username: document.body.getAttribute("data-username") || "" } : null;
   }
 
   function askForKey(message) {
@@ -45,6 +63,8 @@
     }
   }
 
+  // Officers and leaders signed in issue through their session; everyone else (nobody signed
+  // in, an admin, province staff) through the key this computer keeps.
   function setUpKeyForm(onReady) {
     takeKeyFromAddress();
     $("key-form").addEventListener("submit", function (ev) {
@@ -55,9 +75,19 @@
       $("api-key").value = "";
       $("key-error").textContent = "";
       show($("key-section"), false);
-      onReady();
+      mode = "key";
+      onReady(null);
     });
-    if (apiKey()) { onReady(); } else { askForKey(); }
+    var me = signedIn();
+    if (me && (me.role === "officer" || me.role === "leader")) {
+      mode = "session";
+      onReady(me);
+    } else if (apiKey()) {
+      mode = "key";
+      onReady(null);
+    } else {
+      askForKey();
+    }
   }
 
   // ---------------------------------------------------------------- desk page
@@ -72,15 +102,22 @@
         unitCode = r.body.unit_code;
         var select = $("officer");
         select.textContent = "";
+        var own = r.body.signed_in_officer;
+        if (!own) {
+          // nobody is pre-selected: the officer who hands the result back picks their own name
+          var none = document.createElement("option");
+          none.value = "";
+          none.textContent = "— Chọn cán bộ · Choose the officer —";
+          select.appendChild(none);
+        }
         r.body.officers.forEach(function (o) {
           var opt = document.createElement("option");
           opt.value = o.code;
           opt.textContent = o.name + " (" + o.code + ")";
           select.appendChild(opt);
         });
-        var saved = null;
-        try { saved = window.localStorage.getItem(OFFICER); } catch (e) { /* private mode */ }
-        if (saved) { select.value = saved; }
+        select.value = own || "";
+        select.disabled = !!own;
         return true;
       });
     }
@@ -101,9 +138,18 @@
       });
     }
 
-    function ready() {
+    function ready(me) {
       show($("issue-section"), true);
-      show($("forget-key"), true);
+      show($("forget-key"), mode === "key");
+      var as = $("issuing-as");
+      if (me && me.role === "officer") {
+        as.textContent = "Phiếu được ghi cho chính cán bộ đang đăng nhập (" + me.username + "). · Surveys are credited to you, the officer signed in.";
+      } else if (me) {
+        as.textContent = "Đăng nhập là lãnh đạo (" + me.username + "): chọn cán bộ trả kết quả. · Signed in as a leader: choose the officer.";
+      } else {
+        as.textContent = "Máy dùng khóa của đơn vị: chọn đúng cán bộ trả kết quả. · This computer uses the unit's key: choose the officer who hands the result back.";
+      }
+      show(as, true);
       loadOfficers().then(function (ok) { if (ok) { searchProcedures(); $("procedure-search").focus(); } });
     }
 
@@ -114,8 +160,7 @@
     $("procedure-search").addEventListener("keydown", function (ev) {
       if (ev.key === "ArrowDown") { ev.preventDefault(); $("procedure").focus(); }
     });
-    $("officer").addEventListener("change", function () { remember(OFFICER, $("officer").value); });
-    $("forget-key").addEventListener("click", function () { forget(KEY); askForKey(); });
+    $("forget-key").addEventListener("click", function () { forget(KEY); mode = null; askForKey(); });
 
     function request(caseNumber) {
       var body = {
@@ -133,6 +178,7 @@
     $("issue-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       showError("");
+      if (!$("officer").value) { showError("Chọn cán bộ trả kết quả. · Choose the officer."); $("officer").focus(); return; }
       if (!$("procedure").value) { showError("Chọn một thủ tục. · Choose a procedure."); return; }
       var button = $("issue-button");
       button.disabled = true;
@@ -174,7 +220,7 @@
       ev.preventDefault();
       showError("");
       var n = parseInt($("sheet-count").value, 10);
-      if (!(n >= 1 && n <= 48) || !$("procedure").value) { showError("Chọn thủ tục và số phiếu (1–48). · Choose a procedure and a number of slips (1–48)."); return; }
+      if (!(n >= 1 && n <= 48) || !$("procedure").value || !$("officer").value) { showError("Chọn cán bộ, thủ tục và số phiếu (1–48). · Choose the officer, a procedure and a number of slips (1–48)."); return; }
       var items = [];
       for (var i = 0; i < n; i++) { items.push(request("")); }
       api("POST", "/api/v1/invitations/batch", { invitations: items }).then(function (r) {
@@ -186,6 +232,35 @@
         show($("sheet-link"), true);
       });
     });
+
+    // An admin pairs this computer with a unit once: the new key stays in this browser.
+    if ($("pair-form")) {
+      $("pair-form").addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        $("pair-button").disabled = true;
+        var body = { unit_code: $("pair-unit").value, name: $("pair-name").value.trim() };
+        fetch("/api/v1/desk/pairings", {
+          method: "POST", cache: "no-store", credentials: "same-origin",
+          headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+        }).then(function (res) {
+          return res.json().catch(function () { return {}; }).then(function (json) {
+            if (res.status !== 201) {
+              $("pair-status").textContent = json.message || ("Lỗi " + res.status + " · Error " + res.status);
+              return;
+            }
+            remember(KEY, json.key);
+            $("pair-status").textContent = "Đã ghép máy này với đơn vị " + json.unit_code + " (" + json.name +
+              "). Cán bộ dùng máy này không cần khóa; ai đăng nhập thì phiếu ghi tên người đó. · Paired: this computer now issues for " +
+              json.unit_code + " without a pasted key.";
+            show($("key-section"), false);
+            mode = "key";
+            ready(null);
+          });
+        }).catch(function () {
+          $("pair-status").textContent = "Không kết nối được máy chủ. · The server cannot be reached.";
+        }).then(function () { $("pair-button").disabled = false; });
+      });
+    }
 
     setUpKeyForm(ready);
   }
