@@ -149,10 +149,10 @@ diesel::table! {
         issued_at -> Timestamptz,
         expires_at -> Timestamptz,
         issued_by -> Text,
-        preprinted -> Bool,
         lang -> Nullable<Text>,
         fact_timing -> Nullable<Int2>,
         fact_i2_points -> Nullable<Int2>,
+        preprinted -> Bool,
     }
 }
 
