@@ -117,6 +117,12 @@ pub const ROUTES: &[Rule] = &[
     rule("GET", "/api/openapi.json", PUBLIC, "the published contract"),
     // statistics
     rule("GET", "/api/v1/stats", COMMUNE_API, "an officer reads only their own officer code"),
+    rule(
+        "GET",
+        "/api/v1/stats/comparison",
+        LEADER_API,
+        "funnels and adjusted scores judge peers: not for officers",
+    ),
     // issuing
     rule("POST", "/api/v1/invitations", COMMUNE_API, "issue for one's own unit"),
     rule("POST", "/api/v1/invitations/batch", COMMUNE_API, "issue for one's own unit"),

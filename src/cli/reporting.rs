@@ -132,8 +132,9 @@ pub fn province_import(config: &Config, files: &[PathBuf]) -> Result<String, Str
 /// `sipas province ranking --period P [--format json|csv|xlsx|html] [--out FILE]`.
 pub fn province_ranking(config: &Config, p: &str, f: &str, out: Option<&Path>) -> Result<String, String> {
     let per = period(p)?;
-    let (_db, mut conn, _) = open(config)?;
-    let r = province::ranking(&mut conn, &per).map_err(|e| e.to_string())?;
+    let (_db, mut conn, instruments) = open(config)?;
+    let min_n = crate::stats::query::min_n(config, &instruments);
+    let r = province::ranking(&mut conn, instruments.current(), &per, min_n).map_err(|e| e.to_string())?;
     let bytes = match f {
         "html" => {
             let mut page = report::ranking_page(&r);

@@ -15,6 +15,8 @@ pub struct TrendPoint {
     pub responses: u64,
     /// Overall satisfaction (`CASE.OVERALL`), `None` when suppressed or without data.
     pub overall: Option<f64>,
+    /// Its 95% interval, drawn as a whisker through the dot.
+    pub ci: Option<(f64, f64)>,
     /// SIPAS index, `None` when suppressed or without data.
     pub sipas: Option<f64>,
 }
@@ -90,6 +92,24 @@ pub fn trend_svg(points: &[TrendPoint], title: &str) -> String {
             let Some(v) = value(p) else { continue };
             let (cx, cy) = (x(i), y(v));
             if get == 0 {
+                if let Some((lo, hi)) = p.ci {
+                    let _ = write!(
+                        s,
+                        r##"<g class="ci"><title>Khoảng tin cậy 95%: {}–{}%</title><line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="#444" stroke-width="1.5"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#444" stroke-width="1.5"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#444" stroke-width="1.5"/></g>"##,
+                        decimal(lo, 2),
+                        decimal(hi, 2),
+                        y(lo),
+                        y(hi),
+                        cx - 4.0,
+                        cx + 4.0,
+                        y(lo),
+                        y(lo),
+                        cx - 4.0,
+                        cx + 4.0,
+                        y(hi),
+                        y(hi)
+                    );
+                }
                 let _ = write!(s, r#"<circle class="dot-overall" cx="{cx:.1}" cy="{cy:.1}" r="4"/>"#);
                 let _ = write!(
                     s,
@@ -218,7 +238,13 @@ mod tests {
     use super::*;
 
     fn point(label: &str, n: u64, overall: Option<f64>) -> TrendPoint {
-        TrendPoint { label: label.into(), responses: n, overall, sipas: overall.map(|v| v - 5.0) }
+        TrendPoint {
+            label: label.into(),
+            responses: n,
+            overall,
+            ci: overall.map(|v| (v - 3.0, v + 2.5)),
+            sipas: overall.map(|v| v - 5.0),
+        }
     }
 
     #[test]
@@ -234,6 +260,9 @@ mod tests {
         let overall = svg.split("class=\"line-overall\" d=\"").nth(1).unwrap_or("");
         assert_eq!(overall.split('"').next().unwrap_or("").matches('M').count(), 2);
         assert!(!svg.contains("style="));
+        // each month's interval is drawn
+        assert_eq!(svg.matches(r#"<g class="ci">"#).count(), 2);
+        assert!(svg.contains("Khoảng tin cậy 95%: 81,45–86,95%"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::http::text;
 use crate::instrument::Instrument;
 use crate::kernel::time::today;
 use crate::masterdata::store::{self as directory, FieldRow, OfficerRow, ProcedureRow, UnitRow};
+use crate::stats::compare::{self, Adjusted, Cell, Change, Funnel};
 use crate::stats::query::{self, Filters as StatsFilters, GroupBy, Source, StatsQuery};
 use crate::stats::report::{self as model, Group, Report};
 
@@ -48,17 +49,53 @@ pub struct Kpi {
     /// `up`, `down` or empty, for the arrow's class; the sign is in the text too.
     pub direction: &'static str,
     pub arrow: &'static str,
+    /// The change in words with its 95% interval: a change only when the interval excludes zero,
+    /// "không khác biệt đáng kể" otherwise; empty without both periods.
+    pub words: String,
 }
 
-fn kpi(now: Option<f64>, before: Option<f64>) -> Kpi {
+/// A headline figure and its change; the arrow only for a change whose interval excludes zero.
+fn kpi(now: Option<f64>, before: Option<f64>, change: Option<Change>) -> Kpi {
     let d = now.zip(before).map(|(a, b)| a - b);
-    let (direction, arrow) = match d {
-        Some(d) if d >= 0.005 => ("up", "▲"),
-        Some(d) if d <= -0.005 => ("down", "▼"),
-        Some(_) => ("", "＝"),
-        None => ("", ""),
+    let (direction, arrow) = match (&change, d) {
+        (Some(c), _) if c.direction == "up" => ("up", "▲"),
+        (Some(c), _) if c.direction == "down" => ("down", "▼"),
+        (Some(_), _) => ("", "≈"),
+        (None, Some(_)) => ("", ""),
+        (None, None) => ("", ""),
     };
-    Kpi { value: percent(now), change: delta(d), direction, arrow }
+    Kpi {
+        value: percent(now),
+        change: delta(d),
+        direction,
+        arrow,
+        words: change.map(|c| c.words()).unwrap_or_default(),
+    }
+}
+
+/// A funnel plot as the pages show it: the drawing and, beside it, the points outside the limits
+/// in plain words.
+pub struct FunnelView {
+    pub id: &'static str,
+    pub title: String,
+    pub svg: String,
+    pub target: String,
+    pub flagged: Vec<String>,
+    pub too_few: usize,
+    pub min_n: u64,
+}
+
+fn funnel_view(id: &'static str, title: &str, f: Option<Funnel>) -> Option<FunnelView> {
+    let f = f?;
+    Some(FunnelView {
+        id,
+        title: title.to_string(),
+        svg: compare::funnel_svg(&f, title, id),
+        target: percent(Some(f.target)),
+        flagged: f.flagged().into_iter().map(compare::describe).collect(),
+        too_few: f.too_few.len(),
+        min_n: f.min_n,
+    })
 }
 
 /// A row of a breakdown table.
@@ -73,8 +110,32 @@ pub struct Row {
     pub ci: String,
     pub sipas: String,
     pub suppressed: bool,
+    /// Procedure-mix-adjusted (officers): observed / expected, O/E with its 95% interval, words.
+    pub adjusted: Option<AdjustedCells>,
     sort_rate: Option<f64>,
     sort_n: u64,
+}
+
+pub struct AdjustedCells {
+    pub observed: String,
+    pub expected: String,
+    pub ratio: String,
+    pub words: &'static str,
+}
+
+impl Row {
+    /// Puts the adjusted figures beside the raw rate, and (`by_ratio`) orders by the ratio.
+    fn adjust(&mut self, a: &Adjusted, by_ratio: bool) {
+        self.adjusted = Some(AdjustedCells {
+            observed: count(a.observed),
+            expected: format::decimal(a.expected, 2),
+            ratio: a.ratio_text(),
+            words: a.words(),
+        });
+        if by_ratio {
+            self.sort_rate = a.ratio;
+        }
+    }
 }
 
 /// One breakdown table (by procedure, field or officer).
@@ -83,6 +144,8 @@ pub struct Table {
     pub title: &'static str,
     pub key_title: &'static str,
     pub rows: Vec<Row>,
+    /// Whether the rows carry procedure-mix-adjusted figures (and are ordered by them).
+    pub adjusted: bool,
 }
 
 fn row(g: &Group, link: String) -> Row {
@@ -97,6 +160,7 @@ fn row(g: &Group, link: String) -> Row {
         ci: if g.suppressed { String::new() } else { interval(g.overall_ci()) },
         sipas: if g.suppressed { String::new() } else { percent(g.sipas()) },
         suppressed: g.suppressed,
+        adjusted: None,
         sort_rate: if g.suppressed { None } else { g.overall_rate() },
         sort_n: g.responses,
     }
@@ -131,6 +195,7 @@ pub struct TrendRow {
     pub label: String,
     pub responses: String,
     pub overall: String,
+    pub ci: String,
     pub sipas: String,
 }
 
@@ -142,6 +207,7 @@ fn trend(view: &Report) -> (Vec<TrendPoint>, Vec<TrendRow>) {
             label: short_label(&g.key),
             responses: g.responses,
             overall: if g.suppressed { None } else { g.overall_rate() },
+            ci: if g.suppressed { None } else { g.overall_ci() },
             sipas: if g.suppressed { None } else { g.sipas() },
         })
         .collect();
@@ -152,6 +218,7 @@ fn trend(view: &Report) -> (Vec<TrendPoint>, Vec<TrendRow>) {
             label: if g.label.is_empty() { g.key.clone() } else { g.label.clone() },
             responses: count(g.responses),
             overall: if g.suppressed { "ẩn (n nhỏ)".into() } else { percent(g.overall_rate()) },
+            ci: if g.suppressed { String::new() } else { interval(g.overall_ci()) },
             sipas: if g.suppressed { String::new() } else { percent(g.sipas()) },
         })
         .collect();
@@ -284,6 +351,9 @@ struct DashboardPage {
     tables: Vec<Table>,
     /// Said when the figures come from a read replica that is behind (see [`lag_notice`]).
     lag_notice: Option<String>,
+    funnels: Vec<FunnelView>,
+    adjusted_label: &'static str,
+    adjusted_explanation: &'static str,
 }
 
 /// The statistics the commune dashboard needs, read in one blocking call.
@@ -302,6 +372,8 @@ struct DashboardData {
     by_procedure: Report,
     by_field: Report,
     by_officer: Report,
+    /// Each officer's `CASE.OVERALL` count per procedure, for the mix adjustment.
+    mix: Vec<Cell>,
     procedures: Vec<ProcedureRow>,
     fields: Vec<FieldRow>,
     officers: Vec<OfficerRow>,
@@ -433,6 +505,12 @@ pub async fn dashboard(
                     min_n,
                     &query_for(&f, &f.period, GroupBy::Officer, unit.clone()),
                 )?,
+                mix: compare::mix_cells(
+                    conn,
+                    instruments.current(),
+                    &query_for(&f, &f.period, GroupBy::Officer, unit.clone()),
+                    true,
+                )?,
                 procedures: directory::procedures(conn)?,
                 fields: directory::fields(conn)?,
                 officers: directory::officers(conn, leader_unit.as_deref())?,
@@ -447,6 +525,8 @@ pub async fn dashboard(
     let before = data.before.all();
     let shown = |g: Option<&Group>, get: fn(&Group) -> Option<f64>| g.filter(|g| !g.suppressed).and_then(get);
     let (points, trend_rows) = trend(&data.trend);
+    let officer_names = data.by_officer.groups.iter().map(|g| (g.key.clone(), g.label.clone())).collect();
+    let adjusted = compare::adjust(&data.mix, &officer_names, min_n);
     let mut tables = Vec::new();
     for (id, title, key_title, view, param) in [
         ("by-procedure", "Theo thủ tục hành chính", "Thủ tục", &data.by_procedure, "procedure"),
@@ -466,12 +546,32 @@ pub async fn dashboard(
                 } else {
                     format!("/dashboard?{}", filters.query(&[], &[(param, &g.key)]))
                 };
-                row(g, link)
+                let mut r = row(g, link);
+                if let Some(a) = adjusted.iter().find(|a| param == "officer" && a.key == g.key) {
+                    r.adjust(a, sort != "raw");
+                }
+                r
             })
             .collect();
         sort_rows(&mut rows, &sort);
-        tables.push(Table { id, title, key_title, rows });
+        tables.push(Table { id, title, key_title, rows, adjusted: param == "officer" });
     }
+    let funnels: Vec<FunnelView> = [
+        (
+            "funnel-officers",
+            "Biểu đồ phễu: cán bộ",
+            compare::funnel_of(instrument, "officer", now, &data.by_officer.groups, min_n),
+        ),
+        (
+            "funnel-procedures",
+            "Biểu đồ phễu: thủ tục hành chính",
+            compare::funnel_of(instrument, "procedure", now, &data.by_procedure.groups, min_n),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(id, title, f)| funnel_view(id, title, f))
+    .collect();
+    let changes = now.zip(before);
     let (from, to) = filters.period.range();
     let scope_label = data.unit_name.clone().unwrap_or_else(|| "Tất cả đơn vị".to_string());
     let nothing_yet = data.trend.groups.iter().all(|g| g.invitations == 0 && g.responses == 0);
@@ -504,8 +604,16 @@ pub async fn dashboard(
         scope_label,
         period_label: filters.period.label(),
         previous_label: filters.period.previous().label(),
-        sipas: kpi(shown(now, |g| g.sipas()), shown(before, |g| g.sipas())),
-        overall: kpi(shown(now, Group::overall_rate), shown(before, Group::overall_rate)),
+        sipas: kpi(
+            shown(now, |g| g.sipas()),
+            shown(before, |g| g.sipas()),
+            changes.and_then(|(a, b)| compare::index_change(instrument, a, b)),
+        ),
+        overall: kpi(
+            shown(now, Group::overall_rate),
+            shown(before, Group::overall_rate),
+            changes.and_then(|(a, b)| compare::overall_change(instrument, a, b)),
+        ),
         overall_ci: interval(now.filter(|g| !g.suppressed).and_then(Group::overall_ci)),
         responses: count(now.map_or(0, |g| g.responses)),
         invitations: count(now.map_or(0, |g| g.invitations)),
@@ -519,6 +627,9 @@ pub async fn dashboard(
         tt01: tt01_block(now),
         tables,
         lag_notice: data.lag_notice,
+        funnels,
+        adjusted_label: compare::ADJUSTED_LABEL,
+        adjusted_explanation: compare::ADJUSTED_EXPLANATION,
     };
     render(StatusCode::OK, &page)
 }
@@ -653,7 +764,11 @@ async fn officer_page(
         custom_from: from.to_string(),
         custom_to: to.to_string(),
         step: filters.step.as_str(),
-        overall: kpi(g.and_then(Group::overall_rate), b.and_then(Group::overall_rate)),
+        overall: kpi(
+            g.and_then(Group::overall_rate),
+            b.and_then(Group::overall_rate),
+            g.zip(b).and_then(|(a, b)| compare::overall_change(instrument, a, b)),
+        ),
         overall_ci: interval(g.and_then(Group::overall_ci)),
         responses: count(now.all().map_or(0, |g| g.responses)),
         response_rate: percent(now.all().and_then(|g| g.response_rate)),

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::http::pages::{Layout, PageError, render, see_other};
 use crate::kernel::time::local_datetime;
 use crate::kernel::time::local_day;
+use crate::stats::compare;
 
 const LEADERS: &[Role] = &[Role::Admin, Role::Leader];
 
@@ -84,6 +85,11 @@ struct IntegrityPage {
     officers: Vec<OfficerView>,
     flagged: Vec<FlaggedView>,
     burst_rule: String,
+    /// The funnel of officers' top-score shares (flagged answers included) around the unit's.
+    funnel_svg: String,
+    funnel_flagged: Vec<String>,
+    funnel_too_few: usize,
+    min_n: u64,
 }
 
 fn percent_of(part: i64, whole: i64) -> Option<f64> {
@@ -107,6 +113,20 @@ pub async fn integrity(
     let (responses, top): (i64, i64) =
         lines.iter().fold((0, 0), |(r, t), l| (r + l.responses, t + l.top_scores));
     let unit_top = percent_of(top, responses);
+    let min_n = u64::from(state.config.min_n.unwrap_or(state.instruments.current().computation.min_n));
+    let as_count = |k: i64, n: i64| compare::Count {
+        k: u64::try_from(k).unwrap_or(0),
+        n: u64::try_from(n).unwrap_or(0),
+    };
+    let entries: Vec<compare::Entry> = lines
+        .iter()
+        .map(|l| compare::Entry {
+            key: l.officer_code.clone(),
+            label: l.officer_name.clone(),
+            count: as_count(l.top_scores, l.responses),
+        })
+        .collect();
+    let funnel = compare::funnel("officer", as_count(top, responses), &entries, min_n);
     let mut totals = [0i64; 4];
     let officers = lines
         .iter()
@@ -176,6 +196,16 @@ pub async fn integrity(
             super::model::BURST_SIZE,
             super::model::BURST_WINDOW_SECONDS
         ),
+        funnel_svg: funnel
+            .as_ref()
+            .map(|f| compare::funnel_svg(f, "Biểu đồ phễu: tỷ lệ điểm tối đa theo cán bộ", "funnel-top"))
+            .unwrap_or_default(),
+        funnel_flagged: funnel
+            .as_ref()
+            .map(|f| f.flagged().into_iter().map(compare::describe).collect())
+            .unwrap_or_default(),
+        funnel_too_few: funnel.as_ref().map_or(0, |f| f.too_few.len()),
+        min_n,
     };
     render(StatusCode::OK, &page)
 }

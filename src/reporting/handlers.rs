@@ -325,7 +325,9 @@ async fn load_ranking(
     params: &HashMap<String, String>,
 ) -> Result<province::Ranking, AppError> {
     let period: Period = content::parse_period(params.get("period"))?;
-    state.read(move |conn| Ok(province::ranking(conn, &period)?)).await
+    let instruments = state.instruments.clone();
+    let min_n = crate::stats::query::min_n(&state.config, &state.instruments);
+    state.read(move |conn| Ok(province::ranking(conn, instruments.current(), &period, min_n)?)).await
 }
 
 /// `GET /api/v1/province/ranking?period=…&format=json|csv|xlsx`: province staff and admins.

@@ -7,6 +7,7 @@ use super::content::{self, Content, Document, Period, SCHEMA};
 use super::formats::{Cell, Sheet};
 use crate::instrument::Instrument;
 use crate::schema::province_exports as pe;
+use crate::stats::compare::{self, Adjusted, Change, Funnel};
 
 /// Why an export file was refused. Nothing is stored when any file is refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -233,6 +234,11 @@ pub struct RankedCommune {
     /// The rank next to this one is within this commune's 95% interval (or this one within the
     /// neighbour's): the order of the two means little.
     pub order_uncertain: bool,
+    /// The change of the SIPAS index since the previous period, with its 95% interval; a change
+    /// only when the interval excludes zero.
+    pub sipas_change: Option<Change>,
+    /// The same for overall satisfaction (`CASE.OVERALL`).
+    pub overall_change: Option<Change>,
     pub export_id: String,
     pub generated_at: String,
 }
@@ -248,6 +254,13 @@ pub struct Ranking {
     #[schema(value_type = String)]
     pub rule: &'static str,
     pub communes: Vec<RankedCommune>,
+    /// The funnel plot of the communes' overall satisfaction around the province's.
+    pub funnel: Option<Funnel>,
+    /// Each commune's overall satisfaction adjusted for its mix of procedures (province rates
+    /// per procedure), lowest ratio first.
+    pub adjusted: Vec<Adjusted>,
+    pub adjusted_label: &'static str,
+    pub adjusted_explanation: &'static str,
 }
 
 pub const RULE: &str = "Ranked by the SIPAS index (administrative-service part), highest first; equal indices share a rank. \
@@ -308,6 +321,8 @@ fn ranked(conn: &mut PgConnection, period: &str) -> QueryResult<Vec<RankedCommun
             previous_rank: None,
             rank_change: None,
             order_uncertain: false,
+            sipas_change: None,
+            overall_change: None,
             export_id: r.export_id.to_string(),
             generated_at: r.generated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         });
@@ -329,17 +344,72 @@ fn ranked(conn: &mut PgConnection, period: &str) -> QueryResult<Vec<RankedCommun
     Ok(out)
 }
 
-/// The ranking of a period, with each commune's rank in the previous period.
-pub fn ranking(conn: &mut PgConnection, period: &Period) -> QueryResult<Ranking> {
+/// The stored contents of a period's exports (each verified when it was imported).
+fn contents(conn: &mut PgConnection, period: &str) -> QueryResult<Vec<Content>> {
+    let raw: Vec<serde_json::Value> =
+        pe::table.filter(pe::period.eq(period)).select(pe::content).load(conn)?;
+    Ok(raw.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
+}
+
+/// The ranking of a period, with each commune's rank in the previous period and its changes since
+/// then, the funnel of communes and their procedure-mix-adjusted scores. `min_n`: the smallest
+/// commune that is judged at all.
+pub fn ranking(
+    conn: &mut PgConnection,
+    instrument: &Instrument,
+    period: &Period,
+    min_n: u64,
+) -> QueryResult<Ranking> {
     let mut communes = ranked(conn, &period.key)?;
+    let now = contents(conn, &period.key)?;
     let previous = period.previous();
+    let positive = compare::overall_positive(instrument);
     if let Some(prev) = &previous {
         let before = ranked(conn, &prev.key)?;
+        let then = contents(conn, &prev.key)?;
         for c in &mut communes {
             c.previous_rank = before.iter().find(|b| b.unit_code == c.unit_code).and_then(|b| b.rank);
             c.rank_change = c.rank.zip(c.previous_rank).map(|(now, then)| i64::from(then) - i64::from(now));
+            let a = now.iter().find(|x| x.unit.code == c.unit_code).map(|x| &x.unit_figures);
+            let b = then.iter().find(|x| x.unit.code == c.unit_code).map(|x| &x.unit_figures);
+            if let Some((a, b)) = a.zip(b) {
+                c.sipas_change = super::report::index_change(instrument, a, b);
+                c.overall_change = super::report::overall_change(a, b, &positive);
+            }
         }
     }
+    let units: Vec<super::content::Group> = now
+        .iter()
+        .map(|x| super::content::Group {
+            key: x.unit.code.clone(),
+            label: x.unit.name.clone(),
+            ..x.unit_figures.clone()
+        })
+        .collect();
+    let mut total = compare::Count { k: 0, n: 0 };
+    let mut cells = Vec::new();
+    for x in &now {
+        if let Some(o) = &x.unit_figures.overall {
+            let c = compare::count_of(&o.counts, &positive);
+            total.k += c.k;
+            total.n += c.n;
+        }
+        for g in &x.procedures {
+            if let Some(o) = &g.overall {
+                cells.push(compare::Cell {
+                    group: x.unit.code.clone(),
+                    stratum: g.key.clone(),
+                    count: compare::count_of(&o.counts, &positive),
+                });
+            }
+        }
+    }
+    let funnel = compare::funnel("unit", total, &super::report::funnel_entries(&units, &positive), min_n)
+        .map(|mut f| {
+            f.too_few.extend(units.iter().filter(|g| g.suppressed && g.responses > 0).map(|g| g.key.clone()));
+            f
+        });
+    let names = now.iter().map(|x| (x.unit.code.clone(), x.unit.name.clone())).collect();
     Ok(Ranking {
         period: period.key.clone(),
         period_label: period.label(),
@@ -347,6 +417,10 @@ pub fn ranking(conn: &mut PgConnection, period: &Period) -> QueryResult<Ranking>
         measure: content::MEASURE_VI,
         rule: RULE,
         communes,
+        funnel,
+        adjusted: compare::adjust(&cells, &names, min_n),
+        adjusted_label: compare::ADJUSTED_LABEL,
+        adjusted_explanation: compare::ADJUSTED_EXPLANATION,
     })
 }
 
@@ -354,6 +428,7 @@ pub fn ranking(conn: &mut PgConnection, period: &Period) -> QueryResult<Ranking>
 pub fn ranking_sheet(r: &Ranking) -> Sheet {
     let f = |v: Option<f64>| v.map(Cell::Num).unwrap_or(Cell::Empty);
     let t = |s: &str| Cell::Text(super::formats::neutralise(s));
+    let adjusted = |unit: &str| r.adjusted.iter().find(|a| a.key == unit);
     Sheet {
         name: "Xếp hạng".into(),
         title: format!("Xếp hạng các xã, phường — {} — {}", r.period_label, r.measure),
@@ -370,10 +445,20 @@ pub fn ranking_sheet(r: &Ranking) -> Sheet {
             "Hạng kỳ trước",
             "Thay đổi hạng",
             "Thứ hạng chưa phân biệt rõ",
+            "Chỉ số SIPAS so với kỳ trước (điểm %)",
+            "KTC 95% của thay đổi, dưới",
+            "KTC 95% của thay đổi, trên",
+            "Thay đổi có ý nghĩa",
+            "Hài lòng chung O/E, đã điều chỉnh theo cơ cấu thủ tục",
+            "O/E KTC 95% dưới",
+            "O/E KTC 95% trên",
         ]
         .map(String::from)
         .to_vec(),
-        widths: vec![6.0, 12.0, 30.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 8.0, 8.0, 12.0],
+        widths: vec![
+            6.0, 12.0, 30.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 8.0, 8.0, 12.0, 10.0, 9.0, 9.0, 10.0, 12.0, 9.0,
+            9.0,
+        ],
         rows: r
             .communes
             .iter()
@@ -391,6 +476,17 @@ pub fn ranking_sheet(r: &Ranking) -> Sheet {
                     f(c.previous_rank.map(f64::from)),
                     f(c.rank_change.map(|x| x as f64)),
                     t(if c.order_uncertain { "Có" } else { "" }),
+                    f(c.sipas_change.as_ref().map(|x| x.difference)),
+                    f(c.sipas_change.as_ref().map(|x| x.ci95[0])),
+                    f(c.sipas_change.as_ref().map(|x| x.ci95[1])),
+                    t(match c.sipas_change.as_ref() {
+                        Some(x) if x.significant => "Có",
+                        Some(_) => compare::NOT_SIGNIFICANT,
+                        None => "",
+                    }),
+                    f(adjusted(&c.unit_code).and_then(|a| a.ratio)),
+                    f(adjusted(&c.unit_code).and_then(|a| a.ci95).map(|x| x[0])),
+                    f(adjusted(&c.unit_code).and_then(|a| a.ci95).map(|x| x[1])),
                 ]
             })
             .collect(),

@@ -10,6 +10,7 @@ use super::content::{self, Group, Period};
 use crate::error::AppError;
 use crate::instrument::Instruments;
 use crate::schema::units;
+use crate::stats::compare::{self, Change};
 use crate::stats::query::GroupBy;
 
 /// One figure line of the public page.
@@ -31,6 +32,9 @@ pub struct TrendPoint {
     pub responses: u64,
     pub overall: Option<f64>,
     pub sipas_index: Option<f64>,
+    /// The change of overall satisfaction since the quarter before, with its 95% interval (a
+    /// change only when the interval excludes zero); null when either quarter is suppressed.
+    pub overall_change: Option<Change>,
 }
 
 /// What the public page and its JSON twin show.
@@ -46,6 +50,8 @@ pub struct PublicResults {
     pub quarter_label: Option<String>,
     pub quarter_in_progress: bool,
     pub latest: Option<PublicGroup>,
+    /// The latest quarter's change of overall satisfaction against the quarter before it.
+    pub latest_change: Option<Change>,
     pub trend: Vec<TrendPoint>,
     pub procedures: Vec<PublicGroup>,
     pub fields: Vec<PublicGroup>,
@@ -96,17 +102,25 @@ pub fn results(
     let first = current.from.checked_sub_months(Months::new(21)).unwrap_or(current.from);
     let quarters =
         content::stats_groups(conn, instruments, unit, first, current.to, GroupBy::Quarter, min_n)?;
+    let positive = compare::overall_positive(instruments.current());
     let trend: Vec<TrendPoint> = quarters
         .iter()
-        .map(|g| TrendPoint {
+        .enumerate()
+        .map(|(i, g)| TrendPoint {
             period: g.key.clone(),
             label: g.label.clone(),
             responses: g.responses,
             overall: g.overall.as_ref().and_then(|o| o.rate),
             sipas_index: g.sipas_index,
+            overall_change: i
+                .checked_sub(1)
+                .and_then(|j| quarters.get(j))
+                .and_then(|before| super::report::overall_change(g, before, &positive)),
         })
         .collect();
     let latest = quarters.iter().rev().find(|g| !g.suppressed);
+    let latest_change =
+        latest.and_then(|g| trend.iter().find(|t| t.period == g.key)).and_then(|t| t.overall_change.clone());
     let (mut procedures, mut fields) = (Vec::new(), Vec::new());
     if let Some(q) = latest.and_then(|g| Period::parse(&g.key)) {
         let keep = |gs: Vec<Group>| {
@@ -125,6 +139,7 @@ pub fn results(
         quarter_label: latest.map(|g| g.label.clone()),
         quarter_in_progress: latest.is_some_and(|g| g.key == current.key),
         latest: latest.map(public_group),
+        latest_change,
         trend,
         procedures,
         fields,

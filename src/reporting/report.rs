@@ -11,6 +11,8 @@ use super::content::{self, Content, ExportRequest, Group};
 use super::public::PublicResults;
 use crate::error::AppError;
 use crate::instrument::{Instrument, Instruments};
+use crate::stats::compare::{self, Adjusted, Cell, Change, Count, Entry, Funnel};
+use crate::stats::query::{GroupBy, StatsQuery};
 
 /// A percentage for people: decimal comma, two decimals, "—" for n/a (84,45).
 pub fn vn(x: Option<f64>) -> String {
@@ -53,6 +55,30 @@ pub struct CompareRow {
     pub change_previous: String,
     pub last_year: String,
     pub change_last_year: String,
+    /// The changes in words with their 95% interval (rates and the SIPAS index; empty otherwise).
+    pub words_previous: String,
+    pub words_last_year: String,
+}
+
+/// A funnel plot of the report: drawing and the points outside the limits in words.
+pub struct FunnelBlock {
+    pub title: String,
+    pub svg: String,
+    pub target: String,
+    pub flagged: Vec<String>,
+    pub too_few: usize,
+}
+
+/// An officer's procedure-mix-adjusted row.
+pub struct AdjustedRow {
+    pub code: String,
+    pub name: String,
+    pub n: u64,
+    pub rate: String,
+    pub observed: u64,
+    pub expected: String,
+    pub ratio: String,
+    pub words: &'static str,
 }
 
 pub struct LowRow {
@@ -107,6 +133,10 @@ pub struct ReportPage {
     pub unit_band_caveat: Option<String>,
     pub followups: FollowupCounts,
     pub unverified: Vec<String>,
+    pub funnels: Vec<FunnelBlock>,
+    pub adjusted: Vec<AdjustedRow>,
+    pub adjusted_label: &'static str,
+    pub adjusted_explanation: &'static str,
 }
 
 /// The generation time of an export (`2026-12-03T14:30:00Z`) in local time.
@@ -199,11 +229,18 @@ pub fn build(
     let prev = content::unit_group_of(conn, instruments, &req.unit, officer, &prev_p, req.min_n)?;
     let year = content::unit_group_of(conn, instruments, &req.unit, officer, &year_p, req.min_n)?;
     let followups = followup_counts_of(conn, &req.unit, officer, p.from, p.to)?;
+    let mix_q = StatsQuery {
+        filters: crate::stats::query::Filters { unit: Some(req.unit.clone()), ..Default::default() },
+        ..StatsQuery::new(p.from, p.to, GroupBy::Officer)
+    };
+    let mix = compare::mix_cells(conn, instruments.current(), &mix_q, true)?;
     let mut page =
-        page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label(), &followups);
+        page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label(), &followups, &mix);
     if let Some(officer) = officer {
-        // an officer's own report says so on its face: it is not the unit's report
+        // an officer's own report says so on its face: it is not the unit's report, and it shows
+        // no colleague's figures (the adjustment's reference is the unit's, its rows only theirs)
         page.unit_name = format!("{} — số liệu riêng của cán bộ {officer}", page.unit_name);
+        page.adjusted.retain(|row| row.code == officer);
     }
     Ok((c, page))
 }
@@ -280,6 +317,72 @@ pub fn followup_counts_of(
     .get_result(conn)?)
 }
 
+/// A content group's `CASE.OVERALL` count (none for a suppressed group).
+fn overall_count(g: &Group, positive: &[i16]) -> Option<Count> {
+    g.overall.as_ref().map(|o| compare::count_of(&o.counts, positive))
+}
+
+/// The change of `CASE.OVERALL` between two content groups, with its interval.
+pub fn overall_change(a: &Group, b: &Group, positive: &[i16]) -> Option<Change> {
+    compare::change(overall_count(a, positive)?, overall_count(b, positive)?)
+}
+
+/// The change of the SIPAS index between two content groups, with its interval.
+pub fn index_change(instrument: &Instrument, a: &Group, b: &Group) -> Option<Change> {
+    let la = |code: &str| a.criteria.as_ref().and_then(|c| c.get(code)).map(|r| &r.counts);
+    let lb = |code: &str| b.criteria.as_ref().and_then(|c| c.get(code)).map(|r| &r.counts);
+    compare::index_change_by(instrument, (a.sipas_index, &la), (b.sipas_index, &lb))
+}
+
+/// Funnel entries from content groups (suppressed ones carry no counts).
+pub fn funnel_entries(groups: &[Group], positive: &[i16]) -> Vec<Entry> {
+    groups
+        .iter()
+        .filter_map(|g| {
+            Some(Entry { key: g.key.clone(), label: g.label.clone(), count: overall_count(g, positive)? })
+        })
+        .collect()
+}
+
+/// A funnel of content groups around the unit; suppressed groups count as too few.
+pub fn funnel_of(
+    of: &'static str,
+    unit: &Group,
+    groups: &[Group],
+    positive: &[i16],
+    min_n: u64,
+) -> Option<Funnel> {
+    let mut f =
+        compare::funnel(of, overall_count(unit, positive)?, &funnel_entries(groups, positive), min_n)?;
+    f.too_few.extend(groups.iter().filter(|g| g.suppressed && g.responses > 0).map(|g| g.key.clone()));
+    Some(f)
+}
+
+fn funnel_block(title: &str, id: &str, f: Option<Funnel>) -> Option<FunnelBlock> {
+    let f = f?;
+    Some(FunnelBlock {
+        title: title.to_string(),
+        svg: compare::funnel_svg(&f, title, id),
+        target: format!("{}%", vn(Some(f.target))),
+        flagged: f.flagged().into_iter().map(compare::describe).collect(),
+        too_few: f.too_few.len(),
+    })
+}
+
+fn adjusted_row(a: &Adjusted) -> AdjustedRow {
+    AdjustedRow {
+        code: a.key.clone(),
+        name: a.label.clone(),
+        n: a.n,
+        rate: vn(a.rate),
+        observed: a.observed,
+        expected: vn(Some(a.expected)),
+        ratio: a.ratio_text(),
+        words: a.words(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn page(
     c: &Content,
     instrument: &Instrument,
@@ -288,9 +391,12 @@ fn page(
     prev_label: &str,
     year_label: &str,
     followups: &FollowupCounts,
+    mix: &[Cell],
 ) -> ReportPage {
     let u = &c.unit_figures;
+    let positive = compare::overall_positive(instrument);
     let overall = |g: &Group| g.overall.as_ref().and_then(|o| o.rate);
+    let words = |c: Option<Change>| c.map(|c| c.words()).unwrap_or_default();
     let row = |label: &str, f: &dyn Fn(&Group) -> Option<f64>| CompareRow {
         label: label.to_string(),
         now: vn(f(u)),
@@ -298,12 +404,16 @@ fn page(
         change_previous: delta(f(u), f(prev)),
         last_year: vn(f(year)),
         change_last_year: delta(f(u), f(year)),
+        words_previous: String::new(),
+        words_last_year: String::new(),
     };
-    let mut compare = vec![
-        row("Tỉ lệ phản hồi (%)", &|g| g.response_rate),
-        row("Hài lòng chung về việc giải quyết hồ sơ (%)", &overall),
-        row("Chỉ số SIPAS – phần cung ứng dịch vụ hành chính công (%)", &|g| g.sipas_index),
-    ];
+    let mut overall_row = row("Hài lòng chung về việc giải quyết hồ sơ (%)", &overall);
+    overall_row.words_previous = words(overall_change(u, prev, &positive));
+    overall_row.words_last_year = words(overall_change(u, year, &positive));
+    let mut sipas_row = row("Chỉ số SIPAS – phần cung ứng dịch vụ hành chính công (%)", &|g| g.sipas_index);
+    sipas_row.words_previous = words(index_change(instrument, u, prev));
+    sipas_row.words_last_year = words(index_change(instrument, u, year));
+    let mut compare = vec![row("Tỉ lệ phản hồi (%)", &|g| g.response_rate), overall_row, sipas_row];
     for element in &instrument.computation.elements {
         let name =
             instrument.sections.iter().find(|s| &s.code == element).map(|s| s.vi.clone()).unwrap_or_default();
@@ -391,6 +501,27 @@ fn page(
         unit_band_caveat: band_note(u, &c.officers),
         followups: followups.clone(),
         unverified,
+        funnels: [
+            funnel_block(
+                "Biểu đồ phễu: cán bộ",
+                "report-funnel-officers",
+                funnel_of("officer", u, &c.officers, &positive, c.min_n),
+            ),
+            funnel_block(
+                "Biểu đồ phễu: thủ tục hành chính",
+                "report-funnel-procedures",
+                funnel_of("procedure", u, &c.procedures, &positive, c.min_n),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        adjusted: {
+            let names = c.officers.iter().map(|g| (g.key.clone(), g.label.clone())).collect();
+            compare::adjust(mix, &names, c.min_n).iter().map(adjusted_row).collect()
+        },
+        adjusted_label: compare::ADJUSTED_LABEL,
+        adjusted_explanation: compare::ADJUSTED_EXPLANATION,
     }
 }
 
@@ -408,6 +539,8 @@ pub struct PublicRow {
     pub responses: u64,
     pub overall: String,
     pub sipas: String,
+    /// The change since the quarter before, in words with its interval (trend rows only).
+    pub change: String,
 }
 
 #[derive(Template)]
@@ -421,6 +554,7 @@ pub struct PublicPage {
     pub overall: String,
     pub sipas: String,
     pub responses: u64,
+    pub change: String,
     pub trend: Vec<PublicRow>,
     pub procedures: Vec<PublicRow>,
     pub fields: Vec<PublicRow>,
@@ -437,6 +571,7 @@ pub fn public_page(r: &PublicResults) -> PublicPage {
                 responses: g.responses,
                 overall: vn(g.overall),
                 sipas: vn(g.sipas_index),
+                change: String::new(),
             })
             .collect()
     };
@@ -449,6 +584,7 @@ pub fn public_page(r: &PublicResults) -> PublicPage {
         overall: vn(r.latest.as_ref().and_then(|g| g.overall)),
         sipas: vn(r.latest.as_ref().and_then(|g| g.sipas_index)),
         responses: r.latest.as_ref().map(|g| g.responses).unwrap_or(0),
+        change: r.latest_change.as_ref().map(Change::words).unwrap_or_default(),
         trend: r
             .trend
             .iter()
@@ -457,6 +593,7 @@ pub fn public_page(r: &PublicResults) -> PublicPage {
                 responses: t.responses,
                 overall: vn(t.overall),
                 sipas: vn(t.sipas_index),
+                change: t.overall_change.as_ref().map(Change::words).unwrap_or_else(|| "—".into()),
             })
             .collect(),
         procedures: rows(&r.procedures),
@@ -475,6 +612,11 @@ pub struct RankingPage {
     pub measure: String,
     pub rule: String,
     pub rows: Vec<RankingRow>,
+    pub funnel: Option<FunnelBlock>,
+    pub adjusted: Vec<AdjustedRow>,
+    pub adjusted_label: &'static str,
+    pub adjusted_explanation: &'static str,
+    pub min_n: u64,
 }
 
 pub struct RankingRow {
@@ -486,6 +628,8 @@ pub struct RankingRow {
     pub ci: String,
     pub change: String,
     pub uncertain: bool,
+    /// The SIPAS index's change since the previous period, in words with its interval.
+    pub sipas_change: String,
 }
 
 pub fn ranking_page(r: &super::province::Ranking) -> RankingPage {
@@ -511,8 +655,14 @@ pub fn ranking_page(r: &super::province::Ranking) -> RankingPage {
                     None => "—".into(),
                 },
                 uncertain: c.order_uncertain,
+                sipas_change: c.sipas_change.as_ref().map(Change::words).unwrap_or_else(|| "—".into()),
             })
             .collect(),
+        funnel: funnel_block("Biểu đồ phễu: các xã, phường", "ranking-funnel", r.funnel.clone()),
+        adjusted: r.adjusted.iter().map(adjusted_row).collect(),
+        adjusted_label: compare::ADJUSTED_LABEL,
+        adjusted_explanation: compare::ADJUSTED_EXPLANATION,
+        min_n: r.funnel.as_ref().map_or(0, |f| f.min_n),
     }
 }
 

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 
-use super::query::{self, Source, StatsQuery};
+use super::compare;
+use super::query::{self, GroupBy, Source, StatsQuery};
 use super::report::Report;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -59,4 +60,37 @@ pub async fn stats(
     let min_n = query::min_n(&state.config, &state.instruments);
     let report = state.read(move |conn| query::run(conn, &instruments, &q, min_n, Source::Rollup)).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// `GET /api/v1/stats/comparison?from=&to=&group_by=officer|unit|procedure`: the funnel plot's
+/// figures and the procedure-mix-adjusted scores (issue 19), the JSON twin of the pages. Leaders
+/// and keys read their own unit; officers are refused (the matrix says so too): it judges peers.
+pub async fn comparison(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let mut params = params.into_inner();
+    params.entry("group_by".into()).or_insert_with(|| "officer".into());
+    let mut q = StatsQuery::parse(&params)?;
+    if !matches!(q.group_by, GroupBy::Officer | GroupBy::Unit | GroupBy::Procedure) {
+        return Err(AppError::bad_request(
+            "invalid_group_by",
+            "`group_by` must be officer, unit or procedure for a comparison.",
+        ));
+    }
+    if caller.officer_scope().is_some() {
+        return Err(AppError::forbidden("An officer may read their own figures only."));
+    }
+    match &q.filters.unit {
+        Some(unit) if !caller.may_act_for_unit(unit) => {
+            return Err(AppError::forbidden("This caller may read the figures of its own unit only."));
+        }
+        Some(_) => {}
+        None => q.filters.unit = caller.unit_scope().map(str::to_string),
+    }
+    let instruments = state.instruments.clone();
+    let min_n = query::min_n(&state.config, &state.instruments);
+    let c = state.read(move |conn| compare::run(conn, &instruments, &q, min_n)).await?;
+    Ok(HttpResponse::Ok().json(c))
 }

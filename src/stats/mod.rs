@@ -1,9 +1,14 @@
 //! Satisfaction statistics: the formulas of DESIGN.md §4 ([`model`]), the roll-ups maintained as
 //! answers arrive ([`rollup`], the writers' interface), reading counts ([`store`]), and the read
 //! interface: a typed [`query::StatsQuery`] answered as a [`report::Report`], which
-//! `GET /api/v1/stats` writes out as it is.
+//! `GET /api/v1/stats` writes out as it is. [`compare`] (funnel plots, procedure-mix-adjusted
+//! scores, changes with their interval) on the intervals of [`inference`] is the comparison
+//! interface the dashboard, the integrity page and the reports share; `GET /api/v1/stats/comparison`
+//! is its JSON face.
 
+pub mod compare;
 mod handlers;
+pub mod inference;
 pub mod model;
 pub mod query;
 pub mod report;
@@ -23,4 +28,5 @@ pub fn api() -> utoipa::openapi::OpenApi {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/stats", web::get().to(handlers::stats));
+    cfg.route("/api/v1/stats/comparison", web::get().to(handlers::comparison));
 }

@@ -53,8 +53,8 @@ fn key_sql(group_by: GroupBy) -> &'static str {
     }
 }
 
-/// Wraps a source of measure rows `s` in the grouping and filters of the query.
-fn grouped(q: &StatsQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+/// The query's filters as SQL conditions on `s`, with their bound values (`$1`, `$2`, …).
+fn conditions(q: &StatsQuery) -> (String, Vec<String>) {
     let f = &q.filters;
     let mut conditions = Vec::new();
     let mut binds = Vec::new();
@@ -71,6 +71,14 @@ fn grouped(q: &StatsQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::q
             conditions.push(format!("{condition}{}{close}", binds.len()));
         }
     }
+    let where_ =
+        if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    (where_, binds)
+}
+
+/// Wraps a source of measure rows `s` in the grouping and filters of the query.
+fn grouped(q: &StatsQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+    let (where_, binds) = conditions(q);
     let sql = format!(
         "SELECT {key} AS key, s.held, s.item_code, s.level, sum(s.n)::bigint AS n, \
                 sum(s.scored)::bigint AS scored, sum(s.points)::bigint AS points \
@@ -78,8 +86,6 @@ fn grouped(q: &StatsQuery, source: &str) -> BoxedSqlQuery<'static, Pg, diesel::q
          GROUP BY 1, 2, 3, 4 \
          HAVING sum(s.n) <> 0 OR sum(s.scored) <> 0 OR sum(s.points) <> 0",
         key = key_sql(q.group_by),
-        where_ =
-            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) },
     );
     let mut query = diesel::sql_query(sql).into_boxed();
     for b in binds {
@@ -155,14 +161,13 @@ fn grouping_set(q: &StatsQuery) -> i16 {
     )
 }
 
-/// The query's counts from the roll-ups: whole months from `rollup_month`, the days at either end
-/// from `rollup_day`, and the deltas not compacted yet — one statement, so one snapshot.
-pub fn rollup_counts(conn: &mut PgConnection, q: &StatsQuery) -> QueryResult<Vec<CountRow>> {
+/// The measure rows of the query's range in the roll-ups of grouping set `set`: whole months
+/// from `rollup_month`, the days at either end from `rollup_day`, and the deltas not compacted
+/// yet (they keep every dimension).
+fn rollup_source(q: &StatsQuery, set: i16) -> String {
     let (m1, m2) = whole_months(q.from, q.to);
     let (from, to, m1, m2) = (date_lit(q.from), date_lit(q.to), date_lit(m1), date_lit(m2));
-    let set = grouping_set(q);
-    // The deltas keep every dimension; grouping by the query's key sums them the same way.
-    let source = format!(
+    format!(
         "SELECT month AS day, {COLUMNS} FROM rollup_month WHERE grouping_set = {set} \
              AND month >= {m1} AND month < {m2} \
          UNION ALL \
@@ -170,13 +175,66 @@ pub fn rollup_counts(conn: &mut PgConnection, q: &StatsQuery) -> QueryResult<Vec
              AND (day < {m1} OR day >= {m2}) \
          UNION ALL \
          SELECT day, {COLUMNS} FROM rollup_deltas WHERE day >= {from} AND day <= {to}"
-    );
+    )
+}
+
+/// The query's counts from the roll-ups, in one statement, so one snapshot.
+pub fn rollup_counts(conn: &mut PgConnection, q: &StatsQuery) -> QueryResult<Vec<CountRow>> {
+    let source = rollup_source(q, grouping_set(q));
     // Just-in-time compilation costs more than this small aggregation saves.
     let rows = conn.transaction(|conn| {
         diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
         grouped(q, &source).load(conn)
     })?;
     regroup(conn, q.group_by, rows)
+}
+
+/// Answers of one item at one level in one (group, procedure) cell.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct CellRow {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = Text)]
+    pub procedure_code: String,
+    #[diesel(sql_type = SmallInt)]
+    pub level: i16,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// The answers to `item` per level in each (officer or unit, procedure) cell of the query's range
+/// and filters, from the roll-ups (flagged responses only with `include_flagged`): what the
+/// procedure-mix adjustment weighs.
+pub fn cell_counts(
+    conn: &mut PgConnection,
+    q: &StatsQuery,
+    by_officer: bool,
+    item: &str,
+) -> QueryResult<Vec<CellRow>> {
+    let set = grouping_set_for(by_officer, true, q.filters.channel.is_some());
+    let source = rollup_source(q, set);
+    let (where_, binds) = conditions(q);
+    let held = if q.include_flagged { "" } else { "AND NOT s.held" };
+    let item_bind = binds.len() + 1;
+    let where_ = if where_.is_empty() {
+        format!("WHERE s.item_code = ${item_bind} {held}")
+    } else {
+        format!("{where_} AND s.item_code = ${item_bind} {held}")
+    };
+    let key = if by_officer { "s.officer_code" } else { "s.unit_code" };
+    let sql = format!(
+        "SELECT {key} AS key, s.procedure_code, s.level, sum(s.n)::bigint AS n \
+         FROM ({source}) s {where_} GROUP BY 1, 2, 3 HAVING sum(s.n) <> 0"
+    );
+    let mut query = diesel::sql_query(sql).into_boxed();
+    for b in binds {
+        query = query.bind::<Text, _>(b);
+    }
+    query = query.bind::<Text, _>(item.to_string());
+    conn.transaction(|conn| {
+        diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
+        query.load(conn)
+    })
 }
 
 /// The same counts computed by scanning the raw responses, answers and invitations (the naive

@@ -6,6 +6,7 @@
 mod access;
 mod attacks;
 mod browser;
+mod comparisons;
 mod contract;
 mod failover;
 mod fixtures;

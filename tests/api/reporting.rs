@@ -454,12 +454,25 @@ async fn genuine_exports_from_several_communes_produce_a_ranking() {
     let expected = inside(&communes[0], &communes[1]) || inside(&communes[1], &communes[0]);
     assert_eq!(communes[0]["order_uncertain"], expected);
     assert_eq!(communes[1]["order_uncertain"], expected);
+    // the funnel of communes around the province, their mix-adjusted scores, the changes since Q4
+    assert_eq!(r["funnel"]["of"], "unit");
+    assert_eq!(r["funnel"]["target_n"], 120);
+    assert_eq!(r["funnel"]["points"].as_array().unwrap().len(), 2, "{}", r["funnel"]);
+    assert_eq!(r["adjusted"].as_array().unwrap().len(), 2, "{}", r["adjusted"]);
+    assert_eq!(r["adjusted_label"], "đã điều chỉnh theo cơ cấu thủ tục");
+    for c in communes {
+        let ch = &c["sipas_change"];
+        assert!(ch["ci95"][0].as_f64().unwrap() <= ch["difference"].as_f64().unwrap(), "{c}");
+        assert_eq!(ch["significant"], ch["direction"] != "none", "{c}");
+    }
     // printable page and spreadsheet forms
     let Reply { status, bytes: page, .. } =
         app.get("/province/ranking?period=2026-Q1").as_staff(&province).await;
     assert_eq!(status, 200);
     let page = String::from_utf8(page).unwrap();
     assert!(page.contains("UBND xã Kim Bình") && page.contains("Xếp hạng"));
+    assert!(page.contains("Biểu đồ phễu: các xã, phường") && page.contains("<svg"), "{page}");
+    assert!(page.contains("Hài lòng chung của các xã, đã điều chỉnh theo cơ cấu thủ tục"));
     let Reply { status, bytes: csv, .. } =
         app.get("/api/v1/province/ranking?period=2026-Q1&format=csv").as_staff(&province).await;
     assert_eq!(status, 200);
@@ -625,7 +638,7 @@ async fn the_periodic_report_counts_follow_ups_answered_on_time_in_local_dates()
     sipas::cli::reporting::periodic_report(&config, "2026-Q1", Some(&file), Some(seed.unit)).unwrap();
     let pdf = crate::harness::print_to_pdf(format!("file://{}", file.display()), "report.pdf").await;
     assert!((pdf.width - 595.28).abs() < 1.0 && (pdf.height - 841.89).abs() < 1.0, "{:?}", pdf.page_size());
-    assert!((1..=4).contains(&pdf.pages), "{} pages", pdf.pages);
+    assert!((1..=6).contains(&pdf.pages), "{} pages", pdf.pages);
     let text: String = pdf.text.split_whitespace().collect::<Vec<_>>().join(" ");
     for needle in [
         "BÁO CÁO ĐỊNH KỲ CÔNG TÁC CẢI CÁCH HÀNH CHÍNH",
@@ -633,6 +646,7 @@ async fn the_periodic_report_counts_follow_ups_answered_on_time_in_local_dates()
         "Tỉ lệ trả lời đúng hạn (%) 33,33",
         "5. Đánh giá cán bộ, công chức theo Thông tư 01/2018/TT-VPCP",
         "CB02",
+        "5b. So sánh công bằng giữa cán bộ và thủ tục",
         "7. Ghi chú về phiếu khảo sát",
     ] {
         assert!(text.contains(needle), "the printed report lacks {needle}: {text}");
