@@ -64,7 +64,17 @@ pub fn clopper_pearson(k: u64, n: u64, confidence: f64) -> Option<(f64, f64)> {
 /// cumulative probability reaches `q`, the limit is `(r − α) / n`, α = (F(r) − q) / (F(r) − F(r−1)).
 fn binomial_quantile(p0: f64, n: u64, q: f64) -> Option<f64> {
     let b = Binomial::new(p0, n).ok()?;
-    let r = b.inverse_cdf(q);
+    // the smallest r with F(r) ≥ q, by bisection on [0, n] (F(n) = 1); statrs's own
+    // `inverse_cdf` can panic on a failed search, which a request must never do
+    let (mut r, mut hi) = (0u64, n);
+    while r < hi {
+        let mid = r + (hi - r) / 2;
+        if b.cdf(mid) >= q {
+            hi = mid;
+        } else {
+            r = mid + 1;
+        }
+    }
     let at = b.cdf(r);
     let below = if r == 0 { 0.0 } else { b.cdf(r - 1) };
     let alpha = if at > below { (at - q) / (at - below) } else { 0.0 };
