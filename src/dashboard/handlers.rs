@@ -113,6 +113,8 @@ pub struct Row {
     /// Procedure-mix-adjusted (officers): observed / expected, O/E with its 95% interval, words.
     pub adjusted: Option<AdjustedCells>,
     sort_rate: Option<f64>,
+    /// The raw rate, which orders rows of equal adjusted ratio.
+    raw_rate: Option<f64>,
     sort_n: u64,
 }
 
@@ -162,18 +164,23 @@ fn row(g: &Group, link: String) -> Row {
         suppressed: g.suppressed,
         adjusted: None,
         sort_rate: if g.suppressed { None } else { g.overall_rate() },
+        raw_rate: if g.suppressed { None } else { g.overall_rate() },
         sort_n: g.responses,
     }
 }
 
-/// Sorts rows: by overall rate, lowest first (where to look first), groups without a rate last;
-/// or by number of responses, most first; or by code.
+/// Sorts rows: by overall rate, lowest first (where to look first; officers by their
+/// procedure-mix-adjusted O/E unless `sort=raw`, equal ratios by raw rate), groups without a rate
+/// last; or by number of responses, most first; or by code.
 fn sort_rows(rows: &mut [Row], sort: &str) {
     match sort {
         "n" => rows.sort_by(|a, b| b.sort_n.cmp(&a.sort_n).then_with(|| a.code.cmp(&b.code))),
         "code" => rows.sort_by(|a, b| a.code.cmp(&b.code)),
         _ => rows.sort_by(|a, b| match (a.sort_rate, b.sort_rate) {
-            (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.code.cmp(&b.code)),
+            (Some(x), Some(y)) => x
+                .total_cmp(&y)
+                .then_with(|| a.raw_rate.unwrap_or(0.0).total_cmp(&b.raw_rate.unwrap_or(0.0)))
+                .then_with(|| a.code.cmp(&b.code)),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => b.sort_n.cmp(&a.sort_n).then_with(|| a.code.cmp(&b.code)),

@@ -125,15 +125,7 @@ fn interval_of(
     if groups.is_empty() {
         return None;
     }
-    let e = groups.len() as f64;
-    let mut var = 0.0;
-    for stmts in &groups {
-        let w = 1.0 / (e * stmts.len() as f64);
-        for (k, n) in stmts {
-            let p = (*k as f64 + 2.0) / (*n as f64 + 4.0);
-            var += w * w * p * (1.0 - p) / *n as f64;
-        }
-    }
+    let var = crate::stats::inference::index_variance(&groups)?;
     let half = 1.959_964 * var.sqrt() * 100.0;
     let r = |x: f64| crate::stats::model::round_to(x, 2);
     Some((r((index - half).max(0.0)), r((index + half).min(100.0))))

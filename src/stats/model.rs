@@ -320,17 +320,7 @@ pub fn percent(k: u64, n: u64) -> Option<f64> {
 
 /// The 95% Wilson score interval of k successes in n trials, in percent; `None` when n is 0.
 pub fn wilson95(k: u64, n: u64) -> Option<(f64, f64)> {
-    if n == 0 {
-        return None;
-    }
-    let z = 1.959_963_984_540_054_f64;
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let z2 = z * z;
-    let denom = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denom;
-    let half = z / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Some((100.0 * (centre - half).max(0.0), 100.0 * (centre + half).min(1.0)))
+    super::inference::wilson(k, n, super::inference::C95).map(|(lo, hi)| (100.0 * lo, 100.0 * hi))
 }
 
 /// Rounds half away from zero to `decimals` places (the edge, where figures are written out).

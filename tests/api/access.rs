@@ -81,6 +81,9 @@ fn sample(rule: &Rule, f: &Fixture, csrf: &str) -> Option<Req> {
     Some(match (rule.method, rule.pattern) {
         ("GET", "/static/{file}") => get("/static/survey.css"),
         ("GET", "/api/v1/stats") => get(format!("/api/v1/stats?{RANGE}&group_by=officer")),
+        ("GET", "/api/v1/stats/comparison") => {
+            get(format!("/api/v1/stats/comparison?{RANGE}&group_by=officer"))
+        }
         ("POST", "/api/v1/invitations") => post_json("/api/v1/invitations", issue),
         ("POST", "/api/v1/invitations/batch") => {
             post_json("/api/v1/invitations/batch", json!({ "invitations": [issue] }))
@@ -242,6 +245,11 @@ fn probes(rule: &Rule, who: CallerKind, f: &Fixture, csrf: &str) -> Vec<Probe> {
             let mut v = vec![Probe::Refused(get(format!("/dashboard/officers/{other_officer}")))];
             v.extend(officer_only(Probe::Refused(get(format!("/dashboard/officers/{}", SEED.officers[1])))));
             v
+        }
+        "/api/v1/stats/comparison" => {
+            vec![Probe::Refused(get(format!(
+                "/api/v1/stats/comparison?{RANGE}&group_by=officer&unit={other}"
+            )))]
         }
         "/api/v1/integrity" => vec![Probe::Refused(get(format!("/api/v1/integrity?{RANGE}&unit={other}")))],
         "/api/v1/integrity/flagged" => {
