@@ -35,7 +35,7 @@ pub const ADJUSTED_EXPLANATION: &str = "Tỷ lệ hài lòng chung của mỗi c
 pub const NOT_SIGNIFICANT: &str = "không khác biệt đáng kể";
 
 /// Positive answers out of answers of one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Count {
     pub k: u64,
     pub n: u64,
@@ -78,7 +78,7 @@ pub fn overall_count(instrument: &Instrument, g: &Group) -> Option<Count> {
 // ------------------------------------------------------------------------------------ funnel
 
 /// Where a point of a funnel plot falls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Above the 99.8% limit: "cao bất thường".
@@ -119,7 +119,7 @@ pub struct Entry {
 }
 
 /// One point of a funnel plot.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FunnelPoint {
     pub key: String,
     pub label: String,
@@ -133,7 +133,7 @@ pub struct FunnelPoint {
 }
 
 /// A funnel plot's figures (the JSON twin of the drawing).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Funnel {
     /// What the points are: `officer`, `unit` (communes) or `procedure`.
     pub of: &'static str,
@@ -392,7 +392,7 @@ pub struct Cell {
 }
 
 /// A group's procedure-mix-adjusted figures, beside its raw rate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Adjusted {
     pub key: String,
     pub label: String,
@@ -490,7 +490,7 @@ impl Adjusted {
 // ------------------------------------------------------------------------------------ change
 
 /// A period-on-period difference of two rates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Change {
     /// now − before, in percentage points (2 decimals).
     pub difference: f64,
@@ -606,7 +606,7 @@ impl Change {
 
 /// The comparisons of one range: the funnel of officers, communes or procedures, and for officers
 /// and communes their procedure-mix-adjusted figures (`GET /api/v1/stats/comparison`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Comparison {
     pub from: String,
     pub to: String,

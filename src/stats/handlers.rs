@@ -65,6 +65,24 @@ pub async fn stats(
 /// `GET /api/v1/stats/comparison?from=&to=&group_by=officer|unit|procedure`: the funnel plot's
 /// figures and the procedure-mix-adjusted scores (issue 19), the JSON twin of the pages. Leaders
 /// and keys read their own unit; officers are refused (the matrix says so too): it judges peers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/comparison",
+    summary = "Funnel plot figures and procedure-mix-adjusted scores of officers, communes or procedures",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("from" = String, Query, format = Date, description = "The first local date (Asia/Ho_Chi_Minh), inclusive"),
+        ("to" = String, Query, format = Date, description = "The last local date, inclusive"),
+        ("group_by" = Option<String>, Query, description = "officer (the default), unit or procedure"),
+        ("unit" = Option<String>, Query, description = "Only this unit (an API key or a leader: their own)"),
+        ("channel" = Option<String>, Query, description = "Only desk, online or postal"),
+        ("include_flagged" = Option<bool>, Query, description = "Count answers held out as possibly staged too"),
+    ),
+    responses(
+        (status = 200, description = "The funnel and the adjusted scores", body = compare::Comparison),
+        BadQuery, Unauthorized, Forbidden, Unavailable,
+    )
+)]
 pub async fn comparison(
     state: web::Data<AppState>,
     caller: Caller,

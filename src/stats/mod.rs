@@ -19,7 +19,7 @@ use actix_web::web;
 
 /// The statistics' part of the OpenAPI document (`crate::openapi`).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(handlers::stats))]
+#[openapi(paths(handlers::stats, handlers::comparison))]
 struct Api;
 
 pub fn api() -> utoipa::openapi::OpenApi {
