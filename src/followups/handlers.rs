@@ -256,7 +256,6 @@ fn text(value: &str, name: &str, max: usize) -> Result<String, AppError> {
 
 /// `POST /api/v1/followups/{id}/reply` `{"message"}`: the reply the resident reads at the survey
 /// address; the follow-up becomes answered.
-/// `POST /api/v1/followups/{id}/reply`: reply to a follow-up (status answered).
 #[utoipa::path(
     post,
     path = "/api/v1/followups/{id}/reply",
@@ -284,7 +283,6 @@ pub async fn reply(
 }
 
 /// `POST /api/v1/followups/{id}/assign` `{"owner"}`.
-/// `POST /api/v1/followups/{id}/assign`: reassign a follow-up.
 #[utoipa::path(
     post,
     path = "/api/v1/followups/{id}/assign",
@@ -312,7 +310,6 @@ pub async fn assign(
 }
 
 /// `POST /api/v1/followups/{id}/status` `{"status": "new"|"in_progress"|"answered"}`.
-/// `POST /api/v1/followups/{id}/status`: move a follow-up to another status.
 #[utoipa::path(
     post,
     path = "/api/v1/followups/{id}/status",
@@ -346,7 +343,6 @@ pub async fn set_status(
 
 /// `POST /api/v1/followups/{id}/close` `{"outcome": "resolved"|"unfounded"|"no_action", "note"}`.
 /// A harassment complaint closed as unfounded leaves its case out of indicator TT01.I7.
-/// `POST /api/v1/followups/{id}/close`: close a follow-up with an outcome.
 #[utoipa::path(
     post,
     path = "/api/v1/followups/{id}/close",
