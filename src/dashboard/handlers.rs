@@ -1,7 +1,7 @@
 //! `GET /dashboard` (the commune for leaders and admins, their own page for officers) and
 //! `GET /dashboard/officers/{code}` (one officer: trend, E3, TT01 with the band, comments).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -125,15 +125,21 @@ pub struct AdjustedCells {
     pub words: &'static str,
 }
 
-impl Row {
-    /// Puts the adjusted figures beside the raw rate, and (`by_ratio`) orders by the ratio.
-    fn adjust(&mut self, a: &Adjusted, by_ratio: bool) {
-        self.adjusted = Some(AdjustedCells {
+impl AdjustedCells {
+    fn of(a: &Adjusted) -> Self {
+        AdjustedCells {
             observed: count(a.observed),
             expected: format::decimal(a.expected, 2),
             ratio: a.ratio_text(),
             words: a.words(),
-        });
+        }
+    }
+}
+
+impl Row {
+    /// Puts the adjusted figures beside the raw rate, and (`by_ratio`) orders by the ratio.
+    fn adjust(&mut self, a: &Adjusted, by_ratio: bool) {
+        self.adjusted = Some(AdjustedCells::of(a));
         if by_ratio {
             self.sort_rate = a.ratio;
         }
@@ -657,6 +663,10 @@ struct OfficerPage {
     step: &'static str,
     overall: Kpi,
     overall_ci: String,
+    /// Leaders and admins: the officer's procedure-mix-adjusted O/E beside the raw rate.
+    adjusted: Option<AdjustedCells>,
+    adjusted_label: &'static str,
+    adjusted_explanation: &'static str,
     responses: String,
     response_rate: String,
     suppressed: bool,
@@ -704,6 +714,10 @@ async fn officer_page(
     let min_n = min_n(state);
     let f = filters.clone();
     let c = code.clone();
+    // The procedure-mix-adjusted ratio is shown to leaders and admins. Not on an officer's own
+    // page: its observed count moves with each answer, which would let an officer read a single
+    // resident's answer by comparing before and after (issue 21, finding 2).
+    let with_adjusted = caller.officer_scope().is_none();
     let found = state
         .read(move |conn| {
             let Some(officer) = directory::officer(conn, &c)? else { return Ok(None) };
@@ -720,8 +734,21 @@ async fn officer_page(
             let trend_q =
                 StatsQuery { from: trend_from, to: trend_to, group_by: f.step.group_by(), ..q.clone() };
             let (from, to) = f.period.range();
+            let adjusted = if with_adjusted {
+                // the reference is the whole unit's rate per procedure over the same range
+                let mix_q = StatsQuery {
+                    filters: StatsFilters { unit: unit.clone(), ..StatsFilters::default() },
+                    ..StatsQuery::new(q.from, q.to, GroupBy::Officer)
+                };
+                let mix = compare::mix_cells(conn, instruments.current(), &mix_q, true)?;
+                let labels = BTreeMap::from([(c.clone(), officer.name.clone())]);
+                compare::adjust(&mix, &labels, min_n).into_iter().find(|a| a.key == c)
+            } else {
+                None
+            };
             Ok(Some((
                 officer,
+                adjusted,
                 fetch(conn, &instruments, min_n, &q)?,
                 fetch(conn, &instruments, min_n, &before_q)?,
                 fetch(conn, &instruments, min_n, &trend_q)?,
@@ -730,7 +757,7 @@ async fn officer_page(
             )))
         })
         .await?;
-    let Some((officer, now, before, trend_view, comments, lag_notice)) = found else {
+    let Some((officer, adjusted, now, before, trend_view, comments, lag_notice)) = found else {
         return Err(PageError::NotFound);
     };
     if !caller.may_see_officer(&officer.code, &officer.unit_code) {
@@ -777,6 +804,9 @@ async fn officer_page(
             g.zip(b).and_then(|(a, b)| compare::overall_change(instrument, a, b)),
         ),
         overall_ci: interval(g.and_then(Group::overall_ci)),
+        adjusted: adjusted.as_ref().map(AdjustedCells::of),
+        adjusted_label: compare::ADJUSTED_LABEL,
+        adjusted_explanation: compare::ADJUSTED_EXPLANATION,
         responses: count(now.all().map_or(0, |g| g.responses)),
         response_rate: percent(now.all().and_then(|g| g.response_rate)),
         suppressed: g.is_none(),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::instrument::Instruments;
 use crate::schema::{instrument_versions, procedures, units};
+use crate::stats::compare;
 use crate::stats::model::period_label;
 use crate::stats::query::{self, Filters, GroupBy, Source, StatsQuery};
 use crate::stats::report;
@@ -219,6 +220,36 @@ pub struct Group {
     pub items: Option<BTreeMap<String, Rate>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tt01: Option<Tt01>,
+    /// Officers only: the procedure-mix-adjusted satisfaction beside the raw `overall`
+    /// (`stats::compare::adjust`); absent in older exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjusted: Option<AdjustedFigures>,
+}
+
+/// A group's `CASE.OVERALL` satisfaction adjusted for its mix of procedures: observed satisfied
+/// answers, those expected from the unit's rate for each procedure weighted by the group's own
+/// mix, their ratio (O/E) with its 95% interval, and the verdict in words' code (`above`,
+/// `below`, `as_expected`, `too_few`). Labelled and explained by [`Content::adjustment`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustedFigures {
+    pub observed: u64,
+    pub expected: f64,
+    pub ratio: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub verdict: String,
+}
+
+impl From<&crate::stats::compare::Adjusted> for AdjustedFigures {
+    fn from(a: &crate::stats::compare::Adjusted) -> Self {
+        AdjustedFigures {
+            observed: a.observed,
+            expected: a.expected,
+            ratio: a.ratio,
+            ci95: a.ci95,
+            verdict: a.verdict.to_string(),
+        }
+    }
 }
 
 /// Everything an export says; its canonical JSON is what `sha256` covers.
@@ -239,6 +270,17 @@ pub struct Content {
     pub procedures: Vec<Group>,
     pub fields: Vec<Group>,
     pub officers: Vec<Group>,
+    /// What the officers' `adjusted` figures are and how they are made; absent in older exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment: Option<AdjustmentInfo>,
+}
+
+/// The label and the one-paragraph explanation of the procedure-mix adjustment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentInfo {
+    pub label: String,
+    pub explanation: String,
 }
 
 /// The JSON export: the content and the SHA-256 of its canonical form.
@@ -366,6 +408,7 @@ pub fn group_of(g: report::Group) -> Group {
         criteria: g.criteria.map(|m| m.into_iter().map(|(k, r)| (k, rate(r))).collect()),
         items: g.items.map(|m| m.into_iter().map(|(k, r)| (k, rate(r))).collect()),
         tt01,
+        adjusted: None,
     }
 }
 
@@ -533,8 +576,18 @@ pub fn build(
     }
     let fields = groups(conn, GroupBy::Field)?;
     let mut officers = groups(conn, GroupBy::Officer)?;
-    if !req.officer_names {
-        for o in &mut officers {
+    // the adjustment's reference is the whole unit's rate per procedure, even when the export is
+    // one officer's own; only the officers listed get their row
+    let mix_q = StatsQuery {
+        filters: Filters { unit: Some(req.unit.clone()), ..Filters::default() },
+        ..StatsQuery::new(p.from, p.to, GroupBy::Officer)
+    };
+    let mix = compare::mix_cells(conn, instruments.current(), &mix_q, true)?;
+    let labels = officers.iter().map(|g| (g.key.clone(), g.label.clone())).collect();
+    let adjusted = compare::adjust(&mix, &labels, req.min_n);
+    for o in &mut officers {
+        o.adjusted = adjusted.iter().find(|a| a.key == o.key).map(AdjustedFigures::from);
+        if !req.officer_names {
             o.label = o.key.clone();
         }
     }
@@ -562,6 +615,10 @@ pub fn build(
         procedures: procs,
         fields,
         officers,
+        adjustment: Some(AdjustmentInfo {
+            label: compare::ADJUSTED_LABEL.into(),
+            explanation: compare::ADJUSTED_EXPLANATION.into(),
+        }),
     })
 }
 

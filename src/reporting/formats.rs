@@ -115,6 +115,14 @@ impl CsvRows<'_> {
         if let Some(r) = &grp.overall {
             self.rate(gtype, g, "overall", crate::instrument::OVERALL, r);
         }
+        if let Some(a) = &grp.adjusted {
+            // the procedure-mix-adjusted figures, labelled as such in the band column
+            let code = crate::instrument::OVERALL;
+            let label = crate::stats::compare::ADJUSTED_LABEL;
+            self.push(gtype, g, "adjusted_observed", code, None, int(a.observed), None, None, label);
+            self.push(gtype, g, "adjusted_expected", code, None, num(Some(a.expected)), None, None, label);
+            self.push(gtype, g, "adjusted_ratio", code, None, num(a.ratio), None, a.ci95, &a.verdict);
+        }
         self.push(gtype, g, "sipas_index", "", None, num(grp.sipas_index), None, None, "");
         for (code, e) in grp.elements.iter().flatten() {
             self.push(gtype, g, "element", code, None, num(e.index), Some(e.n), None, "");
@@ -148,6 +156,9 @@ pub fn csv(content: &Content, content_sha256: &str) -> Result<Vec<u8>, String> {
         ("measure_name", content.measure.vi.as_str()),
     ] {
         rows.push("meta", meta, measure, "", None, text(value), None, None, "");
+    }
+    if let Some(a) = &content.adjustment {
+        rows.push("meta", meta, "adjustment_note", "", None, text(&a.explanation), None, None, &a.label);
     }
     for v in &content.instrument_versions {
         let status = if v.has_unverified_items { "chưa xác minh đủ" } else { "đã xác minh" };
@@ -334,6 +345,9 @@ pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) 
             summary.push(vec![text("Nguồn điểm TT01"), text(sources.join("; "))]);
         }
     }
+    if let Some(a) = &content.adjustment {
+        summary.push(vec![text(format!("Cán bộ: tỷ lệ {}", a.label)), text(&a.explanation)]);
+    }
     for v in &content.instrument_versions {
         let status = if v.has_unverified_items {
             format!("chưa xác minh với văn bản chính thức: {}", v.unverified_items.join(", "))
@@ -363,9 +377,17 @@ pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) 
             criteria.push(row);
         }
     }
+    let adjusted = crate::stats::compare::ADJUSTED_LABEL;
     let officer_headers: Vec<String> = ["Mã cán bộ", "Họ tên", "Số phiếu trả lời", "Hài lòng chung (%)"]
         .iter()
         .map(|s| s.to_string())
+        .chain([
+            format!("Hài lòng thực tế (O), {adjusted}"),
+            format!("Kỳ vọng theo cơ cấu thủ tục (E), {adjusted}"),
+            format!("O/E, {adjusted}"),
+            "O/E KTC 95% dưới".to_string(),
+            "O/E KTC 95% trên".to_string(),
+        ])
         .chain(crate::stats::model::TT01_OFFICER.iter().map(|c| c.to_string()))
         .chain(["Tổng điểm", "Chỉ tiêu đã chấm", "Xếp loại"].map(String::from))
         .collect();
@@ -379,6 +401,14 @@ pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) 
                 int(g.responses),
                 num(g.overall.as_ref().and_then(|o| o.rate)),
             ];
+            let a = g.adjusted.as_ref();
+            row.extend([
+                a.map(|a| int(a.observed)).unwrap_or(Cell::Empty),
+                num(a.map(|a| a.expected)),
+                num(a.and_then(|a| a.ratio)),
+                num(a.and_then(|a| a.ci95).map(|c| c[0])),
+                num(a.and_then(|a| a.ci95).map(|c| c[1])),
+            ]);
             for code in crate::stats::model::TT01_OFFICER {
                 row.push(num(g.tt01.as_ref().and_then(|t| t.indicators.get(code).copied().flatten())));
             }
@@ -431,7 +461,9 @@ pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) 
             name: "Cán bộ".into(),
             title: head,
             headers: officer_headers,
-            widths: vec![10.0, 28.0, 9.0, 10.0, 8.0, 8.0, 8.0, 8.0, 9.0, 26.0, 30.0],
+            widths: vec![
+                10.0, 28.0, 9.0, 10.0, 11.0, 11.0, 9.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 9.0, 26.0, 30.0,
+            ],
             rows: officers,
         },
     ]

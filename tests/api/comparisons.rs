@@ -145,6 +145,42 @@ async fn an_all_land_officer_rated_at_the_units_rates_scores_one_though_the_raw_
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("Hài lòng chung của cán bộ, đã điều chỉnh theo cơ cấu thủ tục"), "{}", r.body);
     assert!(r.body.contains("Biểu đồ phễu: cán bộ"));
+
+    // the officer's own page shows their ratio beside the raw rate
+    let page = app.get("/dashboard/officers/CB01?period=2026-Q1").as_staff(&leader).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("O/E đã điều chỉnh theo cơ cấu thủ tục"), "{}", page.body);
+    assert!(page.body.contains("1,00 (") && page.body.contains("18 / 18,00"), "{}", page.body);
+
+    // and so does the export, labelled and explained, in every format
+    let export = app.get("/api/v1/exports/province?period=2026-Q1&format=json").with_key(&key).await;
+    assert_eq!(export.status, 200, "{}", export.body);
+    let content = &export.json()["content"];
+    assert_eq!(content["adjustment"]["label"], "đã điều chỉnh theo cơ cấu thủ tục");
+    assert!(content["adjustment"]["explanation"].as_str().unwrap().contains("O/E"));
+    let officer = |code: &str| {
+        content["officers"].as_array().unwrap().iter().find(|o| o["key"] == code).cloned().unwrap()
+    };
+    let a = &officer("CB01")["adjusted"];
+    assert_eq!(
+        (a["observed"].clone(), a["expected"].clone(), a["ratio"].clone()),
+        (json!(18), json!(18.0), json!(1.0))
+    );
+    assert_eq!((a["ci95"].clone(), a["verdict"].clone()), (cb01["ci95"].clone(), json!("as_expected")));
+    assert_eq!(officer("CB01")["overall"]["rate"], 60.0, "the raw rate stays beside it");
+    let csv = app.get("/api/v1/exports/province?period=2026-Q1&format=csv").with_key(&key).await;
+    assert_eq!(csv.status, 200);
+    let rows = crate::reporting::csv_rows(&csv.bytes);
+    let ratio = rows.iter().find(|r| r[3] == "CB01" && r[5] == "adjusted_ratio").unwrap();
+    assert_eq!((ratio[8].as_str(), ratio[12].as_str()), ("1", "as_expected"), "{ratio:?}");
+    assert!(rows.iter().any(|r| r[5] == "adjustment_note" && r[12] == "đã điều chỉnh theo cơ cấu thủ tục"));
+    let xlsx = app.get("/api/v1/exports/province?period=2026-Q1&format=xlsx").with_key(&key).await;
+    assert_eq!(xlsx.status, 200);
+    let sheet = crate::reporting::xlsx_rows(&xlsx.bytes, 5);
+    let header = sheet.iter().find(|r| r.first().is_some_and(|c| c == "Mã cán bộ")).unwrap();
+    let col = header.iter().position(|h| h == "O/E, đã điều chỉnh theo cơ cấu thủ tục").unwrap();
+    let row = sheet.iter().find(|r| r.first().is_some_and(|c| c == "CB01")).unwrap();
+    assert_eq!(row[col], "1", "{header:?} {row:?}");
 }
 
 /// Answers for the seed unit's whole-commune change from 2025-Q4 to 2026-Q1.
