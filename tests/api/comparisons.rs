@@ -236,3 +236,63 @@ async fn a_change_outside_noise_is_called_a_fall_with_its_interval() {
     assert!(kpi.contains(&expected), "expected «{expected}» in {kpi}");
     assert!(kpi.contains("▼"));
 }
+
+/// The section of a page from `start` to the end of its funnel block.
+fn funnel_section<'a>(page: &'a str, start: &str) -> &'a str {
+    let from = page.find(start).unwrap_or_else(|| panic!("no {start} in {page}"));
+    let rest = &page[from..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+#[actix_web::test]
+async fn on_demo_data_the_funnels_of_officers_and_communes_render_on_the_dashboard_the_printed_report_and_the_ranking()
+ {
+    use sipas::auth::Scope;
+    let app = TestApp::new().await;
+    let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
+    let out = sipas::cli::demo::run(&config, 6000, 19).unwrap();
+    let period = "2026-H1";
+
+    // the dashboard: the officers' funnel, with the demo's worse officer (CH06) named below it
+    let (leader, _) = app.session("xem-phieu", &Scope::Leader { unit: "CHIEMHOA".into() });
+    let page = app.get(&format!("/dashboard?period={period}")).as_staff(&leader).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let officers = funnel_section(&page.body, r#"id="funnel-officers""#);
+    assert!(officers.contains("<svg") && officers.contains("class=\"funnel\""), "{officers}");
+    assert!(
+        officers.contains("CH06") && officers.contains("thấp"),
+        "CH06 is outside the limits: {officers}\n{out}"
+    );
+
+    // the periodic report, printed to PDF by Chromium, carries the officers' funnel and its list
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    sipas::cli::reporting::periodic_report(&config, period, Some(&file), Some("CHIEMHOA")).unwrap();
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("Biểu đồ phễu: cán bộ") && html.contains("class=\"funnel\""));
+    let pdf = crate::harness::print_to_pdf(format!("file://{}", file.display()), "demo-report.pdf").await;
+    let text: String = pdf.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Biểu đồ phễu: cán bộ"), "{text}");
+    assert!(text.contains("CH06"), "{text}");
+
+    // province mode: both demo communes export, the province imports, the ranking draws the funnel
+    let province = app.province_session();
+    for unit in ["CHIEMHOA", "KIMBINH"] {
+        let key = app.api_key(unit);
+        let export =
+            app.get(&format!("/api/v1/exports/province?period={period}&format=json")).with_key(&key).await;
+        assert_eq!(export.status, 200, "{}", export.body);
+        let r = app
+            .post("/api/v1/province/exports")
+            .payload("application/json", export.bytes)
+            .as_staff(&province)
+            .await;
+        assert_eq!(r.status, 201, "{unit}: {}", r.body);
+    }
+    let ranking = app.get(&format!("/province/ranking?period={period}")).as_staff(&province).await;
+    assert_eq!(ranking.status, 200, "{}", ranking.body);
+    let communes = funnel_section(&ranking.body, "Biểu đồ phễu: các xã, phường");
+    assert!(communes.contains("<svg") && communes.contains("class=\"funnel\""), "{communes}");
+    let json = app.get(&format!("/api/v1/province/ranking?period={period}")).as_staff(&province).await;
+    assert_eq!(json.json()["funnel"]["points"].as_array().map(Vec::len), Some(2), "{}", json.body);
+}
