@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use rand::Rng;
+use secrecy::ExposeSecret;
 
 use crate::config::Config;
 use crate::db::{self, Pool};
@@ -77,7 +78,7 @@ pub fn prepare(url: &str, config: &Config, instruments: &Instruments) -> Result<
     record_versions(&mut conn, instruments.all()).map_err(|e| e.to_string())?;
     record_translations(&mut conn, instruments.all_translations()).map_err(|e| e.to_string())?;
     match &config.secret_key {
-        Some(key) => Ok(key.as_bytes().to_vec()),
+        Some(key) => Ok(key.expose_secret().as_bytes().to_vec()),
         None => load_or_create_secret(&mut conn).map_err(|e| format!("cannot read the secret key: {e}")),
     }
 }

@@ -1,369 +1,307 @@
-//! Configuration, read once from the environment at start-up. Every variable is listed in the
-//! README and `.env.example`; a bad value stops start-up with a message naming the variable.
+//! Configuration, declared once: each field of [`Config`] names its environment variable, its
+//! default, its range and (in its doc comment) its meaning, and clap reads them all. `sipas`
+//! flattens it into its root command, so every subcommand sees the same settings; a bad value
+//! stops start-up with a message naming the variable. `sipas config` lists the variables from this
+//! struct, and a test below holds README's table and `.env.example` to it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use crate::kernel::net::Cidr;
+use clap::error::{ContextKind, ContextValue};
+use clap::{ArgAction, Args, FromArgMatches, ValueEnum, value_parser};
+use secrecy::SecretString;
+
+use crate::kernel::net::{self, Cidr};
 
 /// A variable that is set but not usable.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("configuration variable {var}: {problem}")]
 pub struct ConfigError {
-    pub var: &'static str,
+    pub var: String,
     pub problem: String,
 }
 
-/// The service's settings. Built by [`Config::from_env`] in `main`, or by tests with any values.
-#[derive(Debug, Clone)]
+/// The service's settings. Read from the environment by the `sipas` command line, or built by
+/// tests with [`Config::from_lookup`] or `Config { …, ..Config::default() }`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Configuration (each also read from its environment variable)")]
 pub struct Config {
-    /// Any PostgreSQL; when `None`, the service manages its own cluster under `data_dir`.
+    /// Any PostgreSQL; may name several hosts (host=a,b with target_session_attrs=read-write),
+    /// and the pool connects to whichever is the primary. Unset: a private cluster under DATA_DIR.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// An optional hot standby that statistics, dashboards, exports and the public page read
-    /// from (`db::run_read`); writes and reads of one's own write stay on `database_url`.
+    /// A hot standby that statistics, dashboards, exports and the public page read from; writes
+    /// and reads of one's own write stay on DATABASE_URL (`db::run_read`).
+    #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true)]
     pub database_read_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
     pub bind_addr: SocketAddr,
-    /// The origin written into survey links and QR codes, without a trailing slash.
-    pub public_base_url: String,
+    /// The http(s) origin written into survey links and QR codes (what residents' phones reach).
+    /// Unset: http://BIND_ADDR.
+    // read it through `Config::public_base_url()`, which applies that default
+    #[arg(long = "public-base-url", env = "PUBLIC_BASE_URL", value_parser = origin)]
+    pub public_base_url: Option<String>,
+    /// Where the managed PostgreSQL cluster lives when DATABASE_URL is unset.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// A folder of the commune's questionnaire translations (`*.toml`, see
-    /// `instrument::translation`), loaded and validated at start-up; `None`: none.
+    /// A folder of the commune's questionnaire translations (*.toml, see
+    /// instrument::translation), loaded and validated at start-up. Unset: none.
+    #[arg(long, env = "TRANSLATIONS_DIR")]
     pub translations_dir: Option<PathBuf>,
     /// Largest number of pooled database connections.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 16, value_parser = value_parser!(u32).range(1..=200))]
     pub db_pool_size: u32,
-    /// How long a request waits for a pooled connection before it gets a 503.
+    /// Seconds a request waits for a pooled connection before it gets a 503.
+    #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 3, value_parser = value_parser!(u64).range(1..=120))]
     pub db_timeout_secs: u64,
-    /// Writer threads storing answers in group-committed batches (`responses::committer`); each
-    /// holds one pooled connection while it writes a batch.
+    /// Writer threads storing survey answers in group-committed batches (responses::committer);
+    /// each holds one pooled connection while it writes a batch.
+    #[arg(long, env = "ANSWER_WRITERS", default_value_t = 2, value_parser = value_parser!(u32).range(1..=64))]
     pub answer_writers: u32,
-    /// Most answers one writer commits in one transaction.
+    /// Most survey answers one writer commits in one transaction.
+    #[arg(long, env = "ANSWER_BATCH", default_value_t = 64, value_parser = value_parser!(u32).range(1..=1000))]
     pub answer_batch: u32,
-    /// Shortest rest of the roll-up compactor between two compactions (`stats::rollup`).
+    /// Shortest rest, in seconds, of the roll-up compactor between two foldings of new answers
+    /// into the statistics' roll-ups (stats::rollup).
+    #[arg(
+        long,
+        env = "ROLLUP_COMPACT_SECONDS",
+        default_value_t = 2,
+        value_parser = value_parser!(u64).range(1..=3600)
+    )]
     pub rollup_compact_seconds: u64,
+    /// Days an invitation stays answerable.
+    #[arg(long, env = "INVITATION_TTL_DAYS", default_value_t = 7, value_parser = value_parser!(i64).range(1..=366))]
     pub invitation_ttl_days: i64,
+    /// Minutes after the first answer during which later screens can be added.
+    #[arg(
+        long,
+        env = "ADDITIONS_WINDOW_MINUTES",
+        default_value_t = 30,
+        value_parser = value_parser!(i64).range(0..=24 * 60)
+    )]
     pub additions_window_minutes: i64,
-    /// Groups with fewer responses show their count but not their rates. `None`: the
-    /// instrument's `min_n`.
+    /// Groups with fewer responses show their count but not their rates. Unset: the
+    /// questionnaire's min_n.
+    #[arg(long, env = "MIN_N", value_parser = value_parser!(u32).range(1..=1000))]
     pub min_n: Option<u32>,
-    /// Secret for signing cookies and salting client hashes. `None`: one is generated and kept
-    /// in the database, so every instance shares it.
-    pub secret_key: Option<String>,
-    /// Write logs as JSON lines instead of readable text.
-    pub log_json: bool,
-    /// Survey submissions one client address may make per 10 minutes.
+    /// At least 32 characters; signs cookies and salts client hashes. Unset: one is generated and
+    /// kept in the database, so every instance shares it. Never printed.
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true, value_parser = secret)]
+    pub secret_key: Option<SecretString>,
+    /// How log lines are written: readable text or JSON lines.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter such as info or sipas=debug. Unset: info for serve, warn for one-off commands.
+    #[arg(long, env = "RUST_LOG", value_parser = log_filter)]
+    pub rust_log: Option<String>,
+    /// Survey submissions one client address may make per 10 minutes (counted in the database).
+    #[arg(
+        long,
+        env = "SUBMISSION_LIMIT",
+        default_value_t = 200,
+        value_parser = value_parser!(u32).range(1..=1_000_000)
+    )]
     pub submission_limit: u32,
-    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
-    pub trusted_proxies: Vec<Cidr>,
-    /// The commune's own networks: an answer sent from one is flagged `desk_network`.
-    pub desk_networks: Vec<Cidr>,
-    /// Networks whose TCP peers may read `GET /metrics` (besides loopback, always allowed).
-    pub metrics_networks: Vec<Cidr>,
-    /// The commune's guest network for residents: not suspicious, but its address is no device.
-    pub guest_networks: Vec<Cidr>,
-    /// An answer sent sooner than this after its survey page was first shown (after issue, when
-    /// no page was shown) is flagged `too_fast`.
-    pub min_seconds_to_answer: i64,
-    /// One device answering more invitations than this in a local day flags all of them.
-    pub max_tokens_per_device_per_day: u32,
+    /// Reverse proxies (CIDR ranges, comma-separated) whose X-Forwarded-For is believed; from
+    /// anyone else it is ignored.
+    // `::std::vec::Vec` keeps clap from reading a list as repeated flags: it is one value.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = net::parse_list)]
+    pub trusted_proxies: ::std::vec::Vec<Cidr>,
+    /// Networks (CIDR ranges) whose TCP peers may read GET /metrics; loopback always may.
+    #[arg(long, env = "METRICS_NETWORKS", default_value = "", value_parser = net::parse_list)]
+    pub metrics_networks: ::std::vec::Vec<Cidr>,
+    /// The integrity checks' thresholds and the retention of what they keep.
+    #[command(flatten)]
+    pub integrity: Integrity,
     /// Working days (Monday to Friday) a follow-up has for its reply.
+    #[arg(long, env = "FOLLOWUP_DAYS", default_value_t = 10, value_parser = value_parser!(u32).range(1..=365))]
     pub followup_days: u32,
-    /// Days client and device hashes are kept before the retention job clears them.
-    pub integrity_retention_days: i64,
-    /// Days the link between an invitation and its case number is kept.
-    pub case_link_retention_days: i64,
     /// Officers' names in province exports and the periodic report (their codes always stay).
+    #[arg(long, env = "EXPORT_OFFICER_NAMES", default_value_t = true, action = ArgAction::Set)]
     pub export_officer_names: bool,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        let bind_addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
-        Config {
-            database_url: None,
-            database_read_url: None,
-            bind_addr,
-            public_base_url: format!("http://{bind_addr}"),
-            data_dir: PathBuf::from("./data"),
-            translations_dir: None,
-            db_pool_size: 16,
-            db_timeout_secs: 3,
-            answer_writers: 2,
-            answer_batch: 64,
-            rollup_compact_seconds: 2,
-            invitation_ttl_days: 7,
-            additions_window_minutes: 30,
-            min_n: None,
-            secret_key: None,
-            log_json: false,
-            submission_limit: 200,
-            trusted_proxies: Vec::new(),
-            metrics_networks: Vec::new(),
-            desk_networks: Vec::new(),
-            guest_networks: Vec::new(),
-            min_seconds_to_answer: 2,
-            max_tokens_per_device_per_day: 3,
-            followup_days: 10,
-            integrity_retention_days: 30,
-            case_link_retention_days: 180,
-            export_officer_names: true,
-        }
-    }
+/// The integrity checks (`integrity::checks`) and how long their evidence is kept.
+#[derive(Debug, Clone, Args)]
+pub struct Integrity {
+    /// The commune's own networks (CIDR ranges: desk PCs, staff Wi-Fi); an answer sent from one
+    /// is flagged desk_network.
+    #[arg(long, env = "DESK_NETWORKS", default_value = "", value_parser = net::parse_list)]
+    pub desk_networks: ::std::vec::Vec<Cidr>,
+    /// The commune's guest Wi-Fi for residents (CIDR ranges): not suspicious, but its address is
+    /// never taken for a device.
+    #[arg(long, env = "GUEST_NETWORKS", default_value = "", value_parser = net::parse_list)]
+    pub guest_networks: ::std::vec::Vec<Cidr>,
+    /// An answer sent sooner than this many seconds after its survey page was first shown (after
+    /// issue, when no page was shown) is flagged too_fast.
+    #[arg(
+        long,
+        env = "MIN_SECONDS_TO_ANSWER",
+        default_value_t = 2,
+        value_parser = value_parser!(i64).range(0..=3600)
+    )]
+    pub min_seconds_to_answer: i64,
+    /// One device answering more invitations than this in a local day flags all of them.
+    #[arg(
+        long,
+        env = "MAX_TOKENS_PER_DEVICE_PER_DAY",
+        default_value_t = 3,
+        value_parser = value_parser!(u32).range(1..=10_000)
+    )]
+    pub max_tokens_per_device_per_day: u32,
+    /// Days client and device hashes are kept before the retention job clears them.
+    #[arg(
+        long = "integrity-retention-days",
+        env = "INTEGRITY_RETENTION_DAYS",
+        default_value_t = 30,
+        value_parser = value_parser!(i64).range(1..=3650)
+    )]
+    pub retention_days: i64,
+    /// Days the link between an invitation and its case number is kept.
+    #[arg(
+        long,
+        env = "CASE_LINK_RETENTION_DAYS",
+        default_value_t = 180,
+        value_parser = value_parser!(i64).range(1..=3650)
+    )]
+    pub case_link_retention_days: i64,
 }
 
-/// Every variable the service reads, with its meaning; printed by `sipas config` and kept in
-/// step with `.env.example`.
-pub const VARIABLES: &[(&str, &str)] = &[
-    (
-        "DATABASE_URL",
-        "PostgreSQL URL, may name several hosts (host=a,b with target_session_attrs=read-write); unset = a private cluster under DATA_DIR",
-    ),
-    (
-        "DATABASE_READ_URL",
-        "a hot standby for statistics, dashboards, exports and the public page (default: DATABASE_URL)",
-    ),
-    ("BIND_ADDR", "address to listen on (default 127.0.0.1:8080)"),
-    ("PUBLIC_BASE_URL", "origin written into survey links and QR codes (default http://BIND_ADDR)"),
-    ("DATA_DIR", "where the managed PostgreSQL cluster lives (default ./data)"),
-    (
-        "TRANSLATIONS_DIR",
-        "folder of questionnaire translations (*.toml) loaded and validated at start-up (default none)",
-    ),
-    ("DB_POOL_SIZE", "largest number of database connections (default 16)"),
-    ("DB_TIMEOUT_SECS", "seconds to wait for a connection before answering 503 (default 3)"),
-    (
-        "ANSWER_WRITERS",
-        "threads storing survey answers in group-committed batches, each using one connection while it writes (default 2)",
-    ),
-    ("ANSWER_BATCH", "most survey answers committed in one transaction (default 64)"),
-    (
-        "ROLLUP_COMPACT_SECONDS",
-        "seconds between foldings of new answers into the statistics' roll-ups, at least (default 2)",
-    ),
-    ("INVITATION_TTL_DAYS", "days an invitation stays answerable (default 7)"),
-    (
-        "ADDITIONS_WINDOW_MINUTES",
-        "minutes after the first answer during which screens can be added (default 30)",
-    ),
-    ("MIN_N", "smallest group whose rates are shown (default: the instrument's, 5)"),
-    (
-        "SECRET_KEY",
-        "at least 32 characters; signs cookies and salts client hashes (default: generated and kept in the database)",
-    ),
-    ("LOG_FORMAT", "text or json (default text)"),
-    ("SUBMISSION_LIMIT", "survey submissions one client address may make per 10 minutes (default 200)"),
-    ("TRUSTED_PROXIES", "CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default none)"),
-    (
-        "METRICS_NETWORKS",
-        "CIDR ranges whose direct peers may read /metrics; loopback always may (default none)",
-    ),
-    (
-        "DESK_NETWORKS",
-        "CIDR ranges of the commune's own networks; answers from them are flagged (default none)",
-    ),
-    (
-        "GUEST_NETWORKS",
-        "CIDR ranges of the commune's guest Wi-Fi for residents; not suspicious (default none)",
-    ),
-    (
-        "MIN_SECONDS_TO_ANSWER",
-        "answers sooner than this after the survey page was shown are flagged too_fast (default 2)",
-    ),
-    (
-        "MAX_TOKENS_PER_DEVICE_PER_DAY",
-        "one device answering more invitations in a local day flags them all (default 3)",
-    ),
-    ("FOLLOWUP_DAYS", "working days a follow-up has for its reply (default 10)"),
-    ("INTEGRITY_RETENTION_DAYS", "days client and device hashes are kept (default 30)"),
-    ("CASE_LINK_RETENTION_DAYS", "days the invitation-to-case-number link is kept (default 180)"),
-    (
-        "EXPORT_OFFICER_NAMES",
-        "true or false: officers' names in province exports and reports; codes always stay (default true)",
-    ),
-    ("RUST_LOG", "log filter, e.g. info or sipas=debug (default info)"),
-];
+/// `LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    /// Every default, as if no variable were set.
+    #[expect(
+        clippy::expect_used,
+        reason = "the defaults are valid; `defaults_apply_when_nothing_is_set` shows it"
+    )]
+    fn default() -> Self {
+        Config::from_lookup(|_| None).expect("the defaults are valid")
+    }
+}
 
 impl Config {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+    /// The origin written into survey links and QR codes, without a trailing slash.
+    pub fn public_base_url(&self) -> String {
+        self.public_base_url.clone().unwrap_or_else(|| format!("http://{}", self.bind_addr))
     }
 
-    /// Reads variables through `get`; unset and empty mean "use the default".
+    /// Reads the variables through `get` instead of the process environment (for tests); unset
+    /// and empty mean "use the default", as they do for the environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let d = Config::default();
-        let bind_addr = parse_var(&get, "BIND_ADDR", d.bind_addr, "an address such as 127.0.0.1:8080")?;
-        let public_base_url = match get("PUBLIC_BASE_URL") {
-            None => format!("http://{bind_addr}"),
-            Some(u) => {
-                let u = u.trim_end_matches('/').to_string();
-                let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
-                if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
-                    return Err(ConfigError {
-                        var: "PUBLIC_BASE_URL",
-                        problem: format!(
-                            "`{u}` is not an http(s) origin such as https://khaosat.example.gov.vn"
-                        ),
-                    });
-                }
-                u
+        let command = Self::command().mut_args(|arg| arg.env(None));
+        let mut argv = vec!["sipas".to_string()];
+        for (var, long) in Self::variables().into_iter().map(|v| (v.name, v.long)) {
+            if let Some(value) = get(&var).filter(|v| !v.is_empty()) {
+                argv.push(format!("--{long}={value}"));
             }
-        };
-        let secret_key = get("SECRET_KEY");
-        if secret_key.as_ref().is_some_and(|k| k.len() < 32) {
-            return Err(ConfigError { var: "SECRET_KEY", problem: "must be at least 32 characters".into() });
         }
-        let log_json = match get("LOG_FORMAT").as_deref() {
-            None | Some("text") => false,
-            Some("json") => true,
-            Some(other) => {
-                return Err(ConfigError {
-                    var: "LOG_FORMAT",
-                    problem: format!("`{other}` is neither text nor json"),
-                });
-            }
+        let refused = |e: clap::Error| {
+            ConfigError::from_clap(&e)
+                .unwrap_or_else(|| ConfigError { var: "?".into(), problem: e.to_string() })
         };
-        let config = Config {
-            database_url: get("DATABASE_URL"),
-            database_read_url: get("DATABASE_READ_URL"),
-            bind_addr,
-            public_base_url,
-            data_dir: get("DATA_DIR").map(PathBuf::from).unwrap_or(d.data_dir),
-            translations_dir: get("TRANSLATIONS_DIR").map(PathBuf::from),
-            db_pool_size: parse_var(&get, "DB_POOL_SIZE", d.db_pool_size, "a whole number from 1 to 200")?,
-            db_timeout_secs: parse_var(
-                &get,
-                "DB_TIMEOUT_SECS",
-                d.db_timeout_secs,
-                "a whole number of seconds",
-            )?,
-            answer_writers: parse_var(
-                &get,
-                "ANSWER_WRITERS",
-                d.answer_writers,
-                "a whole number from 1 to 64",
-            )?,
-            answer_batch: parse_var(&get, "ANSWER_BATCH", d.answer_batch, "a whole number from 1 to 1000")?,
-            rollup_compact_seconds: parse_var(
-                &get,
-                "ROLLUP_COMPACT_SECONDS",
-                d.rollup_compact_seconds,
-                "a whole number of seconds from 1 to 3600",
-            )?,
-            invitation_ttl_days: parse_var(
-                &get,
-                "INVITATION_TTL_DAYS",
-                d.invitation_ttl_days,
-                "a whole number of days",
-            )?,
-            additions_window_minutes: parse_var(
-                &get,
-                "ADDITIONS_WINDOW_MINUTES",
-                d.additions_window_minutes,
-                "a whole number of minutes",
-            )?,
-            min_n: get("MIN_N")
-                .map(|v| {
-                    v.parse().map_err(|_| ConfigError {
-                        var: "MIN_N",
-                        problem: format!("`{v}` is not a whole number"),
-                    })
+        Config::from_arg_matches(&command.try_get_matches_from(argv).map_err(refused)?).map_err(refused)
+    }
+
+    /// Every variable the service reads, in declaration order: what `sipas config` prints.
+    pub fn variables() -> Vec<Variable> {
+        Self::command()
+            .get_arguments()
+            .filter_map(|arg| {
+                Some(Variable {
+                    name: arg.get_env()?.to_string_lossy().into_owned(),
+                    long: arg.get_long()?.to_string(),
+                    meaning: arg.get_help().map(|h| h.to_string()).unwrap_or_default(),
+                    default: arg.get_default_values().first().map(|d| d.to_string_lossy().into_owned()),
                 })
-                .transpose()?,
-            secret_key,
-            log_json,
-            submission_limit: parse_var(
-                &get,
-                "SUBMISSION_LIMIT",
-                d.submission_limit,
-                "a whole number of submissions",
-            )?,
-            trusted_proxies: parse_cidrs(&get, "TRUSTED_PROXIES")?,
-            desk_networks: parse_cidrs(&get, "DESK_NETWORKS")?,
-            metrics_networks: parse_cidrs(&get, "METRICS_NETWORKS")?,
-            guest_networks: parse_cidrs(&get, "GUEST_NETWORKS")?,
-            min_seconds_to_answer: parse_var(
-                &get,
-                "MIN_SECONDS_TO_ANSWER",
-                d.min_seconds_to_answer,
-                "a whole number of seconds",
-            )?,
-            max_tokens_per_device_per_day: parse_var(
-                &get,
-                "MAX_TOKENS_PER_DEVICE_PER_DAY",
-                d.max_tokens_per_device_per_day,
-                "a whole number of invitations",
-            )?,
-            followup_days: parse_var(&get, "FOLLOWUP_DAYS", d.followup_days, "a whole number of days")?,
-            integrity_retention_days: parse_var(
-                &get,
-                "INTEGRITY_RETENTION_DAYS",
-                d.integrity_retention_days,
-                "a whole number of days",
-            )?,
-            case_link_retention_days: parse_var(
-                &get,
-                "CASE_LINK_RETENTION_DAYS",
-                d.case_link_retention_days,
-                "a whole number of days",
-            )?,
-            export_officer_names: parse_var(
-                &get,
-                "EXPORT_OFFICER_NAMES",
-                d.export_officer_names,
-                "true or false",
-            )?,
+            })
+            .collect()
+    }
+
+    /// Makes unset and empty mean the same for the process environment, as they do for
+    /// [`Config::from_lookup`]: clap would parse an empty variable (compose passes
+    /// `SECRET_KEY: ${SECRET_KEY:-}`), so an argument whose variable is empty forgets it.
+    pub fn ignore_empty_variables(command: clap::Command) -> clap::Command {
+        command.mut_args(|arg| {
+            let empty = arg.get_env().and_then(std::env::var_os).is_some_and(|v| v.is_empty());
+            if empty { arg.env(None) } else { arg }
+        })
+    }
+
+    fn command() -> clap::Command {
+        Self::augment_args(clap::Command::new("sipas"))
+    }
+}
+
+/// One configuration variable, as [`Config::variables`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variable {
+    /// The environment variable, e.g. `DB_POOL_SIZE`.
+    pub name: String,
+    /// The command-line flag without its dashes, e.g. `db-pool-size`.
+    pub long: String,
+    /// The first paragraph of the field's doc comment.
+    pub meaning: String,
+    /// The default; `None` when unset means something else (or nothing).
+    pub default: Option<String>,
+}
+
+impl ConfigError {
+    /// The variable and the problem of a clap error about one of [`Config`]'s arguments; `None`
+    /// for any other error (help, an unknown subcommand, …). A hidden value (the secret, database
+    /// URLs) is never repeated.
+    pub fn from_clap(error: &clap::Error) -> Option<ConfigError> {
+        let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else { return None };
+        let long = arg.split_whitespace().next()?.strip_prefix("--")?;
+        let command = Config::command();
+        let arg = command.get_arguments().find(|a| a.get_long() == Some(long))?;
+        let var = arg.get_env()?.to_string_lossy().into_owned();
+        let value = match error.get(ContextKind::InvalidValue) {
+            Some(ContextValue::String(v)) if !arg.is_hide_env_values_set() => format!("`{v}`: "),
+            _ => String::new(),
         };
-        check_range("DB_POOL_SIZE", config.db_pool_size as i64, 1, 200)?;
-        check_range("DB_TIMEOUT_SECS", config.db_timeout_secs as i64, 1, 120)?;
-        check_range("ANSWER_WRITERS", config.answer_writers as i64, 1, 64)?;
-        check_range("ANSWER_BATCH", config.answer_batch as i64, 1, 1000)?;
-        check_range("ROLLUP_COMPACT_SECONDS", config.rollup_compact_seconds as i64, 1, 3600)?;
-        check_range("INVITATION_TTL_DAYS", config.invitation_ttl_days, 1, 366)?;
-        check_range("ADDITIONS_WINDOW_MINUTES", config.additions_window_minutes, 0, 24 * 60)?;
-        check_range("MIN_N", config.min_n.unwrap_or(1) as i64, 1, 1000)?;
-        check_range("SUBMISSION_LIMIT", config.submission_limit as i64, 1, 1_000_000)?;
-        check_range("MIN_SECONDS_TO_ANSWER", config.min_seconds_to_answer, 0, 3600)?;
-        check_range("MAX_TOKENS_PER_DEVICE_PER_DAY", config.max_tokens_per_device_per_day as i64, 1, 10_000)?;
-        check_range("FOLLOWUP_DAYS", config.followup_days as i64, 1, 365)?;
-        check_range("INTEGRITY_RETENTION_DAYS", config.integrity_retention_days, 1, 3650)?;
-        check_range("CASE_LINK_RETENTION_DAYS", config.case_link_retention_days, 1, 3650)?;
-        Ok(config)
+        let problem = match (std::error::Error::source(error), error.get(ContextKind::ValidValue)) {
+            (Some(source), _) => format!("{value}{source}"),
+            (None, Some(ContextValue::Strings(valid))) => format!("{value}not one of {}", valid.join(", ")),
+            _ => format!("{value}{}", error.kind()),
+        };
+        Some(ConfigError { var, problem })
     }
 }
 
-fn parse_var<T: FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: T,
-    expected: &str,
-) -> Result<T, ConfigError> {
-    match get(var) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| ConfigError { var, problem: format!("`{v}` is not {expected}") }),
+/// `PUBLIC_BASE_URL`: an http(s) origin, its trailing slash dropped.
+fn origin(s: &str) -> Result<String, String> {
+    let u = s.trim().trim_end_matches('/').to_string();
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
+        return Err("not an http(s) origin such as https://khaosat.example.gov.vn".into());
     }
+    Ok(u)
 }
 
-fn parse_cidrs(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Vec<Cidr>, ConfigError> {
-    match get(var) {
-        None => Ok(Vec::new()),
-        Some(v) => crate::kernel::net::parse_list(&v).map_err(|problem| ConfigError { var, problem }),
+fn secret(s: &str) -> Result<SecretString, String> {
+    if s.len() < 32 {
+        return Err("must be at least 32 characters".into());
     }
+    Ok(SecretString::from(s))
 }
 
-fn check_range(var: &'static str, value: i64, min: i64, max: i64) -> Result<(), ConfigError> {
-    if (min..=max).contains(&value) {
-        Ok(())
-    } else {
-        Err(ConfigError { var, problem: format!("{value} is outside {min} to {max}") })
-    }
+fn log_filter(s: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(s).map(|_| s.to_string()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use secrecy::ExposeSecret;
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -374,17 +312,18 @@ mod tests {
     fn defaults_apply_when_nothing_is_set() {
         let c = config(&[]).unwrap();
         assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(c.public_base_url(), "http://127.0.0.1:8080");
         assert_eq!(c.invitation_ttl_days, 7);
         assert!(c.database_url.is_none());
+        assert_eq!((c.log_format, c.export_officer_names, c.min_n), (LogFormat::Text, true, None));
     }
 
     #[test]
     fn the_public_base_url_follows_bind_addr_unless_set() {
         let c = config(&[("BIND_ADDR", "0.0.0.0:9000")]).unwrap();
-        assert_eq!(c.public_base_url, "http://0.0.0.0:9000");
+        assert_eq!(c.public_base_url(), "http://0.0.0.0:9000");
         let c = config(&[("PUBLIC_BASE_URL", "https://ks.chiemhoa.gov.vn/")]).unwrap();
-        assert_eq!(c.public_base_url, "https://ks.chiemhoa.gov.vn");
+        assert_eq!(c.public_base_url(), "https://ks.chiemhoa.gov.vn");
     }
 
     #[test]
@@ -400,13 +339,16 @@ mod tests {
     #[test]
     fn integrity_settings_have_defaults_and_are_checked() {
         let d = config(&[]).unwrap();
-        assert!(d.desk_networks.is_empty());
-        assert_eq!((d.min_seconds_to_answer, d.max_tokens_per_device_per_day, d.followup_days), (2, 3, 10));
-        assert!(d.guest_networks.is_empty());
-        assert_eq!(config(&[("GUEST_NETWORKS", "10.20.0.0/16")]).unwrap().guest_networks.len(), 1);
-        assert_eq!((d.integrity_retention_days, d.case_link_retention_days), (30, 180));
+        assert!(d.integrity.desk_networks.is_empty());
+        assert_eq!(
+            (d.integrity.min_seconds_to_answer, d.integrity.max_tokens_per_device_per_day, d.followup_days),
+            (2, 3, 10)
+        );
+        assert!(d.integrity.guest_networks.is_empty());
+        assert_eq!(config(&[("GUEST_NETWORKS", "10.20.0.0/16")]).unwrap().integrity.guest_networks.len(), 1);
+        assert_eq!((d.integrity.retention_days, d.integrity.case_link_retention_days), (30, 180));
         let c = config(&[("DESK_NETWORKS", "192.168.1.0/24"), ("FOLLOWUP_DAYS", "5")]).unwrap();
-        assert_eq!((c.desk_networks.len(), c.followup_days), (1, 5));
+        assert_eq!((c.integrity.desk_networks.len(), c.followup_days), (1, 5));
         for var in [
             "DESK_NETWORKS",
             "GUEST_NETWORKS",
@@ -432,5 +374,75 @@ mod tests {
         assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).map(|_| ()).unwrap_err().var, "PUBLIC_BASE_URL");
         assert_eq!(config(&[("SECRET_KEY", "short")]).map(|_| ()).unwrap_err().var, "SECRET_KEY");
         assert_eq!(config(&[("LOG_FORMAT", "xml")]).map(|_| ()).unwrap_err().var, "LOG_FORMAT");
+        assert_eq!(config(&[("RUST_LOG", "sipas=loud")]).map(|_| ()).unwrap_err().var, "RUST_LOG");
+        let e = config(&[("DB_POOL_SIZE", "500")]).map(|_| ()).unwrap_err();
+        assert_eq!(e.to_string(), "configuration variable DB_POOL_SIZE: `500`: 500 is not in 1..=200");
+    }
+
+    #[test]
+    fn the_secret_key_is_kept_but_never_printed() {
+        let key = "k".repeat(40);
+        let c = config(&[("SECRET_KEY", &key)]).unwrap();
+        assert_eq!(c.secret_key.as_ref().map(|k| k.expose_secret().to_string()), Some(key.clone()));
+        assert!(!format!("{c:?}").contains(&key));
+        let e = config(&[("SECRET_KEY", "kkkkkkkk")]).map(|_| ()).unwrap_err();
+        assert!(!e.to_string().contains("kkkkkkkk"), "{e}");
+    }
+
+    /// README's configuration table: variable → its default cell.
+    fn readme_table() -> BTreeMap<String, String> {
+        let readme = include_str!("../README.md");
+        let section = readme.split("\n## Configuration\n").nth(1).unwrap().split("\n## ").next().unwrap();
+        section
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.strip_prefix("| `")?.split(" | ").collect();
+                let name = cells.first()?.strip_suffix('`')?;
+                Some((name.to_string(), cells.last()?.trim_end_matches(" |").to_string()))
+            })
+            .collect()
+    }
+
+    /// `.env.example`: variable → its value (`None` when it is only shown commented out).
+    fn env_example() -> BTreeMap<String, Option<String>> {
+        include_str!("../.env.example")
+            .lines()
+            .filter_map(|line| {
+                let (commented, line) = match line.strip_prefix('#') {
+                    Some(rest) => (true, rest.trim_start()),
+                    None => (false, line),
+                };
+                let (name, value) = line.split_once('=')?;
+                name.chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_')
+                    .then(|| (name.to_string(), (!commented && !value.is_empty()).then(|| value.to_string())))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn readme_and_env_example_list_exactly_the_variables_with_their_defaults() {
+        let variables = Config::variables();
+        let names: BTreeSet<String> = variables.iter().map(|v| v.name.clone()).collect();
+        let table = readme_table();
+        let example = env_example();
+        let in_table: BTreeSet<String> = table.keys().cloned().collect();
+        let in_example: BTreeSet<String> = example.keys().cloned().collect();
+        for (file, listed) in [("README.md", in_table), (".env.example", in_example)] {
+            let missing: Vec<_> = names.difference(&listed).collect();
+            let stale: Vec<_> = listed.difference(&names).collect();
+            assert!(
+                missing.is_empty() && stale.is_empty(),
+                "{file}: missing {missing:?}, not read {stale:?}"
+            );
+        }
+        for v in &variables {
+            if let Some(default) = v.default.as_deref().filter(|d| !d.is_empty()) {
+                assert!(table[&v.name].contains(&format!("`{default}`")), "README's default of {}", v.name);
+                if let Some(value) = &example[&v.name] {
+                    assert_eq!(value, default, ".env.example's value of {}", v.name);
+                }
+            }
+        }
     }
 }

@@ -4,14 +4,18 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use sipas::{cli, config::Config, masterdata::Kind, telemetry};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use sipas::config::{Config, ConfigError, LogFormat};
+use sipas::{cli, masterdata::Kind, telemetry};
 
 #[derive(Parser)]
 #[command(name = "sipas", version, about = "SIPAS desk survey service")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Every command reads the same settings (most need the database), so they sit on the root.
+    #[command(flatten)]
+    config: Config,
 }
 
 #[derive(Subcommand)]
@@ -191,7 +195,19 @@ enum InstrumentCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let parsed = Config::ignore_empty_variables(Cli::command())
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => match ConfigError::from_clap(&e) {
+            Some(bad) => {
+                eprintln!("sipas: {bad}");
+                return ExitCode::from(2);
+            }
+            None => e.exit(),
+        },
+    };
     if let Command::Config = cli.command {
         println!("{}", cli::config_variables());
         return ExitCode::SUCCESS;
@@ -199,14 +215,12 @@ fn main() -> ExitCode {
     if let Command::Instrument(InstrumentCommand::Check { file }) = &cli.command {
         return cli::exit(cli::masterdata::instrument_check(file));
     }
-    let config = match Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("sipas: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    telemetry::init(config.log_json, if matches!(cli.command, Command::Serve) { "info" } else { "warn" });
+    let config = cli.config;
+    telemetry::init(
+        config.log_format == LogFormat::Json,
+        config.rust_log.as_deref(),
+        if matches!(cli.command, Command::Serve) { "info" } else { "warn" },
+    );
     let result = match cli.command {
         Command::Serve => {
             actix_web::rt::System::new().block_on(cli::serve::serve(config)).map(|()| String::new())

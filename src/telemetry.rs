@@ -3,10 +3,11 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber once; later calls (tests) do nothing. `default_level` applies
-/// when `RUST_LOG` is unset (`info` for the service, `warn` for one-off commands).
-pub fn init(json: bool, default_level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+/// Installs the global subscriber once; later calls (tests) do nothing. `filter` is `RUST_LOG`
+/// (checked by `Config`); `default_level` applies when it is unset (`info` for the service, `warn`
+/// for one-off commands).
+pub fn init(json: bool, filter: Option<&str>, default_level: &str) {
+    let filter = EnvFilter::new(filter.unwrap_or(default_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let result =
         if json { builder.json().flatten_event(true).try_init() } else { builder.compact().try_init() };

@@ -277,7 +277,7 @@ pub fn cross_site_write(req: &HttpRequest) -> bool {
             .to_string()
     };
     let own = |o: &str| o.split_once("://").is_some_and(|(_, rest)| rest == host);
-    let public = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.public_base_url == origin);
+    let public = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.public_base_url() == origin);
     origin != "null" && !(own(origin) || public)
 }
 

@@ -75,7 +75,7 @@ pub fn tokens_match(a: &str, b: &str) -> bool {
 
 /// True when cookies must carry `Secure` (the service is reached over https).
 pub fn secure(state: &AppState) -> bool {
-    state.config.public_base_url.starts_with("https://")
+    state.config.public_base_url().starts_with("https://")
 }
 
 /// Reads and decrypts a private cookie; a forged, tampered or foreign cookie reads as absent.

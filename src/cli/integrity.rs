@@ -14,15 +14,18 @@ pub fn purge(config: &Config) -> Result<String, String> {
     let (_db, mut conn, _) = open(config)?;
     let report = retention::purge(
         &mut conn,
-        config.integrity_retention_days,
-        config.case_link_retention_days,
+        config.integrity.retention_days,
+        config.integrity.case_link_retention_days,
         Utc::now(),
     )
     .map_err(|e| format!("purge failed: {e}"))?;
     Ok(match report {
         Some(r) => format!(
             "purged client and device hashes of {} responses older than {} days and {} case links older than {} days",
-            r.client_hashes, config.integrity_retention_days, r.case_links, config.case_link_retention_days
+            r.client_hashes,
+            config.integrity.retention_days,
+            r.case_links,
+            config.integrity.case_link_retention_days
         ),
         None => "another instance is purging right now; nothing done".to_string(),
     })

@@ -16,9 +16,12 @@ use std::process::ExitCode;
 
 /// `sipas config`: the configuration variables the service reads.
 pub fn config_variables() -> String {
-    crate::config::VARIABLES
+    crate::config::Config::variables()
         .iter()
-        .map(|(name, meaning)| format!("{name:26} {meaning}"))
+        .map(|v| match v.default.as_deref().filter(|d| !d.is_empty()) {
+            Some(default) => format!("{:30} {} (default {default})", v.name, v.meaning),
+            None => format!("{:30} {}", v.name, v.meaning),
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -17,7 +17,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let listener = TcpListener::bind(config.bind_addr)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let base = config.public_base_url.clone();
+    let base = config.public_base_url().clone();
     let compact_every = Duration::from_secs(config.rollup_compact_seconds);
     let state = AppState::build(&database.url, config, instruments, secret);
     let answers = Committer::for_state(&state);
@@ -25,8 +25,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot start the roll-up compactor: {e}"))?;
     let _retention = crate::integrity::retention::spawn(
         state.pool.clone(),
-        state.config.integrity_retention_days,
-        state.config.case_link_retention_days,
+        state.config.integrity.retention_days,
+        state.config.integrity.case_link_retention_days,
         Duration::from_secs(3600),
     )
     .map_err(|e| format!("cannot start the retention job: {e}"))?;

@@ -252,10 +252,10 @@ pub fn run(
     day: NaiveDate,
     seed: u64,
 ) -> Result<Detection, String> {
-    let desk: Vec<Cidr> = if config.desk_networks.is_empty() {
+    let desk: Vec<Cidr> = if config.integrity.desk_networks.is_empty() {
         vec![DEMO_DESK_NETWORK.parse()?]
     } else {
-        config.desk_networks.clone()
+        config.integrity.desk_networks.clone()
     };
     let instrument = instruments.current();
     let db = |e: diesel::result::Error| format!("staged patterns could not be written: {e}");

@@ -119,9 +119,9 @@ impl Client {
     pub fn of(req: &HttpRequest, secret: &[u8], config: &Config) -> Self {
         let ip = client_ip(req, &config.trusted_proxies);
         let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let from_desk_network = ip.is_some_and(|ip| net::any_contains(&config.desk_networks, ip));
-        let from_guest_network =
-            !from_desk_network && ip.is_some_and(|ip| net::any_contains(&config.guest_networks, ip));
+        let from_desk_network = ip.is_some_and(|ip| net::any_contains(&config.integrity.desk_networks, ip));
+        let from_guest_network = !from_desk_network
+            && ip.is_some_and(|ip| net::any_contains(&config.integrity.guest_networks, ip));
         let cookie = req.cookie(DEVICE_COOKIE);
         let hashes = ClientHashes::of_device(
             secret,
@@ -241,7 +241,8 @@ mod tests {
             .insert_header(("x-forwarded-for", "203.0.113.7, 10.0.0.1"))
             .to_http_request();
         let trusted = Config { trusted_proxies: net::parse_list("10.0.0.0/8").unwrap(), ..Config::default() };
-        let desk = Config { desk_networks: net::parse_list("203.0.113.0/24").unwrap(), ..trusted.clone() };
+        let mut desk = trusted.clone();
+        desk.integrity.desk_networks = net::parse_list("203.0.113.0/24").unwrap();
         let through_proxy = Client::of(&req, b"s", &trusted);
         let direct = Client::of(&req, b"s", &Config::default());
         assert_eq!(through_proxy.hashes, ClientHashes::new(b"s", "203.0.113.7", ""));

@@ -56,7 +56,7 @@ pub async fn answer_headers(
     use actix_web::http::header::{self, HeaderValue};
     let https = req
         .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.config.public_base_url.starts_with("https://"));
+        .is_some_and(|s| s.config.public_base_url().starts_with("https://"));
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     let json = headers

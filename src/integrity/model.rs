@@ -61,8 +61,8 @@ pub struct Rules {
 impl Rules {
     pub fn from_config(config: &crate::config::Config) -> Self {
         Rules {
-            min_seconds_to_answer: config.min_seconds_to_answer,
-            max_tokens_per_device_per_day: config.max_tokens_per_device_per_day,
+            min_seconds_to_answer: config.integrity.min_seconds_to_answer,
+            max_tokens_per_device_per_day: config.integrity.max_tokens_per_device_per_day,
             followup_days: config.followup_days,
         }
     }

@@ -208,7 +208,7 @@ pub async fn create(
         })
     })
     .await?;
-    let base = &state.config.public_base_url;
+    let base = &state.config.public_base_url();
     Ok(match outcome {
         Outcome::Created(inv) => {
             tracing::info!(invitation.id = inv.id, "invitation issued");
@@ -331,7 +331,7 @@ pub async fn create_batch(
         })
     })
     .await?;
-    let base = &state.config.public_base_url;
+    let base = &state.config.public_base_url();
     let mut out =
         BatchOut { created: 0, existing: 0, refused: 0, results: Vec::with_capacity(results.len()) };
     for (index, result) in results.into_iter().enumerate() {
@@ -400,7 +400,7 @@ pub struct LatestOut {
 pub async fn latest(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     let actor = caller.actor();
     let found = db::run(&state.pool, move |conn| Ok(store::latest_by_issuer(conn, &actor)?)).await?;
-    let base = &state.config.public_base_url;
+    let base = &state.config.public_base_url();
     let now = Utc::now();
     let out = LatestOut {
         answered: found.as_ref().is_some_and(|(_, a)| *a),
@@ -561,7 +561,7 @@ async fn qr(state: &AppState, token: String, png: bool) -> Result<HttpResponse, 
     if !exists {
         return Err(not_found());
     }
-    let url = survey_url(&state.config.public_base_url, &token);
+    let url = survey_url(&state.config.public_base_url(), &token);
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, QR_CACHE));
     if png {
@@ -604,7 +604,7 @@ fn render(t: &impl Template) -> Result<String, AppError> {
 async fn slips_page(state: &AppState, tokens: Vec<String>, layout: Layout) -> Result<HttpResponse, AppError> {
     let wanted = tokens.clone();
     let rows = db::run(&state.pool, move |conn| Ok(store::slips(conn, &wanted)?)).await?;
-    let base = &state.config.public_base_url;
+    let base = &state.config.public_base_url();
     let mut views = Vec::with_capacity(tokens.len());
     for token in &tokens {
         let row = rows

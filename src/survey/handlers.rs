@@ -297,7 +297,7 @@ pub async fn show(
         (Screen::Step(i), Some(s), Some(plan)) => {
             let mut page = render_step(&ctx, &s.instrument, &plan, i, &s.answers, None, &[], StatusCode::OK);
             // one browser, one device: see http::client
-            if let Some(cookie) = device_cookie(&req, state.config.integrity_retention_days, secure(&state)) {
+            if let Some(cookie) = device_cookie(&req, state.config.integrity.retention_days, secure(&state)) {
                 let _ = page.add_cookie(&cookie);
             }
             page

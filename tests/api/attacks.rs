@@ -313,7 +313,7 @@ async fn finding_11_a_password_of_spaces_is_refused() {
 
 #[actix_web::test]
 async fn finding_14_json_is_not_cached_https_is_sticky_and_a_forged_forwarded_host_is_no_origin() {
-    let app = TestApp::with_config(|c| c.public_base_url = "https://sipas.example.vn".into()).await;
+    let app = TestApp::with_config(|c| c.public_base_url = Some("https://sipas.example.vn".into())).await;
     people(&app);
     let key = app.api_key(SEED.unit);
     let r = app.get("/api/v1/officers").with_key(&key).await;

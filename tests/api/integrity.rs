@@ -21,7 +21,7 @@ fn today() -> String {
 async fn integrity_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = TestApp::with_config(|c| {
         c.min_n = Some(1);
-        c.desk_networks = parse_list("192.0.2.0/24").unwrap();
+        c.integrity.desk_networks = parse_list("192.0.2.0/24").unwrap();
         adjust(c);
     })
     .await;
@@ -739,7 +739,7 @@ async fn a_resident_who_scans_the_desk_screen_at_once_is_judged_from_the_page_no
 
 #[actix_web::test]
 async fn the_guest_wifi_is_not_suspicious_and_its_address_is_no_device() {
-    let app = integrity_app(|c| c.guest_networks = parse_list("10.20.0.0/16").unwrap()).await;
+    let app = integrity_app(|c| c.integrity.guest_networks = parse_list("10.20.0.0/16").unwrap()).await;
     // five residents on the guest Wi-Fi with the same phone model, browsers that keep nothing
     for _ in 0..5 {
         let t = invite(&app, SEED.officers[0], 30).token;

@@ -12,7 +12,7 @@ use crate::harness::{Reply, SEED, TestApp};
 async fn app() -> TestApp {
     let app = TestApp::with_config(|c| {
         c.min_n = Some(1);
-        c.desk_networks = parse_list("192.0.2.0/24").unwrap();
+        c.integrity.desk_networks = parse_list("192.0.2.0/24").unwrap();
     })
     .await;
     people(&app);

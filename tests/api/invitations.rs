@@ -13,7 +13,7 @@ use crate::harness::{self, SEED, TestApp, http, print_to_pdf};
 const BASE: &str = "https://ks.chiemhoa.example";
 
 async fn app() -> TestApp {
-    TestApp::with_config(|c| c.public_base_url = BASE.to_string()).await
+    TestApp::with_config(|c| c.public_base_url = Some(BASE.to_string())).await
 }
 
 fn issue_body(case: Option<&str>) -> Value {

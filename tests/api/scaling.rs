@@ -18,7 +18,7 @@ use crate::harness::{TestApp, http};
 
 fn config(c: &mut Config) {
     c.submission_limit = 100_000; // every request comes from 127.0.0.1
-    c.min_seconds_to_answer = 0; // answered right after issue, yet not flagged too_fast
+    c.integrity.min_seconds_to_answer = 0; // answered right after issue, yet not flagged too_fast
     c.db_pool_size = 6;
     c.answer_writers = 3;
 }

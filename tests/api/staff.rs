@@ -37,7 +37,8 @@ async fn a_login_post_without_the_forms_csrf_token_is_refused() {
 
 #[actix_web::test]
 async fn the_session_cookie_is_http_only_same_site_encrypted_and_secure_over_https() {
-    let app = TestApp::with_config(|c| c.public_base_url = "https://khaosat.chiemhoa.gov.vn".into()).await;
+    let app =
+        TestApp::with_config(|c| c.public_base_url = Some("https://khaosat.chiemhoa.gov.vn".into())).await;
     people(&app);
     let res = post_login(&app, "leader", PASSWORD, "10.0.0.1:1000").await;
     assert_eq!(res.status, 303);

@@ -842,7 +842,7 @@ async fn the_demo_rebuilds_the_roll_ups_when_its_second_connection_fails() {
 async fn answers_sent_through_the_survey_api_show_in_the_statistics_at_once() {
     let app = TestApp::with_config(|c| {
         c.min_n = Some(1);
-        c.min_seconds_to_answer = 0; // answered right after issue: not what this test is about
+        c.integrity.min_seconds_to_answer = 0; // answered right after issue: not what this test is about
     })
     .await;
     app.seed();
@@ -892,7 +892,7 @@ async fn answers_sent_through_the_survey_api_show_in_the_statistics_at_once() {
 async fn case_facts_and_answers_give_indicators_one_two_and_seven_from_the_facts() {
     let app = TestApp::with_config(|c| {
         c.min_n = Some(1);
-        c.min_seconds_to_answer = 0; // answered right after issue: not what this test is about
+        c.integrity.min_seconds_to_answer = 0; // answered right after issue: not what this test is about
     })
     .await;
     app.seed();
