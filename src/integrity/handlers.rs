@@ -85,6 +85,121 @@ pub struct ReportBody {
     /// Share of responses rating `CASE.OVERALL` 5, percent (flagged responses included).
     top_share: Option<f64>,
     officers: Vec<OfficerBody>,
+    /// Evidence per officer and period: each officer's figures against the rest's, with exact
+    /// tests and false-discovery-rate q-values. "Unusual" is a reason to look, never a verdict.
+    evidence: EvidenceBody,
+}
+
+/// Evidence per officer (see `integrity::evidence`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = IntegrityEvidence)]
+pub struct EvidenceBody {
+    /// A comparison is unusual when its q-value is at most this false-discovery rate.
+    fdr: f64,
+    /// Officers with fewer responses in the period (and measures with a smaller `n`) are not
+    /// tested: nothing is called unusual on fewer answers.
+    min_n: u64,
+    /// Tests in the family the q-values are computed over (every officer × measure × comparison).
+    tests: usize,
+    /// True when some other commune of the province held by this installation had answers in
+    /// the period, so officers are compared with the province too (`against`: `province`).
+    province_compared: bool,
+    /// Why there is no province comparison, when there is none.
+    province_note: Option<String>,
+    officers: Vec<OfficerEvidenceBody>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = IntegrityOfficerEvidence)]
+pub struct OfficerEvidenceBody {
+    officer_code: String,
+    name: String,
+    responses: u64,
+    /// Fewer than `min_n` responses in the period: nothing tested.
+    too_few: bool,
+    /// At least one comparison is unusual.
+    unusual: bool,
+    comparisons: Vec<ComparisonBody>,
+}
+
+/// One measure of one officer against the rest.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = IntegrityComparison)]
+pub struct ComparisonBody {
+    /// `top_share`, `response_rate`, `offer_rate`, `quick_answers` or `outside_hours`.
+    #[schema(value_type = String, examples("top_share"))]
+    measure: &'static str,
+    /// `unit` (the unit's other officers) or `province` (the province's other communes).
+    #[schema(value_type = String, examples("unit"))]
+    against: &'static str,
+    /// The direction tested (one-sided): `higher` or `lower` than the rest.
+    #[schema(value_type = String, examples("higher"))]
+    direction: &'static str,
+    officer: ShareBody,
+    rest: ShareBody,
+    /// The one-sided p-value of Fisher's exact test.
+    p: f64,
+    /// The Benjamini–Hochberg q-value over every test of the report.
+    q: f64,
+    /// `q` ≤ `fdr`: "bất thường".
+    unusual: bool,
+}
+
+/// `k` of `n`, and the share in percent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = IntegrityShare)]
+pub struct ShareBody {
+    k: u64,
+    n: u64,
+    rate: Option<f64>,
+}
+
+fn evidence_body(e: &super::evidence::Evidence, min_n: u64) -> EvidenceBody {
+    let share = |c: super::evidence::Count| ShareBody {
+        k: c.k,
+        n: c.n,
+        rate: c.share().map(|s| (s * 10_000.0).round() / 100.0),
+    };
+    EvidenceBody {
+        fdr: super::evidence::FDR,
+        min_n,
+        tests: e.tests,
+        province_compared: e.province_compared,
+        province_note: (!e.province_compared).then(|| PROVINCE_NOTE.to_string()),
+        officers: e
+            .officers
+            .iter()
+            .map(|o| OfficerEvidenceBody {
+                officer_code: o.officer_code.clone(),
+                name: o.officer_name.clone(),
+                responses: o.responses,
+                too_few: o.too_few,
+                unusual: o.unusual(),
+                comparisons: o
+                    .comparisons
+                    .iter()
+                    .map(|c| ComparisonBody {
+                        measure: c.measure.code(),
+                        against: c.against.code(),
+                        direction: if c.measure.higher_is_unusual() { "higher" } else { "lower" },
+                        officer: share(c.officer),
+                        rest: share(c.rest),
+                        p: c.p,
+                        q: c.q,
+                        unusual: c.unusual,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Said when no other commune of the province has answers here.
+pub const PROVINCE_NOTE: &str = "No other commune of this unit's province has answers in this installation for the      period; the province's exports hold aggregates only (no times or delays), so officers are compared with      their own unit only.";
+
+/// The smallest group the statistics show rates of: the configuration's, else the questionnaire's.
+pub fn min_n(state: &AppState) -> u64 {
+    u64::from(state.config.min_n.unwrap_or(state.instruments.current().computation.min_n))
 }
 
 /// One officer's line of the integrity report.
@@ -110,7 +225,7 @@ pub struct OfficerBody {
 #[utoipa::path(
     get,
     path = "/api/v1/integrity",
-    summary = "The integrity report: flags by reason, offer rates, top-score shares",
+    summary = "The integrity report: flags by reason, offer rates, top-score shares, evidence per officer",
     security(("bearer" = []), ("session" = [])),
     params(RangeQuery),
     responses(
@@ -128,17 +243,27 @@ pub async fn report(
     let (from, to) = range(&q)?;
     let unit = caller.unit_for(q.unit.as_deref())?;
     let u = unit.clone();
-    let lines = db::run(&state.pool, move |conn| Ok(store::report(conn, &u, from, to)?)).await?;
-    Ok(HttpResponse::Ok().json(build_report(unit, from, to, &lines)))
+    let min_n = min_n(&state);
+    let (lines, evidence) = db::run(&state.pool, move |conn| {
+        Ok((store::report(conn, &u, from, to)?, store::evidence(conn, &u, from, to, min_n)?))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(build_report(unit, from, to, &lines, evidence_body(&evidence, min_n))))
 }
 
-fn build_report(unit: String, from: NaiveDate, to: NaiveDate, lines: &[store::OfficerLine]) -> ReportBody {
+fn build_report(
+    unit: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    lines: &[store::OfficerLine],
+    evidence: EvidenceBody,
+) -> ReportBody {
     let sum = |f: fn(&store::OfficerLine) -> i64| lines.iter().map(f).sum::<i64>();
-    let (responses, top) = (sum(|l| l.responses), sum(|l| l.top_scores));
+    let (responses, top) = (sum(|l| l.base.responses), sum(|l| l.base.top_scores));
     let unit_top = percent(top, responses);
-    let any_cases = lines.iter().any(|l| l.cases.is_some());
-    let cases = any_cases.then(|| sum(|l| l.cases.unwrap_or(0)));
-    let invitations = sum(|l| l.invitations);
+    let any_cases = lines.iter().any(|l| l.base.cases.is_some());
+    let cases = any_cases.then(|| sum(|l| l.base.cases.unwrap_or(0)));
+    let invitations = sum(|l| l.base.invitations);
     let by_reason = |l: &store::OfficerLine| {
         BTreeMap::from([
             (Reason::DeskNetwork.code(), l.desk_network),
@@ -168,14 +293,14 @@ fn build_report(unit: String, from: NaiveDate, to: NaiveDate, lines: &[store::Of
         officers: lines
             .iter()
             .map(|l| {
-                let top_share = percent(l.top_scores, l.responses);
+                let top_share = percent(l.base.top_scores, l.base.responses);
                 OfficerBody {
-                    officer_code: l.officer_code.clone(),
-                    name: l.officer_name.clone(),
-                    invitations: l.invitations,
-                    cases: l.cases,
-                    offer_rate: l.cases.and_then(|c| percent(l.invitations, c)),
-                    responses: l.responses,
+                    officer_code: l.base.officer_code.clone(),
+                    name: l.base.officer_name.clone(),
+                    invitations: l.base.invitations,
+                    cases: l.base.cases,
+                    offer_rate: l.base.cases.and_then(|c| percent(l.base.invitations, c)),
+                    responses: l.base.responses,
                     top_share,
                     top_share_vs_unit: top_share
                         .zip(unit_top)
@@ -186,6 +311,7 @@ fn build_report(unit: String, from: NaiveDate, to: NaiveDate, lines: &[store::Of
                 }
             })
             .collect(),
+        evidence,
     }
 }
 

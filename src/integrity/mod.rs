@@ -1,5 +1,5 @@
 //! Genuine results: integrity signals on responses (desk network, too fast, same device, burst),
-//! their review by leaders, offer rates from the one-stop system's daily caseload, the integrity
+//! their review by leaders, evidence per officer and period ([`evidence`]), offer rates from the one-stop system's daily caseload, the integrity
 //! report, and the retention job that purges client hashes and case links. Its commands are
 //! `cli::integrity`'s; follow-ups of comments and complaints are their own capability,
 //! `followups`.
@@ -9,6 +9,7 @@
 //! reviews it genuine.
 
 pub mod checks;
+pub mod evidence;
 pub mod handlers;
 pub mod model;
 pub mod pages;

@@ -62,6 +62,48 @@ pub struct OfficerView {
     pub low_offer: bool,
 }
 
+/// One tested comparison of the evidence, as the page shows it.
+pub struct EvidenceView {
+    pub officer: String,
+    pub measure: &'static str,
+    pub against: &'static str,
+    pub own: String,
+    pub rest: String,
+    pub n: u64,
+    pub p: String,
+    pub q: String,
+    pub unusual: bool,
+}
+
+/// A p- or q-value: 4 decimals, or `< 0,0001`.
+fn p_value(p: f64) -> String {
+    if p < 0.0001 { "< 0,0001".into() } else { crate::http::format::decimal(p, 4) }
+}
+
+fn evidence_views(e: &super::evidence::Evidence) -> Vec<EvidenceView> {
+    let figure =
+        |c: super::evidence::Count| format!("{} ({}/{})", pct(c.share().map(|s| s * 100.0)), c.k, c.n);
+    e.officers
+        .iter()
+        .flat_map(|o| {
+            o.comparisons.iter().map(move |c| EvidenceView {
+                officer: format!("{} · {}", o.officer_code, o.officer_name),
+                measure: c.measure.label_vi(),
+                against: match c.against {
+                    super::evidence::Against::Unit => "các cán bộ khác của xã",
+                    super::evidence::Against::Province => "các xã khác của tỉnh",
+                },
+                own: figure(c.officer),
+                rest: figure(c.rest),
+                n: c.officer.n,
+                p: p_value(c.p),
+                q: p_value(c.q),
+                unusual: c.unusual,
+            })
+        })
+        .collect()
+}
+
 pub struct FlaggedView {
     pub id: i64,
     pub officer: String,
@@ -90,6 +132,13 @@ struct IntegrityPage {
     funnel_flagged: Vec<String>,
     funnel_too_few: usize,
     min_n: u64,
+    /// Every tested comparison, the unusual ones marked.
+    evidence: Vec<EvidenceView>,
+    /// Officers not tested (fewer than `min_n` responses).
+    evidence_too_few: Vec<String>,
+    evidence_unusual: usize,
+    province_compared: bool,
+    fdr: String,
 }
 
 fn percent_of(part: i64, whole: i64) -> Option<f64> {
@@ -106,14 +155,18 @@ pub async fn integrity(
     let unit = staff.unit_for(q.unit.as_deref())?;
     let (from, to) = dates(&q);
     let u = unit.clone();
-    let (lines, flagged) = db::run(&state.pool, move |conn| {
-        Ok((store::report(conn, &u, from, to)?, store::flagged(conn, &u, from, to)?))
+    let min_n = super::handlers::min_n(&state);
+    let (lines, flagged, evidence) = db::run(&state.pool, move |conn| {
+        Ok((
+            store::report(conn, &u, from, to)?,
+            store::flagged(conn, &u, from, to)?,
+            store::evidence(conn, &u, from, to, min_n)?,
+        ))
     })
     .await?;
     let (responses, top): (i64, i64) =
-        lines.iter().fold((0, 0), |(r, t), l| (r + l.responses, t + l.top_scores));
+        lines.iter().fold((0, 0), |(r, t), l| (r + l.base.responses, t + l.base.top_scores));
     let unit_top = percent_of(top, responses);
-    let min_n = u64::from(state.config.min_n.unwrap_or(state.instruments.current().computation.min_n));
     let as_count = |k: i64, n: i64| compare::Count {
         k: u64::try_from(k).unwrap_or(0),
         n: u64::try_from(n).unwrap_or(0),
@@ -121,9 +174,9 @@ pub async fn integrity(
     let entries: Vec<compare::Entry> = lines
         .iter()
         .map(|l| compare::Entry {
-            key: l.officer_code.clone(),
-            label: l.officer_name.clone(),
-            count: as_count(l.top_scores, l.responses),
+            key: l.base.officer_code.clone(),
+            label: l.base.officer_name.clone(),
+            count: as_count(l.base.top_scores, l.base.responses),
         })
         .collect();
     let funnel = compare::funnel("officer", as_count(top, responses), &entries, min_n);
@@ -135,15 +188,15 @@ pub async fn integrity(
             for (t, c) in totals.iter_mut().zip(counts) {
                 *t += c;
             }
-            let top_share = percent_of(l.top_scores, l.responses);
-            let offer = l.cases.and_then(|c| percent_of(l.invitations, c));
+            let top_share = percent_of(l.base.top_scores, l.base.responses);
+            let offer = l.base.cases.and_then(|c| percent_of(l.base.invitations, c));
             OfficerView {
-                code: l.officer_code.clone(),
-                name: l.officer_name.clone(),
-                invitations: l.invitations,
-                cases: l.cases.map(|c| c.to_string()).unwrap_or_else(|| "—".into()),
+                code: l.base.officer_code.clone(),
+                name: l.base.officer_name.clone(),
+                invitations: l.base.invitations,
+                cases: l.base.cases.map(|c| c.to_string()).unwrap_or_else(|| "—".into()),
                 offer_rate: pct(offer),
-                responses: l.responses,
+                responses: l.base.responses,
                 top_share: pct(top_share),
                 top_vs_unit: crate::http::format::delta(top_share.zip(unit_top).map(|(a, b)| a - b)),
                 flagged: l.flagged,
@@ -206,6 +259,16 @@ pub async fn integrity(
             .unwrap_or_default(),
         funnel_too_few: funnel.as_ref().map_or(0, |f| f.too_few.len()),
         min_n,
+        evidence: evidence_views(&evidence),
+        evidence_too_few: evidence
+            .officers
+            .iter()
+            .filter(|o| o.too_few)
+            .map(|o| format!("{} · {} ({} phiếu)", o.officer_code, o.officer_name, o.responses))
+            .collect(),
+        evidence_unusual: evidence.officers.iter().filter(|o| o.unusual()).count(),
+        province_compared: evidence.province_compared,
+        fdr: crate::http::format::decimal(super::evidence::FDR * 100.0, 0),
     };
     render(StatusCode::OK, &page)
 }

@@ -197,9 +197,9 @@ pub fn unit_of_officer(conn: &mut PgConnection, officer: &str) -> QueryResult<Op
     officers::table.find(officer).select(officers::unit_code).first(conn).optional()
 }
 
-/// One officer's line of the integrity report.
+/// What the integrity report and the evidence both count per officer.
 #[derive(Debug, Clone, QueryableByName)]
-pub struct OfficerLine {
+pub struct OfficerBase {
     #[diesel(sql_type = Text)]
     pub officer_code: String,
     #[diesel(sql_type = Text)]
@@ -212,6 +212,13 @@ pub struct OfficerLine {
     pub responses: i64,
     #[diesel(sql_type = BigInt)]
     pub top_scores: i64,
+}
+
+/// One officer's line of the integrity report.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OfficerLine {
+    #[diesel(embed)]
+    pub base: OfficerBase,
     #[diesel(sql_type = BigInt)]
     pub flagged: i64,
     #[diesel(sql_type = BigInt)]
@@ -226,6 +233,25 @@ pub struct OfficerLine {
     pub burst: i64,
 }
 
+/// A query over a unit and local dates, with `$1` the unit, `$2`/`$3` the UTC bounds, `$4`/`$5`
+/// the dates and `$6` `CASE.OVERALL`; further binds follow.
+fn range_query<'a>(
+    unit: &'a str,
+    from: NaiveDate,
+    to: NaiveDate,
+    sql: &str,
+) -> diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+    let (start, end) = range_bounds(from, to);
+    diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Text, _>(unit)
+        .bind::<Timestamptz, _>(start)
+        .bind::<Timestamptz, _>(end)
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .bind::<Text, _>(OVERALL)
+}
+
 /// Per officer of the unit: invitations issued, cases handled (when the one-stop system reported
 /// any), responses and their top scores (all responses, flagged ones included: the report is
 /// about behaviour, not satisfaction), and flagged responses by reason.
@@ -235,8 +261,7 @@ pub fn report(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<OfficerLine>> {
-    let (start, end) = range_bounds(from, to);
-    diesel::sql_query(
+    range_query(unit, from, to,
         "WITH inv AS (SELECT officer_code, count(*) AS n FROM invitations \
                       WHERE unit_code = $1 AND issued_at >= $2 AND issued_at < $3 GROUP BY 1), \
               cas AS (SELECT officer_code, sum(cases)::bigint AS n FROM cases_daily \
@@ -264,11 +289,103 @@ pub fn report(
          WHERE o.unit_code = $1 AND (o.active OR inv.n IS NOT NULL OR res.n IS NOT NULL OR cas.n IS NOT NULL) \
          ORDER BY o.code",
     )
-    .bind::<Text, _>(unit)
-    .bind::<Timestamptz, _>(start)
-    .bind::<Timestamptz, _>(end)
-    .bind::<Date, _>(from)
-    .bind::<Date, _>(to)
-    .bind::<Text, _>(OVERALL)
     .load(conn)
+}
+
+/// One officer's counts behind the evidence (see `evidence`).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct EvidenceLine {
+    #[diesel(sql_type = Text)]
+    pub unit_code: String,
+    #[diesel(embed)]
+    pub base: OfficerBase,
+    #[diesel(sql_type = BigInt)]
+    pub answered: i64,
+    #[diesel(sql_type = BigInt)]
+    pub quick: i64,
+    #[diesel(sql_type = BigInt)]
+    pub outside_hours: i64,
+}
+
+/// Per officer of `unit` and of the other communes of its province held by this installation:
+/// invitations issued in the range and how many of them were answered (whenever), cases handled,
+/// and the responses submitted in the range, with their top scores (`CASE.OVERALL` 5), those sent
+/// within `quick_minutes` of issue, and those sent outside desk hours (local time; before `opens`
+/// or from `closes` on, or on a Saturday or Sunday). Flagged responses included.
+pub fn evidence_counts(
+    conn: &mut PgConnection,
+    unit: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    quick_minutes: i64,
+    opens: chrono::NaiveTime,
+    closes: chrono::NaiveTime,
+) -> QueryResult<Vec<EvidenceLine>> {
+    range_query(unit, from, to,
+        "WITH units_of AS (SELECT code FROM units WHERE province_code = \
+                           (SELECT province_code FROM units WHERE code = $1) OR code = $1), \
+              inv AS (SELECT i.officer_code, count(*) AS n, \
+                             count(*) FILTER (WHERE EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id)) AS answered \
+                      FROM invitations i WHERE i.unit_code IN (SELECT code FROM units_of) \
+                      AND i.issued_at >= $2 AND i.issued_at < $3 GROUP BY 1), \
+              cas AS (SELECT officer_code, sum(cases)::bigint AS n FROM cases_daily \
+                      WHERE unit_code IN (SELECT code FROM units_of) AND day BETWEEN $4 AND $5 GROUP BY 1), \
+              res AS (SELECT r.officer_code, count(*) AS n, \
+                             count(*) FILTER (WHERE a.level = 5) AS top, \
+                             count(*) FILTER (WHERE r.submitted_at - i.issued_at <= make_interval(mins => $7::int)) AS quick, \
+                             count(*) FILTER (WHERE extract(isodow FROM l.at) >= 6 OR l.at::time < $8 OR l.at::time >= $9) AS outside \
+                      FROM responses r JOIN invitations i ON i.id = r.invitation_id \
+                      CROSS JOIN LATERAL (SELECT (r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours' AS at) l \
+                      LEFT JOIN answers a ON a.response_id = r.id AND a.item_code = $6 \
+                      WHERE r.unit_code IN (SELECT code FROM units_of) \
+                      AND r.submitted_at >= $2 AND r.submitted_at < $3 GROUP BY 1) \
+         SELECT o.unit_code, o.code AS officer_code, o.name AS officer_name, \
+                coalesce(inv.n, 0) AS invitations, coalesce(inv.answered, 0) AS answered, cas.n AS cases, \
+                coalesce(res.n, 0) AS responses, coalesce(res.top, 0) AS top_scores, \
+                coalesce(res.quick, 0) AS quick, coalesce(res.outside, 0) AS outside_hours \
+         FROM officers o LEFT JOIN inv ON inv.officer_code = o.code LEFT JOIN cas ON cas.officer_code = o.code \
+         LEFT JOIN res ON res.officer_code = o.code \
+         WHERE o.unit_code IN (SELECT code FROM units_of) \
+         AND (o.active OR inv.n IS NOT NULL OR res.n IS NOT NULL OR cas.n IS NOT NULL) \
+         ORDER BY o.unit_code, o.code",
+    )
+    .bind::<diesel::sql_types::Integer, _>(i32::try_from(quick_minutes).unwrap_or(i32::MAX))
+    .bind::<diesel::sql_types::Time, _>(opens)
+    .bind::<diesel::sql_types::Time, _>(closes)
+    .load(conn)
+}
+
+/// The evidence of `unit`'s officers in the range (see `evidence`).
+pub fn evidence(
+    conn: &mut PgConnection,
+    unit: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    min_n: u64,
+) -> QueryResult<super::evidence::Evidence> {
+    use super::evidence::{Count, DESK_CLOSES, DESK_OPENS, OfficerCounts, QUICK_MINUTES, assess};
+    let time = |(h, m): (u32, u32)| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+    let lines = evidence_counts(conn, unit, from, to, QUICK_MINUTES, time(DESK_OPENS), time(DESK_CLOSES))?;
+    let count = |k: i64, n: i64| Count { k: u64::try_from(k).unwrap_or(0), n: u64::try_from(n).unwrap_or(0) };
+    let all: Vec<OfficerCounts> = lines
+        .into_iter()
+        .map(|l| {
+            let b = l.base;
+            OfficerCounts {
+                counts: [
+                    Some(count(b.top_scores, b.responses)),
+                    Some(count(l.answered, b.invitations)),
+                    // no rate makes sense of more slips than the cases reported
+                    b.cases.filter(|c| *c >= b.invitations).map(|c| count(b.invitations, c)),
+                    Some(count(l.quick, b.responses)),
+                    Some(count(l.outside_hours, b.responses)),
+                ],
+                responses: u64::try_from(b.responses).unwrap_or(0),
+                unit_code: l.unit_code,
+                officer_code: b.officer_code,
+                officer_name: b.officer_name,
+            }
+        })
+        .collect();
+    Ok(assess(&all, unit, min_n))
 }

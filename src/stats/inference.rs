@@ -12,11 +12,16 @@
 //! - [`indirect`]: indirect standardisation — observed ÷ expected, the expected count from
 //!   reference rates per stratum weighted by the group's own mix — with a score interval for
 //!   the ratio.
+//! - [`fisher_greater`], [`fisher_less`]: one-sided Fisher's exact test of a 2×2 table (a group's
+//!   `k1` of `n1` against the rest's `k2` of `n2`), exact at any n: the hypergeometric tail.
+//! - [`benjamini_hochberg`]: the q-values that control the false-discovery rate over a family
+//!   of tests (Benjamini & Hochberg, JRSS B 1995;57:289).
 //!
 //! `src/stats/inference_reference.py` computes the same figures independently with SciPy into
 //! `inference_reference.json`, which the tests below compare with.
 
 use statrs::distribution::{Beta, Binomial, ContinuousCDF, DiscreteCDF, Normal};
+use statrs::function::gamma::ln_gamma;
 
 /// 95%: the interval of every rate, the inner funnel limits, the changes.
 pub const C95: f64 = 0.95;
@@ -191,6 +196,67 @@ pub fn indirect(strata: &[Stratum], confidence: f64) -> Standardised {
     Standardised { observed, expected, n, ratio: Some(o / e), ci: Some((low, high)) }
 }
 
+/// ln C(n, k).
+fn ln_choose(n: u64, k: u64) -> f64 {
+    ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
+}
+
+/// The hypergeometric probabilities of the group's count in a 2×2 table with these margins, as
+/// (smallest count, log-probabilities from it on); `None` for an impossible table.
+fn hypergeometric(k1: u64, n1: u64, k2: u64, n2: u64) -> Option<(u64, Vec<f64>)> {
+    if k1 > n1 || k2 > n2 || n1 == 0 {
+        return None;
+    }
+    let (total, successes) = (n1 + n2, k1 + k2);
+    let low = n1.saturating_sub(total - successes);
+    let high = n1.min(successes);
+    let denominator = ln_choose(total, n1);
+    let logs = (low..=high)
+        .map(|x| ln_choose(successes, x) + ln_choose(total - successes, n1 - x) - denominator)
+        .collect();
+    Some((low, logs))
+}
+
+/// Σ exp over a slice of log-probabilities, capped at 1.
+fn sum_exp(logs: &[f64]) -> f64 {
+    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !top.is_finite() {
+        return 0.0;
+    }
+    (top.exp() * logs.iter().map(|l| (l - top).exp()).sum::<f64>()).min(1.0)
+}
+
+/// One-sided Fisher's exact test that the group's rate `k1/n1` is higher than the rest's `k2/n2`:
+/// the probability, with the margins fixed, of the group having `k1` or more. `None` when the
+/// group is empty or a count exceeds its total.
+pub fn fisher_greater(k1: u64, n1: u64, k2: u64, n2: u64) -> Option<f64> {
+    let (low, logs) = hypergeometric(k1, n1, k2, n2)?;
+    Some(sum_exp(&logs[(k1 - low) as usize..]))
+}
+
+/// One-sided Fisher's exact test that the group's rate `k1/n1` is lower than the rest's `k2/n2`:
+/// the probability of the group having `k1` or fewer.
+pub fn fisher_less(k1: u64, n1: u64, k2: u64, n2: u64) -> Option<f64> {
+    let (low, logs) = hypergeometric(k1, n1, k2, n2)?;
+    Some(sum_exp(&logs[..=(k1 - low) as usize]))
+}
+
+/// Benjamini–Hochberg q-values of a family of p-values, in their order: the smallest false-
+/// discovery rate at which each test would be called a discovery (q_(i) = min over j ≥ i of
+/// p_(j) · m / j, capped at 1).
+pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|a, b| p[*a].total_cmp(&p[*b]));
+    let mut q = vec![1.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        q[i] = running.min(1.0);
+    }
+    q
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +343,39 @@ mod tests {
         let (wl, wh) = wilson(34, 50, C95).unwrap();
         let (lo, hi) = s.ci.unwrap();
         assert!((lo - wl / 0.8).abs() < 1e-12 && (hi - wh / 0.8).abs() < 1e-12);
+    }
+    #[test]
+    fn one_sided_fisher_tests_match_scipy() {
+        let r = reference();
+        for case in r["fisher"].as_array().unwrap() {
+            let (k1, n1, k2, n2) = (u(&case["k1"]), u(&case["n1"]), u(&case["k2"]), u(&case["n2"]));
+            let rel = |ours: f64, theirs: f64| (ours - theirs).abs() <= 1e-9 * theirs.max(1e-300) + 1e-15;
+            let g = fisher_greater(k1, n1, k2, n2).unwrap();
+            assert!(
+                rel(g, f(&case["greater"])),
+                "greater {k1}/{n1} vs {k2}/{n2}: ours {g}, SciPy {}",
+                case["greater"]
+            );
+            let l = fisher_less(k1, n1, k2, n2).unwrap();
+            assert!(
+                rel(l, f(&case["less"])),
+                "less {k1}/{n1} vs {k2}/{n2}: ours {l}, SciPy {}",
+                case["less"]
+            );
+        }
+        assert!(fisher_greater(3, 0, 1, 5).is_none() && fisher_less(6, 5, 1, 5).is_none());
+    }
+
+    #[test]
+    fn benjamini_hochberg_q_values_match_scipy() {
+        let r = reference();
+        for case in r["bh"].as_array().unwrap() {
+            let p: Vec<f64> = case["p"].as_array().unwrap().iter().map(f).collect();
+            let q = benjamini_hochberg(&p);
+            for (ours, theirs) in q.iter().zip(case["q"].as_array().unwrap()) {
+                close("bh q", *ours, f(theirs));
+            }
+        }
+        assert!(benjamini_hochberg(&[]).is_empty());
     }
 }

@@ -13,6 +13,9 @@ Made with (SciPy 1.17.1, Python 3):
 - Indirect standardisation: the ends of the score interval found by root finding
   (scipy.optimize.brentq) on (O - R E)^2 - z^2 sum n_i R r_i (1 - R r_i), not by the closed form
   the Rust code uses.
+- One-sided Fisher's exact tests: scipy.stats.fisher_exact([[k1, n1-k1], [k2, n2-k2]],
+  alternative="greater" / "less").
+- Benjamini-Hochberg q-values: scipy.stats.false_discovery_control(p, method="bh").
 """
 
 import json
@@ -35,6 +38,16 @@ STANDARDISED = [
     [(0, 5, 0.5), (3, 4, 0.8)],
     [(130, 200, 0.62), (5, 6, 0.95)],
 ]
+# a group's k1 of n1 against the rest's k2 of n2: small and large tables, both tails, the edges
+FISHER = [(3, 3, 20, 40), (12, 15, 150, 220), (0, 8, 30, 60), (8, 8, 0, 8), (5, 20, 5, 20),
+          (33, 60, 84, 300), (40, 300, 270, 300), (1, 1, 0, 0), (0, 5, 0, 50), (5, 5, 50, 50),
+          (29, 30, 160, 230), (150, 400, 1200, 2000), (2, 3, 700, 1000), (60, 60, 500, 1000)]
+BH = [[0.01, 0.04, 0.03, 0.2, 0.5], [0.001, 0.0008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212,
+      0.216, 0.222, 0.251, 0.269, 0.275, 0.34], [1.0, 1.0], [0.3], [0.02, 0.02, 0.02, 0.9]]
+
+
+def fisher(k1, n1, k2, n2, side):
+    return float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative=side).pvalue)
 
 
 def wilson(k, n, conf):
@@ -96,6 +109,12 @@ out = {
         for (a, b, c, d) in DIFFERENCES
     ],
     "standardised": [],
+    "fisher": [
+        {"k1": a, "n1": b, "k2": c, "n2": d, "greater": fisher(a, b, c, d, "greater"),
+         "less": fisher(a, b, c, d, "less")}
+        for (a, b, c, d) in FISHER
+    ],
+    "bh": [{"p": p, "q": [float(q) for q in stats.false_discovery_control(p, method="bh")]} for p in BH],
 }
 for strata in STANDARDISED:
     e, ratio, ci = standardised(strata, 0.95)
