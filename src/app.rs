@@ -67,6 +67,12 @@ impl AppState {
     {
         db::run_read(&self.pool, self.read_pool.as_ref(), f).await
     }
+
+    /// The smallest group whose rates are shown (the configured `MIN_N`, else the
+    /// questionnaire's), which is also the size of an officer's release blocks (`kernel::release`).
+    pub fn min_n(&self) -> u64 {
+        u64::from(self.config.min_n.unwrap_or(self.instruments.current().computation.min_n))
+    }
 }
 
 /// Migrates, records the questionnaire versions, and returns the shared secret: everything the

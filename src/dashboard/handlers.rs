@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveDate;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -24,7 +26,7 @@ use crate::instrument::Instrument;
 use crate::kernel::time::today;
 use crate::masterdata::store::{self as directory, FieldRow, OfficerRow, ProcedureRow, UnitRow};
 use crate::stats::compare::{self, Adjusted, Cell, Change, Funnel};
-use crate::stats::query::{self, Filters as StatsFilters, GroupBy, Source, StatsQuery};
+use crate::stats::query::{self, Filters as StatsFilters, GroupBy, Release, Source, StatsQuery};
 use crate::stats::report::{self as model, Group, Report};
 
 /// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
@@ -682,6 +684,8 @@ struct OfficerPage {
     action: String,
     back: Option<String>,
     lag_notice: Option<String>,
+    /// On an officer's own page: how their figures are released, and up to which day.
+    released: Option<String>,
 }
 
 pub struct CriterionRow {
@@ -702,6 +706,8 @@ pub struct CommentView {
 const OFFICER_ELEMENT: &str = "E3";
 /// Comments shown on an officer's page.
 const COMMENT_LIMIT: i32 = 50;
+/// Comments read for an officer's own page, which shows the newest blocks' (each in its own order).
+const OWN_COMMENT_READ: i32 = 500;
 
 async fn officer_page(
     state: &AppState,
@@ -714,10 +720,12 @@ async fn officer_page(
     let min_n = min_n(state);
     let f = filters.clone();
     let c = code.clone();
+    // an officer's own page is released in blocks (SECURITY.md, finding 2); leaders read it live
+    let is_own = caller.officer_scope().is_some();
     // The procedure-mix-adjusted ratio is shown to leaders and admins. Not on an officer's own
     // page: its observed count moves with each answer, which would let an officer read a single
     // resident's answer by comparing before and after (issue 21, finding 2).
-    let with_adjusted = caller.officer_scope().is_none();
+    let with_adjusted = !is_own;
     let found = state
         .read(move |conn| {
             let Some(officer) = directory::officer(conn, &c)? else { return Ok(None) };
@@ -730,6 +738,14 @@ async fn officer_page(
             before_q.filters.officer = Some(c.clone());
             before_q.filters.procedure = None;
             before_q.filters.field = None;
+            if is_own {
+                // a channel would split a release block; flagged answers stay in (a review must
+                // not move the figures by one answer)
+                for q in [&mut q, &mut before_q] {
+                    q.filters.channel = None;
+                    q.include_flagged = true;
+                }
+            }
             let (trend_from, trend_to) = f.step.range_ending(f.period.range().1);
             let trend_q =
                 StatsQuery { from: trend_from, to: trend_to, group_by: f.step.group_by(), ..q.clone() };
@@ -746,18 +762,42 @@ async fn officer_page(
             } else {
                 None
             };
-            Ok(Some((
-                officer,
-                adjusted,
-                fetch(conn, &instruments, min_n, &q)?,
-                fetch(conn, &instruments, min_n, &before_q)?,
-                fetch(conn, &instruments, min_n, &trend_q)?,
-                store::officer_comments(conn, &c, from, to, COMMENT_LIMIT)?,
-                lag_notice(conn),
-            )))
+            let release = if is_own { Some(Release::of_officer_now(conn, &c, min_n)?) } else { None };
+            let mut read = |q: &StatsQuery| match &release {
+                Some(r) => query::run_released(conn, &instruments, q, min_n, r, min_n),
+                None => fetch(conn, &instruments, min_n, q),
+            };
+            let (now, before, trend) = (read(&q)?, read(&before_q)?, read(&trend_q)?);
+            let comments = match &release {
+                None => store::officer_comments(conn, &c, from, to, COMMENT_LIMIT)?
+                    .into_iter()
+                    .map(|c: Comment| CommentView { day: c.day.format("%d/%m/%Y").to_string(), text: c.text })
+                    .collect(),
+                Some(r) => match r.snap(from, to) {
+                    None => Vec::new(),
+                    Some((a, b)) => {
+                        let mut rows: Vec<(NaiveDate, Comment)> =
+                            store::officer_comments(conn, &c, a, b, OWN_COMMENT_READ)?
+                                .into_iter()
+                                .filter_map(|c| r.block_end(c.day).map(|end| (end, c)))
+                                .collect();
+                        // newest block first, and within a block in no order of arrival
+                        rows.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.mix.cmp(&y.1.mix)));
+                        rows.into_iter()
+                            .take(COMMENT_LIMIT as usize)
+                            .map(|(end, c)| CommentView {
+                                day: format!("đến {}", end.format("%d/%m/%Y")),
+                                text: c.text,
+                            })
+                            .collect()
+                    }
+                },
+            };
+            let released = release.map(|r| r.through());
+            Ok(Some((officer, adjusted, now, before, trend, comments, released, lag_notice(conn))))
         })
         .await?;
-    let Some((officer, adjusted, now, before, trend_view, comments, lag_notice)) = found else {
+    let Some((officer, adjusted, now, before, trend_view, comments, released, lag_notice)) = found else {
         return Err(PageError::NotFound);
     };
     if !caller.may_see_officer(&officer.code, &officer.unit_code) {
@@ -785,7 +825,6 @@ async fn officer_page(
         })
         .collect();
     let (from, to) = filters.period.range();
-    let is_own = caller.officer_scope().is_some();
     let page = OfficerPage {
         layout: Layout::new(&staff.0, format!("{} · {}", text::OFFICER_TITLE, officer.name), "dashboard"),
         officer_code: officer.code.clone(),
@@ -823,10 +862,20 @@ async fn officer_page(
         e3_n: if g.is_none() { "—".into() } else { count(e3.map_or(0, |e| e.n)) },
         e3_rows,
         tt01: tt01_block(g),
-        comments: comments
-            .into_iter()
-            .map(|c: Comment| CommentView { day: c.day.format("%d/%m/%Y").to_string(), text: c.text })
-            .collect(),
+        comments,
+        released: released.map(|through| match through {
+            Some(d) => format!(
+                "Số liệu của riêng bạn được công bố theo từng đợt đủ {min_n} phiếu của những ngày đã qua \
+                 (để không ai đọc được phiếu của một người dân): hiện đến hết ngày {}. \
+                 Your own figures are released in blocks of at least {min_n} answers of past days.",
+                d.format("%d/%m/%Y")
+            ),
+            None => format!(
+                "Số liệu của riêng bạn được công bố theo từng đợt đủ {min_n} phiếu của những ngày đã qua \
+                 (để không ai đọc được phiếu của một người dân): chưa đủ đợt đầu tiên. \
+                 Your own figures are released in blocks of at least {min_n} answers of past days: none yet."
+            ),
+        }),
         action: if is_own { "/dashboard".into() } else { format!("/dashboard/officers/{}", officer.code) },
         back: (!is_own).then(|| format!("/dashboard?{}", filters.query(&["officer"], &[]))),
         lag_notice,

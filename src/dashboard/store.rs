@@ -13,6 +13,10 @@ pub struct Comment {
     pub day: NaiveDate,
     #[diesel(sql_type = Text)]
     pub text: String,
+    /// A hash of the response that orders an officer's own comments within a release block
+    /// (never their order of arrival).
+    #[diesel(sql_type = Text)]
+    pub mix: String,
 }
 
 /// The newest comments (item `COMMENT`) on responses about `officer`'s cases submitted between
@@ -25,7 +29,8 @@ pub fn officer_comments(
     limit: i32,
 ) -> QueryResult<Vec<Comment>> {
     diesel::sql_query(
-        "SELECT (r.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day, a.text AS text \
+        "SELECT (r.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day, a.text AS text, \
+                md5(r.id::text) AS mix \
          FROM responses r JOIN answers a ON a.response_id = r.id \
          WHERE r.officer_code = $1 AND a.item_code = 'COMMENT' AND a.text IS NOT NULL \
            AND btrim(a.text) <> '' \

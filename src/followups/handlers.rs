@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::auth::role::Role;
 use crate::db;
 use crate::error::{AppError, BadQuery, ErrorBody, Forbidden, JsonBodyRefusals, Unauthorized, Unavailable};
+use crate::kernel::release::Release;
 use crate::kernel::time::local_day;
 
 fn date(value: &str, name: &str) -> Result<NaiveDate, AppError> {
@@ -44,12 +45,14 @@ pub struct FollowupQuery {
     unit: Option<String>,
 }
 
-/// A follow-up of a comment or complaint.
+/// A follow-up of a comment or complaint. An officer reading their own gets no `id`,
+/// `response_id`, `opened_at`, `deadline`, `overdue` or `replied_at` (null): those would tie it
+/// to the resident they served (SECURITY.md, findings 2 and 7).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = Followup)]
 pub struct FollowupBody {
-    pub id: i64,
-    pub response_id: i64,
+    pub id: Option<i64>,
+    pub response_id: Option<i64>,
     pub officer_code: String,
     /// The resident's comment, as written (escape it wherever it is shown).
     pub comment: Option<String>,
@@ -58,10 +61,10 @@ pub struct FollowupBody {
     pub triggers: Vec<String>,
     pub owner: String,
     pub status: String,
-    pub opened_at: DateTime<Utc>,
-    pub deadline: NaiveDate,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub deadline: Option<NaiveDate>,
     /// Past its deadline and neither answered nor closed.
-    pub overdue: bool,
+    pub overdue: Option<bool>,
     pub reply: Option<String>,
     pub replied_at: Option<DateTime<Utc>>,
     pub outcome: Option<String>,
@@ -72,21 +75,34 @@ impl FollowupBody {
     pub fn of(r: store::FollowupRow, today: NaiveDate) -> Self {
         let overdue = r.deadline < today && (r.status == "new" || r.status == "in_progress");
         FollowupBody {
-            id: r.id,
-            response_id: r.response_id,
+            id: Some(r.id),
+            response_id: Some(r.response_id),
             officer_code: r.officer_code,
             comment: r.comment,
             overall: r.overall,
             triggers: r.triggers,
             owner: r.owner,
             status: r.status,
-            opened_at: r.opened_at,
-            deadline: r.deadline,
-            overdue,
+            opened_at: Some(r.opened_at),
+            deadline: Some(r.deadline),
+            overdue: Some(overdue),
             reply: r.reply,
             replied_at: r.replied_at,
             outcome: r.outcome,
             outcome_note: r.outcome_note,
+        }
+    }
+
+    /// As an officer reads one of their own: nothing that dates it or points to the response.
+    fn for_officer(r: store::FollowupRow, today: NaiveDate) -> Self {
+        FollowupBody {
+            id: None,
+            response_id: None,
+            opened_at: None,
+            deadline: None,
+            overdue: None,
+            replied_at: None,
+            ..Self::of(r, today)
         }
     }
 }
@@ -154,16 +170,34 @@ pub async fn followups(
     q: web::Query<FollowupQuery>,
 ) -> Result<HttpResponse, AppError> {
     let mut filter = followup_filter(&q)?;
-    // an officer sees the follow-ups of their own answers only
-    if let Some(own) = caller.officer_scope() {
-        filter.officer = Some(own.to_string());
+    let own = caller.officer_scope().map(str::to_string);
+    // an officer sees the follow-ups of their own answers only, released in blocks, none that
+    // accuses them, undated (SECURITY.md, findings 2 and 7): filters by date or deadline would
+    // date them again
+    if let Some(own) = &own {
+        if filter.from.is_some() || filter.to.is_some() || filter.overdue.is_some() {
+            return Err(AppError::forbidden(
+                "An officer's own follow-ups cannot be filtered by date or deadline.",
+            ));
+        }
+        filter.officer = Some(own.clone());
     }
     let unit = caller.unit_for(q.unit.as_deref())?;
     let today = local_day(Utc::now());
-    let rows =
-        db::run(&state.pool, move |conn| Ok(store::list_followups(conn, &unit, &filter, today, None)?))
-            .await?;
-    let list: Vec<FollowupBody> = rows.into_iter().map(|r| FollowupBody::of(r, today)).collect();
+    let min_n = state.min_n();
+    let rows = db::run(&state.pool, move |conn| {
+        let rows = store::list_followups(conn, &unit, &filter, today, None)?;
+        Ok(match &own {
+            None => rows,
+            Some(own) => store::officer_view(rows, &Release::of_officer_now(conn, own, min_n)?),
+        })
+    })
+    .await?;
+    let officer = caller.officer_scope().is_some();
+    let list: Vec<FollowupBody> = rows
+        .into_iter()
+        .map(|r| if officer { FollowupBody::for_officer(r, today) } else { FollowupBody::of(r, today) })
+        .collect();
     Ok(HttpResponse::Ok().json(FollowupList { followups: list }))
 }
 

@@ -17,6 +17,7 @@ use crate::auth::role::Role;
 use crate::db;
 use crate::error::AppError;
 use crate::http::pages::{Layout, PageError, render, see_other};
+use crate::kernel::release::Release;
 use crate::kernel::time::{local_date, local_day};
 
 const LEADERS: &[Role] = &[Role::Admin, Role::Leader];
@@ -136,27 +137,37 @@ pub async fn followups(
     let filter = FollowupFilter {
         status: status.clone(),
         officer: staff.0.scope.officer().map(str::to_string),
-        overdue: overdue_only.then_some(true),
+        // an officer's own are undated: a deadline filter would date them again
+        overdue: (overdue_only && staff.0.scope.officer().is_none()).then_some(true),
         ..FollowupFilter::default()
     };
     let today = local_day(Utc::now());
     let u = unit.clone();
+    // an officer's own: released in blocks, none that accuses them, undated (SECURITY.md,
+    // findings 2 and 7; see `store::officer_view`)
+    let own = staff.0.scope.officer().map(str::to_string);
+    let min_n = state.min_n();
     let (rows, accounts, officers) = db::run(&state.pool, move |conn| {
-        Ok((
-            store::list_followups(conn, &u, &filter, today, None)?,
-            store::owner_accounts(conn, &u)?,
-            store::unit_officers(conn, &u)?,
-        ))
+        let rows = store::list_followups(conn, &u, &filter, today, None)?;
+        let rows = match &own {
+            None => rows,
+            Some(own) => store::officer_view(rows, &Release::of_officer_now(conn, own, min_n)?),
+        };
+        Ok((rows, store::owner_accounts(conn, &u)?, store::unit_officers(conn, &u)?))
     })
     .await?;
+    let officer_view = staff.0.scope.officer().is_some();
     let items = rows
         .into_iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let overdue = r.deadline < today && (r.status == "new" || r.status == "in_progress");
+            let undated = |text: String| if officer_view { "—".to_string() } else { text };
             FollowupView {
-                id: r.id,
+                // an officer's own are numbered on the page, not by id (ids follow arrival)
+                id: if officer_view { i64::try_from(i + 1).unwrap_or(0) } else { r.id },
                 officer: r.officer_code,
-                opened: local_date(r.opened_at),
+                opened: undated(local_date(r.opened_at)),
                 comment: r.comment.unwrap_or_default(),
                 overall: r.overall.map(|l| l.to_string()).unwrap_or_default(),
                 harassment: r.triggers.iter().any(|t| t == "harassment"),
@@ -166,8 +177,8 @@ pub async fn followups(
                 open: r.status != "closed",
                 status_label: status_label(&r.status),
                 status: r.status,
-                deadline: r.deadline.format("%d/%m/%Y").to_string(),
-                overdue,
+                deadline: undated(r.deadline.format("%d/%m/%Y").to_string()),
+                overdue: overdue && !officer_view,
                 reply: r.reply.unwrap_or_default(),
                 outcome: match r.outcome {
                     Some(o) if r.outcome_note.is_empty() => outcome_label(&o).to_string(),

@@ -10,6 +10,7 @@ use super::model::{TT01_I7, Trigger, add_working_days, triggers};
 use crate::instrument::{Instruments, OVERALL};
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::audit::audit;
+use crate::kernel::release::Release;
 use crate::kernel::time::{local_day, range_bounds};
 use crate::schema::followups;
 use crate::stats::rollup;
@@ -200,6 +201,30 @@ pub fn list_followups(
     .bind::<Nullable<BigInt>, _>(id)
     .bind::<Text, _>(OVERALL)
     .load(conn)
+}
+
+/// Triggers that accuse the officer who handled the case (a harassment complaint, TT01.I7, and
+/// being asked to pay beyond the fees): such follow-ups are for the leaders and never shown to
+/// that officer (SECURITY.md, finding 7).
+pub const ACCUSING: [&str; 2] = ["harassment", "extra_cost"];
+
+/// What an officer may read of their own follow-ups (SECURITY.md, findings 2 and 7): none that
+/// accuses them, and of the rest only those whose answer lies in a released block of
+/// `kernel::release` (so a new follow-up never appears right after serving a resident), ordered
+/// newest block first and within a block by a hash, never by arrival. The caller strips the
+/// times, deadlines and ids too.
+pub fn officer_view(rows: Vec<FollowupRow>, release: &Release) -> Vec<FollowupRow> {
+    let mut kept: Vec<(NaiveDate, String, FollowupRow)> = rows
+        .into_iter()
+        .filter(|r| !r.triggers.iter().any(|t| ACCUSING.contains(&t.as_str())))
+        .filter_map(|r| {
+            let end = release.block_end(local_day(r.opened_at))?;
+            let mix = crate::kernel::hashing::sha256_hex(format!("followup:{}", r.id).as_bytes());
+            Some((end, mix, r))
+        })
+        .collect();
+    kept.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    kept.into_iter().map(|(_, _, r)| r).collect()
 }
 
 /// The unit of a follow-up.

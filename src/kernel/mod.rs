@@ -1,5 +1,5 @@
 //! The shared vocabulary under every capability: the commune's clock, the answer types, the
-//! service's hashing habits, networks, the audit log and the rate limits. Nothing here knows
+//! service's hashing habits, networks, the audit log, the rate limits and the release rule of officers' own figures. Nothing here knows
 //! actix or any capability; every module may use it.
 
 pub mod answers;
@@ -7,4 +7,5 @@ pub mod audit;
 pub mod hashing;
 pub mod net;
 pub mod ratelimit;
+pub mod release;
 pub mod time;

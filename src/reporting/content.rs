@@ -12,7 +12,7 @@ use crate::instrument::Instruments;
 use crate::schema::{instrument_versions, procedures, units};
 use crate::stats::compare;
 use crate::stats::model::period_label;
-use crate::stats::query::{self, Filters, GroupBy, Source, StatsQuery};
+use crate::stats::query::{self, Filters, GroupBy, Release, Source, StatsQuery};
 use crate::stats::report;
 
 /// The value of `schema` in every export document.
@@ -447,7 +447,17 @@ pub fn stats_groups_of(
         },
         ..StatsQuery::new(from, to, group_by)
     };
-    let report = query::run(conn, instruments, &q, min_n, Source::Rollup)?;
+    let report = match officer {
+        // an officer's own figures: whole release blocks only (SECURITY.md, finding 2), by period,
+        // officer or unit (a procedure or field breakdown would split a block: none)
+        Some(_) if query::splits_blocks(&q) => return Ok(Vec::new()),
+        Some(officer) => {
+            let release = Release::of_officer_now(conn, officer, min_n)?;
+            let q = StatsQuery { include_flagged: true, ..q };
+            query::run_released(conn, instruments, &q, min_n, &release, min_n)?
+        }
+        None => query::run(conn, instruments, &q, min_n, Source::Rollup)?,
+    };
     Ok(report.groups.into_iter().map(group_of).collect())
 }
 
@@ -544,8 +554,42 @@ pub struct ExportRequest {
     pub officer_names: bool,
     pub actor: String,
     /// An officer's own export or report: every figure is of this officer's answers only, and
-    /// the officer list holds only them (finding 3 of SECURITY.md). `None` for the whole unit.
+    /// the officer list holds only them (finding 3 of SECURITY.md), released in whole blocks of
+    /// closed days with no procedure or field breakdown (finding 2, `kernel::release`). `None`
+    /// for the whole unit.
     pub officer: Option<String>,
+}
+
+/// The days figures of `from`–`to` cover: the whole range for the unit's, the days of the
+/// officer's released blocks for an officer's own (SECURITY.md, finding 2), `None` when none of
+/// their blocks ends in it.
+pub fn released_range(
+    conn: &mut PgConnection,
+    officer: Option<&str>,
+    min_n: u64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<(NaiveDate, NaiveDate)>, AppError> {
+    Ok(match officer {
+        None => Some((from, to)),
+        Some(o) => Release::of_officer_now(conn, o, min_n)?.snap(from, to),
+    })
+}
+
+/// The whole unit's officer × procedure cells of the procedure-mix adjustment over `range`
+/// (none without a range).
+pub fn unit_mix(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    unit: &str,
+    range: Option<(NaiveDate, NaiveDate)>,
+) -> Result<Vec<compare::Cell>, AppError> {
+    let Some((from, to)) = range else { return Ok(Vec::new()) };
+    let mix_q = StatsQuery {
+        filters: Filters { unit: Some(unit.to_string()), ..Filters::default() },
+        ..StatsQuery::new(from, to, GroupBy::Officer)
+    };
+    compare::mix_cells(conn, instruments.current(), &mix_q, true)
 }
 
 /// Builds the content of a unit's period from the statistics engine.
@@ -577,12 +621,10 @@ pub fn build(
     let fields = groups(conn, GroupBy::Field)?;
     let mut officers = groups(conn, GroupBy::Officer)?;
     // the adjustment's reference is the whole unit's rate per procedure, even when the export is
-    // one officer's own; only the officers listed get their row
-    let mix_q = StatsQuery {
-        filters: Filters { unit: Some(req.unit.clone()), ..Filters::default() },
-        ..StatsQuery::new(p.from, p.to, GroupBy::Officer)
-    };
-    let mix = compare::mix_cells(conn, instruments.current(), &mix_q, true)?;
+    // one officer's own (then over the days of their released blocks only); only the officers
+    // listed get their row
+    let range = released_range(conn, req.officer.as_deref(), req.min_n, p.from, p.to)?;
+    let mix = unit_mix(conn, instruments, &req.unit, range)?;
     let labels = officers.iter().map(|g| (g.key.clone(), g.label.clone())).collect();
     let adjusted = compare::adjust(&mix, &labels, req.min_n);
     for o in &mut officers {

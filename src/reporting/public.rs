@@ -1,6 +1,7 @@
-//! The public results page of a unit (công khai kết quả): the latest quarter's overall satisfaction
-//! and SIPAS index, the trend over eight quarters, and results by procedure and field for groups
-//! with at least `min_n` responses. Never officers, never comments.
+//! The public results page of a unit (công khai kết quả): the latest closed quarter's overall
+//! satisfaction and SIPAS index, the trend over the eight quarters before the current one, and
+//! results by procedure and field for groups with at least `min_n` responses. Never officers,
+//! never comments, never a quarter under way (it would move with each answer: finding 2).
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -45,9 +46,11 @@ pub struct PublicResults {
     #[schema(value_type = String)]
     pub measure: &'static str,
     pub min_n: u64,
-    /// The latest quarter with at least `min_n` responses (the current one counts, to date).
+    /// The latest closed quarter with at least `min_n` responses (a quarter under way is never
+    /// shown: it would move with each answer).
     pub quarter: Option<String>,
     pub quarter_label: Option<String>,
+    /// Always false: only closed quarters are published (kept for the portal's readers).
     pub quarter_in_progress: bool,
     pub latest: Option<PublicGroup>,
     /// The latest quarter's change of overall satisfaction against the quarter before it.
@@ -96,12 +99,14 @@ pub fn results(
     if !on {
         return Err(not_found());
     }
-    // local date (UTC+7 all year)
-    let today = (Utc::now() + chrono::Duration::hours(7)).date_naive();
+    // Closed quarters only (SECURITY.md, finding 2): a quarter under way would move with every
+    // answer, so reading the page before and after serving a resident would tell their answer's
+    // direction. A quarter appears whole once it has ended, and does not change afterwards.
+    let today = crate::kernel::time::today();
     let current = Period::parse(&quarter_key(today)).ok_or_else(|| AppError::internal("bad quarter"))?;
-    let first = current.from.checked_sub_months(Months::new(21)).unwrap_or(current.from);
-    let quarters =
-        content::stats_groups(conn, instruments, unit, first, current.to, GroupBy::Quarter, min_n)?;
+    let last = current.previous().ok_or_else(|| AppError::internal("no previous quarter"))?;
+    let first = last.from.checked_sub_months(Months::new(21)).unwrap_or(last.from);
+    let quarters = content::stats_groups(conn, instruments, unit, first, last.to, GroupBy::Quarter, min_n)?;
     let positive = compare::overall_positive(instruments.current());
     let trend: Vec<TrendPoint> = quarters
         .iter()
@@ -137,7 +142,7 @@ pub fn results(
         min_n,
         quarter: latest.map(|g| g.key.clone()),
         quarter_label: latest.map(|g| g.label.clone()),
-        quarter_in_progress: latest.is_some_and(|g| g.key == current.key),
+        quarter_in_progress: false,
         latest: latest.map(public_group),
         latest_change,
         trend,

@@ -12,7 +12,7 @@ use super::public::PublicResults;
 use crate::error::AppError;
 use crate::instrument::{Instrument, Instruments};
 use crate::stats::compare::{self, Adjusted, Cell, Change, Count, Entry, Funnel};
-use crate::stats::query::{GroupBy, StatsQuery};
+use crate::stats::query::Release;
 
 /// A percentage for people: decimal comma, two decimals, "—" for n/a (84,45).
 pub fn vn(x: Option<f64>) -> String {
@@ -228,18 +228,26 @@ pub fn build(
     let officer = req.officer.as_deref();
     let prev = content::unit_group_of(conn, instruments, &req.unit, officer, &prev_p, req.min_n)?;
     let year = content::unit_group_of(conn, instruments, &req.unit, officer, &year_p, req.min_n)?;
-    let followups = followup_counts_of(conn, &req.unit, officer, p.from, p.to)?;
-    let mix_q = StatsQuery {
-        filters: crate::stats::query::Filters { unit: Some(req.unit.clone()), ..Default::default() },
-        ..StatsQuery::new(p.from, p.to, GroupBy::Officer)
+    // an officer's own report reads the days of their released blocks only (SECURITY.md, finding 2)
+    let range = content::released_range(conn, officer, req.min_n, p.from, p.to)?;
+    let followups = match range {
+        Some((from, to)) => followup_counts_of(conn, &req.unit, officer, from, to)?,
+        None => FollowupCounts::default(),
     };
-    let mix = compare::mix_cells(conn, instruments.current(), &mix_q, true)?;
+    let mix = content::unit_mix(conn, instruments, &req.unit, range)?;
     let mut page =
         page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label(), &followups, &mix);
     if let Some(officer) = officer {
         // an officer's own report says so on its face: it is not the unit's report, and it shows
         // no colleague's figures (the adjustment's reference is the unit's, its rows only theirs)
-        page.unit_name = format!("{} — số liệu riêng của cán bộ {officer}", page.unit_name);
+        let through = match Release::of_officer_now(conn, officer, req.min_n)?.through() {
+            Some(d) => format!("công bố đến hết ngày {}", d.format("%d/%m/%Y")),
+            None => "chưa đủ đợt công bố đầu tiên".to_string(),
+        };
+        page.unit_name = format!(
+            "{} — số liệu riêng của cán bộ {officer}, theo đợt đủ {} phiếu, {through}",
+            page.unit_name, req.min_n
+        );
         page.adjusted.retain(|row| row.code == officer);
     }
     Ok((c, page))
@@ -248,7 +256,7 @@ pub fn build(
 /// The unit's follow-ups (complaints and requests raised by survey answers, see
 /// `crate::followups`) opened during a period, by what became of them. "On time" means replied to
 /// on or before the deadline's local (Asia/Ho_Chi_Minh) date; open ones are judged as of today.
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
 pub struct FollowupCounts {
     #[diesel(sql_type = BigInt)]
     pub opened: i64,

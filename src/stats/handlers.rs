@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, web};
 
 use super::compare;
-use super::query::{self, GroupBy, Source, StatsQuery};
+use super::query::{self, GroupBy, Release, Source, StatsQuery};
 use super::report::Report;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{AppError, BadQuery, Forbidden, Unauthorized, Unavailable};
 
-/// `GET /api/v1/stats`. An API key reads its own unit only.
+/// `GET /api/v1/stats`. An API key reads its own unit only; an officer their own figures, released
+/// in blocks of at least `min_n` answers of closed days (`kernel::release`), by period only.
 #[utoipa::path(
     get,
     path = "/api/v1/stats",
@@ -49,15 +50,30 @@ pub async fn stats(
         // an admin (no unit scope) reads every unit
         None => q.filters.unit = caller.unit_scope().map(str::to_string),
     }
-    // an officer reads their own figures only
+    let instruments = state.instruments.clone();
+    let min_n = query::min_n(&state.config, &state.instruments);
+    // an officer reads their own figures only, released in whole blocks (SECURITY.md, finding 2)
     if let Some(own) = caller.officer_scope() {
         if q.filters.officer.as_deref().is_some_and(|o| o != own) {
             return Err(AppError::forbidden("An officer may read their own figures only."));
         }
+        if query::splits_blocks(&q) {
+            return Err(AppError::forbidden(
+                "An officer's own figures are released by period only, not by procedure, field or channel.",
+            ));
+        }
         q.filters.officer = Some(own.to_string());
+        // flagged answers stay in an officer's own figures: a review must not move them by one
+        q.include_flagged = true;
+        let own = own.to_string();
+        let report = state
+            .read(move |conn| {
+                let release = Release::of_officer_now(conn, &own, min_n)?;
+                query::run_released(conn, &instruments, &q, min_n, &release, min_n)
+            })
+            .await?;
+        return Ok(HttpResponse::Ok().json(report));
     }
-    let instruments = state.instruments.clone();
-    let min_n = query::min_n(&state.config, &state.instruments);
     let report = state.read(move |conn| query::run(conn, &instruments, &q, min_n, Source::Rollup)).await?;
     Ok(HttpResponse::Ok().json(report))
 }

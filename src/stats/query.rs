@@ -4,15 +4,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 
 pub use super::model::GroupBy;
 use super::model::{self, GroupCounts, GroupStats, band_kind, period_label};
-use super::report::{Group, Report};
+use super::report::{Group, Released, Report};
 use super::store::{self, CountRow};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::instrument::{Instrument, Instruments};
+pub use crate::kernel::release::Release;
 
 /// The longest range a query may cover (a guard on the number of period groups, not a limit
 /// anyone should meet).
@@ -189,12 +190,23 @@ pub fn run(
     min_n: u64,
     source: Source,
 ) -> Result<Report, AppError> {
-    let instrument = instruments.current();
     let rows = match source {
         Source::Rollup => store::rollup_counts(conn, q)?,
         Source::Raw => store::raw_counts(conn, instruments, q)?,
     };
-    let counts = group_counts(q, &rows);
+    report_of(conn, instruments, q, min_n, &rows)
+}
+
+/// The report of count rows read for `q`.
+fn report_of(
+    conn: &mut diesel::PgConnection,
+    instruments: &Instruments,
+    q: &StatsQuery,
+    min_n: u64,
+    rows: &[CountRow],
+) -> Result<Report, AppError> {
+    let instrument = instruments.current();
+    let counts = group_counts(q, rows);
     let keys: Vec<String> = counts.keys().cloned().collect();
     let mut names = store::labels(conn, q.group_by, &keys)?;
     if q.group_by == GroupBy::None {
@@ -231,8 +243,79 @@ pub fn run(
         from: q.from.format("%Y-%m-%d").to_string(),
         to: q.to.format("%Y-%m-%d").to_string(),
         group_by: q.group_by.as_str(),
+        released: None,
         groups,
     })
+}
+
+/// Answers an officer's query about their own figures under the release rule of
+/// `kernel::release` (SECURITY.md, finding 2): only whole release blocks of `release` are read, a
+/// range as the blocks ending in it, a period grouping with each block in the period of its last
+/// day; groupings other than by period, officer or unit would split a block and must be refused
+/// before (see [`splits_blocks`]). `block` is the release's `k`, written out with the report.
+pub fn run_released(
+    conn: &mut diesel::PgConnection,
+    instruments: &Instruments,
+    q: &StatsQuery,
+    min_n: u64,
+    release: &Release,
+    block: u64,
+) -> Result<Report, AppError> {
+    let one =
+        |conn: &mut diesel::PgConnection, from: NaiveDate, to: NaiveDate, group_by: GroupBy| match release
+            .snap(from, to)
+        {
+            Some((from, to)) => {
+                run(conn, instruments, &StatsQuery { from, to, group_by, ..q.clone() }, min_n, Source::Rollup)
+            }
+            None => report_of(conn, instruments, &StatsQuery { group_by, ..q.clone() }, min_n, &[]),
+        };
+    let mut report = if q.group_by.is_period() {
+        // each period on its own, so that a block counts in the period of its last day
+        let mut spans: Vec<(String, NaiveDate, NaiveDate)> = Vec::new();
+        let mut month = q.from.with_day(1);
+        while let Some(m) = month.filter(|m| *m <= q.to) {
+            let next = m.checked_add_months(Months::new(1));
+            let (a, b) = (m.max(q.from), next.and_then(|n| n.pred_opt()).unwrap_or(m).min(q.to));
+            match (q.group_by.period_key(m), spans.last_mut()) {
+                (Some(k), Some(last)) if last.0 == k => last.2 = b,
+                (Some(k), _) => spans.push((k, a, b)),
+                (None, _) => {}
+            }
+            month = next;
+        }
+        let mut groups = Vec::new();
+        for (key, a, b) in spans {
+            let period = one(conn, a, b, GroupBy::None)?;
+            if let Some(mut g) = period.groups.into_iter().next() {
+                g.label = period_label(&key).unwrap_or_else(|| key.clone());
+                g.key = key;
+                groups.push(g);
+            }
+        }
+        let mut report = report_of(conn, instruments, q, min_n, &[])?;
+        report.groups = groups;
+        report
+    } else {
+        one(conn, q.from, q.to, q.group_by)?
+    };
+    if let Some((from, to)) = release.snap(q.from, q.to) {
+        report.from = from.format("%Y-%m-%d").to_string();
+        report.to = to.format("%Y-%m-%d").to_string();
+    }
+    report.released =
+        Some(Released { through: release.through().map(|d| d.format("%Y-%m-%d").to_string()), block });
+    Ok(report)
+}
+
+/// True when a query's grouping or filters would split an officer's release blocks (by
+/// procedure, field or channel): two such figures could differ by a single answer.
+pub fn splits_blocks(q: &StatsQuery) -> bool {
+    let f = &q.filters;
+    matches!(q.group_by, GroupBy::Procedure | GroupBy::Field | GroupBy::Channel)
+        || f.procedure.is_some()
+        || f.field.is_some()
+        || f.channel.is_some()
 }
 
 /// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.

@@ -24,7 +24,22 @@ pub struct Report {
     pub to: String,
     #[schema(value_type = String)]
     pub group_by: &'static str,
+    /// Only on an officer's own figures: they are released in blocks (SECURITY.md, finding 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released: Option<Released>,
     pub groups: Vec<Group>,
+}
+
+/// How an officer's own figures are released: whole blocks of at least `block` answers of closed
+/// local days, so they advance in steps and never by one answer (`kernel::release`). `from` and
+/// `to` of the report are then the days the included blocks cover.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Released {
+    /// The last local day the figures include; null before the first block is complete.
+    #[schema(format = Date)]
+    pub through: Option<String>,
+    /// The fewest answers a block holds (the unit's `min_n`).
+    pub block: u64,
 }
 
 /// One group of a report.

@@ -89,11 +89,30 @@ async fn the_follow_up_page_shows_comments_as_text_highlights_overdue_ones_and_s
     let html = app.get("/followups?status=answered").as_staff(&leader).await.body;
     assert!(html.contains("Đã trả lời:"));
     assert!(!html.contains("followup overdue"), "an answered follow-up is no longer overdue");
-    // the officer sees their own follow-up, without the forms
+    // the officer does not see it yet: it is of today, in no released block (SECURITY.md, finding 2)
     let officer = sign_in(&app, "officer1").await;
     let Reply { status, body: html, .. } = app.get("/followups").as_staff(&officer).await;
     assert_eq!(status, 200);
-    assert!(html.contains(&format!("#{id}")) && !html.contains("Gửi trả lời"));
+    assert!(!html.contains("onerror"), "{html}");
+    // once it lies in a released block (four more answers of closed days), the officer sees it,
+    // numbered on the page, undated and without the forms
+    diesel::sql_query("UPDATE responses SET submitted_at = submitted_at - interval '3 days'")
+        .execute(&mut app.conn())
+        .unwrap();
+    diesel::sql_query("UPDATE followups SET opened_at = opened_at - interval '3 days'")
+        .execute(&mut app.conn())
+        .unwrap();
+    let past = sipas::kernel::time::midnight(sipas::kernel::time::today() - chrono::Duration::days(2));
+    for i in 0..4 {
+        let at = past + chrono::Duration::hours(8 + i);
+        let inv = crate::fixtures::issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at);
+        crate::fixtures::answer(&app, inv.id, at, &[("CASE.OVERALL", json!(5))]);
+    }
+    let Reply { status, body: html, .. } = app.get("/followups").as_staff(&officer).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("&#60;img src=x onerror=alert(1)&#62;"), "{html}");
+    assert!(html.contains("<h2>#1 ·"), "{html}");
+    assert!(!html.contains("Gửi trả lời") && html.contains("mở ngày — · hạn —"), "{html}");
 }
 
 #[derive(QueryableByName)]

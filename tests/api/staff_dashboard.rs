@@ -124,7 +124,11 @@ async fn an_officer_sees_only_their_own_figures_through_pages_and_api() {
     let officer = sign_in(&app, "officer1").await;
     let Reply { status, body: html, .. } = app.get("/dashboard?period=2026-Q1").as_staff(&officer).await;
     assert_eq!(status, 200, "{html}");
-    assert!(html.contains("83,33%"), "their own overall satisfaction: {html}");
+    // their own overall satisfaction, released in blocks of five answers of closed days (SECURITY.md,
+    // finding 2): the block of 8 January – 12 March holds five of their six answers of the quarter
+    // (5, 4, 5, 2, 4: four satisfied); the answer of 15 March waits for the next block
+    assert!(html.contains("80,00%"), "their own overall satisfaction: {html}");
+    assert!(html.contains("id=\"released\"") && html.contains("12/03/2026"), "{html}");
     assert!(!html.contains("72,73%") && !html.contains("60,00%"), "the unit's or a colleague's figures");
     assert!(!html.contains("Hoàng Văn Minh"), "a colleague's name");
     // E3 and TT01 with the officer band: TT01.I1 earns 2 points on every case
@@ -133,10 +137,10 @@ async fn an_officer_sees_only_their_own_figures_through_pages_and_api() {
     assert!(html.contains("2,0 điểm trên 1/5 chỉ tiêu (tối đa 2)"), "a total of 2,0 over one indicator");
     assert!(!html.contains("Hoàn thành dưới 70% nhiệm vụ"), "no officer band on one indicator of five");
     assert!(html.contains("Người dân đánh giá"), "the score's source");
-    // their comments, escaped, with the day only, and nothing that identifies the resident
+    // their comments, escaped, dated by their block only, and nothing that identifies the resident
     assert!(html.contains("Cán bộ &#60;b&#62;tận tình&#60;/b&#62; &#38; chu đáo &#60;script&#62;"), "{html}");
     assert!(!html.contains("<script>alert(1)") && !html.contains("<b>tận tình"));
-    assert!(html.contains("10/01/2026"));
+    assert!(html.contains("đến 12/03/2026") && !html.contains("10/01/2026"), "{html}");
     for token in &tokens {
         assert!(!html.contains(token.as_str()), "a survey token is on the page");
     }
@@ -152,8 +156,9 @@ async fn an_officer_sees_only_their_own_figures_through_pages_and_api() {
         app.get("/api/v1/stats?from=2026-01-01&to=2026-03-31").as_staff(&officer).await;
     assert_eq!(status, 200, "{body}");
     let body: Value = serde_json::from_str(&body).unwrap_or_default();
-    assert_eq!(body["groups"][0]["responses"], 6, "{body}");
-    assert_eq!(body["groups"][0]["overall"]["rate"], 83.33);
+    assert_eq!(body["groups"][0]["responses"], 5, "{body}");
+    assert_eq!(body["groups"][0]["overall"]["rate"], 80.0);
+    assert_eq!(body["released"]["through"], "2026-03-12", "{body}");
     let body =
         app.get("/api/v1/stats?from=2026-01-01&to=2026-03-31&group_by=officer").as_staff(&officer).await.body;
     let body: Value = serde_json::from_str(&body).unwrap_or_default();
