@@ -183,12 +183,18 @@ async fn an_all_land_officer_rated_at_the_units_rates_scores_one_though_the_raw_
     assert_eq!(row[col], "1", "{header:?} {row:?}");
 }
 
-/// Answers for the seed unit's whole-commune change from 2025-Q4 to 2026-Q1.
-async fn change_page(before: (u32, u32), now: (u32, u32)) -> String {
+/// The seed unit with answers for a whole-commune change from 2025-Q4 to 2026-Q1.
+async fn change_app(before: (u32, u32), now: (u32, u32)) -> TestApp {
     let app = TestApp::new().await;
     people(&app);
     answers(&app, "CB01", SEED.procedures[0], before.1, before.0, local(2025, 11, 3, 8, 0));
     answers(&app, "CB01", SEED.procedures[0], now.1, now.0, local(2026, 2, 3, 8, 0));
+    app
+}
+
+/// The dashboard's overall-satisfaction KPI of 2026-Q1 after [`change_app`].
+async fn change_page(before: (u32, u32), now: (u32, u32)) -> String {
+    let app = change_app(before, now).await;
     let leader = sign_in(&app, "leader").await;
     let page = app.get("/dashboard?period=2026-Q1").as_staff(&leader).await;
     assert_eq!(page.status, 200);
@@ -235,6 +241,39 @@ async fn a_change_outside_noise_is_called_a_fall_with_its_interval() {
     let expected = format!("giảm 30,00 điểm % (KTC 95%: {} đến {})", signed(lo), signed(hi));
     assert!(kpi.contains(&expected), "expected «{expected}» in {kpi}");
     assert!(kpi.contains("▼"));
+}
+
+/// The public page (JSON and HTML) and the periodic report describe the 2025-Q4 → 2026-Q1 change
+/// in `words`, with SciPy's interval of the difference.
+async fn change_elsewhere(before: (u32, u32), now: (u32, u32), words: &str, significant: bool) {
+    let app = change_app(before, now).await;
+    let (lo, hi) =
+        scipy_interval(u64::from(now.0), u64::from(now.1), u64::from(before.0), u64::from(before.1));
+    let public = app.get(&format!("/api/v1/public/{}", SEED.unit)).await;
+    assert_eq!(public.status, 200, "{}", public.body);
+    let json = public.json();
+    let q1 = json["trend"].as_array().unwrap().iter().find(|t| t["period"] == "2026-Q1").cloned().unwrap();
+    let change = &q1["overall_change"];
+    assert_eq!(change["significant"], significant, "{change}");
+    let (a, b) = (change["ci95"][0].as_f64().unwrap(), change["ci95"][1].as_f64().unwrap());
+    assert!((a - lo).abs() < 0.006 && (b - hi).abs() < 0.006, "{change} against SciPy {lo}..{hi}");
+    let page = app.get(&format!("/public/{}", SEED.unit)).await;
+    assert!(page.body.contains(words), "expected «{words}» on the public page: {}", page.body);
+    let leader = sign_in(&app, "leader").await;
+    let report = app.get("/reports/periodic?period=2026-Q1").as_staff(&leader).await;
+    assert_eq!(report.status, 200);
+    assert!(report.body.contains(words), "expected «{words}» in the report: {}", report.body);
+}
+
+#[actix_web::test]
+async fn the_public_page_and_the_report_call_a_change_within_noise_not_significant_and_one_outside_a_fall() {
+    let (lo, hi) = scipy_interval(40, 50, 42, 50);
+    let within =
+        format!("không khác biệt đáng kể (−4,00 điểm %; KTC 95%: {} đến {})", signed(lo), signed(hi));
+    change_elsewhere((42, 50), (40, 50), &within, false).await;
+    let (lo, hi) = scipy_interval(30, 50, 45, 50);
+    let fall = format!("giảm 30,00 điểm % (KTC 95%: {} đến {})", signed(lo), signed(hi));
+    change_elsewhere((45, 50), (30, 50), &fall, true).await;
 }
 
 /// The section of a page from `start` to the end of its funnel block.
