@@ -68,7 +68,34 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ] {
         doc.merge(part);
     }
+    document_nul_refusal(&mut doc);
     doc
+}
+
+/// Every route refuses a query string that carries a NUL before its handler runs, in JSON
+/// (`http::middleware::access_check`), so every operation lists that 400: alone, or as a JSON
+/// body beside a page's own 400.
+fn document_nul_refusal(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const WHY: &str = "`invalid_text`: the query string carries a NUL (%00), which every route refuses";
+    let json = || -> Content { ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build() };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            match operation.responses.responses.get_mut("400") {
+                None => {
+                    let refusal =
+                        ResponseBuilder::new().description(WHY).content("application/json", json()).build();
+                    operation.responses.responses.insert("400".into(), refusal.into());
+                }
+                Some(RefOr::T(page)) if !page.content.contains_key("application/json") => {
+                    page.content.insert("application/json".into(), json().into());
+                    page.description = format!("{}; or (JSON) {WHY}", page.description);
+                }
+                Some(_) => {}
+            }
+        }
+    }
 }
 
 /// The document as served, written once per worker when the routes are configured.

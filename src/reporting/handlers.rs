@@ -284,7 +284,8 @@ pub struct ImportBody {
     post,
     path = "/api/v1/province/exports",
     summary = "Import one commune's JSON export (province staff and admins)",
-    security(("bearer" = []), ("session" = [])),
+    // no API key may: a commune's key is refused (auth::access)
+    security(("session" = [])),
     request_body(content = Object, content_type = "application/json",
         description = "An export as `GET /api/v1/exports/province?format=json` wrote it, unchanged"),
     responses(
@@ -335,7 +336,8 @@ async fn load_ranking(
     get,
     path = "/api/v1/province/ranking",
     summary = "The communes of a period, ranked (province staff and admins)",
-    security(("bearer" = []), ("session" = [])),
+    // no API key may: a commune's key is refused (auth::access)
+    security(("session" = [])),
     params(("period" = String, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026"), ("format" = Option<String>, Query, description = "json (the default), csv or xlsx")),
     responses(
         (status = 200, description = "The ranking",
