@@ -11,21 +11,21 @@ use crate::kernel::time::today;
 /// `sipas demo [--responses N] [--seed S]`. Then fills what the staff pages need beyond answers
 /// (`demo::pages`): daily case counts, follow-ups, the public page and one account per role,
 /// whose passwords it prints.
-/// From 1000 responses on, the last working day also gets the integrity capability's staged
-/// patterns (see `demo::staged`), answered through the real submission core; they are part
-/// of the N responses asked for.
+/// From 1000 responses on, the last two working weeks also get the integrity simulation (see
+/// `demo::staged`: realistic residents and staged patterns), answered through the real
+/// submission core; its answers are part of the N responses asked for.
 pub fn run(config: &Config, responses: u64, seed: u64) -> Result<String, String> {
     let started = Instant::now();
     let (db, mut conn, instruments) = open(config)?;
-    let staged_answers = if responses >= 1000 { (staged::GENUINE + staged::STAGED) as u64 } else { 0 };
+    let last = staged::last_working_day(today());
+    let staged_answers = if responses >= 1000 { staged::answers_planned(last, seed) as u64 } else { 0 };
     let plan = Plan::ending_yesterday(responses - staged_answers, seed);
     let opened = started.elapsed().as_secs_f64();
     let mut out = demo::generate(&mut conn, Some(&db.url), &instruments, plan)?;
     if staged_answers > 0 {
         let clock = Instant::now();
         let secret = app::prepare(&db.url, config, &instruments)?;
-        let day = staged::last_working_day(today());
-        let detection = staged::run(&mut conn, &instruments, config, &secret, day, seed)?;
+        let detection = staged::run(&mut conn, &instruments, config, &secret, last, seed)?;
         out.push_str(&format!(
             "; {detection} (in {:.1} s); {responses} responses in all",
             clock.elapsed().as_secs_f64()
