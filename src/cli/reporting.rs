@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::http::assets;
 use crate::reporting::content::{ExportRequest, Period};
 use crate::reporting::handlers::{self, Format};
-use crate::reporting::{formats, province, public, report};
+use crate::reporting::{formats, province, public, report, upload};
 use crate::schema::units;
 
 fn period(s: &str) -> Result<Period, String> {
@@ -106,27 +106,38 @@ pub fn periodic_report(
     write_out(out, html.as_bytes(), "report")
 }
 
-/// `sipas province import FILE…`: verifies every file first; one refused file stores nothing.
+/// `sipas province import FILE…`: JSON, CSV or XLSX exports, read one at a time and stored all
+/// or none (the upload's rules, `reporting::upload::import_files`).
 pub fn province_import(config: &Config, files: &[PathBuf]) -> Result<String, String> {
-    let instruments = crate::instrument::Instruments::load_published()?;
-    let mut verified = Vec::new();
+    let mut opened = Vec::with_capacity(files.len());
     for f in files {
-        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-        let v = province::verify(&bytes, instruments.current())
-            .map_err(|e| format!("{}: refused: {e}; nothing was imported", f.display()))?;
-        if verified.iter().any(|o: &province::Verified| o.content.export_id == v.content.export_id) {
-            return Err(format!(
-                "{}: {}; nothing was imported",
-                f.display(),
-                province::ImportError::Duplicate(v.content.export_id)
-            ));
-        }
-        verified.push(v);
+        let file = std::fs::File::open(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        opened.push((f.display().to_string(), file));
     }
-    let (_db, mut conn, _) = open(config)?;
-    let done = province::import(&mut conn, &verified, "cli")
+    let (_db, mut conn, instruments) = open(config)?;
+    let batch = upload::import_files(&mut conn, opened, instruments.current(), "cli")
         .map_err(|e| format!("import failed: {e}; nothing was imported"))?;
-    Ok(done.iter().map(|(u, p)| format!("imported {u} {p}")).collect::<Vec<_>>().join("\n"))
+    match batch {
+        upload::Batch::Stored(done) => Ok(done
+            .iter()
+            .map(|f| {
+                format!("imported {} {}", f.unit.as_deref().unwrap_or(""), f.period.as_deref().unwrap_or(""))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")),
+        upload::Batch::Refused(out) => Err(out
+            .iter()
+            .filter(|f| f.status == upload::Status::Refused)
+            .map(|f| {
+                format!(
+                    "{}: refused: {}; nothing was imported",
+                    f.file,
+                    f.reason.as_ref().map_or("", |r| r.en.as_str())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")),
+    }
 }
 
 /// `sipas province ranking --period P [--format json|csv|xlsx|html] [--out FILE]`.
@@ -148,7 +159,7 @@ pub fn province_ranking(config: &Config, p: &str, f: &str, out: Option<&Path>) -
         other => match format(other)? {
             Format::Json => serde_json::to_vec_pretty(&r).map_err(|e| e.to_string())?,
             Format::Csv => province::sheet_csv(&province::ranking_sheet(&r))?,
-            Format::Xlsx => formats::xlsx(&[province::ranking_sheet(&r)])?,
+            Format::Xlsx => formats::xlsx(&[province::ranking_sheet(&r)], None)?,
         },
     };
     write_out(out, &bytes, "ranking")

@@ -144,8 +144,10 @@ impl CsvRows<'_> {
     }
 }
 
-/// The CSV file: UTF-8 with a byte-order mark, one header row, one figure per row.
-pub fn csv(content: &Content, content_sha256: &str) -> Result<Vec<u8>, String> {
+/// The CSV file: UTF-8 with a byte-order mark, one header row, one figure per row, and last the
+/// whole JSON export document (`document`, as `GET …?format=json` writes it) in `meta` rows
+/// `document` numbered 1, 2, … in the `code` column, which the province import reads back.
+pub fn csv(content: &Content, content_sha256: &str, document: &str) -> Result<Vec<u8>, String> {
     let mut rows = CsvRows { unit: &content.unit.code, period: &content.period.key, rows: Vec::new() };
     let meta = ("", "");
     for (measure, value) in [
@@ -184,6 +186,11 @@ pub fn csv(content: &Content, content_sha256: &str) -> Result<Vec<u8>, String> {
     for g in &content.officers {
         rows.group("officer", g);
     }
+    for (i, part) in document_parts(document)?.into_iter().enumerate() {
+        let n = (i + 1).to_string();
+        // verbatim: no part starts with a sign a spreadsheet would run (see document_parts)
+        rows.push("meta", meta, DOCUMENT, &n, None, Cell::Text(part.to_string()), None, None, "");
+    }
     let mut out = vec![0xEF, 0xBB, 0xBF];
     {
         let mut w = csv::Writer::from_writer(&mut out);
@@ -201,6 +208,56 @@ pub fn csv(content: &Content, content_sha256: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+// ------------------------------------------------------------------------- the embedded document
+
+/// The CSV `measure` of the rows that carry the export document, and the XLSX sheet (hidden) that
+/// carries it: column A the part's number, column B its text, from the second row.
+pub const DOCUMENT: &str = "document";
+pub const DOCUMENT_SHEET: &str = "sipas-document";
+
+/// The most text a spreadsheet keeps in one cell (Excel: 32,767 characters, counted in UTF-16).
+pub const CELL_LIMIT: usize = 32_767;
+
+fn runs_in_a_spreadsheet(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// The document's text cut into parts of at most [`CELL_LIMIT`] UTF-16 units, none of which
+/// starts with a character that would make a spreadsheet read it as a formula (a cut is moved
+/// back to the nearest safe character), so each part is stored verbatim and their
+/// concatenation is the document again.
+pub fn document_parts(text: &str) -> Result<Vec<&str>, String> {
+    const UNCUTTABLE: &str = "the export document cannot be cut into spreadsheet cells";
+    if text.starts_with(runs_in_a_spreadsheet) {
+        return Err(UNCUTTABLE.into());
+    }
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut units = 0;
+        let mut cut = rest.len();
+        for (i, c) in rest.char_indices() {
+            units += c.len_utf16();
+            if units > CELL_LIMIT {
+                cut = i;
+                break;
+            }
+        }
+        let safe_at = |i: usize| rest[i..].chars().next().is_some_and(|c| !runs_in_a_spreadsheet(c));
+        if cut < rest.len() && !safe_at(cut) {
+            cut = rest[..cut]
+                .char_indices()
+                .rev()
+                .map(|(i, _)| i)
+                .find(|&i| i > 0 && safe_at(i))
+                .ok_or(UNCUTTABLE)?;
+        }
+        parts.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    Ok(parts)
+}
+
 // ----------------------------------------------------------------------------------------- XLSX
 
 /// A sheet to write: a title line, a header row and rows.
@@ -213,8 +270,11 @@ pub struct Sheet {
 }
 
 /// Writes sheets into a workbook formatted for printing: A4 landscape, one page wide, the header
-/// row repeated on every page, borders, the title in the page header.
-pub fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
+/// row repeated on every page, borders, the title in the page header. With a `document` (an
+/// export's whole JSON document), a last, hidden sheet [`DOCUMENT_SHEET`] carries it in parts
+/// (see [`document_parts`]) for the province import.
+pub fn xlsx(sheets: &[Sheet], document: Option<&str>) -> Result<Vec<u8>, String> {
+    let parts = document.map(document_parts).transpose()?;
     let run = || -> Result<Vec<u8>, XlsxError> {
         let mut book = Workbook::new();
         let title_fmt = Format::new().set_bold().set_font_size(13);
@@ -250,6 +310,17 @@ pub fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
                     };
                 }
             }
+        }
+        if let Some(parts) = &parts {
+            let ws = book.add_worksheet();
+            ws.set_name(DOCUMENT_SHEET)?;
+            ws.write_string(0, 0, "part")?;
+            ws.write_string(0, 1, "sipas-province-export document: the import reads it; do not edit")?;
+            for (i, part) in parts.iter().enumerate() {
+                ws.write_number(i as u32 + 1, 0, (i + 1) as f64)?;
+                ws.write_string(i as u32 + 1, 1, *part)?;
+            }
+            ws.set_hidden(true);
         }
         book.save_to_buffer()
     };
@@ -482,5 +553,22 @@ mod tests {
         assert_eq!(neutralise("Đăng ký khai sinh"), "Đăng ký khai sinh");
         assert_eq!(neutralise("a=b"), "a=b");
         assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn a_document_is_cut_into_cells_that_rejoin_to_it_and_start_with_no_formula_sign() {
+        // 40,000 units of names that could run as formulas, with Vietnamese letters between
+        let name = "=HYPERLINK(\\\"x\\\")-Hòa+@ ".repeat(2_000);
+        let doc = format!("{{\"content\":{{\"name\":\"{name}\",\"x\":-1}}}}");
+        let parts = document_parts(&doc).unwrap();
+        assert!(parts.len() >= 2, "{}", parts.len());
+        assert_eq!(parts.concat(), doc);
+        for p in &parts {
+            assert!(p.encode_utf16().count() <= CELL_LIMIT);
+            assert_eq!(neutralise(p), *p, "a part starts with {:?}", p.chars().next());
+        }
+        assert_eq!(document_parts("{}").unwrap(), ["{}"]);
+        assert!(document_parts("").unwrap().is_empty());
+        assert!(document_parts("=1").is_err());
     }
 }

@@ -4,15 +4,16 @@
 use std::collections::HashMap;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::PgConnection;
+use futures_util::StreamExt as _;
 use serde::Serialize;
 
 use super::content::{self, ExportRequest, Period};
 use super::province::Ranking;
 use super::public::PublicResults;
-use super::{formats, pages, province, public, report};
+use super::{formats, pages, province, public, report, upload};
 use crate::app::AppState;
 use crate::auth::{Caller, PROVINCE_ROLES, ProvinceCaller};
 use crate::auth::{Role, StaffPage};
@@ -24,9 +25,6 @@ use crate::instrument::Instruments;
 
 /// The JSON Schema of the export document, served at `/api/v1/exports/schema.json`.
 pub const SCHEMA_JSON: &str = include_str!("../../docs/export.schema.json");
-
-/// Largest export file the province import accepts.
-pub const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,11 +110,15 @@ pub fn render_export(
 ) -> Result<Generated, AppError> {
     let c = content::build(conn, instruments, req)?;
     let doc = c.document()?;
+    // the CSV and the XLSX carry the whole document, whatever fields it has, for the import
+    let embedded = || serde_json::to_string(&doc).map_err(|e| AppError::internal(e.to_string()));
     let bytes = match format {
         Format::Json => serde_json::to_vec_pretty(&doc).map_err(|e| AppError::internal(e.to_string()))?,
-        Format::Csv => formats::csv(&c, &doc.sha256).map_err(AppError::internal)?,
-        Format::Xlsx => formats::xlsx(&formats::sheets(&c, &doc.sha256, instruments.current()))
-            .map_err(AppError::internal)?,
+        Format::Csv => formats::csv(&c, &doc.sha256, &embedded()?).map_err(AppError::internal)?,
+        Format::Xlsx => {
+            let sheets = formats::sheets(&c, &doc.sha256, instruments.current());
+            formats::xlsx(&sheets, Some(&embedded()?)).map_err(AppError::internal)?
+        }
     };
     Ok(Generated {
         filename: format!("sipas-{}-{}.{}", req.unit, req.period.key, format.as_str()),
@@ -271,54 +273,208 @@ pub struct Imported {
     period: String,
 }
 
-/// What a province import stored.
+/// What a province import stored, and what became of each file.
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = ProvinceImport)]
 pub struct ImportBody {
     imported: Vec<Imported>,
+    files: Vec<upload::FileOutcome>,
 }
 
-/// `POST /api/v1/province/exports`: one JSON export as the body; verified, then stored. Province
-/// staff and admins only.
+/// A refused import: the error shape, and what became of each file (`refused` with the reason in
+/// Vietnamese and English, or `not_stored`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ProvinceImportRefused)]
+pub struct RefusedBody {
+    /// `export_refused`.
+    error: &'static str,
+    message: String,
+    files: Vec<upload::FileOutcome>,
+}
+
+/// The most one uploaded file may hold (a genuine export is tens to a few hundred kilobytes).
+pub const FILE_LIMIT: usize = 4 * 1024 * 1024;
+/// The most one upload may hold, all files together; each is spooled to a temporary file as it
+/// arrives, so this bounds the disk used, not the memory.
+pub const REQUEST_LIMIT: usize = 64 * 1024 * 1024;
+/// The most files one upload may carry.
+pub const MAX_FILES: usize = 500;
+
+fn too_large(what: String) -> AppError {
+    AppError::client(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", what)
+}
+
+fn file_too_large(name: &str) -> AppError {
+    too_large(format!(
+        "`{name}` is over {} MB, the most one export file may hold; nothing was stored.",
+        FILE_LIMIT / 1024 / 1024
+    ))
+}
+
+fn upload_too_large() -> AppError {
+    too_large(format!(
+        "The upload is over {} MB, the most one upload may hold; send fewer files at a time. Nothing was stored.",
+        REQUEST_LIMIT / 1024 / 1024
+    ))
+}
+
+/// One received file: its name, and its bytes in memory (a request body) or spooled to an
+/// unnamed temporary file (a multipart part).
+type Received = (String, Box<dyn std::io::Read + Send>);
+
+/// Appends `chunk` to one file's bytes, within the file's and the request's limits.
+fn take(buf: &mut Vec<u8>, total: &mut usize, chunk: &[u8], name: &str) -> Result<(), AppError> {
+    *total += chunk.len();
+    if *total > REQUEST_LIMIT {
+        return Err(upload_too_large());
+    }
+    if buf.len() + chunk.len() > FILE_LIMIT {
+        return Err(file_too_large(name));
+    }
+    buf.extend_from_slice(chunk);
+    Ok(())
+}
+
+/// Receives the upload as it streams in: a `multipart/form-data` body (each part with a file
+/// name is a file; other parts are skipped) or, for any other type, the body as one file. At
+/// most one file's bytes are in memory at a time: each part is written to an unnamed temporary
+/// file once complete. Past [`FILE_LIMIT`] or [`REQUEST_LIMIT`] the rest is not read: 413.
+async fn receive(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<Received>, AppError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > REQUEST_LIMIT) {
+        return Err(upload_too_large());
+    }
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let mut total = 0;
+    if !multipart {
+        let mut buf = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| AppError::bad_request("malformed_upload", e.to_string()))?;
+            take(&mut buf, &mut total, &chunk, "body")?;
+        }
+        return Ok(vec![("body".to_string(), Box::new(std::io::Cursor::new(buf)))]);
+    }
+    let bad = |e: actix_multipart::MultipartError| {
+        AppError::bad_request("malformed_upload", format!("The multipart body cannot be read: {e}."))
+    };
+    let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut files: Vec<Received> = Vec::new();
+    while let Some(field) = parts.next().await {
+        let mut field = field.map_err(bad)?;
+        let name = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(bad)?;
+            match &name {
+                Some(n) => take(&mut buf, &mut total, &chunk, n)?,
+                // a form's other fields count towards the request, and are dropped
+                None => take(&mut Vec::new(), &mut total, &chunk, "")?,
+            }
+        }
+        let Some(name) = name else { continue };
+        if files.len() == MAX_FILES {
+            return Err(too_large(format!(
+                "The upload has more than {MAX_FILES} files; send fewer at a time. Nothing was stored."
+            )));
+        }
+        let spooled = web::block(move || -> std::io::Result<std::fs::File> {
+            use std::io::{Seek, Write};
+            let mut f = tempfile::tempfile()?;
+            f.write_all(&buf)?;
+            f.rewind()?;
+            Ok(f)
+        })
+        .await?
+        .map_err(AppError::internal)?;
+        files.push((name, Box::new(spooled)));
+    }
+    Ok(files)
+}
+
+/// `POST /api/v1/province/exports`: communes' exports, verified, then stored all or none.
+/// Province staff and admins only.
 #[utoipa::path(
     post,
     path = "/api/v1/province/exports",
-    summary = "Import one commune's JSON export (province staff and admins)",
+    summary = "Import communes' exports in JSON, CSV or XLSX (province staff and admins)",
+    description = "Either one export as the body (any content type; the format is read from the content), or \
+`multipart/form-data` with one part per file (each part with a file name is a file). Each file is an export as \
+`GET /api/v1/exports/province?format=json|csv|xlsx` wrote it, unchanged: a CSV or XLSX carries the whole JSON \
+document, which is what is verified. All files are stored, or none: when one is refused, none is stored and \
+`files` names each file's outcome. docs/EXPORTS.md, \"Province mode\".",
     // no API key may: a commune's key is refused (auth::access)
     security(("session" = [])),
-    request_body(content = Object, content_type = "application/json",
-        description = "An export as `GET /api/v1/exports/province?format=json` wrote it, unchanged"),
+    request_body(
+        description = "An export file as the body, or multipart/form-data with several",
+        content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Object = "multipart/form-data"),
+        )
+    ),
     responses(
-        (status = 201, description = "Verified and stored", body = ImportBody),
-        (status = 413, description = "`payload_too_large`: over 16 MB", body = ErrorBody),
-        (status = 422, description = "`export_refused`: the hash, schema or instrument does not check; nothing stored", body = ErrorBody),
+        (status = 201, description = "Every file verified and stored", body = ImportBody),
+        (status = 400, description = "`no_files`: the upload holds no file; `malformed_upload`: the multipart body cannot be read", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: a file over 4 MB, an upload over 64 MB or over 500 files; nothing stored", body = ErrorBody),
+        (status = 422, description = "`export_refused`: a file is refused (not an export, changed, forged, unknown commune, older than the stored one …); nothing stored, `files` says which and why", body = RefusedBody),
         Unauthorized, Forbidden, Unavailable,
     )
 )]
 pub async fn province_import(
     state: web::Data<AppState>,
     ProvinceCaller(caller): ProvinceCaller,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let v = province::verify(&body, state.instruments.current()).map_err(|e| {
-        AppError::unprocessable(
-            "export_refused",
-            format!("The export was refused and nothing was stored: {e}."),
-        )
-    })?;
+    let files = receive(&req, payload).await?;
+    if files.is_empty() {
+        return Err(AppError::bad_request(
+            "no_files",
+            "The upload holds no file: choose one or more export files.",
+        ));
+    }
+    let count = files.len();
+    let instruments = state.instruments.clone();
     let actor = caller.actor();
-    let done = db::run(&state.pool, move |conn| match province::import(conn, &[v], &actor) {
-        Ok(done) => Ok(done),
-        Err(province::ImportFailure::Refused(e)) => Err(AppError::unprocessable(
-            "export_refused",
-            format!("The export was refused and nothing was stored: {e}."),
-        )),
-        Err(province::ImportFailure::Db(e)) => Err(e.into()),
+    let batch = db::run(&state.pool, move |conn| {
+        match upload::import_files(conn, files, instruments.current(), &actor) {
+            Ok(b) => Ok(b),
+            Err(upload::BatchError::Db(e)) => Err(e.into()),
+            Err(upload::BatchError::Io(e)) => Err(AppError::internal(e)),
+        }
     })
     .await?;
-    Ok(HttpResponse::Created().json(ImportBody {
-        imported: done.into_iter().map(|(unit, period)| Imported { unit, period }).collect(),
-    }))
+    match batch {
+        upload::Batch::Stored(files) => {
+            tracing::info!(import.files = count, "province import");
+            let imported = files
+                .iter()
+                .filter_map(|f| Some(Imported { unit: f.unit.clone()?, period: f.period.clone()? }))
+                .collect();
+            Ok(HttpResponse::Created().json(ImportBody { imported, files }))
+        }
+        upload::Batch::Refused(files) => {
+            let why: Vec<String> = files
+                .iter()
+                .filter(|f| f.status == upload::Status::Refused)
+                .filter_map(|f| f.reason.as_ref().map(|r| format!("{}: {}", f.file, r.en)))
+                .collect();
+            Ok(HttpResponse::UnprocessableEntity().json(RefusedBody {
+                error: "export_refused",
+                message: format!("The export was refused and nothing was stored: {}.", why.join("; ")),
+                files,
+            }))
+        }
+    }
 }
 
 async fn load_ranking(
@@ -363,7 +519,7 @@ pub async fn ranking_json(
         Format::Csv => province::sheet_csv(&province::ranking_sheet(&r)).map_err(AppError::internal)?,
         Format::Xlsx => {
             let sheet = province::ranking_sheet(&r);
-            web::block(move || formats::xlsx(&[sheet])).await?.map_err(AppError::internal)?
+            web::block(move || formats::xlsx(&[sheet], None)).await?.map_err(AppError::internal)?
         }
     };
     Ok(HttpResponse::Ok()

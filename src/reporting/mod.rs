@@ -17,6 +17,7 @@ pub mod plausible;
 pub mod province;
 pub mod public;
 pub mod report;
+pub mod upload;
 
 use actix_web::web;
 
@@ -43,11 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/exports/schema.json", web::get().to(handlers::schema))
         .route("/reports", web::get().to(handlers::reports_page))
         .route("/reports/periodic", web::get().to(handlers::periodic_report))
-        .service(
-            web::resource("/api/v1/province/exports")
-                .app_data(web::PayloadConfig::new(handlers::IMPORT_LIMIT))
-                .route(web::post().to(handlers::province_import)),
-        )
+        .route("/api/v1/province/exports", web::post().to(handlers::province_import))
         .route("/api/v1/province/ranking", web::get().to(handlers::ranking_json))
         .route("/province/ranking", web::get().to(handlers::ranking_page))
         .route("/province/upload", web::get().to(handlers::upload_page))

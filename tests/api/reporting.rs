@@ -38,7 +38,7 @@ const STATEMENTS: [&str; 19] = [
     clippy::too_many_arguments,
     reason = "the shape of one synthetic commune's period, named at each call"
 )]
-fn fill(
+pub fn fill(
     app: &TestApp,
     officers: &[&str],
     procedures: &[&str],
@@ -313,14 +313,14 @@ async fn officer_names_can_be_left_out_and_bad_requests_are_named() {
     assert_eq!(s, 401);
 }
 
-async fn export_json(app: &TestApp, key: &str, period: &str) -> Vec<u8> {
+pub async fn export_json(app: &TestApp, key: &str, period: &str) -> Vec<u8> {
     let Reply { status, bytes: body, .. } =
         app.get(&format!("/api/v1/exports/province?period={period}&format=json")).with_key(key).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     body
 }
 
-fn stored(app: &TestApp) -> i64 {
+pub fn stored(app: &TestApp) -> i64 {
     province_exports::table.count().get_result(&mut app.conn()).unwrap()
 }
 
