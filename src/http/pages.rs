@@ -21,6 +21,8 @@ pub struct Layout {
     pub csrf: String,
     pub is_admin: bool,
     pub is_officer: bool,
+    /// Province staff: their menu is the ranking and the upload, nothing of a commune.
+    pub is_province: bool,
     pub current: &'static str,
 }
 
@@ -34,6 +36,7 @@ impl Layout {
             csrf: staff.csrf.clone(),
             is_admin: staff.role() == Role::Admin,
             is_officer: staff.role() == Role::Officer,
+            is_province: staff.role() == Role::Province,
             current,
         }
     }

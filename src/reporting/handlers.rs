@@ -477,11 +477,7 @@ pub async fn province_import(
     }
 }
 
-async fn load_ranking(
-    state: &AppState,
-    params: &HashMap<String, String>,
-) -> Result<province::Ranking, AppError> {
-    let period: Period = content::parse_period(params.get("period"))?;
+async fn load_ranking(state: &AppState, period: Period) -> Result<province::Ranking, AppError> {
     let instruments = state.instruments.clone();
     let min_n = crate::stats::query::min_n(&state.config, &state.instruments);
     state.read(move |conn| Ok(province::ranking(conn, instruments.current(), &period, min_n)?)).await
@@ -512,7 +508,7 @@ pub async fn ranking_json(
 ) -> Result<HttpResponse, AppError> {
     check_known(&params, &["period", "format"])?;
     let format = parse_format(&params)?;
-    let r = load_ranking(&state, &params).await?;
+    let r = load_ranking(&state, content::parse_period(params.get("period"))?).await?;
     let name = format!("sipas-ranking-{}.{}", r.period, format.as_str());
     let bytes = match format {
         Format::Json => return Ok(HttpResponse::Ok().json(r)),
@@ -528,18 +524,21 @@ pub async fn ranking_json(
         .body(bytes))
 }
 
-/// `GET /province/ranking?period=…`: the ranking as a printable page, for province staff and
-/// admins signed in (others get the sign-in page or 403).
+/// `GET /province/ranking[?period=…]`: the ranking page of province staff and admins signed in
+/// (others get the sign-in page or 403): the period picker, the chosen period's ranking with
+/// every commune of the master data (those that did not submit listed as such), its downloads.
+/// Without a period it opens on the latest period with imports; a bad period or parameter shows
+/// the picker with a Vietnamese message (400).
 #[utoipa::path(
     get,
     path = "/province/ranking",
-    summary = "The ranking as a printable page (province staff and admins signed in)",
+    summary = "The ranking page with its period picker (province staff and admins signed in)",
     security(("session" = [])),
-    params(("period" = String, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026")),
+    params(("period" = Option<String>, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026; defaults to the latest period with imports")),
     responses(
         (status = 200, description = "The ranking page", body = String, content_type = "text/html"),
         (status = 303, description = "Not signed in: to the sign-in page"),
-        (status = 400, description = "A bad `period` (a page)", body = String, content_type = "text/html"),
+        (status = 400, description = "A bad `period` or an unknown parameter: the picker and a Vietnamese message (a page)", body = String, content_type = "text/html"),
         (status = 403, description = "Not province staff or an admin (a page)", body = String, content_type = "text/html"),
         (status = 503, description = "The database cannot be reached (a page)", body = String, content_type = "text/html"),
     )
@@ -550,9 +549,52 @@ pub async fn ranking_page(
     params: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, PageError> {
     staff.require(PROVINCE_ROLES)?;
-    check_known(&params, &["period"])?;
-    let r = load_ranking(&state, &params).await?;
-    Ok(html(render(&report::ranking_page(&r))?))
+    let imported = state.read(|conn| Ok(province::imported_periods(conn)?)).await?;
+    let today = crate::kernel::time::today();
+    let requested = params.get("period").map(String::as_str).filter(|p| !p.is_empty());
+    let problem = if let Some(k) = params.keys().find(|k| k.as_str() != "period") {
+        Some(format!(
+            "Địa chỉ có tham số «{k}» mà trang này không dùng. Chọn kỳ báo cáo trong danh sách rồi bấm «Xem xếp hạng»."
+        ))
+    } else {
+        requested.filter(|p| Period::parse(p).is_none()).map(|p| {
+            format!("«{p}» không phải kỳ báo cáo hợp lệ. Chọn một quý, 6 tháng hoặc năm (từ năm 2000 đến 2100) trong danh sách rồi bấm «Xem xếp hạng».")
+        })
+    };
+    let layout = Layout::new(&staff.0, "Xếp hạng các xã, phường", "ranking");
+    if let Some(message) = problem {
+        let page = pages::ProvinceRankingPage {
+            layout,
+            periods: pages::ranking_choices(today, &imported, None),
+            period: pages::ranking_default(today, &imported),
+            message: Some(message),
+            note: None,
+            ranking: None,
+        };
+        return crate::http::pages::render(actix_web::http::StatusCode::BAD_REQUEST, &page);
+    }
+    let key = requested.map(str::to_string).unwrap_or_else(|| pages::ranking_default(today, &imported));
+    let period = Period::parse(&key).ok_or_else(|| AppError::internal(format!("no period {key}")))?;
+    let note = if imported.is_empty() {
+        Some("Chưa có bản xuất nào được nhập: mọi xã, phường được liệt kê là chưa nộp. Nhập bản xuất của các xã tại trang «Nhập bản xuất».".to_string())
+    } else if !imported.iter().any(|(k, _)| *k == key) {
+        Some(format!(
+            "Chưa có xã, phường nào nộp bản xuất của {}: mọi xã được liệt kê là chưa nộp.",
+            period.label()
+        ))
+    } else {
+        None
+    };
+    let r = load_ranking(&state, period).await?;
+    let page = pages::ProvinceRankingPage {
+        layout,
+        periods: pages::ranking_choices(today, &imported, Some(&key)),
+        period: key,
+        message: None,
+        note,
+        ranking: Some(report::ranking_view(&r)),
+    };
+    crate::http::pages::render(actix_web::http::StatusCode::OK, &page)
 }
 
 /// The public page of a unit that does not exist or does not publish its results.
@@ -629,11 +671,18 @@ pub async fn public_json(
 }
 
 /// `GET /province/upload`: the page province staff (and admins) import communes' exports from;
-/// its script posts each file to `POST /api/v1/province/exports` with the session.
+/// its script sends every chosen file in one multipart request to `POST /api/v1/province/exports`
+/// with the session and lists each file's outcome.
 pub async fn upload_page(staff: StaffPage) -> Result<HttpResponse, PageError> {
     staff.require(PROVINCE_ROLES)?;
-    let page = report::UploadPage { css: assets::href("report.css"), js: assets::href("upload.js") };
-    Ok(html(render(&page)?))
+    let page = pages::UploadPage {
+        layout: Layout::new(&staff.0, "Nhập bản xuất", "upload"),
+        js: assets::href("upload.js"),
+        file_mb: FILE_LIMIT / 1024 / 1024,
+        request_mb: REQUEST_LIMIT / 1024 / 1024,
+        max_files: MAX_FILES,
+    };
+    crate::http::pages::render(actix_web::http::StatusCode::OK, &page)
 }
 
 /// `GET /reports[?unit=…]`: the "Báo cáo & xuất dữ liệu" page of a leader's unit (an admin

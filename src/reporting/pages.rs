@@ -1,6 +1,7 @@
 //! The leader's "Báo cáo & xuất dữ liệu" page: every way the unit's figures leave the service,
 //! one click from the menu — the province export (period and format), the printable periodic
-//! report, and the public results page with its JSON twin.
+//! report, and the public results page with its JSON twin. And the province staff's two pages:
+//! the ranking with its period picker, and the upload.
 
 use askama::Template;
 use chrono::{Datelike, NaiveDate};
@@ -62,6 +63,74 @@ pub struct ReportsPage {
     pub public_on: bool,
 }
 
+/// The province's ranking page: the period picker, the ranking of the chosen period (none when
+/// the address named a bad period, which `message` then explains in Vietnamese) and a `note`.
+#[derive(Template)]
+#[template(path = "reporting/province_ranking.html")]
+pub struct ProvinceRankingPage {
+    pub layout: Layout,
+    pub periods: Vec<(&'static str, Vec<(String, String)>)>,
+    pub period: String,
+    pub message: Option<String>,
+    pub note: Option<String>,
+    pub ranking: Option<super::report::RankingView>,
+}
+
+/// The province's upload page, and the limits it states.
+#[derive(Template)]
+#[template(path = "reporting/upload.html")]
+pub struct UploadPage {
+    pub layout: Layout,
+    pub js: String,
+    pub file_mb: usize,
+    pub request_mb: usize,
+    pub max_files: usize,
+}
+
+/// The ranking's picker: the recent periods as the leader's page offers them, each saying how
+/// many communes' exports are stored for it, then any other period that has exports (and the
+/// chosen one, when it is neither). `imported`: (period, communes), as
+/// `province::imported_periods` gives them.
+pub fn ranking_choices(
+    today: NaiveDate,
+    imported: &[(String, i64)],
+    chosen: Option<&str>,
+) -> Vec<(&'static str, Vec<(String, String)>)> {
+    let with_count = |key: &str, label: String| match imported.iter().find(|(k, _)| k == key) {
+        Some((_, n)) => format!("{label} — {n} xã đã nộp"),
+        None => label,
+    };
+    let mut groups = period_choices(today);
+    for (_, options) in &mut groups {
+        for (key, label) in options.iter_mut() {
+            *label = with_count(key, std::mem::take(label));
+        }
+    }
+    let offered = |key: &str, groups: &[(&str, Vec<(String, String)>)]| {
+        groups.iter().any(|(_, o)| o.iter().any(|(k, _)| k == key))
+    };
+    let mut other: Vec<(String, String)> = Vec::new();
+    let keys = imported.iter().map(|(k, _)| k.as_str()).chain(chosen);
+    for key in keys {
+        if offered(key, &groups) || other.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        if let Some(p) = Period::parse(key) {
+            other.push((key.to_string(), with_count(key, p.label())));
+        }
+    }
+    if !other.is_empty() {
+        groups.push(("Kỳ khác", other));
+    }
+    groups
+}
+
+/// The period the ranking opens on: the latest with imports (`imported` comes newest first),
+/// else the last quarter that has ended.
+pub fn ranking_default(today: NaiveDate, imported: &[(String, i64)]) -> String {
+    imported.first().map(|(k, _)| k.clone()).unwrap_or_else(|| default_period(today))
+}
+
 /// Every unit's code and name, by name.
 pub fn units(conn: &mut PgConnection) -> QueryResult<Vec<(String, String)>> {
     units::table.order((units::name.asc(), units::code.asc())).select((units::code, units::name)).load(conn)
@@ -90,5 +159,24 @@ mod tests {
         assert_eq!(groups[1].1[3].0, "2025-H1");
         assert_eq!(groups[2].1.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["2026", "2025", "2024"]);
         assert_eq!(default_period(today), "2026-Q3");
+    }
+
+    #[test]
+    fn the_ranking_picker_counts_submissions_and_opens_on_the_latest_period_with_imports() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
+        assert_eq!(ranking_default(today, &[]), "2026-Q3");
+        let imported = vec![("2026-Q3".to_string(), 3), ("2026-H1".to_string(), 2), ("2019".to_string(), 1)];
+        assert_eq!(ranking_default(today, &imported), "2026-Q3");
+        let groups = ranking_choices(today, &imported, Some("2018-Q2"));
+        let label = |key: &str| {
+            groups.iter().flat_map(|(_, o)| o.iter()).find(|(k, _)| k == key).map(|(_, l)| l.clone())
+        };
+        assert_eq!(label("2026-Q3").as_deref(), Some("Quý 3/2026 — 3 xã đã nộp"));
+        assert_eq!(label("2026-Q2").as_deref(), Some("Quý 2/2026"));
+        assert_eq!(label("2026-H1").as_deref(), Some("6 tháng đầu năm 2026 — 2 xã đã nộp"));
+        let (name, other) = groups.last().cloned().unwrap_or_default();
+        assert_eq!(name, "Kỳ khác");
+        assert_eq!(other.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["2019", "2018-Q2"]);
+        assert_eq!(other[0].1, "Năm 2019 — 1 xã đã nộp");
     }
 }

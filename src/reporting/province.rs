@@ -215,7 +215,12 @@ pub struct RankedCommune {
     pub rank: Option<u32>,
     pub unit_code: String,
     pub unit_name: String,
+    /// False for a commune of the master data with no export of the period: listed as not
+    /// submitted, without figures or rank.
+    pub submitted: bool,
     pub responses: i64,
+    pub invitations: i64,
+    /// Responses ÷ invitations, in per cent, as the commune's export states it.
     pub response_rate: Option<f64>,
     pub overall_rate: Option<f64>,
     pub sipas_index: Option<f64>,
@@ -231,8 +236,9 @@ pub struct RankedCommune {
     pub sipas_change: Option<Change>,
     /// The same for overall satisfaction (`CASE.OVERALL`).
     pub overall_change: Option<Change>,
-    pub export_id: String,
-    pub generated_at: String,
+    /// `None` for a commune that did not submit.
+    pub export_id: Option<String>,
+    pub generated_at: Option<String>,
 }
 
 /// The communes of a period, ranked.
@@ -264,6 +270,7 @@ struct Row {
     unit_code: String,
     unit_name: String,
     responses: i64,
+    invitations: i64,
     response_rate: Option<f64>,
     overall_rate: Option<f64>,
     sipas_index: Option<f64>,
@@ -280,6 +287,7 @@ fn ranked(conn: &mut PgConnection, period: &str) -> QueryResult<Vec<RankedCommun
             pe::unit_code,
             pe::unit_name,
             pe::responses,
+            pe::invitations,
             pe::response_rate,
             pe::overall_rate,
             pe::sipas_index,
@@ -305,7 +313,9 @@ fn ranked(conn: &mut PgConnection, period: &str) -> QueryResult<Vec<RankedCommun
             rank,
             unit_code: r.unit_code,
             unit_name: r.unit_name,
+            submitted: true,
             responses: r.responses,
+            invitations: r.invitations,
             response_rate: r.response_rate,
             overall_rate: r.overall_rate,
             sipas_index: r.sipas_index,
@@ -315,8 +325,8 @@ fn ranked(conn: &mut PgConnection, period: &str) -> QueryResult<Vec<RankedCommun
             order_uncertain: false,
             sipas_change: None,
             overall_change: None,
-            export_id: r.export_id.to_string(),
-            generated_at: r.generated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            export_id: Some(r.export_id.to_string()),
+            generated_at: Some(r.generated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
         });
     }
     let inside = |x: Option<f64>, ci: Option<[f64; 2]>| match (x, ci) {
@@ -333,7 +343,45 @@ fn ranked(conn: &mut PgConnection, period: &str) -> QueryResult<Vec<RankedCommun
         let uncertain = (i > 0 && near(i - 1)) || (i + 1 < ranked_len && near(i + 1));
         out[i].order_uncertain = uncertain;
     }
+    // every commune of the master data that sent nothing for the period, by name
+    let missing: Vec<(String, String)> = crate::schema::units::table
+        .filter(
+            crate::schema::units::code.ne_all(out.iter().map(|c| c.unit_code.clone()).collect::<Vec<_>>()),
+        )
+        .order((crate::schema::units::name.asc(), crate::schema::units::code.asc()))
+        .select((crate::schema::units::code, crate::schema::units::name))
+        .load(conn)?;
+    out.extend(missing.into_iter().map(|(unit_code, unit_name)| RankedCommune {
+        rank: None,
+        unit_code,
+        unit_name,
+        submitted: false,
+        responses: 0,
+        invitations: 0,
+        response_rate: None,
+        overall_rate: None,
+        sipas_index: None,
+        ci95: None,
+        previous_rank: None,
+        rank_change: None,
+        order_uncertain: false,
+        sipas_change: None,
+        overall_change: None,
+        export_id: None,
+        generated_at: None,
+    }));
     Ok(out)
+}
+
+/// The periods that have imported exports, with how many communes each: newest end first, a
+/// quarter before the half-year and the year that end with it.
+pub fn imported_periods(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> =
+        pe::table.group_by(pe::period).select((pe::period, diesel::dsl::count_star())).load(conn)?;
+    let mut known: Vec<(Period, i64)> =
+        rows.into_iter().filter_map(|(key, n)| Period::parse(&key).map(|p| (p, n))).collect();
+    known.sort_by(|(a, _), (b, _)| b.to.cmp(&a.to).then(b.from.cmp(&a.from)));
+    Ok(known.into_iter().map(|(p, n)| (p.key, n)).collect())
 }
 
 /// The stored contents of a period's exports (each verified when it was imported).
@@ -416,6 +464,10 @@ pub fn ranking(
     })
 }
 
+/// How a commune's row says whether it submitted an export of the period.
+pub const SUBMITTED: &str = "Đã nộp";
+pub const NOT_SUBMITTED: &str = "Chưa nộp";
+
 /// The ranking as one printable sheet (XLSX) or table (CSV).
 pub fn ranking_sheet(r: &Ranking) -> Sheet {
     let f = |v: Option<f64>| v.map(Cell::Num).unwrap_or(Cell::Empty);
@@ -444,12 +496,14 @@ pub fn ranking_sheet(r: &Ranking) -> Sheet {
             "Hài lòng chung O/E, đã điều chỉnh theo cơ cấu thủ tục",
             "O/E KTC 95% dưới",
             "O/E KTC 95% trên",
+            "Số phiếu phát ra",
+            "Tình trạng",
         ]
         .map(String::from)
         .to_vec(),
         widths: vec![
             6.0, 12.0, 30.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 8.0, 8.0, 12.0, 10.0, 9.0, 9.0, 10.0, 12.0, 9.0,
-            9.0,
+            9.0, 9.0, 12.0,
         ],
         rows: r
             .communes
@@ -479,6 +533,8 @@ pub fn ranking_sheet(r: &Ranking) -> Sheet {
                     f(adjusted(&c.unit_code).and_then(|a| a.ratio)),
                     f(adjusted(&c.unit_code).and_then(|a| a.ci95).map(|x| x[0])),
                     f(adjusted(&c.unit_code).and_then(|a| a.ci95).map(|x| x[1])),
+                    Cell::Num(c.invitations as f64),
+                    t(if c.submitted { SUBMITTED } else { NOT_SUBMITTED }),
                 ]
             })
             .collect(),

@@ -611,15 +611,25 @@ pub fn public_page(r: &PublicResults) -> PublicPage {
     }
 }
 
-/// The province ranking page.
+/// The province ranking as a standalone printable document (`sipas province ranking --format
+/// html`); the staff page (`pages::ProvinceRankingPage`) shows the same [`RankingView`].
 #[derive(Template)]
 #[template(path = "reporting/ranking.html")]
 pub struct RankingPage {
     pub css: String,
+    pub r: RankingView,
+}
+
+/// What a ranking shows, in words and Vietnamese numbers.
+pub struct RankingView {
+    pub period: String,
     pub period_label: String,
     pub measure: String,
     pub rule: String,
     pub rows: Vec<RankingRow>,
+    /// Communes that submitted, and all communes of the master data.
+    pub submitted: usize,
+    pub communes: usize,
     pub funnel: Option<FunnelBlock>,
     pub adjusted: Vec<AdjustedRow>,
     pub adjusted_label: &'static str,
@@ -631,7 +641,10 @@ pub struct RankingRow {
     pub rank: String,
     pub code: String,
     pub name: String,
-    pub responses: i64,
+    pub submitted: bool,
+    pub responses: String,
+    /// "42,50% (17/40)": responses ÷ invitations.
+    pub response_rate: String,
     pub sipas: String,
     pub ci: String,
     pub change: String,
@@ -640,30 +653,40 @@ pub struct RankingRow {
     pub sipas_change: String,
 }
 
-pub fn ranking_page(r: &super::province::Ranking) -> RankingPage {
-    RankingPage {
-        css: crate::http::assets::href("report.css"),
+pub const RANKING_RULE_VI: &str = "Xếp theo chỉ số SIPAS từ cao xuống thấp. Dấu ≈ đánh dấu xã có chỉ số của xã liền trên hoặc liền dưới nằm trong khoảng tin cậy 95% của mình (hoặc ngược lại): thứ tự giữa hai xã này chưa có ý nghĩa thống kê. Tỉ lệ phản hồi = số phiếu trả lời ÷ số phiếu phát ra. Xã chưa nộp bản xuất của kỳ được liệt kê cuối bảng, không xếp hạng.";
+
+pub fn ranking_view(r: &super::province::Ranking) -> RankingView {
+    let dash = || "—".to_string();
+    RankingView {
+        period: r.period.clone(),
         period_label: r.period_label.clone(),
         measure: r.measure.to_string(),
-        rule: "Xếp theo chỉ số SIPAS từ cao xuống thấp. Dấu ≈ đánh dấu xã có chỉ số của xã liền trên hoặc liền dưới nằm trong khoảng tin cậy 95% của mình (hoặc ngược lại): thứ tự giữa hai xã này chưa có ý nghĩa thống kê.".into(),
+        rule: RANKING_RULE_VI.into(),
+        submitted: r.communes.iter().filter(|c| c.submitted).count(),
+        communes: r.communes.len(),
         rows: r
             .communes
             .iter()
             .map(|c| RankingRow {
-                rank: c.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
+                rank: c.rank.map(|r| r.to_string()).unwrap_or_else(dash),
                 code: c.unit_code.clone(),
                 name: c.unit_name.clone(),
-                responses: c.responses,
+                submitted: c.submitted,
+                responses: if c.submitted { c.responses.to_string() } else { dash() },
+                response_rate: match (c.submitted, c.response_rate) {
+                    (false, _) => dash(),
+                    (true, rate) => format!("{}% ({}/{})", vn(rate), c.responses, c.invitations),
+                },
                 sipas: vn(c.sipas_index),
-                ci: c.ci95.map(|[a, b]| format!("{} – {}", vn(Some(a)), vn(Some(b)))).unwrap_or_else(|| "—".into()),
+                ci: c.ci95.map(|[a, b]| format!("{} – {}", vn(Some(a)), vn(Some(b)))).unwrap_or_else(dash),
                 change: match c.rank_change {
                     Some(d) if d > 0 => format!("↑ {d}"),
                     Some(d) if d < 0 => format!("↓ {}", -d),
                     Some(_) => "=".into(),
-                    None => "—".into(),
+                    None => dash(),
                 },
                 uncertain: c.order_uncertain,
-                sipas_change: c.sipas_change.as_ref().map(Change::words).unwrap_or_else(|| "—".into()),
+                sipas_change: c.sipas_change.as_ref().map(Change::words).unwrap_or_else(dash),
             })
             .collect(),
         funnel: funnel_block("Biểu đồ phễu: các xã, phường", "ranking-funnel", r.funnel.clone()),
@@ -674,10 +697,6 @@ pub fn ranking_page(r: &super::province::Ranking) -> RankingPage {
     }
 }
 
-/// The province staff's upload page.
-#[derive(Template)]
-#[template(path = "reporting/upload.html")]
-pub struct UploadPage {
-    pub css: String,
-    pub js: String,
+pub fn ranking_page(r: &super::province::Ranking) -> RankingPage {
+    RankingPage { css: crate::http::assets::href("report.css"), r: ranking_view(r) }
 }

@@ -16,6 +16,7 @@ mod hostile;
 mod integrity;
 mod integrity_pages;
 mod invitations;
+mod province_pages;
 mod province_upload;
 mod reliability;
 mod reporting;

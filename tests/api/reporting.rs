@@ -738,16 +738,22 @@ async fn province_staff_upload_exports_in_chromium_and_see_which_were_refused() 
     .unwrap_or_else(|e| panic!("cannot run node: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let lines: Vec<Value> = serde_json::from_str(stdout.trim()).unwrap();
-    let line =
-        |name: &str| lines.iter().find(|l| l["text"].as_str().unwrap().starts_with(name)).unwrap().clone();
-    assert_eq!(line("sua-doi.json")["class"], "refused");
-    assert!(line("sua-doi.json")["text"].as_str().unwrap().contains("changed after it was exported"));
-    assert_eq!(line("chiemhoa-q1.json")["class"], "ok");
-    assert!(line("chiemhoa-q1.json")["text"].as_str().unwrap().contains("CHIEMHOA 2026-Q1"));
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let row =
+        |name: &str| seen["rows"].as_array().unwrap().iter().find(|r| r["cells"][0] == name).unwrap().clone();
+    // the changed file is refused with its reason in Vietnamese and English …
+    let bad = row("sua-doi.json");
+    assert_eq!(bad["status"], "refused");
+    let reason = bad["cells"][5].as_str().unwrap();
+    assert!(reason.contains("tệp đã bị sửa") && reason.contains("changed after it was exported"), "{reason}");
+    // … and the genuine one, sent with it, is named as not stored: all or none
+    let good = row("chiemhoa-q1.json");
+    assert_eq!(good["status"], "not_stored");
+    assert_eq!((good["cells"][2].as_str(), good["cells"][3].as_str()), (Some("CHIEMHOA"), Some("2026-Q1")));
+    assert!(seen["summary"].as_str().unwrap().starts_with("Không tệp nào được lưu"), "{seen}");
     let stored: Vec<i64> =
         province_exports::table.select(province_exports::responses).load(&mut app.conn()).unwrap();
-    assert_eq!(stored, vec![12], "only the genuine file is stored, with its real count");
+    assert!(stored.is_empty(), "nothing of a refused upload is stored: {stored:?}");
 }
 
 /// Finding 1 of issue 21 (SECURITY.md): the attacker's forged exports, each with its hash

@@ -56,3 +56,11 @@ export async function shoot(page, name) {
     fs.copyFileSync(file, path.join(screenshots, `${name}.png`));
   }
 }
+
+// Signs in through the login form and waits for the page the service sends the account to.
+export async function signIn(page, base, username, password, landing) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Tên đăng nhập').fill(username);
+  await page.getByLabel('Mật khẩu').fill(password);
+  await Promise.all([page.waitForURL(landing), page.getByRole('button', { name: 'Đăng nhập' }).click()]);
+}

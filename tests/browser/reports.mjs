@@ -10,7 +10,7 @@
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import { check, fail, launch, shoot, watch } from './kit.mjs';
+import { check, fail, launch, shoot, signIn, watch } from './kit.mjs';
 
 const [base, username, password, periodKey, periodLabel] = process.argv.slice(2);
 if (!base || !username || !password || !periodKey || !periodLabel) {
@@ -22,10 +22,7 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN', acceptDownloads: true });
   const page = await context.newPage();
   const problems = watch(page, base);
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await Promise.all([page.waitForURL(/\/dashboard/), page.getByRole('button', { name: 'Đăng nhập' }).click()]);
+  await signIn(page, base, username, password, /\/dashboard/);
 
   // the menu leads to the page
   await Promise.all([page.waitForURL(/\/reports$/), page.getByRole('link', { name: 'Báo cáo & xuất dữ liệu' }).click()]);
