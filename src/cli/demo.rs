@@ -11,7 +11,7 @@ use crate::kernel::time::today;
 /// `sipas demo [--responses N] [--seed S]`. Then fills what the staff pages need beyond answers
 /// (`demo::pages`): daily case counts, follow-ups, the public page and one account per role,
 /// whose passwords it prints.
-/// From 1000 responses on, the last two working weeks also get the integrity simulation (see
+/// From 1000 responses on, the last four working weeks also get the integrity simulation (see
 /// `demo::staged`: realistic residents and staged patterns), answered through the real
 /// submission core; its answers are part of the N responses asked for.
 pub fn run(config: &Config, responses: u64, seed: u64) -> Result<String, String> {

@@ -509,58 +509,86 @@ async fn the_retention_purge_clears_hashes_and_case_links_and_changes_no_statist
     );
 }
 
+/// The seeds the simulation is run with: the README's figures are those of the first; the others
+/// show that the figures do not hang on one draw.
+const SIMULATION_SEEDS: [u64; 6] = [2026, 1, 2, 3, 4, 5];
+
 #[actix_web::test]
 async fn the_simulation_catches_nine_in_ten_staged_answers_and_flags_at_most_two_percent_of_genuine_ones() {
     use sipas::demo::staged;
-    let app = TestApp::new().await;
-    let mut conn = app.conn();
-    sipas::demo::import_master_data(&mut conn).unwrap();
-    let last = staged::last_working_day(sipas::kernel::time::local_day(Utc::now()));
-    let d = staged::run(&mut conn, &app.state.instruments, &app.state.config, &app.state.secret, last, 2026)
-        .unwrap();
-    println!("{d}");
-    assert!(d.staged_caught * 10 >= d.staged * 9, "at least 90% of staged answers caught: {d}");
-    assert!(d.genuine_flagged * 50 <= d.genuine, "at most 2% of genuine answers flagged: {d}");
-    let pattern = |p: &str| d.patterns.iter().find(|f| f.pattern == p).unwrap().clone();
-    // the patterns the per-answer rules are built for are flagged whole
-    for p in ["desk", "burst", "device"] {
-        assert_eq!(pattern(p).flagged, pattern(p).answers, "{d}");
-    }
-    // the careful officer passes every per-answer rule; the evidence of the fortnight sees them
-    let careful = pattern("careful");
-    assert_eq!((careful.flagged, careful.caught), (0, careful.answers), "{d}");
-    assert!(careful.unusual.contains(&"response_rate"), "{d}");
-    // the officer who offers the slip only to pleased residents: fewer slips, more top scores
-    let selective = pattern("selective");
-    assert_eq!(selective.caught, selective.answers, "{d}");
-    assert!(selective.unusual.contains(&"offer_rate") && selective.unusual.contains(&"top_share"), "{d}");
-    // the officer without a pattern is not unusual
-    assert!(d.unusual_officers.iter().all(|(o, _)| o != "CH01"), "{d}");
+    let mut ordinary_unusual = 0;
+    for seed in SIMULATION_SEEDS {
+        let app = TestApp::new().await;
+        let mut conn = app.conn();
+        sipas::demo::import_master_data(&mut conn).unwrap();
+        let last = staged::last_working_day(sipas::kernel::time::local_day(Utc::now()));
+        let d =
+            staged::run(&mut conn, &app.state.instruments, &app.state.config, &app.state.secret, last, seed)
+                .unwrap();
+        println!("seed {seed}: {d}");
+        assert!(
+            d.staged_caught * 10 >= d.staged * 9,
+            "at least 90% of staged answers caught: seed {seed}: {d}"
+        );
+        assert!(
+            d.genuine_flagged * 50 <= d.genuine,
+            "at most 2% of genuine answers flagged: seed {seed}: {d}"
+        );
+        let pattern = |p: &str| d.patterns.iter().find(|f| f.pattern == p).unwrap().clone();
+        // the patterns the per-answer rules are built for are flagged whole
+        for p in ["desk", "burst", "device"] {
+            assert_eq!(pattern(p).flagged, pattern(p).answers, "seed {seed}: {d}");
+        }
+        // the careful officer passes every per-answer rule; the evidence of the four weeks sees them
+        let careful = pattern("careful");
+        assert_eq!((careful.flagged, careful.caught), (0, careful.answers), "seed {seed}: {d}");
+        assert!(careful.unusual.contains(&"response_rate"), "seed {seed}: {d}");
+        // the officer who offers the slip only to pleased residents: fewer slips, more top scores
+        let selective = pattern("selective");
+        assert_eq!(selective.caught, selective.answers, "seed {seed}: {d}");
+        assert!(
+            selective.unusual.contains(&"offer_rate") && selective.unusual.contains(&"top_share"),
+            "seed {seed}: {d}"
+        );
+        // the officer without a pattern: unusual at most by chance (the false-discovery rate)
+        ordinary_unusual += usize::from(d.unusual_officers.iter().any(|(o, _)| o == "CH01"));
+        if seed != SIMULATION_SEEDS[0] {
+            continue;
+        }
+        assert_eq!(ordinary_unusual, 0, "the README's run marks the ordinary officer unusual: {d}");
 
-    // every flagged answer is stored, held out of the statistics, and listed for review
-    let flagged = d.patterns.iter().map(|p| p.flagged).sum::<usize>() + d.genuine_flagged;
-    let held: i64 = responses::table.filter(responses::held).count().get_result(&mut conn).unwrap();
-    assert_eq!(held as usize, flagged);
-    let key = app.api_key("CHIEMHOA");
-    let r = app.get(&format!("/api/v1/integrity/flagged?from={}&to={}", d.from, d.to)).with_key(&key).await;
-    let (status, body) = (r.status, r.json());
-    assert_eq!(status, 200, "{body}");
-    let listed: std::collections::HashSet<i64> = body["officers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|o| o["reasons"].as_object().unwrap().values())
-        .flat_map(|list| list.as_array().unwrap().iter().map(|r| r["response_id"].as_i64().unwrap()))
-        .collect();
-    assert_eq!(listed.len(), flagged);
-    // the same evidence is in the report, with the careful officer's figures against the rest's
-    let r = app.get(&format!("/api/v1/integrity?from={}&to={}", d.from, d.to)).with_key(&key).await.json();
-    let ch04 =
-        r["evidence"]["officers"].as_array().unwrap().iter().find(|o| o["officer_code"] == "CH04").unwrap();
-    assert_eq!(ch04["unusual"], true, "{ch04}");
-    let rate =
-        ch04["comparisons"].as_array().unwrap().iter().find(|c| c["measure"] == "response_rate").unwrap();
-    assert!(rate["officer"]["rate"].as_f64() > rate["rest"]["rate"].as_f64(), "{rate}");
+        // every flagged answer is stored, held out of the statistics, and listed for review
+        let flagged = d.patterns.iter().map(|p| p.flagged).sum::<usize>() + d.genuine_flagged;
+        let held: i64 = responses::table.filter(responses::held).count().get_result(&mut conn).unwrap();
+        assert_eq!(held as usize, flagged);
+        let key = app.api_key("CHIEMHOA");
+        let r =
+            app.get(&format!("/api/v1/integrity/flagged?from={}&to={}", d.from, d.to)).with_key(&key).await;
+        let (status, body) = (r.status, r.json());
+        assert_eq!(status, 200, "{body}");
+        let listed: std::collections::HashSet<i64> = body["officers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|o| o["reasons"].as_object().unwrap().values())
+            .flat_map(|list| list.as_array().unwrap().iter().map(|r| r["response_id"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(listed.len(), flagged);
+        // the same evidence is in the report, with the careful officer's figures against the rest's
+        let r =
+            app.get(&format!("/api/v1/integrity?from={}&to={}", d.from, d.to)).with_key(&key).await.json();
+        let ch04 = r["evidence"]["officers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["officer_code"] == "CH04")
+            .unwrap();
+        assert_eq!(ch04["unusual"], true, "{ch04}");
+        let rate =
+            ch04["comparisons"].as_array().unwrap().iter().find(|c| c["measure"] == "response_rate").unwrap();
+        assert!(rate["officer"]["rate"].as_f64() > rate["rest"]["rate"].as_f64(), "{rate}");
+    }
+    assert!(ordinary_unusual <= 1, "the ordinary officer unusual in {ordinary_unusual} of the seeds");
 }
 
 #[actix_web::test]
