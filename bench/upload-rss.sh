@@ -28,6 +28,9 @@ bench_psql -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 PASSWORD='núi-Đá-xanh-tỉnh-2026'
 SIPAS_PASSWORD=$PASSWORD "$BIN" user create --username tinh-bench --role province >/dev/null
 UNIT=$(bench_psql -d "$DB" -At -c "SELECT unit_code FROM responses GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+# the commune signs its exports and the province has registered its key (docs/PROVINCE.md)
+PUBLIC_KEY=$("$BIN" export-key create --unit "$UNIT" | sed -n 's/^public key: *//p')
+"$BIN" province key register --unit "$UNIT" --public-key "$PUBLIC_KEY" >/dev/null
 PERIOD=$(bench_psql -d "$DB" -At -c "SELECT extract(year FROM max(submitted_at))::int - 1 FROM responses")
 "$BIN" export --period "$PERIOD" --format json --unit "$UNIT" --out "$WORK/genuine.json" >/dev/null
 python3 - "$WORK" <<'PY'

@@ -33,6 +33,9 @@ enum Command {
     /// Manage API keys of one-stop systems.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// The unit's Ed25519 key that signs its province exports.
+    #[command(subcommand, name = "export-key")]
+    ExportKey(ExportKeyCommand),
     /// Check questionnaire files (a version, or a translation of one).
     #[command(subcommand)]
     Instrument(InstrumentCommand),
@@ -115,6 +118,9 @@ enum ProvinceCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// The registry of communes' public export keys.
+    #[command(subcommand)]
+    Key(ProvinceKeyCommand),
     /// Rank the communes of a period by SIPAS index.
     Ranking {
         #[arg(long)]
@@ -124,6 +130,46 @@ enum ProvinceCommand {
         format: String,
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportKeyCommand {
+    /// Create the unit's export key; prints its public half and key id for the province.
+    Create {
+        #[arg(long)]
+        unit: String,
+    },
+    /// Replace the unit's export key with a new one (the old one no longer signs).
+    Rotate {
+        #[arg(long)]
+        unit: String,
+    },
+    /// Print the unit's current public key and key id.
+    Show {
+        #[arg(long)]
+        unit: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProvinceKeyCommand {
+    /// Register a commune's public key (base64, as `sipas export-key show` prints it).
+    Register {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        public_key: String,
+        /// The key id the commune sent with it (checked against the public key).
+        #[arg(long)]
+        key_id: Option<String>,
+    },
+    /// Revoke a registered key: no export it signed is accepted any more.
+    Revoke { key_id: String },
+    /// List the registered keys.
+    List {
+        #[arg(long)]
+        unit: Option<String>,
     },
 }
 
@@ -229,6 +275,20 @@ fn main() -> ExitCode {
         Command::Import { kind, file } => cli::masterdata::import(&config, kind, &file),
         Command::ApiKey(ApiKeyCommand::Create { unit, name }) => cli::keys::create(&config, &unit, &name),
         Command::ApiKey(ApiKeyCommand::Revoke { id }) => cli::keys::revoke(&config, id),
+        Command::ExportKey(ExportKeyCommand::Create { unit }) => cli::signing::create(&config, &unit, false),
+        Command::ExportKey(ExportKeyCommand::Rotate { unit }) => cli::signing::create(&config, &unit, true),
+        Command::ExportKey(ExportKeyCommand::Show { unit }) => cli::signing::show(&config, &unit),
+        Command::Province(ProvinceCommand::Key(ProvinceKeyCommand::Register {
+            unit,
+            public_key,
+            key_id,
+        })) => cli::signing::register(&config, &unit, &public_key, key_id.as_deref()),
+        Command::Province(ProvinceCommand::Key(ProvinceKeyCommand::Revoke { key_id })) => {
+            cli::signing::revoke(&config, &key_id)
+        }
+        Command::Province(ProvinceCommand::Key(ProvinceKeyCommand::List { unit })) => {
+            cli::signing::list(&config, unit.as_deref())
+        }
         Command::User(UserCommand::Create { username, role, officer, unit }) => {
             cli::users::create(&config, &username, role, unit, officer)
         }

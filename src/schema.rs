@@ -68,6 +68,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    export_keys (key_id) {
+        key_id -> Text,
+        unit_code -> Text,
+        public_key -> Bytea,
+        sealed_private -> Bytea,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        retired_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     fields (code) {
         code -> Text,
         name -> Text,
@@ -207,6 +219,19 @@ diesel::table! {
         content -> Jsonb,
         imported_at -> Timestamptz,
         imported_by -> Text,
+        key_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    province_keys (key_id) {
+        key_id -> Text,
+        unit_code -> Text,
+        public_key -> Bytea,
+        registered_at -> Timestamptz,
+        registered_by -> Text,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Text>,
     }
 }
 
@@ -375,6 +400,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_facts,
     case_links,
     cases_daily,
+    export_keys,
     fields,
     followups,
     instrument_translations,
@@ -386,6 +412,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     officers,
     procedures,
     province_exports,
+    province_keys,
     rate_limits,
     responses,
     rollup_day,

@@ -41,3 +41,13 @@ pub fn open(config: &Config) -> Result<(Database, PgConnection, Instruments), St
     let conn = db::connect(&database.url)?;
     Ok((database, conn, instruments))
 }
+
+/// [`open`], and the service secret (`SECRET_KEY`, or the one kept in the database) for the
+/// commands that seal or open the unit's export key.
+pub fn open_with_secret(config: &Config) -> Result<(Database, PgConnection, Instruments, Vec<u8>), String> {
+    let instruments = Instruments::load(config.translations_dir.as_deref())?;
+    let database = database(config, false)?;
+    let secret = app::prepare(&database.url, config, &instruments)?;
+    let conn = db::connect(&database.url)?;
+    Ok((database, conn, instruments, secret))
+}

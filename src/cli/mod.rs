@@ -9,6 +9,7 @@ pub mod keys;
 pub mod masterdata;
 pub mod reporting;
 pub mod serve;
+pub mod signing;
 pub mod stats;
 pub mod users;
 

@@ -76,12 +76,23 @@ pub fn export(
     u: Option<&str>,
 ) -> Result<String, String> {
     let fmt = format(f)?;
-    let (_db, mut conn, instruments) = open(config)?;
+    let (_db, mut conn, instruments, secret) = super::db::open_with_secret(config)?;
     let req = request(config, &mut conn, &instruments, p, u)?;
-    let g =
-        handlers::generate(&mut conn, &instruments, &req, fmt).map_err(|e| format!("export failed: {e}"))?;
+    let g = handlers::generate(&mut conn, &instruments, &secret, &req, fmt)
+        .map_err(|e| format!("export failed: {e}"))?;
     let done = write_out(out, &g.bytes, "export")?;
-    eprintln!("export {} of {} {}: content sha256 {}", g.export_id, req.unit, req.period.key, g.sha256);
+    let signed =
+        if g.key_id == "unsigned" { "unsigned".to_string() } else { format!("signed by key {}", g.key_id) };
+    eprintln!(
+        "export {} of {} {}: content sha256 {}, {signed}",
+        g.export_id, req.unit, req.period.key, g.sha256
+    );
+    if g.key_id == "unsigned" {
+        eprintln!(
+            "warning: the export is unsigned (the unit has no usable export key): the province will refuse it; create one with `sipas export-key create --unit {}`",
+            req.unit
+        );
+    }
     Ok(done)
 }
 

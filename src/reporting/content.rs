@@ -283,13 +283,17 @@ pub struct AdjustmentInfo {
     pub explanation: String,
 }
 
-/// The JSON export: the content and the SHA-256 of its canonical form.
+/// The JSON export: the content, the SHA-256 of its canonical form, and the unit's Ed25519
+/// signature over the same canonical bytes (`reporting::signing`; absent in older exports, which
+/// the province refuses as unsigned).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     pub schema: String,
     pub canonicalization: String,
     pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<super::signing::Block>,
     pub content: serde_json::Value,
 }
 
@@ -344,6 +348,7 @@ impl Content {
             schema: SCHEMA.into(),
             canonicalization: CANONICALIZATION.into(),
             sha256: content_hash(&value),
+            signature: None,
             content: value,
         })
     }

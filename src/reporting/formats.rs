@@ -147,13 +147,21 @@ impl CsvRows<'_> {
 /// The CSV file: UTF-8 with a byte-order mark, one header row, one figure per row, and last the
 /// whole JSON export document (`document`, as `GET …?format=json` writes it) in `meta` rows
 /// `document` numbered 1, 2, … in the `code` column, which the province import reads back.
-pub fn csv(content: &Content, content_sha256: &str, document: &str) -> Result<Vec<u8>, String> {
+/// `signature`: the key id that signed the document, or `unsigned` (the `signature_key_id` row;
+/// the signature itself is in the document).
+pub fn csv(
+    content: &Content,
+    content_sha256: &str,
+    signature: &str,
+    document: &str,
+) -> Result<Vec<u8>, String> {
     let mut rows = CsvRows { unit: &content.unit.code, period: &content.period.key, rows: Vec::new() };
     let meta = ("", "");
     for (measure, value) in [
         ("export_id", content.export_id.as_str()),
         ("generated_at", content.generated_at.as_str()),
         ("content_sha256", content_sha256),
+        ("signature_key_id", signature),
         ("unit_name", content.unit.name.as_str()),
         ("measure_name", content.measure.vi.as_str()),
     ] {
@@ -378,7 +386,13 @@ fn group_headers(with_field: bool) -> Vec<String> {
 }
 
 /// The workbook's sheets: summary, elements and criteria, procedures, fields, officers.
-pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) -> Vec<Sheet> {
+/// `signature`: the key id that signed the embedded document, or `unsigned`.
+pub fn sheets(
+    content: &Content,
+    content_sha256: &str,
+    signature: &str,
+    instrument: &Instrument,
+) -> Vec<Sheet> {
     let head = format!("{} — {} — {}", content.unit.name, content.period.label, content.measure.vi);
     let u = &content.unit_figures;
     let mut summary = vec![
@@ -390,6 +404,10 @@ pub fn sheets(content: &Content, content_sha256: &str, instrument: &Instrument) 
         vec![text("Thời điểm lập"), text(&content.generated_at)],
         vec![text("Mã bản xuất"), text(&content.export_id)],
         vec![text("SHA-256 nội dung"), text(content_sha256)],
+        vec![
+            text("Chữ ký Ed25519 (mã khóa)"),
+            text(if signature == "unsigned" { "chưa ký (unsigned)" } else { signature }),
+        ],
         vec![text("Chỉ số đo"), text(&content.measure.vi)],
         vec![text("Ghi chú"), text(&content.measure.note)],
         vec![text("Số phiếu phát ra"), int(content.totals.invitations)],

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::content::{self, ExportRequest, Period};
 use super::province::Ranking;
 use super::public::PublicResults;
-use super::{formats, pages, province, public, report, upload};
+use super::{formats, pages, province, public, report, signing, upload};
 use crate::app::AppState;
 use crate::auth::{Caller, PROVINCE_ROLES, ProvinceCaller};
 use crate::auth::{Role, StaffPage};
@@ -86,6 +86,8 @@ pub struct Generated {
     pub filename: String,
     pub export_id: String,
     pub sha256: String,
+    /// The key id that signed it, or `unsigned`.
+    pub key_id: String,
 }
 
 /// Builds the content from the statistics engine, writes it in `format`, and records the export
@@ -93,30 +95,36 @@ pub struct Generated {
 pub fn generate(
     conn: &mut PgConnection,
     instruments: &Instruments,
+    secret: &[u8],
     req: &ExportRequest,
     format: Format,
 ) -> Result<Generated, AppError> {
-    let g = render_export(conn, instruments, req, format)?;
+    let g = render_export(conn, instruments, secret, req, format)?;
     audit_export(conn, req, &g)?;
     Ok(g)
 }
 
-/// The export file, read only (so it may run on the read replica).
+/// The export file, read only (so it may run on the read replica), signed with the unit's export
+/// key when it has one (`signing`; `secret` opens the sealed key), marked unsigned when not.
 pub fn render_export(
     conn: &mut PgConnection,
     instruments: &Instruments,
+    secret: &[u8],
     req: &ExportRequest,
     format: Format,
 ) -> Result<Generated, AppError> {
     let c = content::build(conn, instruments, req)?;
-    let doc = c.document()?;
+    let mut doc = c.document()?;
+    let block = signing::block_for(conn, secret, &req.unit, content::canonical(&doc.content).as_bytes())?;
+    let key_id = block.label().to_string();
+    doc.signature = Some(block);
     // the CSV and the XLSX carry the whole document, whatever fields it has, for the import
     let embedded = || serde_json::to_string(&doc).map_err(|e| AppError::internal(e.to_string()));
     let bytes = match format {
         Format::Json => serde_json::to_vec_pretty(&doc).map_err(|e| AppError::internal(e.to_string()))?,
-        Format::Csv => formats::csv(&c, &doc.sha256, &embedded()?).map_err(AppError::internal)?,
+        Format::Csv => formats::csv(&c, &doc.sha256, &key_id, &embedded()?).map_err(AppError::internal)?,
         Format::Xlsx => {
-            let sheets = formats::sheets(&c, &doc.sha256, instruments.current());
+            let sheets = formats::sheets(&c, &doc.sha256, &key_id, instruments.current());
             formats::xlsx(&sheets, Some(&embedded()?)).map_err(AppError::internal)?
         }
     };
@@ -124,6 +132,7 @@ pub fn render_export(
         filename: format!("sipas-{}-{}.{}", req.unit, req.period.key, format.as_str()),
         export_id: c.export_id,
         sha256: doc.sha256,
+        key_id,
         bytes,
         format,
     })
@@ -140,6 +149,7 @@ pub fn audit_export(conn: &mut PgConnection, req: &ExportRequest, g: &Generated)
             "export_id": g.export_id,
             "format": g.format.as_str(),
             "content_sha256": g.sha256,
+            "key_id": g.key_id,
             "file_sha256": crate::kernel::hashing::sha256_hex(&g.bytes),
         }),
     )?;
@@ -184,7 +194,7 @@ fn export_request(
         ("unit" = Option<String>, Query, description = "The unit to export; defaults to the caller's own"),
     ),
     responses(
-        (status = 200, description = "The export (`X-Export-Id`, `X-Content-SHA256`); its JSON Schema is /api/v1/exports/schema.json",
+        (status = 200, description = "The export, signed with the unit's Ed25519 key when it has one (`X-Export-Id`, `X-Content-SHA256`, `X-Signature-Key-Id`: the key id or `unsigned`); its JSON Schema is /api/v1/exports/schema.json",
             content(
                 (Object = "application/json"),
                 (String = "text/csv"),
@@ -205,14 +215,16 @@ pub async fn export(
     // the file is read where statistics are read; the audit row is written on the primary, and
     // the file is handed out only once it is recorded
     let rendered = req.clone();
-    let g = state.read(move |conn| render_export(conn, &instruments, &rendered, format)).await?;
+    let secret = state.secret.clone();
+    let g = state.read(move |conn| render_export(conn, &instruments, &secret, &rendered, format)).await?;
     let g = db::run(&state.pool, move |conn| audit_export(conn, &req, &g).map(|()| g)).await?;
-    tracing::info!(export.id = %g.export_id, export.format = g.format.as_str(), "province export");
+    tracing::info!(export.id = %g.export_id, export.format = g.format.as_str(), key.id = %g.key_id, "province export");
     Ok(HttpResponse::Ok()
         .content_type(g.format.content_type())
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", g.filename)))
         .insert_header(("X-Export-Id", g.export_id))
         .insert_header(("X-Content-SHA256", g.sha256))
+        .insert_header(("X-Signature-Key-Id", g.key_id))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(g.bytes))
 }
@@ -408,7 +420,8 @@ async fn receive(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<Rec
     description = "Either one export as the body (any content type; the format is read from the content), or \
 `multipart/form-data` with one part per file (each part with a file name is a file). Each file is an export as \
 `GET /api/v1/exports/province?format=json|csv|xlsx` wrote it, unchanged: a CSV or XLSX carries the whole JSON \
-document, which is what is verified. All files are stored, or none: when one is refused, none is stored and \
+document, which is what is verified, its Ed25519 signature included (a key the province registered for that \
+unit and has not revoked). All files are stored, or none: when one is refused, none is stored and \
 `files` names each file's outcome. docs/EXPORTS.md, \"Province mode\".",
     // no API key may: a commune's key is refused (auth::access)
     security(("session" = [])),
@@ -425,7 +438,7 @@ document, which is what is verified. All files are stored, or none: when one is 
         (status = 201, description = "Every file verified and stored", body = ImportBody),
         (status = 400, description = "`no_files`: the upload holds no file; `malformed_upload`: the multipart body cannot be read", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: a file over 4 MB, an upload over 64 MB or over 500 files; nothing stored", body = ErrorBody),
-        (status = 422, description = "`export_refused`: a file is refused (not an export, changed, forged, unknown commune, older than the stored one …); nothing stored, `files` says which and why", body = RefusedBody),
+        (status = 422, description = "`export_refused`: a file is refused (not an export, changed, unsigned, a signature not valid, a key not registered for the unit, another unit's or revoked, forged, unknown commune, older than the stored one …); nothing stored, `files` says which and why", body = RefusedBody),
         Unauthorized, Forbidden, Unavailable,
     )
 )]

@@ -17,6 +17,7 @@ pub mod plausible;
 pub mod province;
 pub mod public;
 pub mod report;
+pub mod signing;
 pub mod upload;
 
 use actix_web::web;

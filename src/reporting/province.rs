@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::content::{self, Content, Document, Period, SCHEMA};
 use super::formats::{Cell, Sheet};
+use super::signing;
 use crate::instrument::Instrument;
 use crate::schema::province_exports as pe;
 use crate::stats::compare::{self, Adjusted, Change, Funnel};
@@ -34,6 +35,25 @@ pub enum ImportError {
         "a newer export of {unit} for {period} (generated {stored}) is already stored; this one (generated {this}) was not stored"
     )]
     Older { unit: String, period: String, stored: String, this: String },
+    #[error(
+        "the export is unsigned: the province accepts only exports signed with their unit's registered Ed25519 key (the commune creates its key with `sipas export-key create` and sends the public key to the province){}",
+        .0.as_ref().map(|n| format!(" — the export says: {n}")).unwrap_or_default()
+    )]
+    Unsigned(Option<String>),
+    #[error(
+        "the signature is not valid: {0} (the content was changed after it was signed, or the signature was not made for it)"
+    )]
+    Signature(String),
+    #[error(
+        "no key {key_id} is registered for unit {unit}: the commune sends its public key to the province, which registers it first"
+    )]
+    NoKey { unit: String, key_id: String },
+    #[error(
+        "the export of {unit} is signed with key {key_id}, which is registered for another unit ({owner})"
+    )]
+    ForeignKey { unit: String, key_id: String, owner: String },
+    #[error("key {key_id} of {unit} was revoked at {at}: no export it signed is accepted")]
+    Revoked { unit: String, key_id: String, at: String },
 }
 
 /// Why an import stored nothing: a refused file (which, and why) or the database.
@@ -52,19 +72,29 @@ pub struct Verified {
     pub content: Content,
     pub raw: serde_json::Value,
     pub sipas_ci: Option<(f64, f64)>,
+    /// The key that signed it (checked against its signature; the registry is asked at import).
+    pub signed: signing::Checked,
 }
 
 /// Verifies one export file: complete JSON, the right schema, the hash of its canonical content,
-/// and a content that follows the schema exactly (unknown or missing fields are refused).
+/// its Ed25519 signature over the same bytes (against the key it names; whether the province
+/// registered that key for the unit is checked by [`import`]), and a content that follows the
+/// schema exactly (unknown or missing fields are refused).
 pub fn verify(bytes: &[u8], instrument: &Instrument) -> Result<Verified, ImportError> {
     let doc: Document = serde_json::from_slice(bytes).map_err(|e| ImportError::NotJson(e.to_string()))?;
     if doc.schema != SCHEMA {
         return Err(ImportError::Schema(doc.schema));
     }
-    let computed = content::content_hash(&doc.content);
+    let canonical = content::canonical(&doc.content);
+    let computed = crate::kernel::hashing::sha256_hex(canonical.as_bytes());
     if computed != doc.sha256 {
         return Err(ImportError::Hash { expected: doc.sha256, computed });
     }
+    let signed = signing::check(doc.signature.as_ref(), canonical.as_bytes()).map_err(|e| match e {
+        signing::BlockError::Unsigned(note) => ImportError::Unsigned(note),
+        signing::BlockError::Invalid(why) => ImportError::Signature(why),
+    })?;
+    drop(canonical);
     let c: Content =
         serde_json::from_value(doc.content.clone()).map_err(|e| ImportError::Content(e.to_string()))?;
     if Period::parse(&c.period.key).is_none() {
@@ -88,7 +118,7 @@ pub fn verify(bytes: &[u8], instrument: &Instrument) -> Result<Verified, ImportE
     super::plausible::check_dates(&c, chrono::Utc::now()).map_err(ImportError::Dates)?;
     super::plausible::check_figures(&c, instrument).map_err(ImportError::Figures)?;
     let sipas_ci = sipas_interval(&c, instrument);
-    Ok(Verified { sha256: doc.sha256, content: c, raw: doc.content, sipas_ci })
+    Ok(Verified { sha256: doc.sha256, content: c, raw: doc.content, sipas_ci, signed })
 }
 
 /// A 95% interval for the SIPAS index, from the criteria counts. The index is a weighted mean of
@@ -132,7 +162,8 @@ fn interval_of(
 }
 
 /// Stores verified files in one transaction; any refusal stores nothing and says which file
-/// and why: a unit the province's master data does not hold, or an export older than the one
+/// and why: a unit the province's master data does not hold, a signing key the province has not
+/// registered for that unit (none, another unit's, or revoked), or an export older than the one
 /// already stored for its commune and period (never dropped silently, finding 1).
 /// Returns (unit, period) of what was stored.
 pub fn import(
@@ -149,6 +180,31 @@ pub fn import(
                     .get_result(conn)?;
             if !known {
                 return Err(ImportFailure::Refused(ImportError::UnknownUnit(c.unit.code.clone())));
+            }
+            let key_id = v.signed.key_id.clone();
+            match signing::registered(conn, &v.signed)? {
+                None => {
+                    return Err(ImportFailure::Refused(ImportError::NoKey {
+                        unit: c.unit.code.clone(),
+                        key_id,
+                    }));
+                }
+                Some(r) if r.unit_code != c.unit.code => {
+                    return Err(ImportFailure::Refused(ImportError::ForeignKey {
+                        unit: c.unit.code.clone(),
+                        key_id,
+                        owner: r.unit_code,
+                    }));
+                }
+                Some(r) => {
+                    if let Some(at) = r.revoked_at {
+                        return Err(ImportFailure::Refused(ImportError::Revoked {
+                            unit: c.unit.code.clone(),
+                            key_id,
+                            at: at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                        }));
+                    }
+                }
             }
             let generated_at = chrono::DateTime::parse_from_rfc3339(&c.generated_at)
                 .map(|t| t.with_timezone(&chrono::Utc))
@@ -173,6 +229,7 @@ pub fn import(
                 pe::content.eq(&v.raw),
                 pe::imported_by.eq(actor),
                 pe::imported_at.eq(chrono::Utc::now()),
+                pe::key_id.eq(Some(&v.signed.key_id)),
             );
             // a newer export of the same commune and period replaces an older one, never the reverse
             let stored: Option<chrono::DateTime<chrono::Utc>> = pe::table
@@ -200,7 +257,7 @@ pub fn import(
                 actor,
                 "province.import",
                 &format!("{}/{}", c.unit.code, c.period.key),
-                serde_json::json!({"export_id": c.export_id, "sha256": v.sha256}),
+                serde_json::json!({"export_id": c.export_id, "sha256": v.sha256, "key_id": v.signed.key_id}),
             )?;
             out.push((c.unit.code.clone(), c.period.key.clone()));
         }

@@ -195,6 +195,19 @@ fn vi_of(e: &ImportError) -> String {
         ImportError::Older { unit, period, stored, this } => format!(
             "đã lưu một bản xuất mới hơn của {unit} kỳ {period} (lập lúc {stored}); bản này (lập lúc {this}) không được lưu"
         ),
+        ImportError::Unsigned(_) => "bản xuất chưa được ký: tỉnh chỉ nhận bản xuất có chữ ký Ed25519 bằng khóa đã đăng ký của đơn vị (xã tạo khóa bằng `sipas export-key create` và gửi khóa công khai cho tỉnh)".into(),
+        ImportError::Signature(_) => {
+            "chữ ký không hợp lệ: nội dung đã bị sửa sau khi ký, hoặc chữ ký không phải của nội dung này".into()
+        }
+        ImportError::NoKey { unit, key_id } => format!(
+            "khóa {key_id} chưa được đăng ký cho đơn vị {unit}: xã gửi khóa công khai để tỉnh đăng ký trước"
+        ),
+        ImportError::ForeignKey { unit, key_id, owner } => {
+            format!("bản xuất của {unit} được ký bằng khóa {key_id}, là khóa đã đăng ký cho đơn vị khác ({owner})")
+        }
+        ImportError::Revoked { unit, key_id, at } => {
+            format!("khóa {key_id} của {unit} đã bị thu hồi lúc {at}: không nhận bản xuất ký bằng khóa này")
+        }
         #[allow(unreachable_patterns, reason = "a refusal added later is still said, in English")]
         other => format!("tệp bị từ chối ({other})"),
     }

@@ -317,6 +317,8 @@ async fn on_demo_data_the_funnels_of_officers_and_communes_render_on_the_dashboa
     // province mode: both demo communes export, the province imports, the ranking draws the funnel
     let province = app.province_session();
     for unit in ["CHIEMHOA", "KIMBINH"] {
+        // the demo makes no export keys: each commune creates one, the province registers it
+        app.register_key(&app.export_key(unit, false));
         let key = app.api_key(unit);
         let export =
             app.get(&format!("/api/v1/exports/province?period={period}&format=json")).with_key(&key).await;

@@ -248,7 +248,41 @@ impl TestApp {
             let rows = parse(kind, text.as_bytes()).unwrap();
             import(&mut conn, &rows, "test").unwrap();
         }
+        // every seeded commune signs its exports, and the province has registered its key
+        for unit in [SEED.unit, SEED.other_unit] {
+            self.register_key(&self.export_key(unit, false));
+        }
         SEED
+    }
+
+    /// Creates (or with `rotate`, replaces) the unit's export signing key, as
+    /// `sipas export-key create|rotate` does, and returns what the commune sends the province.
+    pub fn export_key(&self, unit: &str, rotate: bool) -> sipas::reporting::signing::PublicKeyInfo {
+        sipas::reporting::signing::create_key(&mut self.conn(), &self.state.secret, unit, rotate, "test")
+            .unwrap()
+    }
+
+    /// Signs an export document again with the unit's current key, as a commune's insider holding
+    /// that key could after changing it (the hash must be recomputed first).
+    pub fn sign_as(&self, doc: &mut serde_json::Value, unit: &str) {
+        let signer = sipas::reporting::signing::signer(&mut self.conn(), &self.state.secret, unit)
+            .unwrap()
+            .unwrap()
+            .expect("the unit has an export key");
+        let canonical = sipas::reporting::content::canonical(&doc["content"]);
+        doc["signature"] = serde_json::to_value(signer.sign(canonical.as_bytes())).unwrap();
+    }
+
+    /// The province registers a commune's public key, as `sipas province key register` does.
+    pub fn register_key(&self, key: &sipas::reporting::signing::PublicKeyInfo) {
+        sipas::reporting::signing::register(
+            &mut self.conn(),
+            &key.unit,
+            &key.public_key,
+            Some(&key.key_id),
+            "test",
+        )
+        .unwrap();
     }
 
     /// A new API key of `unit`.

@@ -74,6 +74,8 @@ async fn csv_and_xlsx_exports_carry_their_json_document_and_import_as_it_does() 
     let doc: Value = serde_json::from_str(&csv_document(&csv)).unwrap();
     assert_eq!(doc["schema"], "sipas-province-export/1");
     assert_eq!(doc["sha256"], Value::from(sipas::reporting::content::content_hash(&doc["content"])));
+    // signed with the unit's registered key, like the JSON export
+    assert_eq!(crate::reporting::verify_independently(&doc), app_key_id(&app, seed.unit));
     let r = app.post("/api/v1/province/exports").payload("text/csv", csv.clone()).as_staff(&province).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let b = r.json();
@@ -92,6 +94,11 @@ async fn csv_and_xlsx_exports_carry_their_json_document_and_import_as_it_does() 
         workbook.contains(r#"name="sipas-document""#) && workbook.contains(r#"state="hidden""#),
         "{workbook}"
     );
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(&xlsx)).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "sipas-document").unwrap();
+    let embedded: String = sheet.rows().skip(1).filter_map(|r| r.get(1).map(|c| c.to_string())).collect();
+    let embedded: Value = serde_json::from_str(&embedded).unwrap();
+    assert_eq!(crate::reporting::verify_independently(&embedded), app_key_id(&app, seed.unit));
     // sent under a wrong type: the content tells the format
     let r = app.post("/api/v1/province/exports").payload("application/json", xlsx).as_staff(&province).await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -111,6 +118,11 @@ async fn csv_and_xlsx_exports_carry_their_json_document_and_import_as_it_does() 
         sipas::cli::reporting::province_import(&config, &[file]).unwrap(),
         "imported CHIEMHOA 2026-Q1"
     );
+}
+
+/// The unit's current export key id.
+fn app_key_id(app: &TestApp, unit: &str) -> String {
+    sipas::reporting::signing::current_key(&mut app.conn(), unit).unwrap().unwrap().key_id
 }
 
 /// A visible sheet for a hand-made workbook.
@@ -148,9 +160,23 @@ async fn a_tampered_embedded_document_or_a_file_without_one_is_refused_with_its_
     let stripped: String =
         csv.lines().filter(|l| !l.contains(",document,")).map(|l| format!("{l}\n")).collect();
     let bare_xlsx = sipas::reporting::formats::xlsx(&[cover()], None).unwrap();
-    let cases: [(&str, Vec<u8>, &str, &str); 5] = [
+    // the better index with the hash recomputed (inside the CSV, every copy of it replaced): the
+    // hash then matches, and the unit's signature over the original content does not
+    let mut rehashed = better.clone();
+    rehashed["sha256"] = Value::from(sipas::reporting::content::content_hash(&rehashed["content"]));
+    let mut in_csv: Value = serde_json::from_str(&csv_document(better_csv.as_bytes())).unwrap();
+    assert_ne!(in_csv["content"], doc["content"], "a figure was changed");
+    in_csv["sha256"] = Value::from(sipas::reporting::content::content_hash(&in_csv["content"]));
+    let forged_csv = better_csv.replace(doc["sha256"].as_str().unwrap(), in_csv["sha256"].as_str().unwrap());
+    assert_eq!(serde_json::from_str::<Value>(&csv_document(forged_csv.as_bytes())).unwrap(), in_csv);
+    let forged_xlsx =
+        sipas::reporting::formats::xlsx(&[cover()], Some(&serde_json::to_string(&rehashed).unwrap()))
+            .unwrap();
+    let cases: [(&str, Vec<u8>, &str, &str); 7] = [
         ("better.csv", better_csv.into_bytes(), "changed after it was exported", "tệp đã bị sửa"),
         ("better.xlsx", better_xlsx, "changed after it was exported", "tệp đã bị sửa"),
+        ("forged.csv", forged_csv.into_bytes(), "signature is not valid", "chữ ký không hợp lệ"),
+        ("forged.xlsx", forged_xlsx, "signature is not valid", "chữ ký không hợp lệ"),
         ("stripped.csv", stripped.into_bytes(), "carries no export document", "không mang tài liệu bản xuất"),
         ("bare.xlsx", bare_xlsx, "carries no export document", "không mang tài liệu bản xuất"),
         ("notes.pdf", b"%PDF-1.7 not an export".to_vec(), "not a SIPAS export", "không phải bản xuất SIPAS"),

@@ -348,6 +348,8 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
     let mut extra = doc.clone();
     extra["content"]["bonus"] = Value::from(1);
     extra["sha256"] = Value::from(content_hash(&extra["content"]));
+    // signed again with the commune's own key: the schema check refuses it, not only the signature
+    app.sign_as(&mut extra, seed.unit);
     for (bad, expect) in [
         (changed.into_bytes(), "changed after it was exported"),
         (truncated, "not a complete JSON export"),
@@ -757,8 +759,9 @@ async fn province_staff_upload_exports_in_chromium_and_see_which_were_refused() 
 }
 
 /// Finding 1 of issue 21 (SECURITY.md): the attacker's forged exports, each with its hash
-/// recomputed so that the hash check alone would pass, are refused with a reason, store nothing,
-/// and never make the genuine export be dropped.
+/// recomputed and signed again with the commune's own key (an insider's forgery), so that the
+/// hash and signature checks alone would pass, are refused with a reason, store nothing, and
+/// never make the genuine export be dropped.
 #[actix_web::test]
 async fn forged_inflated_foreign_future_dated_or_older_exports_are_refused_with_a_reason() {
     let app = TestApp::new().await;
@@ -767,10 +770,13 @@ async fn forged_inflated_foreign_future_dated_or_older_exports_are_refused_with_
     let key = app.api_key(seed.unit);
     let genuine: Value = serde_json::from_slice(&export_json(&app, &key, "2026-Q1").await).unwrap();
     let province = app.province_session();
+    // each forgery signed again with the commune's own key, as an insider holding it could:
+    // the signature then verifies, and the checks of the content must refuse it
     let forge = |change: &dyn Fn(&mut Value)| {
         let mut doc = genuine.clone();
         change(&mut doc["content"]);
         doc["sha256"] = Value::from(sipas::reporting::content::content_hash(&doc["content"]));
+        app.sign_as(&mut doc, seed.unit);
         serde_json::to_vec(&doc).unwrap()
     };
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
@@ -829,4 +835,270 @@ async fn forged_inflated_foreign_future_dated_or_older_exports_are_refused_with_
         province_exports::table.select(province_exports::export_id).load(&mut app.conn()).unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].to_string(), genuine["content"]["export_id"].as_str().unwrap());
+}
+
+/// Sends one JSON document to the province import.
+async fn import_doc(app: &TestApp, province: &str, doc: &Value) -> Reply {
+    app.post("/api/v1/province/exports")
+        .payload("application/json", serde_json::to_vec(doc).unwrap())
+        .as_staff(province)
+        .await
+}
+
+/// Asserts a 422 that stores nothing, with `en` in the English reason and `vi` in the Vietnamese.
+fn assert_refused(app: &TestApp, what: &str, r: &Reply, en: &str, vi: &str) {
+    assert_eq!(r.status, 422, "{what}: {}", r.body);
+    let b = r.json();
+    assert_eq!(b["error"], "export_refused", "{what}");
+    assert!(b["message"].as_str().unwrap().contains(en), "{what}: {b}");
+    let reason = &b["files"][0]["reason"];
+    assert!(reason["en"].as_str().unwrap().contains(en), "{what}: {reason}");
+    assert!(reason["vi"].as_str().unwrap().contains(vi), "{what}: {reason}");
+    assert_eq!(stored(app), 0, "{what} was stored");
+}
+
+/// The signature block an export carries, checked here with ed25519-dalek directly: the key id is
+/// the first 16 hex digits of the public key's SHA-256, the signature is over the canonical
+/// content (the bytes its `sha256` covers).
+pub(crate) fn verify_independently(doc: &Value) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let sig = &doc["signature"];
+    assert_eq!(sig["algorithm"], "ed25519", "{sig}");
+    let public: [u8; 32] = b64.decode(sig["public_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let signature: [u8; 64] = b64.decode(sig["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap();
+    let canonical = sipas::reporting::content::canonical(&doc["content"]);
+    assert_eq!(sipas::kernel::hashing::sha256_hex(canonical.as_bytes()), doc["sha256"].as_str().unwrap());
+    key.verify_strict(canonical.as_bytes(), &ed25519_dalek::Signature::from_bytes(&signature)).unwrap();
+    let id = &sipas::kernel::hashing::sha256_hex(&public)[..16];
+    assert_eq!(sig["key_id"], id);
+    id.to_string()
+}
+
+/// Finding 1 of issue 21, the part plausibility cannot reach: a consistently forged export under
+/// a real commune's code (recomputed hash, figures that follow from their counts) is refused by
+/// its signature; so are one altered figure, a rival commune's signature, a key of the forger's
+/// own making, a signature moved from another export, a flipped signature byte and an unsigned
+/// export. The genuine signed exports are then accepted.
+#[actix_web::test]
+async fn a_consistent_forgery_altered_figure_foreign_key_or_unsigned_export_is_refused_by_its_signature() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 3, 8, 0), 80, 30, 0, 51);
+    fill(&app, &[seed.other_officer], &seed.procedures, local(2026, 1, 3, 8, 0), 90, 30, 0, 52);
+    let (k1, k2) = (app.api_key(seed.unit), app.api_key(seed.other_unit));
+    let province = app.province_session();
+    let r = app.get("/api/v1/exports/province?period=2026-Q1&format=json").with_key(&k1).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let chiemhoa: Value = r.json();
+    let kimbinh: Value = serde_json::from_slice(&export_json(&app, &k2, "2026-Q1").await).unwrap();
+    // the signature is the unit's current key, as `sipas export-key show` names it
+    let current = sipas::reporting::signing::current_key(&mut app.conn(), seed.unit).unwrap().unwrap();
+    assert_eq!(verify_independently(&chiemhoa), current.key_id);
+    assert_eq!(chiemhoa["signature"]["public_key"], current.public_key);
+    assert_eq!(r.headers.get("x-signature-key-id").unwrap().to_str().unwrap(), current.key_id);
+    verify_independently(&kimbinh);
+    let rehash = |doc: &mut Value| doc["sha256"] = Value::from(content_hash(&doc["content"]));
+
+    // Kim Bình's genuine figures filed under Chiêm Hóa's code: every figure follows from its
+    // counts and the unit exists, so only the signature can tell
+    let mut forged = kimbinh.clone();
+    forged["content"]["unit"] = chiemhoa["content"]["unit"].clone();
+    rehash(&mut forged);
+    let content: sipas::reporting::content::Content =
+        serde_json::from_value(forged["content"].clone()).unwrap();
+    let instrument = app.state.instruments.current();
+    assert_eq!(sipas::reporting::plausible::check_figures(&content, instrument), Ok(()));
+    assert_eq!(sipas::reporting::plausible::check_dates(&content, Utc::now()), Ok(()));
+    let r = import_doc(&app, &province, &forged).await;
+    assert_refused(&app, "consistent forgery", &r, "signature is not valid", "chữ ký không hợp lệ");
+    // the same forgery signed by Kim Bình with its own registered key
+    let mut rival = forged.clone();
+    app.sign_as(&mut rival, seed.other_unit);
+    let r = import_doc(&app, &province, &rival).await;
+    assert_refused(
+        &app,
+        "a rival's key",
+        &r,
+        "registered for another unit (KIMBINH)",
+        "đã đăng ký cho đơn vị khác",
+    );
+    // one altered figure, the hash recomputed
+    let mut altered = chiemhoa.clone();
+    let flagged = altered["content"]["unit_figures"]["flagged"].as_u64().unwrap();
+    altered["content"]["unit_figures"]["flagged"] = Value::from(flagged + 1);
+    rehash(&mut altered);
+    let r = import_doc(&app, &province, &altered).await;
+    assert_refused(&app, "one altered figure", &r, "signature is not valid", "chữ ký không hợp lệ");
+    // a key of the forger's own making, its public half and key id carried in the block
+    let own = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    let mut made = forged.clone();
+    {
+        use base64::Engine as _;
+        use ed25519_dalek::Signer as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let public = own.verifying_key().to_bytes();
+        let canonical = sipas::reporting::content::canonical(&made["content"]);
+        made["signature"] = serde_json::json!({
+            "algorithm": "ed25519",
+            "key_id": &sipas::kernel::hashing::sha256_hex(&public)[..16],
+            "public_key": b64.encode(public),
+            "signature": b64.encode(own.sign(canonical.as_bytes()).to_bytes()),
+        });
+    }
+    verify_independently(&made);
+    let r = import_doc(&app, &province, &made).await;
+    assert_refused(
+        &app,
+        "a key of its own",
+        &r,
+        "is registered for unit CHIEMHOA",
+        "chưa được đăng ký cho đơn vị CHIEMHOA",
+    );
+    // Chiêm Hóa's genuine signature moved onto the forgery
+    let mut moved = forged.clone();
+    moved["signature"] = chiemhoa["signature"].clone();
+    let r = import_doc(&app, &province, &moved).await;
+    assert_refused(&app, "a moved signature", &r, "signature is not valid", "chữ ký không hợp lệ");
+    // one bit of the genuine signature flipped
+    let mut flipped = chiemhoa.clone();
+    {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut bytes = b64.decode(flipped["signature"]["signature"].as_str().unwrap()).unwrap();
+        bytes[10] ^= 1;
+        flipped["signature"]["signature"] = Value::from(b64.encode(bytes));
+    }
+    let r = import_doc(&app, &province, &flipped).await;
+    assert_refused(&app, "a flipped bit", &r, "signature is not valid", "chữ ký không hợp lệ");
+    // no signature at all (as an export made before signatures)
+    let mut unsigned = chiemhoa.clone();
+    unsigned.as_object_mut().unwrap().remove("signature");
+    let r = import_doc(&app, &province, &unsigned).await;
+    assert_refused(&app, "unsigned", &r, "the export is unsigned", "bản xuất chưa được ký");
+    // the genuine exports are accepted, each recorded with the key that signed it
+    for doc in [&chiemhoa, &kimbinh] {
+        let r = import_doc(&app, &province, doc).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let keys: Vec<Option<String>> = province_exports::table
+        .order(province_exports::unit_code)
+        .select(province_exports::key_id)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(
+        keys,
+        [chiemhoa["signature"]["key_id"].as_str(), kimbinh["signature"]["key_id"].as_str()]
+            .map(|k| k.map(String::from))
+    );
+}
+
+/// A unit's key is rotated: exports signed with the new key are refused until the province
+/// registers it, then accepted; once the old key is revoked, an export it signed is refused
+/// whatever it claims. A unit without a key exports unsigned, says so, and the province refuses
+/// it. The command line's key commands do each step and refuse mistakes.
+#[actix_web::test]
+async fn a_rotated_key_signs_once_registered_and_a_revoked_or_missing_key_is_refused() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 3, 8, 0), 80, 30, 0, 61);
+    fill(&app, &[seed.other_officer], &seed.procedures, local(2026, 1, 3, 8, 0), 85, 30, 0, 62);
+    let (k1, k2) = (app.api_key(seed.unit), app.api_key(seed.other_unit));
+    let province = app.province_session();
+    let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
+    let cli = sipas::cli::signing::show(&config, seed.unit).unwrap();
+    let old: Value = serde_json::from_slice(&export_json(&app, &k1, "2026-Q1").await).unwrap();
+    let old_id = old["signature"]["key_id"].as_str().unwrap().to_string();
+    assert!(cli.contains(&old_id) && cli.contains(old["signature"]["public_key"].as_str().unwrap()), "{cli}");
+    assert!(
+        sipas::cli::signing::create(&config, seed.unit, false)
+            .unwrap_err()
+            .contains("already has an export key"),
+        "create does not replace a key"
+    );
+    let r = import_doc(&app, &province, &old).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // rotation: the new key signs at once, and the province does not know it yet
+    let out = sipas::cli::signing::create(&config, seed.unit, true).unwrap();
+    let new_key = sipas::reporting::signing::current_key(&mut app.conn(), seed.unit).unwrap().unwrap();
+    assert_ne!(new_key.key_id, old_id);
+    assert!(out.contains(&new_key.key_id) && out.contains(&new_key.public_key), "{out}");
+    let new: Value = serde_json::from_slice(&export_json(&app, &k1, "2026-Q1").await).unwrap();
+    assert_eq!(verify_independently(&new), new_key.key_id);
+    let r = import_doc(&app, &province, &new).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains(&format!("no key {} is registered for unit CHIEMHOA", new_key.key_id)),
+        "{}",
+        r.body
+    );
+    // the province registers it (a mistyped key id and another unit are refused), then accepts
+    let typo =
+        sipas::cli::signing::register(&config, seed.unit, &new_key.public_key, Some("0123456789abcdef"));
+    assert!(typo.unwrap_err().contains("does not match the public key"));
+    let registered =
+        sipas::cli::signing::register(&config, seed.unit, &new_key.public_key, Some(&new_key.key_id));
+    assert_eq!(registered.unwrap(), format!("registered key {} for unit CHIEMHOA", new_key.key_id));
+    let again = sipas::cli::signing::register(&config, seed.other_unit, &new_key.public_key, None);
+    assert!(again.unwrap_err().contains("already registered for unit CHIEMHOA"));
+    assert!(sipas::cli::signing::register(&config, seed.unit, "bm90IGEga2V5", None).is_err());
+    let r = import_doc(&app, &province, &new).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // the old key revoked: an export it signed is refused, named as revoked
+    assert_eq!(
+        sipas::cli::signing::revoke(&config, &old_id).unwrap(),
+        format!("key {old_id} of unit CHIEMHOA is revoked")
+    );
+    // (whoever still holds the old private key could sign anything with it: the revocation is
+    // what refuses it, whatever date the export claims)
+    let r = import_doc(&app, &province, &old).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let b = r.json();
+    assert!(b["message"].as_str().unwrap().contains(&format!("key {old_id} of CHIEMHOA was revoked")), "{b}");
+    assert!(b["files"][0]["reason"]["vi"].as_str().unwrap().contains("đã bị thu hồi"), "{b}");
+    let listed = sipas::cli::signing::list(&config, Some(seed.unit)).unwrap();
+    assert!(listed.lines().any(|l| l.contains(&old_id) && l.contains("revoked")), "{listed}");
+    assert!(listed.lines().any(|l| l.contains(&new_key.key_id) && !l.contains("revoked")), "{listed}");
+    let audited: i64 = sipas::schema::audit_log::table
+        .filter(
+            sipas::schema::audit_log::action
+                .like("province_key.%")
+                .or(sipas::schema::audit_log::action.like("export_key.%")),
+        )
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    // seed: 2 keys and 2 registrations; here a rotation, a registration and a revocation
+    assert_eq!(audited, 7);
+    // a unit without a key: the export says it is unsigned, and the province refuses it
+    diesel::update(
+        sipas::schema::export_keys::table.filter(sipas::schema::export_keys::unit_code.eq(seed.other_unit)),
+    )
+    .set(sipas::schema::export_keys::retired_at.eq(Some(Utc::now())))
+    .execute(&mut app.conn())
+    .unwrap();
+    let r = app.get("/api/v1/exports/province?period=2026-Q1&format=csv").with_key(&k2).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.headers.get("x-signature-key-id").unwrap().to_str().unwrap(), "unsigned");
+    let csv = r.bytes.clone();
+    let rows = csv_rows(&csv);
+    assert!(rows.iter().any(|row| row[5] == "signature_key_id" && row[8] == "unsigned"), "the CSV says it");
+    let unsigned: Value = serde_json::from_slice(&export_json(&app, &k2, "2026-Q1").await).unwrap();
+    assert_eq!(unsigned["signature"]["algorithm"], "none");
+    assert!(unsigned["signature"]["note"].as_str().unwrap().contains("sipas export-key create"));
+    let r = import_doc(&app, &province, &unsigned).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("the export is unsigned") && r.body.contains("the unit has no export signing key"),
+        "{}",
+        r.body
+    );
+    let r = app.post("/api/v1/province/exports").payload("text/csv", csv).as_staff(&province).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.json()["files"][0]["reason"]["vi"].as_str().unwrap().contains("bản xuất chưa được ký"),
+        "{}",
+        r.body
+    );
 }
