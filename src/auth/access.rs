@@ -214,6 +214,14 @@ pub const ROUTES: &[Rule] = &[
         PROVINCE_PAGE,
         "its script posts to /api/v1/province/exports with the session",
     ),
+    rule("GET", "/province/keys", PROVINCE_PAGE, "the registry of communes' export keys"),
+    rule("POST", "/province/keys", PROVINCE_PAGE, "province staff register a commune's public key (audited)"),
+    rule(
+        "POST",
+        "/province/keys/{key_id}/revoke",
+        PROVINCE_PAGE,
+        "province staff revoke a registered key (audited)",
+    ),
     rule("GET", "/public/{unit}", PUBLIC, "a unit's published results; never officers or comments"),
     rule("GET", "/api/v1/public/{unit}", PUBLIC, "the public page's JSON twin"),
 ];

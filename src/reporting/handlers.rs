@@ -698,6 +698,150 @@ pub async fn upload_page(staff: StaffPage) -> Result<HttpResponse, PageError> {
     crate::http::pages::render(actix_web::http::StatusCode::OK, &page)
 }
 
+/// The registration form of `/province/keys`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    key_id: String,
+    #[serde(default)]
+    public_key: String,
+}
+
+/// The CSRF token alone (the revoke button).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The Vietnamese of a registration's refusal (the page speaks Vietnamese; the English follows).
+fn key_error_vi(e: &signing::KeyError) -> String {
+    use signing::KeyError as K;
+    let vi = match e {
+        K::UnknownUnit(u) => format!("đơn vị «{u}» không có trong danh mục xã, phường của tỉnh"),
+        K::BadPublicKey => {
+            "khóa công khai không phải 32 byte base64 của một khóa Ed25519: kiểm tra lại nội dung xã gửi"
+                .into()
+        }
+        K::KeyIdMismatch { given, actual } => format!(
+            "mã khóa {given} không khớp với khóa công khai (mã của khóa này là {actual}): khóa bị gõ sai hoặc không phải khóa xã đã đọc"
+        ),
+        K::Registered { key_id, unit } => format!("khóa {key_id} đã được đăng ký cho đơn vị {unit}"),
+        K::NotRegistered(k) => format!("không có khóa đang hiệu lực {k}"),
+        other => format!("không đăng ký được khóa ({other})"),
+    };
+    format!("{vi} ({e}).")
+}
+
+async fn keys_view(
+    state: &AppState,
+    staff: &StaffPage,
+    status: actix_web::http::StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    form: KeyForm,
+) -> Result<HttpResponse, PageError> {
+    let (units, keys) =
+        db::run(&state.pool, |conn| Ok((pages::units(conn)?, signing::list(conn, None)?))).await?;
+    let t = crate::kernel::time::local_datetime;
+    let page = pages::KeysPage {
+        layout: Layout::new(&staff.0, "Khóa ký của xã", "keys"),
+        units,
+        keys: keys
+            .into_iter()
+            .map(|k| pages::KeyRow {
+                unit: k.unit_code,
+                key_id: k.key_id,
+                registered_at: t(k.registered_at),
+                registered_by: k.registered_by,
+                revoked_at: k.revoked_at.map(t),
+            })
+            .collect(),
+        notice,
+        error,
+        form_unit: form.unit,
+        form_key_id: form.key_id,
+        form_public_key: form.public_key,
+    };
+    crate::http::pages::render(status, &page)
+}
+
+/// `GET /province/keys[?done=registered|revoked]`: the registry of communes' export keys.
+pub async fn keys_page(
+    state: web::Data<AppState>,
+    staff: StaffPage,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
+    staff.require(PROVINCE_ROLES)?;
+    check_known(&params, &["done"])?;
+    let notice = match params.get("done").map(String::as_str) {
+        Some("registered") => {
+            Some("Đã đăng ký khóa. Bản xuất ký bằng khóa này của xã đó từ nay được nhận.".to_string())
+        }
+        Some("revoked") => {
+            Some("Đã thu hồi khóa. Bản xuất ký bằng khóa này không còn được nhận.".to_string())
+        }
+        _ => None,
+    };
+    keys_view(&state, &staff, actix_web::http::StatusCode::OK, notice, None, KeyForm::default()).await
+}
+
+/// `POST /province/keys`: registers a commune's public key; a refusal shows the page again (422)
+/// with the reason and the fields as they were typed.
+pub async fn register_key(
+    state: web::Data<AppState>,
+    staff: StaffPage,
+    form: web::Form<KeyForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.require(PROVINCE_ROLES)?;
+    staff.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let (unit, public_key, key_id) = (form.unit.clone(), form.public_key.clone(), form.key_id.clone());
+    let actor = staff.0.actor();
+    let done = db::run(&state.pool, move |conn| {
+        match signing::register(conn, unit.trim(), &public_key, Some(key_id.trim()), &actor) {
+            Ok(_) => Ok(Ok(())),
+            Err(signing::KeyError::Db(e)) => Err(e.into()),
+            Err(e) => Ok(Err(key_error_vi(&e))),
+        }
+    })
+    .await?;
+    match done {
+        Ok(()) => Ok(crate::http::pages::see_other("/province/keys?done=registered")),
+        Err(e) => {
+            keys_view(&state, &staff, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, None, Some(e), form)
+                .await
+        }
+    }
+}
+
+/// `POST /province/keys/{key_id}/revoke`.
+pub async fn revoke_key(
+    state: web::Data<AppState>,
+    staff: StaffPage,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    staff.require(PROVINCE_ROLES)?;
+    staff.check_csrf(&form.csrf)?;
+    let key_id = path.into_inner();
+    let actor = staff.0.actor();
+    let revoked = db::run(&state.pool, move |conn| match signing::revoke(conn, &key_id, &actor) {
+        Ok(_) => Ok(true),
+        Err(signing::KeyError::Db(e)) => Err(e.into()),
+        Err(_) => Ok(false),
+    })
+    .await?;
+    if !revoked {
+        return Err(PageError::NotFound);
+    }
+    Ok(crate::http::pages::see_other("/province/keys?done=revoked"))
+}
+
 /// `GET /reports[?unit=…]`: the "Báo cáo & xuất dữ liệu" page of a leader's unit (an admin
 /// chooses the unit): every export with its period and format, the periodic report and the
 /// public page, each one click away.

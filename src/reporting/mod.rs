@@ -49,6 +49,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/province/ranking", web::get().to(handlers::ranking_json))
         .route("/province/ranking", web::get().to(handlers::ranking_page))
         .route("/province/upload", web::get().to(handlers::upload_page))
+        .route("/province/keys", web::get().to(handlers::keys_page))
+        .route("/province/keys", web::post().to(handlers::register_key))
+        .route("/province/keys/{key_id}/revoke", web::post().to(handlers::revoke_key))
         .route("/public/{unit}", web::get().to(handlers::public_page))
         .route("/api/v1/public/{unit}", web::get().to(handlers::public_json));
 }

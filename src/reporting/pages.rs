@@ -87,6 +87,30 @@ pub struct UploadPage {
     pub max_files: usize,
 }
 
+/// The province's registry of communes' export keys, with the registration form (its fields kept
+/// after a refusal) and a revoke button per live key.
+#[derive(Template)]
+#[template(path = "reporting/keys.html")]
+pub struct KeysPage {
+    pub layout: Layout,
+    pub units: Vec<(String, String)>,
+    pub keys: Vec<KeyRow>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub form_unit: String,
+    pub form_key_id: String,
+    pub form_public_key: String,
+}
+
+/// One registered key as the page lists it.
+pub struct KeyRow {
+    pub unit: String,
+    pub key_id: String,
+    pub registered_at: String,
+    pub registered_by: String,
+    pub revoked_at: Option<String>,
+}
+
 /// The ranking's picker: the recent periods as the leader's page offers them, each saying how
 /// many communes' exports are stored for it, then any other period that has exports (and the
 /// chosen one, when it is neither). `imported`: (period, communes), as

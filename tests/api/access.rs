@@ -163,6 +163,14 @@ fn sample(rule: &Rule, f: &Fixture, csrf: &str) -> Option<Req> {
         ("POST", "/api/v1/province/exports") => {
             post_json("/api/v1/province/exports", json!({"not": "an export"}))
         }
+        // a key id that does not match the public key: refused (422) after the role and CSRF checks
+        ("POST", "/province/keys") => post_form(
+            "/province/keys",
+            &[("csrf", csrf), ("unit", u), ("key_id", "0000000000000000"), ("public_key", "bm90IGEga2V5")],
+        ),
+        ("POST", "/province/keys/{key_id}/revoke") => {
+            post_form("/province/keys/0000000000000000/revoke", &[("csrf", csrf)])
+        }
         ("GET", "/api/v1/province/ranking") => get("/api/v1/province/ranking?period=2026-Q1"),
         ("GET", "/province/ranking") => get("/province/ranking?period=2026-Q1"),
         ("GET", "/public/{unit}") => get(format!("/public/{u}")),

@@ -3,7 +3,8 @@
 //! the master data listed (those that did not submit as such, without a rank), the response
 //! rate, the downloads, the staff layout with its menu and sign-out; and, in Chromium
 //! (`tests/browser/province.mjs`), an upload with an XLSX accepted through the page, the ranking
-//! chosen by period and downloaded, and a missing commune shown as missing.
+//! chosen by period and downloaded, and a missing commune shown as missing; and the registry of
+//! communes' export keys (issue 21 finding 1), registered and revoked on its page.
 
 use diesel::prelude::*;
 use serde_json::Value;
@@ -236,4 +237,107 @@ async fn in_chromium_province_staff_upload_an_xlsx_pick_a_period_download_the_ra
     // a bad period: a 400 page with the picker and a Vietnamese message
     assert_eq!(seen["badStatus"], 400);
     assert!(seen["message"].as_str().unwrap().contains("không phải kỳ báo cáo hợp lệ"), "{seen}");
+}
+
+/// The province registers and revokes communes' export keys on its own page (SECURITY.md
+/// finding 1, docs/PROVINCE.md): a rotated commune key is refused at import until the officer
+/// registers it on the page; a mistyped key id is refused in Vietnamese with the fields kept; a
+/// revoke button ends the key, and an export it signed is refused. Commune staff cannot reach it.
+#[actix_web::test]
+async fn province_staff_register_and_revoke_a_communes_key_on_the_keys_page() {
+    let app = TestApp::new().await;
+    app.seed();
+    fill(&app, &SEED.officers, &SEED.procedures, local(2026, 1, 3, 8, 0), 80, 20, 1, 71);
+    let key = app.api_key(SEED.unit);
+    let (province, csrf) = app.session("tinh-khoa", &sipas::auth::Scope::Province);
+    // the commune rotates its key; the province does not know the new one yet
+    let new_key = app.export_key(SEED.unit, true);
+    let body = export(&app, &key, "2026-Q1", "json").await;
+    let r = app
+        .post("/api/v1/province/exports")
+        .payload("application/json", body.clone())
+        .as_staff(&province)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("chưa được đăng ký cho đơn vị CHIEMHOA"), "{}", r.body);
+    let page = app.get("/province/keys").as_staff(&province).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(r#"href="/province/keys" aria-current="page""#), "the menu leads here");
+    assert!(!page.body.contains(&new_key.key_id), "not registered yet");
+    // a key id read wrongly over the telephone: refused, in Vietnamese, the fields kept
+    let typo = [
+        ("csrf", csrf.as_str()),
+        ("unit", SEED.unit),
+        ("key_id", "0123456789abcdef"),
+        ("public_key", new_key.public_key.as_str()),
+    ];
+    let r = app.post_form("/province/keys", &typo).as_staff(&province).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("không khớp với khóa công khai") && r.body.contains(&new_key.public_key),
+        "{}",
+        r.body
+    );
+    // without the form's CSRF token nothing is registered
+    let forged = [
+        ("csrf", "x"),
+        ("unit", SEED.unit),
+        ("key_id", &new_key.key_id),
+        ("public_key", &new_key.public_key),
+    ];
+    let r = app.post_form("/province/keys", &forged).as_staff(&province).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("unit", SEED.unit),
+        ("key_id", new_key.key_id.as_str()),
+        ("public_key", new_key.public_key.as_str()),
+    ];
+    let r = app.post_form("/province/keys", &good).as_staff(&province).await;
+    assert_eq!(
+        (r.status, r.location().as_deref()),
+        (303, Some("/province/keys?done=registered")),
+        "{}",
+        r.body
+    );
+    let page = app.get("/province/keys?done=registered").as_staff(&province).await;
+    assert!(page.body.contains("Đã đăng ký khóa") && page.body.contains(&new_key.key_id), "{}", page.body);
+    assert!(page.body.contains("tinh-khoa"), "who registered it is shown");
+    let r = app
+        .post("/api/v1/province/exports")
+        .payload("application/json", body.clone())
+        .as_staff(&province)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // registering it again, for another commune, is refused
+    let again = [
+        ("csrf", csrf.as_str()),
+        ("unit", SEED.other_unit),
+        ("key_id", new_key.key_id.as_str()),
+        ("public_key", new_key.public_key.as_str()),
+    ];
+    let r = app.post_form("/province/keys", &again).as_staff(&province).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("đã được đăng ký cho đơn vị CHIEMHOA"), "{}", r.body);
+    // revoked on the page: the export it signed is refused
+    let r = app
+        .post_form(&format!("/province/keys/{}/revoke", new_key.key_id), &[("csrf", csrf.as_str())])
+        .as_staff(&province)
+        .await;
+    assert_eq!((r.status, r.location().as_deref()), (303, Some("/province/keys?done=revoked")), "{}", r.body);
+    let page = app.get("/province/keys").as_staff(&province).await;
+    assert!(page.body.contains("Đã thu hồi"), "{}", page.body);
+    let r = app.post("/api/v1/province/exports").payload("application/json", body).as_staff(&province).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("đã bị thu hồi"), "{}", r.body);
+    let audited: i64 = sipas::schema::audit_log::table
+        .filter(sipas::schema::audit_log::actor.like("user:%"))
+        .filter(sipas::schema::audit_log::action.like("province_key.%"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(audited, 2, "the page's registration and revocation are audited as the officer");
+    // a commune leader cannot open it
+    let (leader, _) = app.session("lanhdao", &sipas::auth::Scope::Leader { unit: SEED.unit.into() });
+    assert_eq!(app.get("/province/keys").as_staff(&leader).await.status, 403);
 }
