@@ -68,6 +68,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    desk_keys (id) {
+        id -> Int8,
+        unit_code -> Text,
+        name -> Text,
+        public_key -> Bytea,
+        approved_by -> Text,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     export_keys (key_id) {
         key_id -> Text,
         unit_code -> Text,
@@ -165,6 +177,9 @@ diesel::table! {
         fact_timing -> Nullable<Int2>,
         fact_i2_points -> Nullable<Int2>,
         preprinted -> Bool,
+        desk_key_id -> Nullable<Int8>,
+        offline_nonce -> Nullable<Bytea>,
+        offline_record_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -375,11 +390,13 @@ diesel::joinable!(case_links -> invitations (invitation_id));
 diesel::joinable!(case_links -> units (unit_code));
 diesel::joinable!(cases_daily -> officers (officer_code));
 diesel::joinable!(cases_daily -> units (unit_code));
+diesel::joinable!(desk_keys -> units (unit_code));
 diesel::joinable!(followups -> officers (officer_code));
 diesel::joinable!(followups -> responses (response_id));
 diesel::joinable!(followups -> units (unit_code));
 diesel::joinable!(integrity_flags -> responses (response_id));
 diesel::joinable!(integrity_reviews -> responses (response_id));
+diesel::joinable!(invitations -> desk_keys (desk_key_id));
 diesel::joinable!(invitations -> officers (officer_code));
 diesel::joinable!(invitations -> procedures (procedure_code));
 diesel::joinable!(invitations -> units (unit_code));
@@ -400,6 +417,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_facts,
     case_links,
     cases_daily,
+    desk_keys,
     export_keys,
     fields,
     followups,

@@ -141,6 +141,22 @@ pub const ROUTES: &[Rule] = &[
     rule("GET", "/c", PUBLIC, "residents type their code"),
     rule("GET", "/c/{code}", PUBLIC, "residents type their code"),
     rule("POST", "/api/v1/desk/pairings", [I, D, D, D, A, D], "an admin pairs a desk computer with a unit"),
+    rule(
+        "POST",
+        "/api/v1/desk/offline-issues",
+        PUBLIC,
+        "the desk's offline queue: each token carries a desk key's signature",
+    ),
+    rule("GET", "/api/v1/desk/unit-data", COMMUNE_API, "the officers of the caller's unit, procedures"),
+    rule("GET", "/api/v1/desk/keys", [I, D, D, D, A, D], "admins list the desks' signing keys"),
+    rule(
+        "POST",
+        "/api/v1/desk/keys/{id}/revoke",
+        [I, D, D, D, A, D],
+        "an admin revokes a desk's signing key",
+    ),
+    rule("GET", "/o/{token}", PUBLIC, "a desk key's signature is the proof"),
+    rule("GET", "/desk-sw.js", PUBLIC, "the desk page's service worker script"),
     rule("GET", "/desk", PUBLIC, "a static page; its script calls the API with a key kept in the browser"),
     rule(
         "GET",

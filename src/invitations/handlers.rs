@@ -4,6 +4,8 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +13,7 @@ use super::facts::{RawFacts, RawStep};
 use super::issue::{self, Context, IssueError, Outcome};
 use super::model::{TypedCode, fold_for_search, is_token_shaped};
 use super::pages::{CodeNotice, CodePage, DeskPage, Layout, ScreenPage, SlipView, SlipsPage};
-use super::{qr, store};
+use super::{offline, qr, store};
 use crate::app::AppState;
 use crate::auth::{Caller, Role, apikeys};
 use crate::db;
@@ -19,6 +21,7 @@ use crate::error::{
     AppError, BadQuery, ErrorBody, Forbidden, JsonBodyRefusals, NotFound, Unauthorized, Unavailable,
 };
 use crate::http::client::Client;
+use crate::kernel::audit::audit;
 use crate::kernel::ratelimit::{self, Limit};
 
 /// Wrong typed codes: 10 per client per 15 minutes. With 31^7 codes and even a million live
@@ -839,6 +842,9 @@ pub struct PairBody {
     unit_code: Option<String>,
     /// What the desk is called ("Quầy 1"), shown in the list of keys so it can be revoked.
     name: Option<String>,
+    /// The raw 32-byte Ed25519 public key the desk's browser made (URL-safe base64): registered
+    /// and approved with the pairing, so the desk can sign invitations while the line is down.
+    public_key: Option<String>,
 }
 
 /// Longest desk name.
@@ -853,6 +859,9 @@ pub struct PairOut {
     unit_code: String,
     /// The key's name in the list of keys: "Máy bàn: " and the desk's name.
     name: String,
+    /// The desk's signing key as registered (when the pairing carried `public_key`): the id the
+    /// desk writes into its offline tokens.
+    desk_key_id: Option<i64>,
 }
 
 /// `POST /api/v1/desk/pairings` (an admin's session): pairs the computer the admin is signed in
@@ -892,29 +901,67 @@ pub async fn pair_desk(
             format!("name is longer than {DESK_NAME_MAX} characters."),
         ));
     }
+    let public_key = match body.public_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => {
+            Some(URL_SAFE_NO_PAD.decode(k).ok().filter(|b| offline::is_usable_key(b)).ok_or_else(|| {
+                AppError::unprocessable(
+                    "invalid_public_key",
+                    "public_key is not a raw Ed25519 public key (32 bytes, URL-safe base64).",
+                )
+            })?)
+        }
+    };
     let key_name = format!("Máy bàn: {name}");
     let actor = admin.actor();
     let (unit_for_db, name_for_db) = (unit.clone(), key_name.clone());
-    let created =
-        db::run(&state.pool, move |conn| match apikeys::create(conn, &unit_for_db, &name_for_db, &actor) {
-            Ok(made) => Ok(Some(made)),
-            Err(apikeys::KeyError::UnknownUnit(_)) => Ok(None),
-            Err(apikeys::KeyError::Db(e)) => Err(e.into()),
-            Err(e) => Err(AppError::internal(e.to_string())),
+    let created = db::run(&state.pool, move |conn| {
+        use diesel::Connection as _;
+        conn.transaction(|conn| {
+            let (key_id, key) = match apikeys::create(conn, &unit_for_db, &name_for_db, &actor) {
+                Ok(made) => made,
+                Err(apikeys::KeyError::UnknownUnit(_)) => return Ok(None),
+                Err(apikeys::KeyError::Db(e)) => return Err(e.into()),
+                Err(e) => return Err(AppError::internal(e.to_string())),
+            };
+            let desk_key = match &public_key {
+                None => None,
+                Some(public) => {
+                    let made = store::insert_desk_key(conn, &unit_for_db, &name_for_db, public, &actor)?
+                        .ok_or_else(|| {
+                            AppError::client(
+                                StatusCode::CONFLICT,
+                                "public_key_taken",
+                                "This public key is registered already; the desk makes a new pair.",
+                            )
+                        })?;
+                    audit(
+                        conn,
+                        &actor,
+                        "desk_key.approve",
+                        &format!("desk_key:{}", made.id),
+                        serde_json::json!({"unit_code": made.unit_code, "name": made.name}),
+                    )?;
+                    Some(made.id)
+                }
+            };
+            Ok(Some((key_id, key, desk_key)))
         })
-        .await?;
-    let Some((key_id, key)) = created else {
+    })
+    .await?;
+    let Some((key_id, key, desk_key_id)) = created else {
         return Err(AppError::unprocessable(
             "unknown_unit",
             format!("unit_code `{unit}` is not a known unit."),
         ));
     };
-    tracing::info!(api_key.id = key_id, "desk paired");
+    tracing::info!(api_key.id = key_id, desk_key.id = desk_key_id, "desk paired");
     Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(PairOut {
         key_id,
         key,
         unit_code: unit,
         name: key_name,
+        desk_key_id,
     }))
 }
 
@@ -923,4 +970,314 @@ pub async fn desk_screen(req: HttpRequest) -> Result<HttpResponse, AppError> {
     let staff = crate::auth::extract::resolve(&req).await?;
     let (role, username) = signed_in(staff.as_ref());
     Ok(html(render(&ScreenPage { role, username })?))
+}
+
+// ------------------------------------------------------------------ offline issuing
+
+/// `GET /o/{token}`: the QR of a slip the desk signed while offline. The first arrival (this scan
+/// or the desk's queued record) makes the invitation; every scan then goes on to its survey.
+/// Anything not signed by a registered desk key, or refused (a revoked key, a date ahead of the
+/// clock), is the typed-code page's kind 404.
+#[utoipa::path(
+    get,
+    path = "/o/{token}",
+    summary = "Open the survey of a slip signed offline by a desk",
+    security(()),
+    params(("token" = String, Path, description = "The desk's signed token")),
+    responses(
+        (status = 303, description = "To the invitation's survey (`Location: /s/{token}`)"),
+        (status = 404, description = "Not a genuine token, or refused: the code page, with a kind notice", body = String, content_type = "text/html"),
+        Unavailable,
+    )
+)]
+#[tracing::instrument(name = "offline slip", skip_all)]
+pub async fn offline_scan(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let outcome = arrive(&state, vec![token], offline::Arrival::Scan).await?;
+    match outcome.into_iter().next() {
+        Some(offline::Outcome::Created(inv) | offline::Outcome::Existing(inv)) => {
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/s/{}", inv.token)))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish())
+        }
+        _ => {
+            let page = CodePage { notice: CodeNotice::NotFound, typed: String::new(), retry_minutes: 0 };
+            Ok(HttpResponse::NotFound()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(render(&page)?))
+        }
+    }
+}
+
+/// Makes the invitations of offline tokens, each in its own savepoint of one transaction.
+async fn arrive(
+    state: &AppState,
+    tokens: Vec<String>,
+    arrival: offline::Arrival,
+) -> Result<Vec<offline::Outcome>, AppError> {
+    let instrument = state.instruments.current().clone();
+    let ttl_days = state.config.invitation_ttl_days;
+    db::run(&state.pool, move |conn| {
+        use diesel::Connection as _;
+        let ctx = offline::Context {
+            instrument_id: &instrument.meta.id,
+            instrument_version: &instrument.meta.version,
+            ttl_days,
+            now: Utc::now(),
+            arrival,
+        };
+        conn.transaction::<_, AppError, _>(|conn| {
+            let mut out = Vec::with_capacity(tokens.len());
+            for token in &tokens {
+                out.push(offline::arrive(conn, &ctx, token)?);
+            }
+            Ok(out)
+        })
+    })
+    .await
+}
+
+/// Most records in one upload of a desk's queue.
+pub const RECORDS_MAX: usize = 100;
+
+/// Body of `POST /api/v1/desk/offline-issues`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineRecordsBody {
+    /// Up to 100 signed tokens from the desk's queue, as printed in the slips' QR codes.
+    #[schema(max_items = 100)]
+    tokens: Vec<String>,
+}
+
+/// One queued record's outcome.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfflineRecordOut {
+    /// The record's position in the request, from 0.
+    index: usize,
+    /// 201 (the invitation was made now), 200 (it existed: a resident scanned first, or the
+    /// record came before) or 404 (refused: nothing written).
+    status: u16,
+    /// The typed code stored (the slip's, unless that code was taken by another invitation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    /// Why a record was refused: `not_found` (not signed by a registered desk key),
+    /// `revoked_key`, `future_token`, `before_key` or `unknown_master_data`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    error: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfflineRecordsOut {
+    results: Vec<OfflineRecordOut>,
+}
+
+/// `POST /api/v1/desk/offline-issues`: the desk's queue of slips signed while offline, sent when
+/// the line returns. Each token is checked like a scan and makes its invitation at most once
+/// (by its nonce), so a record of a slip a resident already scanned creates nothing. The tokens
+/// carry their own signatures, so no key or session is needed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/desk/offline-issues",
+    summary = "Reconcile the desk's queue of slips signed offline (idempotent by nonce)",
+    security(()),
+    request_body = OfflineRecordsBody,
+    responses(
+        (status = 200, description = "Each record with its own status", body = OfflineRecordsOut),
+        JsonBodyRefusals, Unavailable,
+    )
+)]
+#[tracing::instrument(name = "offline records", skip_all)]
+pub async fn offline_records(
+    state: web::Data<AppState>,
+    body: web::Json<OfflineRecordsBody>,
+) -> Result<HttpResponse, AppError> {
+    let tokens = body.into_inner().tokens;
+    if tokens.is_empty() {
+        return Err(AppError::unprocessable("empty_batch", "tokens holds no record."));
+    }
+    if tokens.len() > RECORDS_MAX {
+        return Err(AppError::unprocessable(
+            "batch_too_large",
+            format!("tokens holds {} records; send at most {RECORDS_MAX} at a time.", tokens.len()),
+        ));
+    }
+    let outcomes = arrive(&state, tokens, offline::Arrival::Record).await?;
+    let results: Vec<OfflineRecordOut> = outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(index, o)| match o {
+            offline::Outcome::Created(inv) => {
+                OfflineRecordOut { index, status: 201, code: Some(inv.code), error: None }
+            }
+            offline::Outcome::Existing(inv) => {
+                OfflineRecordOut { index, status: 200, code: Some(inv.code), error: None }
+            }
+            offline::Outcome::Refused(why) => {
+                OfflineRecordOut { index, status: 404, code: None, error: Some(why) }
+            }
+        })
+        .collect();
+    tracing::info!(records = results.len(), "offline records reconciled");
+    Ok(HttpResponse::Ok().json(OfflineRecordsOut { results }))
+}
+
+/// What the desk keeps to issue while offline: its unit's officers and every active procedure.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitDataOut {
+    unit_code: String,
+    /// For an officer's session: that officer, the only one listed.
+    signed_in_officer: Option<String>,
+    officers: Vec<OfficerOut>,
+    /// Every active procedure (the offline picker searches them in the browser).
+    procedures: Vec<ProcedureOut>,
+}
+
+/// `GET /api/v1/desk/unit-data`: the officers the caller may credit and every active procedure,
+/// which the desk page's service worker keeps for issuing while the line is down.
+#[utoipa::path(
+    get,
+    path = "/api/v1/desk/unit-data",
+    summary = "The desk's unit data for offline issuing: its officers and every active procedure",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The unit's data", body = UnitDataOut),
+        Unauthorized, Unavailable,
+    )
+)]
+pub async fn unit_data(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let unit = caller.unit_code().to_string();
+    let (officers, procedures) = db::run(&state.pool, move |conn| {
+        Ok((store::active_officers(conn, &unit)?, store::active_procedures(conn)?))
+    })
+    .await?;
+    let own = caller.officer_scope();
+    Ok(HttpResponse::Ok().json(UnitDataOut {
+        unit_code: caller.unit_code().to_string(),
+        signed_in_officer: own.map(str::to_string),
+        officers: officers
+            .into_iter()
+            .filter(|o| own.is_none_or(|own| own == o.code))
+            .map(|o| OfficerOut { code: o.code, name: o.name })
+            .collect(),
+        procedures: procedures
+            .into_iter()
+            .map(|p| ProcedureOut {
+                code: p.code,
+                name: p.name,
+                field_code: p.field_code,
+                field_name: p.field_name,
+            })
+            .collect(),
+    }))
+}
+
+/// A desk's signing key as admins see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeskKeyOut {
+    id: i64,
+    unit_code: String,
+    name: String,
+    /// The raw Ed25519 public key, URL-safe base64.
+    public_key: String,
+    /// The admin who paired the desk and so approved the key.
+    approved_by: String,
+    created_at: DateTime<Utc>,
+    /// Tokens dated from this time on are refused.
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<store::DeskKey> for DeskKeyOut {
+    fn from(k: store::DeskKey) -> Self {
+        DeskKeyOut {
+            id: k.id,
+            unit_code: k.unit_code,
+            name: k.name,
+            public_key: URL_SAFE_NO_PAD.encode(&k.public_key),
+            approved_by: k.approved_by,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeskKeysOut {
+    desk_keys: Vec<DeskKeyOut>,
+}
+
+/// `GET /api/v1/desk/keys` (an admin's session): every desk's signing key, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/desk/keys",
+    summary = "The desks' signing keys (an admin's session)",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Every desk key", body = DeskKeysOut),
+        Unauthorized, Forbidden, Unavailable,
+    )
+)]
+pub async fn desk_keys(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require_role(&[Role::Admin])?;
+    let keys = db::run(&state.pool, |conn| Ok(store::desk_keys(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(DeskKeysOut { desk_keys: keys.into_iter().map(Into::into).collect() }))
+}
+
+/// `POST /api/v1/desk/keys/{id}/revoke` (an admin's session): from now on the desk's tokens are
+/// refused (those dated before stay valid, so slips already handed out still open); audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/desk/keys/{id}/revoke",
+    summary = "Revoke a desk's signing key (an admin's session)",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The desk key's id")),
+    responses(
+        (status = 200, description = "Revoked (again: the first revocation's time is kept)", body = DeskKeyOut),
+        Unauthorized, Forbidden, NotFound, Unavailable,
+    )
+)]
+#[tracing::instrument(name = "revoke desk key", skip_all)]
+pub async fn revoke_desk_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let admin = caller.require_role(&[Role::Admin])?;
+    let unknown = || AppError::not_found("not_found", "There is no desk key with this id.");
+    let id: i64 = path.into_inner().parse().map_err(|_| unknown())?;
+    let actor = admin.actor();
+    let revoked = db::run(&state.pool, move |conn| {
+        use diesel::Connection as _;
+        conn.transaction::<_, AppError, _>(|conn| {
+            let Some(key) = store::revoke_desk_key(conn, id, Utc::now())? else { return Ok(None) };
+            audit(
+                conn,
+                &actor,
+                "desk_key.revoke",
+                &format!("desk_key:{id}"),
+                serde_json::json!({"unit_code": key.unit_code, "name": key.name}),
+            )?;
+            Ok(Some(key))
+        })
+    })
+    .await?
+    .ok_or_else(unknown)?;
+    tracing::info!(desk_key.id = id, "desk key revoked");
+    Ok(HttpResponse::Ok().json(DeskKeyOut::from(revoked)))
+}
+
+/// `GET /desk-sw.js`: the desk page's service worker, served from the site's root so that its
+/// scope may cover `/desk` (a worker under `/static/` could only control `/static/`).
+pub async fn service_worker() -> Result<HttpResponse, AppError> {
+    let asset = crate::http::assets::get("desk-sw.js")
+        .ok_or_else(|| AppError::internal("the service worker is not embedded"))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(asset.body))
 }

@@ -215,6 +215,8 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
                 fact_timing: facts.timing(),
                 fact_i2_points: facts.i2_points(),
                 preprinted: ctx.preprinted,
+                desk_key_id: None,
+                offline_nonce: None,
             };
             if let Some(inv) = store::insert(conn, &new)? {
                 inserted = Some(inv);

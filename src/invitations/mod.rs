@@ -12,6 +12,10 @@
 //!   printable slips.
 //! - `GET /c`, `GET /c?code=…`, `GET /c/{code}`: type the short code, be sent to the survey.
 //! - `POST /api/v1/desk/pairings` (an admin's session): pair a desk computer with a unit once.
+//! - Offline issuing (`offline`): `GET /o/{token}` (a slip the desk signed while offline),
+//!   `POST /api/v1/desk/offline-issues` (the desk's queue, reconciled by nonce),
+//!   `GET /api/v1/desk/unit-data` (what the desk keeps), `GET /api/v1/desk/keys` and
+//!   `POST /api/v1/desk/keys/{id}/revoke` (an admin's), `GET /desk-sw.js` (the service worker).
 //! - `GET /desk`, `GET /desk/screen`: the officer's page and the resident-facing screen (their
 //!   stylesheets and scripts are `http::assets`').
 
@@ -19,6 +23,7 @@ pub mod facts;
 mod handlers;
 pub mod issue;
 pub mod model;
+pub mod offline;
 mod pages;
 pub mod qr;
 pub mod store;
@@ -46,6 +51,11 @@ pub const BATCH_JSON_LIMIT: usize = 4 * 1024 * 1024;
     handlers::code_page,
     handlers::code_redirect,
     handlers::pair_desk,
+    handlers::offline_scan,
+    handlers::offline_records,
+    handlers::unit_data,
+    handlers::desk_keys,
+    handlers::revoke_desk_key,
 ))]
 struct Api;
 
@@ -70,6 +80,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/c", web::get().to(handlers::code_page))
         .route("/c/{code}", web::get().to(handlers::code_redirect))
         .route("/api/v1/desk/pairings", web::post().to(handlers::pair_desk))
+        .route("/api/v1/desk/offline-issues", web::post().to(handlers::offline_records))
+        .route("/api/v1/desk/unit-data", web::get().to(handlers::unit_data))
+        .route("/api/v1/desk/keys", web::get().to(handlers::desk_keys))
+        .route("/api/v1/desk/keys/{id}/revoke", web::post().to(handlers::revoke_desk_key))
+        .route("/o/{token}", web::get().to(handlers::offline_scan))
+        .route("/desk-sw.js", web::get().to(handlers::service_worker))
         .route("/desk", web::get().to(handlers::desk))
         .route("/desk/screen", web::get().to(handlers::desk_screen));
 }

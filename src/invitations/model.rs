@@ -82,6 +82,20 @@ impl TypedCode {
         Self::from_payload(&payload)
     }
 
+    /// The code of an offline slip, derived from its token's nonce so that the desk (in its
+    /// browser, `web/static/desk-offline.js`) and the service compute the same one: the first
+    /// [`CODE_PAYLOAD`] bytes of SHA-256(`sipas-offline-code` ‖ nonce), each modulo 31, then the
+    /// check character.
+    pub fn derived(nonce: &[u8]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"sipas-offline-code");
+        h.update(nonce);
+        let digest = h.finalize();
+        let payload: Vec<u32> = digest.iter().take(CODE_PAYLOAD).map(|b| u32::from(*b) % 31).collect();
+        Self::from_payload(&payload)
+    }
+
     fn from_payload(payload: &[u32]) -> Self {
         let check = check_value(payload);
         let text = payload.iter().chain(std::iter::once(&check)).map(|&v| CODE_ALPHABET[v as usize] as char);

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::facts::{CaseFacts, Step};
-use crate::schema::{case_facts, case_links, fields, invitations, officers, procedures, responses, units};
+use crate::schema::{
+    case_facts, case_links, desk_keys, fields, invitations, officers, procedures, responses, units,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = units)]
@@ -72,6 +74,10 @@ pub struct NewInvitation<'a> {
     pub fact_timing: Option<i16>,
     pub fact_i2_points: Option<i16>,
     pub preprinted: bool,
+    /// The desk key whose signed token this invitation was made from (offline issuing).
+    pub desk_key_id: Option<i64>,
+    /// That token's nonce: unique, so a token makes one invitation however often it arrives.
+    pub offline_nonce: Option<&'a [u8]>,
 }
 
 /// What a printed slip shows: nothing about the resident, only the case's procedure and unit.
@@ -271,4 +277,77 @@ pub fn facts_of(conn: &mut PgConnection, invitation_id: i64) -> QueryResult<Opti
         returned_at,
         steps: serde_json::from_value::<Vec<Step>>(steps).unwrap_or_default(),
     }))
+}
+
+/// A desk computer's signing key: the public half of the Ed25519 pair its browser made.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = desk_keys)]
+pub struct DeskKey {
+    pub id: i64,
+    pub unit_code: String,
+    pub name: String,
+    pub public_key: Vec<u8>,
+    pub approved_by: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Registers a desk's public key, approved by the admin pairing it; `None` when that public key
+/// is registered already.
+pub fn insert_desk_key(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    name: &str,
+    public_key: &[u8],
+    approved_by: &str,
+) -> QueryResult<Option<DeskKey>> {
+    diesel::insert_into(desk_keys::table)
+        .values((
+            desk_keys::unit_code.eq(unit_code),
+            desk_keys::name.eq(name),
+            desk_keys::public_key.eq(public_key),
+            desk_keys::approved_by.eq(approved_by),
+        ))
+        .on_conflict_do_nothing()
+        .returning(DeskKey::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+pub fn desk_key(conn: &mut PgConnection, id: i64) -> QueryResult<Option<DeskKey>> {
+    desk_keys::table.find(id).select(DeskKey::as_select()).first(conn).optional()
+}
+
+/// Every desk key, newest first.
+pub fn desk_keys(conn: &mut PgConnection) -> QueryResult<Vec<DeskKey>> {
+    desk_keys::table.order(desk_keys::id.desc()).select(DeskKey::as_select()).load(conn)
+}
+
+/// Revokes a desk key (a second revocation keeps the first time); `None` for an unknown id.
+pub fn revoke_desk_key(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<Option<DeskKey>> {
+    diesel::update(desk_keys::table.find(id).filter(desk_keys::revoked_at.is_null()))
+        .set(desk_keys::revoked_at.eq(now))
+        .execute(conn)?;
+    desk_key(conn, id)
+}
+
+/// The invitation made from the offline token with this nonce, if any.
+pub fn by_nonce(conn: &mut PgConnection, nonce: &[u8]) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .filter(invitations::offline_nonce.eq(nonce))
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Notes that the desk's queued record of an offline invitation arrived; true the first time.
+pub fn mark_offline_record(
+    conn: &mut PgConnection,
+    invitation_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(invitations::table.find(invitation_id).filter(invitations::offline_record_at.is_null()))
+        .set(invitations::offline_record_at.eq(now))
+        .execute(conn)
+        .map(|n| n == 1)
 }

@@ -92,6 +92,14 @@ fn sample(rule: &Rule, f: &Fixture, csrf: &str) -> Option<Req> {
             post_json("/api/v1/desk/pairings", json!({"unit_code": u, "name": "Quầy thử"}))
         }
         ("GET", "/api/v1/procedures") => get("/api/v1/procedures?q=khai"),
+        // an ordinary survey token is no desk's signed token: 404 for everyone, nothing made
+        ("GET", "/o/{token}") => get(format!("/o/{}", f.token)),
+        ("POST", "/api/v1/desk/offline-issues") => {
+            post_json("/api/v1/desk/offline-issues", json!({"tokens": [f.token]}))
+        }
+        ("POST", "/api/v1/desk/keys/{id}/revoke") => {
+            Req { method: "POST", path: format!("/api/v1/desk/keys/{none}/revoke"), body: None }
+        }
         ("GET", "/q/{token}.svg") => get(format!("/q/{}.svg", f.token)),
         ("GET", "/q/{token}.png") => get(format!("/q/{}.png", f.token)),
         ("GET", "/slips") => get(format!("/slips?tokens={}", f.token)),
@@ -240,6 +248,12 @@ fn probes(rule: &Rule, who: CallerKind, f: &Fixture, csrf: &str) -> Vec<Probe> {
             "\"created\":0",
         )],
         "/api/v1/invitations/latest" | "/api/v1/officers" => vec![Probe::Lacks(other_officer)],
+        // what the desk keeps offline: its own unit's officers, an officer's session only itself
+        "/api/v1/desk/unit-data" => {
+            let mut v = vec![Probe::Lacks(other_officer)];
+            v.extend(officer_only(Probe::Lacks(SEED.officers[1])));
+            v
+        }
         "/dashboard" => {
             let mut v = vec![Probe::Refused(get(format!("/dashboard?unit={other}")))];
             v.extend(officer_only(Probe::Lacks(SEED.officers[1])));

@@ -8,6 +8,7 @@ mod attacks;
 mod browser;
 mod comparisons;
 mod contract;
+mod desk_offline;
 mod failover;
 mod fixtures;
 mod foundation;
