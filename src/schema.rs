@@ -354,6 +354,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    unit_instruments (unit_code) {
+        unit_code -> Text,
+        instrument_id -> Text,
+        instrument_version -> Text,
+        chosen_by -> Text,
+        chosen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     units (code) {
         code -> Text,
         name -> Text,
@@ -407,6 +417,7 @@ diesel::joinable!(responses -> officers (officer_code));
 diesel::joinable!(responses -> procedures (procedure_code));
 diesel::joinable!(responses -> units (unit_code));
 diesel::joinable!(survey_views -> invitations (invitation_id));
+diesel::joinable!(unit_instruments -> units (unit_code));
 diesel::joinable!(users -> officers (officer_code));
 diesel::joinable!(users -> units (unit_code));
 
@@ -439,6 +450,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_settings,
     submission_limits,
     survey_views,
+    unit_instruments,
     units,
     users,
 );

@@ -164,6 +164,20 @@ pub const ROUTES: &[Rule] = &[
         PUBLIC,
         "a static page; its script calls the API with a key kept in the browser",
     ),
+    rule(
+        "GET",
+        "/api/v1/units/{code}/instrument",
+        COMMUNE_API,
+        "which questionnaire the unit's new invitations use",
+    ),
+    rule(
+        "POST",
+        "/api/v1/units/{code}/instrument",
+        [I, D, D, S, A, D],
+        "the unit's leader or an admin chooses its questionnaire (audited); not an API key",
+    ),
+    rule("GET", "/questionnaire", [I, I, D, S, A, D], "the leader's page to choose the questionnaire"),
+    rule("POST", "/questionnaire", [I, I, D, S, A, D], "the leader's page to choose the questionnaire"),
     // answering
     rule("POST", "/api/v1/responses/{token}", PUBLIC, "the token is the secret"),
     rule("GET", "/s/{token}", PUBLIC, "the token is the secret"),

@@ -126,7 +126,7 @@ pub fn province_import(config: &Config, files: &[PathBuf]) -> Result<String, Str
         opened.push((f.display().to_string(), file));
     }
     let (_db, mut conn, instruments) = open(config)?;
-    let batch = upload::import_files(&mut conn, opened, instruments.current(), "cli")
+    let batch = upload::import_files(&mut conn, opened, instruments.combined(), "cli")
         .map_err(|e| format!("import failed: {e}; nothing was imported"))?;
     match batch {
         upload::Batch::Stored(done) => Ok(done
@@ -156,7 +156,7 @@ pub fn province_ranking(config: &Config, p: &str, f: &str, out: Option<&Path>) -
     let per = period(p)?;
     let (_db, mut conn, instruments) = open(config)?;
     let min_n = crate::stats::query::min_n(config, &instruments);
-    let r = province::ranking(&mut conn, instruments.current(), &per, min_n).map_err(|e| e.to_string())?;
+    let r = province::ranking(&mut conn, instruments.combined(), &per, min_n).map_err(|e| e.to_string())?;
     let bytes = match f {
         "html" => {
             let mut page = report::ranking_page(&r);

@@ -522,7 +522,7 @@ pub async fn dashboard(
                 )?,
                 mix: compare::mix_cells(
                     conn,
-                    instruments.current(),
+                    instruments.combined(),
                     &query_for(&f, &f.period, GroupBy::Officer, unit.clone()),
                     true,
                 )?,
@@ -535,7 +535,7 @@ pub async fn dashboard(
             })
         })
         .await?;
-    let instrument = state.instruments.current();
+    let instrument = state.instruments.combined();
     let now = data.now.all();
     let before = data.before.all();
     let shown = |g: Option<&Group>, get: fn(&Group) -> Option<f64>| g.filter(|g| !g.suppressed).and_then(get);
@@ -756,7 +756,7 @@ async fn officer_page(
                     filters: StatsFilters { unit: unit.clone(), ..StatsFilters::default() },
                     ..StatsQuery::new(q.from, q.to, GroupBy::Officer)
                 };
-                let mix = compare::mix_cells(conn, instruments.current(), &mix_q, true)?;
+                let mix = compare::mix_cells(conn, instruments.combined(), &mix_q, true)?;
                 let labels = BTreeMap::from([(c.clone(), officer.name.clone())]);
                 compare::adjust(&mix, &labels, min_n).into_iter().find(|a| a.key == c)
             } else {
@@ -803,7 +803,7 @@ async fn officer_page(
     if !caller.may_see_officer(&officer.code, &officer.unit_code) {
         return Err(PageError::Forbidden);
     }
-    let instrument = state.instruments.current();
+    let instrument = state.instruments.combined();
     let g = now.all().filter(|g| !g.suppressed);
     let b = before.all().filter(|g| !g.suppressed);
     let (points, trend_rows) = trend(&trend_view);

@@ -356,6 +356,87 @@ impl Instrument {
         Ok(())
     }
 
+    /// The reading view of several published versions, for figures that span them: `versions[0]`
+    /// with every other version's sections and items added after its own, in order. A section
+    /// code names one section (the first version's titles are kept); an item code that two
+    /// versions share must mean the same thing in both (same kind, Vietnamese wording, scale and
+    /// options, points included), so its answers add up; a statement with a new wording has a
+    /// code of its own and is reported within its version. Scales of one name must be equal.
+    /// Elements are the union of the versions' elements, the other `[computation]` values the
+    /// first version's. `None` when `versions` is empty.
+    pub fn combine(versions: &[&Instrument]) -> Result<Option<Instrument>, InstrumentError> {
+        let Some((first, rest)) = versions.split_first() else { return Ok(None) };
+        let mut out = (*first).clone();
+        for other in rest {
+            let who = format!("{} {}", other.meta.id, other.meta.version);
+            for (name, scale) in &other.scales {
+                match out.scales.get(name) {
+                    Some(have) if have != scale => {
+                        return Err(InstrumentError::Scale {
+                            scale: name.clone(),
+                            problem: format!(
+                                "differs between {} {} and {who}",
+                                first.meta.id, first.meta.version
+                            ),
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        out.scales.insert(name.clone(), scale.clone());
+                    }
+                }
+            }
+            for section in &other.sections {
+                let si = match out.sections.iter().position(|s| s.code == section.code) {
+                    Some(si) => {
+                        if out.sections[si].element != section.element {
+                            return Err(InstrumentError::Section {
+                                section: section.code.clone(),
+                                problem: format!("is an element in one version and not in {who}"),
+                            });
+                        }
+                        si
+                    }
+                    None => {
+                        out.sections.push(Section { items: Vec::new(), ..section.clone() });
+                        out.sections.len() - 1
+                    }
+                };
+                for item in &section.items {
+                    match out.item(&item.code) {
+                        Some(have) => {
+                            let same = have.kind == item.kind
+                                && have.vi == item.vi
+                                && have.scale == item.scale
+                                && have.options.iter().map(|o| (o.code, &o.vi, o.points, &o.points_when)).eq(
+                                    item.options.iter().map(|o| (o.code, &o.vi, o.points, &o.points_when)),
+                                );
+                            // a text item is never counted: its wording may differ
+                            if !same && item.kind != ItemKind::Text {
+                                return Err(item_err(
+                                    &item.code,
+                                    format!(
+                                        "means something else in {who}: a changed statement needs a code of its own"
+                                    ),
+                                ));
+                            }
+                        }
+                        None => {
+                            out.index.insert(item.code.clone(), (si, out.sections[si].items.len()));
+                            out.sections[si].items.push(item.clone());
+                        }
+                    }
+                }
+            }
+            for element in &other.computation.elements {
+                if !out.computation.elements.contains(element) {
+                    out.computation.elements.push(element.clone());
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
     /// The item with this code, if the instrument has one.
     pub fn item(&self, code: &str) -> Option<&Item> {
         self.index.get(code).map(|&(s, i)| &self.sections[s].items[i])

@@ -140,6 +140,10 @@ pub struct InvitationOut {
     slip_url: String,
     issued_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    /// The questionnaire version the survey asks (the unit's choice when it was issued).
+    #[schema(examples("sipas-desk", "sipas-ward-hn"))]
+    instrument: String,
+    instrument_version: String,
 }
 
 impl InvitationOut {
@@ -153,6 +157,8 @@ impl InvitationOut {
             slip_url: format!("{base}/slips/{}", inv.token),
             issued_at: inv.issued_at,
             expires_at: inv.expires_at,
+            instrument: inv.instrument_id.clone(),
+            instrument_version: inv.instrument_version.clone(),
         }
     }
 }
@@ -190,7 +196,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let request: issue::Request = body.into_inner().into();
     let actor = caller.actor();
-    let instrument = state.instruments.current().clone();
+    let instruments = state.instruments.clone();
     let ttl_days = state.config.invitation_ttl_days;
     let outcome = db::run(&state.pool, move |conn| {
         use diesel::Connection as _;
@@ -199,8 +205,7 @@ pub async fn create(
             may_credit: &|officer: &str| caller.officer_scope().is_none_or(|own| own == officer),
             preprinted: false,
             actor: &actor,
-            instrument_id: &instrument.meta.id,
-            instrument_version: &instrument.meta.version,
+            instruments: &instruments,
             ttl_days,
             now: Utc::now(),
         };
@@ -303,7 +308,7 @@ pub async fn create_batch(
         })
         .collect();
     let actor = caller.actor();
-    let instrument = state.instruments.current().clone();
+    let instruments = state.instruments.clone();
     let ttl_days = state.config.invitation_ttl_days;
     let results = db::run(&state.pool, move |conn| {
         use diesel::Connection as _;
@@ -312,8 +317,7 @@ pub async fn create_batch(
             may_credit: &|officer: &str| caller.officer_scope().is_none_or(|own| own == officer),
             preprinted: true,
             actor: &actor,
-            instrument_id: &instrument.meta.id,
-            instrument_version: &instrument.meta.version,
+            instruments: &instruments,
             ttl_days,
             now: Utc::now(),
         };
@@ -1020,17 +1024,11 @@ async fn arrive(
     tokens: Vec<String>,
     arrival: offline::Arrival,
 ) -> Result<Vec<offline::Outcome>, AppError> {
-    let instrument = state.instruments.current().clone();
+    let instruments = state.instruments.clone();
     let ttl_days = state.config.invitation_ttl_days;
     db::run(&state.pool, move |conn| {
         use diesel::Connection as _;
-        let ctx = offline::Context {
-            instrument_id: &instrument.meta.id,
-            instrument_version: &instrument.meta.version,
-            ttl_days,
-            now: Utc::now(),
-            arrival,
-        };
+        let ctx = offline::Context { instruments: &instruments, ttl_days, now: Utc::now(), arrival };
         conn.transaction::<_, AppError, _>(|conn| {
             let mut out = Vec::with_capacity(tokens.len());
             for token in &tokens {

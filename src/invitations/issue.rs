@@ -9,6 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error as DbError};
 use super::facts::{CaseFacts, RawFacts};
 use super::model::{CaseNumber, Channel, TypedCode, new_token};
 use super::store::{self, Invitation, NewInvitation};
+use crate::instrument::Instruments;
 use crate::kernel::audit::audit;
 use crate::stats::rollup::{self, InvitationFacts};
 
@@ -37,8 +38,9 @@ pub struct Context<'a> {
     pub preprinted: bool,
     /// Recorded as `issued_by` and as the audit actor (`api-key:<id>`, `user:<id>`).
     pub actor: &'a str,
-    pub instrument_id: &'a str,
-    pub instrument_version: &'a str,
+    /// The published versions: an invitation answers its unit's chosen version, else the default
+    /// ([`Instruments::for_unit`]).
+    pub instruments: &'a Instruments,
     pub ttl_days: i64,
     pub now: DateTime<Utc>,
 }
@@ -193,6 +195,8 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
         ));
     }
 
+    let choice = store::unit_instrument(conn, &unit.code)?;
+    let instrument = ctx.instruments.for_unit(choice.as_ref().map(|(i, v)| (i.as_str(), v.as_str())));
     let issued_at = ctx.now;
     let expires_at = issued_at + Duration::days(ctx.ttl_days);
     let written = conn.transaction::<_, DbError, _>(|conn| {
@@ -207,8 +211,8 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
                 officer_code: &officer.code,
                 procedure_code: &procedure.code,
                 channel: channel.as_str(),
-                instrument_id: ctx.instrument_id,
-                instrument_version: ctx.instrument_version,
+                instrument_id: &instrument.meta.id,
+                instrument_version: &instrument.meta.version,
                 issued_at,
                 expires_at,
                 issued_by: ctx.actor,

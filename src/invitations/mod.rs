@@ -18,7 +18,10 @@
 //!   `POST /api/v1/desk/keys/{id}/revoke` (an admin's), `GET /desk-sw.js` (the service worker).
 //! - `GET /desk`, `GET /desk/screen`: the officer's page and the resident-facing screen (their
 //!   stylesheets and scripts are `http::assets`').
+//! - `GET`/`POST /api/v1/units/{code}/instrument`, `GET`/`POST /questionnaire` (`choice`): the
+//!   questionnaire version a unit's new invitations use, chosen by its leader (audited).
 
+mod choice;
 pub mod facts;
 mod handlers;
 pub mod issue;
@@ -56,6 +59,8 @@ pub const BATCH_JSON_LIMIT: usize = 4 * 1024 * 1024;
     handlers::unit_data,
     handlers::desk_keys,
     handlers::revoke_desk_key,
+    choice::show,
+    choice::choose,
 ))]
 struct Api;
 
@@ -87,5 +92,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/o/{token}", web::get().to(handlers::offline_scan))
         .route("/desk-sw.js", web::get().to(handlers::service_worker))
         .route("/desk", web::get().to(handlers::desk))
-        .route("/desk/screen", web::get().to(handlers::desk_screen));
+        .route("/desk/screen", web::get().to(handlers::desk_screen))
+        .service(
+            web::resource("/api/v1/units/{code}/instrument")
+                .route(web::get().to(choice::show))
+                .route(web::post().to(choice::choose)),
+        )
+        .service(
+            web::resource("/questionnaire")
+                .route(web::get().to(choice::page))
+                .route(web::post().to(choice::submit)),
+        );
 }

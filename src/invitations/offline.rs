@@ -183,8 +183,9 @@ impl Arrival {
 
 /// What an invitation made from a token is made with.
 pub struct Context<'a> {
-    pub instrument_id: &'a str,
-    pub instrument_version: &'a str,
+    /// The published versions: the invitation answers its unit's chosen version, else the
+    /// default (the slip itself names no version).
+    pub instruments: &'a crate::instrument::Instruments,
     pub ttl_days: i64,
     pub now: DateTime<Utc>,
     pub arrival: Arrival,
@@ -231,6 +232,8 @@ pub fn arrive(conn: &mut PgConnection, ctx: &Context<'_>, token: &str) -> Result
     let token = facts.survey_token();
     let issued_by = format!("desk-key:{}", key.id);
     let expires_at = facts.issued_at + Duration::days(ctx.ttl_days);
+    let choice = store::unit_instrument(conn, &key.unit_code)?;
+    let instrument = ctx.instruments.for_unit(choice.as_ref().map(|(i, v)| (i.as_str(), v.as_str())));
     conn.transaction(|conn| {
         let mut code = TypedCode::derived(&facts.nonce);
         for _ in 0..INSERT_ATTEMPTS {
@@ -241,8 +244,8 @@ pub fn arrive(conn: &mut PgConnection, ctx: &Context<'_>, token: &str) -> Result
                 officer_code: &officer.code,
                 procedure_code: &procedure.code,
                 channel: "desk",
-                instrument_id: ctx.instrument_id,
-                instrument_version: ctx.instrument_version,
+                instrument_id: &instrument.meta.id,
+                instrument_version: &instrument.meta.version,
                 issued_at: facts.issued_at,
                 expires_at,
                 issued_by: &issued_by,

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use super::facts::{CaseFacts, Step};
 use crate::schema::{
-    case_facts, case_links, desk_keys, fields, invitations, officers, procedures, responses, units,
+    case_facts, case_links, desk_keys, fields, invitations, officers, procedures, responses,
+    unit_instruments, units,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -55,6 +56,9 @@ pub struct Invitation {
     pub channel: String,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The questionnaire version the invitation answers.
+    pub instrument_id: String,
+    pub instrument_version: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -104,6 +108,82 @@ pub fn officer(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Office
 
 pub fn procedure(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Procedure>> {
     procedures::table.find(code).select(Procedure::as_select()).first(conn).optional()
+}
+
+/// The questionnaire version a unit chose for its new invitations, as (id, version); `None`: the
+/// default.
+pub fn unit_instrument(conn: &mut PgConnection, unit_code: &str) -> QueryResult<Option<(String, String)>> {
+    unit_instruments::table
+        .find(unit_code)
+        .select((unit_instruments::instrument_id, unit_instruments::instrument_version))
+        .first(conn)
+        .optional()
+}
+
+/// A unit's choice with who made it and when.
+pub fn unit_instrument_choice(
+    conn: &mut PgConnection,
+    unit_code: &str,
+) -> QueryResult<Option<(String, String, String, DateTime<Utc>)>> {
+    unit_instruments::table
+        .find(unit_code)
+        .select((
+            unit_instruments::instrument_id,
+            unit_instruments::instrument_version,
+            unit_instruments::chosen_by,
+            unit_instruments::chosen_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Sets a unit's choice (`None`: back to the default) and audits it, with the previous choice.
+pub fn set_unit_instrument(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    choice: Option<(&str, &str)>,
+    actor: &str,
+) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        let before = unit_instrument(conn, unit_code)?;
+        match choice {
+            Some((id, version)) => {
+                diesel::insert_into(unit_instruments::table)
+                    .values((
+                        unit_instruments::unit_code.eq(unit_code),
+                        unit_instruments::instrument_id.eq(id),
+                        unit_instruments::instrument_version.eq(version),
+                        unit_instruments::chosen_by.eq(actor),
+                    ))
+                    .on_conflict(unit_instruments::unit_code)
+                    .do_update()
+                    .set((
+                        unit_instruments::instrument_id.eq(id),
+                        unit_instruments::instrument_version.eq(version),
+                        unit_instruments::chosen_by.eq(actor),
+                        unit_instruments::chosen_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)?;
+            }
+            None => {
+                diesel::delete(unit_instruments::table.find(unit_code)).execute(conn)?;
+            }
+        }
+        let pair = |c: Option<(&str, &str)>| {
+            c.map(|(i, v)| serde_json::json!({ "instrument": i, "version": v }))
+                .unwrap_or(serde_json::Value::Null)
+        };
+        crate::kernel::audit::audit(
+            conn,
+            actor,
+            "unit.instrument",
+            unit_code,
+            serde_json::json!({
+                "before": pair(before.as_ref().map(|(i, v)| (i.as_str(), v.as_str()))),
+                "after": pair(choice),
+            }),
+        )
+    })
 }
 
 /// Every active procedure with its field, by code.

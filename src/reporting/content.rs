@@ -594,7 +594,7 @@ pub fn unit_mix(
         filters: Filters { unit: Some(unit.to_string()), ..Filters::default() },
         ..StatsQuery::new(from, to, GroupBy::Officer)
     };
-    compare::mix_cells(conn, instruments.current(), &mix_q, true)
+    compare::mix_cells(conn, instruments.combined(), &mix_q, true)
 }
 
 /// Builds the content of a unit's period from the statistics engine.

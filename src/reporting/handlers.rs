@@ -124,7 +124,7 @@ pub fn render_export(
         Format::Json => serde_json::to_vec_pretty(&doc).map_err(|e| AppError::internal(e.to_string()))?,
         Format::Csv => formats::csv(&c, &doc.sha256, &key_id, &embedded()?).map_err(AppError::internal)?,
         Format::Xlsx => {
-            let sheets = formats::sheets(&c, &doc.sha256, &key_id, instruments.current());
+            let sheets = formats::sheets(&c, &doc.sha256, &key_id, instruments.combined());
             formats::xlsx(&sheets, Some(&embedded()?)).map_err(AppError::internal)?
         }
     };
@@ -459,7 +459,7 @@ pub async fn province_import(
     let instruments = state.instruments.clone();
     let actor = caller.actor();
     let batch = db::run(&state.pool, move |conn| {
-        match upload::import_files(conn, files, instruments.current(), &actor) {
+        match upload::import_files(conn, files, instruments.combined(), &actor) {
             Ok(b) => Ok(b),
             Err(upload::BatchError::Db(e)) => Err(e.into()),
             Err(upload::BatchError::Io(e)) => Err(AppError::internal(e)),
@@ -493,7 +493,7 @@ pub async fn province_import(
 async fn load_ranking(state: &AppState, period: Period) -> Result<province::Ranking, AppError> {
     let instruments = state.instruments.clone();
     let min_n = crate::stats::query::min_n(&state.config, &state.instruments);
-    state.read(move |conn| Ok(province::ranking(conn, instruments.current(), &period, min_n)?)).await
+    state.read(move |conn| Ok(province::ranking(conn, instruments.combined(), &period, min_n)?)).await
 }
 
 /// `GET /api/v1/province/ranking?period=…&format=json|csv|xlsx`: province staff and admins.

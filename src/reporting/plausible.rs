@@ -94,10 +94,10 @@ fn check_group(what: &str, g: &Group, instrument: &Instrument) -> Result<(), Str
         }
         return Ok(());
     }
+    // the statements' scale is the overall rating's (an instrument may have other scales)
     let positive: Vec<String> = instrument
-        .scales
-        .values()
-        .next()
+        .item(crate::instrument::OVERALL)
+        .and_then(|i| instrument.scale_of(i))
         .map(|s| s.positive.iter().map(|l| l.to_string()).collect())
         .unwrap_or_default();
     let criteria = g.criteria.clone().unwrap_or_default();

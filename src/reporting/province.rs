@@ -135,12 +135,8 @@ fn interval_of(
     criteria: &std::collections::BTreeMap<String, super::content::Rate>,
     instrument: &Instrument,
 ) -> Option<(f64, f64)> {
-    let positive: Vec<String> = instrument
-        .scales
-        .values()
-        .next()
-        .map(|s| s.positive.iter().map(|l| l.to_string()).collect())
-        .unwrap_or_default();
+    let positive: Vec<String> =
+        crate::stats::compare::overall_positive(instrument).iter().map(|l| l.to_string()).collect();
     let mut groups: Vec<Vec<(u64, u64)>> = Vec::new();
     for element in &instrument.computation.elements {
         let stmts: Vec<(u64, u64)> = criteria

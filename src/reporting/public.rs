@@ -107,7 +107,7 @@ pub fn results(
     let last = current.previous().ok_or_else(|| AppError::internal("no previous quarter"))?;
     let first = last.from.checked_sub_months(Months::new(21)).unwrap_or(last.from);
     let quarters = content::stats_groups(conn, instruments, unit, first, last.to, GroupBy::Quarter, min_n)?;
-    let positive = compare::overall_positive(instruments.current());
+    let positive = compare::overall_positive(instruments.combined());
     let trend: Vec<TrendPoint> = quarters
         .iter()
         .enumerate()

@@ -236,7 +236,7 @@ pub fn build(
     };
     let mix = content::unit_mix(conn, instruments, &req.unit, range)?;
     let mut page =
-        page(&c, instruments.current(), &prev, &year, &prev_p.label(), &year_p.label(), &followups, &mix);
+        page(&c, instruments.combined(), &prev, &year, &prev_p.label(), &year_p.label(), &followups, &mix);
     if let Some(officer) = officer {
         // an officer's own report says so on its face: it is not the unit's report, and it shows
         // no colleague's figures (the adjustment's reference is the unit's, its rows only theirs)

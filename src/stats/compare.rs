@@ -647,7 +647,7 @@ pub fn run(
     q: &StatsQuery,
     min_n: u64,
 ) -> Result<Comparison, AppError> {
-    let instrument = instruments.current();
+    let instrument = instruments.combined();
     let of = q.group_by.as_str();
     let all = query::run(
         conn,

@@ -205,7 +205,7 @@ fn report_of(
     min_n: u64,
     rows: &[CountRow],
 ) -> Result<Report, AppError> {
-    let instrument = instruments.current();
+    let instrument = instruments.combined();
     let counts = group_counts(q, rows);
     let keys: Vec<String> = counts.keys().cloned().collect();
     let mut names = store::labels(conn, q.group_by, &keys)?;
@@ -245,6 +245,7 @@ fn report_of(
         group_by: q.group_by.as_str(),
         released: None,
         groups,
+        statements: super::report::statement_versions(instruments),
     })
 }
 

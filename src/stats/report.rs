@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::model::{GroupStats, Rate as Computed, Tt01Stat, round_to};
 // The TT01 vocabulary readers of a report need (the dashboard reads `stats::report` only).
 pub use super::model::{TT01_AGENCY, TT01_BAND_NOTE_VI, TT01_NAMES, TT01_OFFICER, tt01_name};
-use crate::instrument::Instrument;
+use crate::instrument::{Instrument, Instruments};
 
 /// `{"from", "to", "group_by", "groups": [...]}`
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -28,6 +28,32 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub released: Option<Released>,
     pub groups: Vec<Group>,
+    /// Every SIPAS statement code of the groups' `criteria`, with the published versions that ask
+    /// it: a statement is reported within its own version, while elements and the SIPAS index
+    /// combine the versions by element code.
+    pub statements: BTreeMap<String, Vec<VersionRef>>,
+}
+
+/// A published questionnaire version.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VersionRef {
+    pub instrument: String,
+    pub version: String,
+}
+
+/// The versions of every element statement of the published versions (see [`Report::statements`]).
+pub fn statement_versions(instruments: &Instruments) -> BTreeMap<String, Vec<VersionRef>> {
+    let mut out: BTreeMap<String, Vec<VersionRef>> = BTreeMap::new();
+    for v in instruments.all() {
+        for element in &v.computation.elements {
+            for code in super::model::statements(v, element) {
+                out.entry(code.to_string())
+                    .or_default()
+                    .push(VersionRef { instrument: v.meta.id.clone(), version: v.meta.version.clone() });
+            }
+        }
+    }
+    out
 }
 
 /// How an officer's own figures are released: whole blocks of at least `block` answers of closed

@@ -181,6 +181,14 @@ fn sample(rule: &Rule, f: &Fixture, csrf: &str) -> Option<Req> {
         }
         ("GET", "/api/v1/province/ranking") => get("/api/v1/province/ranking?period=2026-Q1"),
         ("GET", "/province/ranking") => get("/province/ranking?period=2026-Q1"),
+        ("GET", "/api/v1/units/{code}/instrument") => get(format!("/api/v1/units/{u}/instrument")),
+        ("POST", "/api/v1/units/{code}/instrument") => post_json(
+            format!("/api/v1/units/{u}/instrument"),
+            json!({"instrument": "sipas-desk", "version": "2026.1"}),
+        ),
+        ("POST", "/questionnaire") => {
+            post_form("/questionnaire", &[("csrf", csrf), ("unit", u), ("choice", "")])
+        }
         ("GET", "/public/{unit}") => get(format!("/public/{u}")),
         ("GET", "/api/v1/public/{unit}") => get(format!("/api/v1/public/{u}")),
         ("GET", pattern) if !pattern.contains('{') => get(pattern),
@@ -305,6 +313,21 @@ fn probes(rule: &Rule, who: CallerKind, f: &Fixture, csrf: &str) -> Vec<Probe> {
         "/followups/{id}/{action}" => vec![Probe::Refused(post_form(
             format!("/followups/{}/reply", f.foreign_followup),
             &[("csrf", csrf), ("unit", other), ("message", "x")],
+        ))],
+        "/api/v1/units/{code}/instrument" if rule.method == "GET" => {
+            vec![Probe::Refused(get(format!("/api/v1/units/{other}/instrument")))]
+        }
+        "/api/v1/units/{code}/instrument" => vec![Probe::Refused(post_json(
+            format!("/api/v1/units/{other}/instrument"),
+            json!({"instrument": "sipas-desk", "version": "2026.1"}),
+        ))],
+        // a leader's page acts for the leader's own unit whatever `unit` says
+        "/questionnaire" if rule.method == "GET" => {
+            vec![Probe::Refused(get(format!("/questionnaire?unit={other}")))]
+        }
+        "/questionnaire" => vec![Probe::Refused(post_form(
+            "/questionnaire",
+            &[("csrf", csrf), ("unit", other), ("choice", "")],
         ))],
         "/api/v1/exports/province" => {
             let mut v =

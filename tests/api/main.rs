@@ -31,3 +31,4 @@ mod staff_home;
 mod staff_reports;
 mod stats;
 mod survey;
+mod versions;
