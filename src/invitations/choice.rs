@@ -148,15 +148,15 @@ fn read(
         return Ok(None);
     }
     let row = store::unit_instrument_choice(conn, unit)?;
-    let chosen = row.as_ref().and_then(|(i, v, _, _)| instruments.get(i, v));
+    let chosen = row.as_ref().and_then(|r| instruments.get(&r.instrument_id, &r.instrument_version));
     let used = chosen.unwrap_or_else(|| instruments.current());
     Ok(Some(ChoiceOut {
         unit: unit.to_string(),
         instrument: used.meta.id.clone(),
         version: used.meta.version.clone(),
         default: chosen.is_none(),
-        chosen_by: row.as_ref().filter(|_| chosen.is_some()).map(|r| r.2.clone()),
-        chosen_at: row.as_ref().filter(|_| chosen.is_some()).map(|r| r.3.to_rfc3339()),
+        chosen_by: row.as_ref().filter(|_| chosen.is_some()).map(|r| r.chosen_by.clone()),
+        chosen_at: row.as_ref().filter(|_| chosen.is_some()).map(|r| r.chosen_at.to_rfc3339()),
         available: available(instruments).into_iter().map(VersionOut::of).collect(),
     }))
 }

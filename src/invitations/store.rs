@@ -120,21 +120,19 @@ pub fn unit_instrument(conn: &mut PgConnection, unit_code: &str) -> QueryResult<
         .optional()
 }
 
+/// A unit's choice of questionnaire version, with who made it and when.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = unit_instruments)]
+pub struct UnitChoice {
+    pub instrument_id: String,
+    pub instrument_version: String,
+    pub chosen_by: String,
+    pub chosen_at: DateTime<Utc>,
+}
+
 /// A unit's choice with who made it and when.
-pub fn unit_instrument_choice(
-    conn: &mut PgConnection,
-    unit_code: &str,
-) -> QueryResult<Option<(String, String, String, DateTime<Utc>)>> {
-    unit_instruments::table
-        .find(unit_code)
-        .select((
-            unit_instruments::instrument_id,
-            unit_instruments::instrument_version,
-            unit_instruments::chosen_by,
-            unit_instruments::chosen_at,
-        ))
-        .first(conn)
-        .optional()
+pub fn unit_instrument_choice(conn: &mut PgConnection, unit_code: &str) -> QueryResult<Option<UnitChoice>> {
+    unit_instruments::table.find(unit_code).select(UnitChoice::as_select()).first(conn).optional()
 }
 
 /// Sets a unit's choice (`None`: back to the default) and audits it, with the previous choice.
