@@ -13,13 +13,18 @@ use crate::kernel::time::today;
 /// whose passwords it prints.
 /// From 1000 responses on, the last four working weeks also get the integrity simulation (see
 /// `demo::staged`: realistic residents and staged patterns), answered through the real
-/// submission core; its answers are part of the N responses asked for.
+/// submission core; its answers are part of the N responses asked for, and the generated data
+/// leaves those weeks of the simulated unit to it (the other unit keeps its share).
 pub fn run(config: &Config, responses: u64, seed: u64) -> Result<String, String> {
     let started = Instant::now();
     let (db, mut conn, instruments) = open(config)?;
     let last = staged::last_working_day(today());
     let staged_answers = if responses >= 1000 { staged::answers_planned(last, seed) as u64 } else { 0 };
-    let plan = Plan::ending_yesterday(responses - staged_answers, seed);
+    let mut plan = Plan::ending_yesterday(responses - staged_answers, seed);
+    if staged_answers > 0 {
+        // the simulated unit's last four weeks are the simulation's alone
+        plan = plan.simulated_from(staged::first_day(last));
+    }
     let opened = started.elapsed().as_secs_f64();
     let mut out = demo::generate(&mut conn, Some(&db.url), &instruments, plan)?;
     if staged_answers > 0 {

@@ -21,14 +21,36 @@ pub struct Plan {
     pub seed: u64,
     pub first_day: NaiveDate,
     pub days: u32,
+    /// From this day on, the simulated unit ([`SIMULATED_UNIT`]) gets no generated invitations:
+    /// its days are those of the integrity simulation (`demo::staged`), answered through the
+    /// real submission core. Without this, two years of generated data overlapped the
+    /// simulation's four weeks, so the evidence per officer over those weeks mixed the two (the
+    /// generated officers' quality shifts, and caseloads the simulation did not plan), and
+    /// ordinary officers looked unusual. Those days keep the other unit's share of the traffic,
+    /// so the generated total stays `responses`.
+    pub simulated_from: Option<NaiveDate>,
 }
+
+/// The unit `demo::staged` simulates.
+pub const SIMULATED_UNIT: &str = "CHIEMHOA";
+/// The share of the demo's invitations that go to the other unit, KIMBINH.
+const KIMBINH_SHARE: f64 = 0.13;
 
 impl Plan {
     /// Two years (730 days) ending yesterday, local time.
     pub fn ending_yesterday(responses: u64, seed: u64) -> Plan {
         let today = today();
         let first_day = today.checked_sub_days(Days::new(730)).unwrap_or(today);
-        Plan { responses, seed, first_day, days: 730 }
+        Plan { responses, seed, first_day, days: 730, simulated_from: None }
+    }
+
+    /// The same two years, leaving the simulated unit's days from `day` on to the simulation.
+    pub fn simulated_from(self, day: NaiveDate) -> Plan {
+        Plan { simulated_from: Some(day), ..self }
+    }
+
+    fn simulated(&self, day: NaiveDate) -> bool {
+        self.simulated_from.is_some_and(|from| day >= from)
     }
 }
 
@@ -197,7 +219,8 @@ impl Generator {
         let weights: Vec<f64> = (0..plan.days)
             .map(|i| {
                 let day = plan.first_day + Days::new(u64::from(i));
-                day_weight(day, f64::from(i) / f64::from(plan.days.max(1)))
+                let weight = day_weight(day, f64::from(i) / f64::from(plan.days.max(1)));
+                if plan.simulated(day) { weight * KIMBINH_SHARE } else { weight }
             })
             .collect();
         let total: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
@@ -290,9 +313,10 @@ impl Generator {
         let month = day.month();
         let procedures: Vec<(usize, f64)> =
             PROCEDURES.iter().enumerate().map(|(k, p)| (k, p.share * seasonal(p, month))).collect();
+        let simulated = self.plan.simulated(day);
         for s in seconds {
             let issued = midnight + chrono::Duration::seconds(i64::from(s));
-            self.invitation(chunk, issued, &procedures, progress);
+            self.invitation(chunk, issued, &procedures, progress, simulated);
         }
     }
 
@@ -302,10 +326,12 @@ impl Generator {
         issued: DateTime<Utc>,
         procedures: &[(usize, f64)],
         progress: f64,
+        simulated: bool,
     ) {
         let rng = &mut self.rng;
         let p = &PROCEDURES[pick(rng, procedures)];
-        let unit = if rng.random_bool(0.13) { "KIMBINH" } else { "CHIEMHOA" };
+        let other = rng.random_bool(KIMBINH_SHARE);
+        let unit = if other || simulated { "KIMBINH" } else { SIMULATED_UNIT };
         let officers: Vec<((&str, f64), f64)> = OFFICERS
             .iter()
             .filter(|(u, f, _, share, _)| *u == unit && (*f == p.field || *f == "*") && *share > 0.0)
@@ -532,6 +558,7 @@ mod tests {
             seed: 7,
             first_day: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             days: 730,
+            simulated_from: None,
         };
         let mut g = Generator::new(instruments.current(), plan, 1, 1);
         let (mut inv, mut resp) = (0, 0);

@@ -61,7 +61,7 @@ pub const DAYS: usize = 20;
 /// The staged patterns, in the order they are reported.
 pub const PATTERNS: [&str; 5] = ["desk", "burst", "device", "careful", "selective"];
 
-const UNIT: &str = "CHIEMHOA";
+const UNIT: &str = super::model::SIMULATED_UNIT;
 const PROCEDURE: &str = "1.001193";
 const OFFICERS: [&str; 6] = ["CH01", "CH02", "CH03", "CH04", "CH05", "CH06"];
 /// Mobile data: a few carrier-grade NAT addresses shared by every subscriber in the commune.
@@ -219,6 +219,12 @@ pub fn last_working_day(today: NaiveDate) -> NaiveDate {
         d = d - Days::new(1);
     }
     d
+}
+
+/// The first of the `DAYS` working days ending on `last`: from it on, the generated data leaves
+/// the simulated unit to the simulation (`demo::Plan::simulated_from`).
+pub fn first_day(last: NaiveDate) -> NaiveDate {
+    working_days(last).first().copied().unwrap_or(last)
 }
 
 /// The `DAYS` working days ending on `last`.
@@ -512,7 +518,8 @@ pub fn run(
             crate::responses::store::mark_shown(conn, id, a.shown_at).map_err(db)?;
         }
     }
-    // the one-stop system's caseload, added to what the demo's other invitations of the day had
+    // the one-stop system's caseload (the generated data leaves these days of the unit to the
+    // simulation: `demo::Plan::simulated_from`; the upsert adds to a count already there)
     for (officer, day, handled) in &cases {
         diesel::insert_into(cases_daily::table)
             .values((

@@ -813,3 +813,34 @@ async fn the_guest_wifi_is_not_suspicious_and_its_address_is_no_device() {
     );
     assert_eq!(reasons_of(&app, &desk), ["desk_network"]);
 }
+
+#[actix_web::test]
+async fn the_demo_leaves_the_simulated_weeks_of_its_commune_to_the_simulation() {
+    use sipas::demo::staged;
+    let app = TestApp::new().await;
+    let config = Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
+    sipas::cli::demo::run(&config, 6000, 2026).unwrap();
+    let mut conn = app.conn();
+    let last = staged::last_working_day(sipas::kernel::time::local_day(Utc::now()));
+    let from = staged::first_day(last);
+    let first = sipas::kernel::time::midnight(from);
+    let generated = |unit: &str, conn: &mut PgConnection| -> i64 {
+        invitations::table
+            .filter(invitations::issued_by.eq("demo"))
+            .filter(invitations::unit_code.eq(unit.to_string()))
+            .filter(invitations::issued_at.ge(first))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    // the simulated commune's four weeks are the simulation's alone; the other commune keeps its
+    // share of the generated traffic, and the total is still the N asked for
+    assert_eq!(generated("CHIEMHOA", &mut conn), 0);
+    assert!(generated("KIMBINH", &mut conn) > 0);
+    let total: i64 = responses::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(total, 6000);
+    // so over those weeks the officer without a pattern is an ordinary officer again
+    let evidence = sipas::integrity::store::evidence(&mut conn, "CHIEMHOA", from, last, 5).unwrap();
+    let ch01 = evidence.officers.iter().find(|o| o.officer_code == "CH01").unwrap();
+    assert!(!ch01.unusual(), "{:?}", ch01.comparisons);
+}
