@@ -141,11 +141,12 @@ fn burst(conn: &mut PgConnection, a: &Arrival<'_>, out: &mut Assessment) -> Quer
 /// Which earlier responses *gain* a reason is what the insert itself reports (`ON CONFLICT DO
 /// NOTHING RETURNING`): a reason already there is a conflict on the primary key, found by the
 /// insert's own index probe. No statement reads the flags first: as an `EXISTS` beside the rule's
-/// read, or as a `response_id = ANY(…)` read of its few ids, the planner chose from statistics
-/// gathered while the table was small, and on the satisfied mix of `bench/answers.sh`
-/// (STATEMENTS=1) those reads cost 1.6 ms and then 0.3 ms a call once 15 000–30 000 burst flags
-/// had arrived in the first round (p99 159 ms, then 91 ms). An insert's conflict check has no
-/// plan to choose.
+/// read (a hashed subplan over every flag of the reason, chosen against the window's estimated
+/// rows rather than the rule's `LIMIT`), or as a `response_id = ANY(…)` read of its few ids (a
+/// plan made while the table was small; a connection keeps its prepared statements' plans until
+/// the next ANALYZE), on the satisfied mix of `bench/answers.sh` (STATEMENTS=1) those reads cost
+/// 1.6 ms and then 0.3 ms a call once 15 000–30 000 burst flags had arrived in the first round
+/// (p99 159 ms, then 91 ms). An insert's conflict check has no plan to choose.
 pub fn record(
     conn: &mut PgConnection,
     instruments: &Instruments,

@@ -839,8 +839,11 @@ async fn the_demo_leaves_the_simulated_weeks_of_its_commune_to_the_simulation() 
     assert!(generated("KIMBINH", &mut conn) > 0);
     let total: i64 = responses::table.count().get_result(&mut conn).unwrap();
     assert_eq!(total, 6000);
-    // so over those weeks the officer without a pattern is an ordinary officer again
+    // so over those weeks the officer without a pattern is an ordinary officer of the unit again
+    // (against the province, here the other demo commune's generated answers, the simulation's
+    // 70% top scores stand out: the two generators are not calibrated to each other)
     let evidence = sipas::integrity::store::evidence(&mut conn, "CHIEMHOA", from, last, 5).unwrap();
     let ch01 = evidence.officers.iter().find(|o| o.officer_code == "CH01").unwrap();
-    assert!(!ch01.unusual(), "{:?}", ch01.comparisons);
+    let unit = ch01.comparisons.iter().filter(|c| c.against == sipas::integrity::evidence::Against::Unit);
+    assert!(unit.clone().count() >= 5 && unit.clone().all(|c| !c.unusual), "{:?}", ch01.comparisons);
 }
