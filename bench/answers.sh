@@ -32,6 +32,9 @@ CLIENTS=${CLIENTS:-64}
 SECONDS_EACH=${SECONDS_EACH:-20}
 MIXES=${MIXES:-mixed satisfied}
 PORT=${PORT:-18091}
+# A known secret, so the SQL below can compute the tokens' keyed hashes as the service does
+# (kernel::survey_secrets::token_hash); the service and `sipas demo` read it from the environment.
+export SECRET_KEY=${SECRET_KEY:-sipas-bench-answers-secret-not-for-production}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 bench_service_setup
 DB=sipas_answers
@@ -67,27 +70,42 @@ for k in units officers procedures; do "$BIN" import $k "$WORK/$k.csv" >/dev/nul
 # N invitations per mix and N for pgbench straight into the table (issuing is not what is
 # measured here), issued an hour ago as at a desk (an answer seconds after issue is flagged
 # too_fast): the mixed ones over the 500 officers, the satisfied ones on three officers of X01
+# The invitations table keeps tokens and codes only as keyed hashes (issue 21, finding 14): the
+# clear tokens stay in bench_tokens, the hashes are computed in SQL with plain sha256() over the
+# same length-prefixed fields as kernel::hashing::keyed_hash, and the rows carry no seal (nothing
+# here asks for a token back).
 bench_psql -d $DB -c "
-  INSERT INTO invitations (token, code, unit_code, officer_code, procedure_code, channel,
+  CREATE FUNCTION bench_keyed_hash(secret text, label text, value text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN encode(sha256(
+      int8send(octet_length(convert_to(secret, 'UTF8'))) || convert_to(secret, 'UTF8') ||
+      int8send(octet_length(convert_to(label, 'UTF8'))) || convert_to(label, 'UTF8') ||
+      int8send(octet_length(convert_to(value, 'UTF8'))) || convert_to(value, 'UTF8')), 'hex');
+  CREATE TABLE bench_tokens AS
+  SELECT g, md5('t' || g || random()::text) || substr(md5(g::text), 1, 8) AS token,
+         upper(substr(md5('c' || g || random()::text), 1, 12)) AS code
+  FROM generate_series(1, CASE WHEN '$MIXES' LIKE '%satisfied%' THEN 3 ELSE 2 END * $N) g;
+  INSERT INTO invitations (token_hash, code_hash, unit_code, officer_code, procedure_code, channel,
                            instrument_id, instrument_version, issued_at, expires_at, issued_by)
-  SELECT md5('t' || g || random()::text) || substr(md5(g::text), 1, 8),
-         upper(substr(md5('c' || g || random()::text), 1, 12)),
+  SELECT bench_keyed_hash('$SECRET_KEY', 'survey-token', t.token),
+         bench_keyed_hash('$SECRET_KEY', 'survey-code', t.code),
          CASE WHEN g > 2 * $N THEN 'X01' ELSE 'X' || lpad((1 + g % 20)::text, 2, '0') END,
          CASE WHEN g > 2 * $N THEN 'X01CB0' || (1 + g % 3)
               ELSE 'X' || lpad((1 + g % 20)::text, 2, '0') || 'CB' || lpad((1 + (g / 20) % 25)::text, 2, '0') END,
          CASE WHEN g % 3 = 0 THEN '2.000815' ELSE '1.001193' END, 'desk',
          v.instrument_id, v.version, now() - interval '1 hour', now() + interval '7 days',
          CASE WHEN g <= $N THEN 'bench-service' WHEN g <= 2 * $N THEN 'bench-pgbench' ELSE 'bench-satisfied' END
-  FROM generate_series(1, CASE WHEN '$MIXES' LIKE '%satisfied%' THEN 3 ELSE 2 END * $N) g,
-       (SELECT instrument_id, version FROM instrument_versions ORDER BY first_loaded_at DESC LIMIT 1) v;
+  FROM bench_tokens t,
+       (SELECT instrument_id, version FROM instrument_versions ORDER BY first_loaded_at DESC LIMIT 1) v
+  ORDER BY g;
   CREATE SEQUENCE bench_seq;
   SELECT setval('bench_seq', (SELECT min(id) - 1 FROM invitations WHERE issued_by = 'bench-pgbench'));" >/dev/null
 bench_psql -d $DB -c "VACUUM ANALYZE" >/dev/null
 if [ "${STATEMENTS:-0}" = 1 ]; then
     bench_psql -d $DB -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
 fi
-bench_psql -d $DB -At -c "SELECT token FROM invitations WHERE issued_by = 'bench-service' ORDER BY random()" > "$WORK/tokens-mixed.txt"
-bench_psql -d $DB -At -c "SELECT token FROM invitations WHERE issued_by = 'bench-satisfied' ORDER BY random()" > "$WORK/tokens-satisfied.txt"
+bench_psql -d $DB -At -c "SELECT token FROM bench_tokens WHERE g <= $N ORDER BY random()" > "$WORK/tokens-mixed.txt"
+bench_psql -d $DB -At -c "SELECT token FROM bench_tokens WHERE g > 2 * $N ORDER BY random()" > "$WORK/tokens-satisfied.txt"
 
 # CPU accounting, in clock ticks: "service postgres busy" (busy: the whole machine, not idle).
 # PostgreSQL is the postmaster and its children at the moment of reading (backends that exited

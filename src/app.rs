@@ -15,6 +15,7 @@ use crate::http::metrics::Metrics;
 use crate::instrument::Instruments;
 use crate::instrument::store::{record_translations, record_versions};
 use crate::kernel::ratelimit::Submissions;
+use crate::kernel::survey_secrets;
 use crate::schema::service_settings;
 
 /// What every handler can reach. Cheap to clone; nothing in it is per-instance state that two
@@ -75,18 +76,26 @@ impl AppState {
     }
 }
 
-/// Migrates, records the questionnaire versions, and returns the shared secret: everything the
-/// database must hold before the service answers its first request.
+/// Migrates, records the questionnaire versions, converts the survey tokens and codes an earlier
+/// release stored in clear (`kernel::survey_secrets`), and returns the shared secret: everything
+/// the database must hold before the service answers its first request.
 pub fn prepare(url: &str, config: &Config, instruments: &Instruments) -> Result<Vec<u8>, String> {
     let mut conn = db::connect(url)?;
     let applied = db::migrate(&mut conn)?;
     tracing::info!(applied, "migrations are up to date");
     record_versions(&mut conn, instruments.all()).map_err(|e| e.to_string())?;
     record_translations(&mut conn, instruments.all_translations()).map_err(|e| e.to_string())?;
-    match &config.secret_key {
-        Some(key) => Ok(key.expose_secret().as_bytes().to_vec()),
-        None => load_or_create_secret(&mut conn).map_err(|e| format!("cannot read the secret key: {e}")),
+    let secret = match &config.secret_key {
+        Some(key) => key.expose_secret().as_bytes().to_vec(),
+        None => load_or_create_secret(&mut conn).map_err(|e| format!("cannot read the secret key: {e}"))?,
+    };
+    // survey tokens and codes written in clear by an earlier release: hashed and sealed now
+    let converted = survey_secrets::convert_clear_rows(&mut conn, &secret)
+        .map_err(|e| format!("cannot convert the survey tokens stored in clear: {e}"))?;
+    if converted > 0 {
+        tracing::info!(converted, "survey tokens and codes stored in clear are now hashed and sealed");
     }
+    Ok(secret)
 }
 
 /// The generated secret kept in the database, created by whichever instance starts first.

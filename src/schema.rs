@@ -162,8 +162,8 @@ diesel::table! {
 diesel::table! {
     invitations (id) {
         id -> Int8,
-        token -> Text,
-        code -> Text,
+        token -> Nullable<Text>,
+        code -> Nullable<Text>,
         unit_code -> Text,
         officer_code -> Text,
         procedure_code -> Text,
@@ -180,6 +180,9 @@ diesel::table! {
         desk_key_id -> Nullable<Int8>,
         offline_nonce -> Nullable<Bytea>,
         offline_record_at -> Nullable<Timestamptz>,
+        token_hash -> Nullable<Text>,
+        code_hash -> Nullable<Text>,
+        sealed -> Nullable<Bytea>,
     }
 }
 

@@ -120,8 +120,8 @@ pub fn load_chunk(conn: &mut PgConnection, chunk: &Chunk, seconds: &mut [f64; 3]
             .from_raw_data(
                 (
                     i::id,
-                    i::token,
-                    i::code,
+                    i::token_hash,
+                    i::code_hash,
                     i::unit_code,
                     i::officer_code,
                     i::procedure_code,

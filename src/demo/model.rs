@@ -345,9 +345,20 @@ impl Generator {
         let mut token_random = [0u8; 16];
         rng.fill(&mut token_random);
         let expires = issued + chrono::Duration::days(7);
-        let token = format!("{id:012x}{}", hex::encode(token_random));
-        let code = format!("D{}", base36(id as u64));
-        chunk.invitations.row(12).int8(id).text(&token).text(&code).text(unit).text(officer).text(p.code);
+        // Bulk invitations are never handed to anyone, so nobody needs their token or code back:
+        // they get values of a lookup hash's shape only (unique, random for the token, as a keyed
+        // hash of a token nobody knows is), no seal, and no clear column (issue 21, finding 14).
+        let token_hash = format!("{id:016x}{}{id:016x}", hex::encode(token_random));
+        let code_hash = format!("{id:064x}");
+        chunk
+            .invitations
+            .row(12)
+            .int8(id)
+            .text(&token_hash)
+            .text(&code_hash)
+            .text(unit)
+            .text(officer)
+            .text(p.code);
         chunk.invitations.text(channel).text(&self.instrument_id).text(&self.instrument_version);
         chunk.invitations.timestamptz(issued).timestamptz(expires).text("demo");
         chunk.invitation_count += 1;
@@ -534,17 +545,6 @@ impl<'a> Answers<'a> {
     }
 }
 
-/// Upper-case base 36, 9 digits: the demo's typed codes sort in issue order.
-fn base36(mut n: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut out = [b'0'; 9];
-    for slot in out.iter_mut().rev() {
-        *slot = DIGITS[(n % 36) as usize];
-        n /= 36;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,6 +580,5 @@ mod tests {
             day_weight(d(2026, 3, 2), 0.5) > day_weight(d(2026, 3, 7), 0.5),
             "Monday busier than Saturday"
         );
-        assert_eq!(base36(35), "00000000Z");
     }
 }

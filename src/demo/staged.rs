@@ -44,6 +44,7 @@ use crate::instrument::Instruments;
 use crate::integrity::evidence::Evidence;
 use crate::kernel::net::{Cidr, any_contains};
 use crate::kernel::ratelimit::Submissions;
+use crate::kernel::survey_secrets;
 use crate::kernel::time::midnight;
 use crate::responses::model::{RawAnswers, Repeats};
 use crate::responses::submit::{self, Limits, Submission};
@@ -488,8 +489,8 @@ pub fn run(
     for s in &slips {
         let id: i64 = diesel::insert_into(invitations::table)
             .values((
-                invitations::token.eq(&s.token),
-                invitations::code.eq(&s.code),
+                invitations::token_hash.eq(survey_secrets::token_hash(secret, &s.token)),
+                invitations::code_hash.eq(survey_secrets::code_hash(secret, &s.code)),
                 invitations::unit_code.eq(UNIT),
                 invitations::officer_code.eq(s.officer),
                 invitations::procedure_code.eq(PROCEDURE),
@@ -502,6 +503,11 @@ pub fn run(
             ))
             .returning(invitations::id)
             .get_result(conn)
+            .map_err(db)?;
+        // sealed for its row like every invitation (the id is the seal's associated data)
+        diesel::update(invitations::table.find(id))
+            .set(invitations::sealed.eq(survey_secrets::seal(secret, id, &s.token, &s.code)))
+            .execute(conn)
             .map_err(db)?;
         crate::stats::rollup::apply_invitation_issued(
             conn,
@@ -548,6 +554,7 @@ pub fn run(
         let ip = b.address.parse().map_err(|_| format!("bad simulated address {}", b.address))?;
         let sub = Submission {
             token: s.token.clone(),
+            token_hash: survey_secrets::token_hash(secret, &s.token),
             answers: RawAnswers::Json(answers),
             client: ClientHashes::of_device(
                 secret,
@@ -566,13 +573,21 @@ pub fn run(
     let (from, to) = (days[0], days[DAYS - 1]);
     let min_n = u64::from(config.min_n.unwrap_or(instrument.computation.min_n));
     let evidence = crate::integrity::store::evidence(conn, UNIT, from, to, min_n).map_err(db)?;
-    let flags: Vec<(String, String)> = responses::table
+    // the tokens are stored as hashes only: the run's own are found by theirs
+    let token_of: std::collections::HashMap<String, &str> =
+        slips.iter().map(|s| (survey_secrets::token_hash(secret, &s.token), s.token.as_str())).collect();
+    let hashes: Vec<&String> = token_of.keys().collect();
+    let flagged: Vec<(Option<String>, String)> = responses::table
         .inner_join(invitations::table)
         .inner_join(integrity_flags::table.on(integrity_flags::response_id.eq(responses::id)))
-        .filter(invitations::token.like(format!("stg{salt:x}%")))
-        .select((invitations::token, integrity_flags::reason))
+        .filter(invitations::token_hash.eq_any(hashes))
+        .select((invitations::token_hash, integrity_flags::reason))
         .load(conn)
         .map_err(db)?;
+    let flags: Vec<(String, String)> = flagged
+        .into_iter()
+        .filter_map(|(hash, reason)| Some((token_of.get(hash.as_deref()?)?.to_string(), reason)))
+        .collect();
     Ok(measure(&answered, &flags, &evidence, from, to, slips.len()))
 }
 

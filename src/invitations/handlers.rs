@@ -23,6 +23,7 @@ use crate::error::{
 use crate::http::client::Client;
 use crate::kernel::audit::audit;
 use crate::kernel::ratelimit::{self, Limit};
+use crate::kernel::survey_secrets;
 
 /// Wrong typed codes: 10 per client per 15 minutes. With 31^7 codes and even a million live
 /// invitations, a guesser's chance of landing on one is about 4 × 10^-5 per attempt, so under
@@ -171,6 +172,7 @@ fn refused(r: issue::Refusal) -> AppError {
     let status = match r.status {
         issue::RefusalStatus::Forbidden => StatusCode::FORBIDDEN,
         issue::RefusalStatus::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        issue::RefusalStatus::Conflict => StatusCode::CONFLICT,
     };
     AppError::client(status, r.code, r.message)
 }
@@ -185,6 +187,7 @@ fn refused(r: issue::Refusal) -> AppError {
     responses(
         (status = 201, description = "Issued (`Location`: the survey address)", body = InvitationOut),
         (status = 200, description = "Already issued for this unit and case number", body = InvitationOut),
+        (status = 409, description = "`invitation_unreadable`: the case number's invitation was sealed under another `SECRET_KEY`", body = ErrorBody),
         JsonBodyRefusals, Unauthorized, Forbidden, Unavailable,
     )
 )]
@@ -198,6 +201,7 @@ pub async fn create(
     let actor = caller.actor();
     let instruments = state.instruments.clone();
     let ttl_days = state.config.invitation_ttl_days;
+    let secret = state.secret.clone();
     let outcome = db::run(&state.pool, move |conn| {
         use diesel::Connection as _;
         let ctx = Context {
@@ -208,6 +212,7 @@ pub async fn create(
             instruments: &instruments,
             ttl_days,
             now: Utc::now(),
+            secret: &secret,
         };
         conn.transaction(|conn| match issue::issue(conn, &ctx, &request) {
             Ok(outcome) => Ok(outcome),
@@ -243,7 +248,7 @@ pub struct BatchBody {
 pub struct BatchItemOut {
     /// The item's position in the request, from 0.
     index: usize,
-    /// 201, 200, 403 or 422.
+    /// 201, 200, 403, 409 (`invitation_unreadable`) or 422.
     status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     invitation: Option<InvitationOut>,
@@ -310,6 +315,7 @@ pub async fn create_batch(
     let actor = caller.actor();
     let instruments = state.instruments.clone();
     let ttl_days = state.config.invitation_ttl_days;
+    let secret = state.secret.clone();
     let results = db::run(&state.pool, move |conn| {
         use diesel::Connection as _;
         let ctx = Context {
@@ -320,6 +326,7 @@ pub async fn create_batch(
             instruments: &instruments,
             ttl_days,
             now: Utc::now(),
+            secret: &secret,
         };
         conn.transaction::<_, AppError, _>(|conn| {
             let mut results = Vec::with_capacity(requests.len());
@@ -409,6 +416,9 @@ pub async fn latest(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
     let found = db::run(&state.pool, move |conn| Ok(store::latest_by_issuer(conn, &actor)?)).await?;
     let base = &state.config.public_base_url();
     let now = Utc::now();
+    // the screen draws the slip's QR code, so the token is opened from its seal; one sealed under
+    // another secret (a dead slip) is shown as none
+    let found = found.and_then(|(inv, answered)| Some((inv.open(&state.secret)?, answered)));
     let out = LatestOut {
         answered: found.as_ref().is_some_and(|(_, a)| *a),
         age_seconds: found.as_ref().map(|(inv, _)| (now - inv.issued_at).num_seconds().max(0)),
@@ -563,8 +573,8 @@ async fn qr(state: &AppState, token: String, png: bool) -> Result<HttpResponse, 
     if !is_token_shaped(&token) {
         return Err(not_found());
     }
-    let lookup = token.clone();
-    let exists = db::run(&state.pool, move |conn| Ok(store::by_token(conn, &lookup)?.is_some())).await?;
+    let lookup = survey_secrets::token_hash(&state.secret, &token);
+    let exists = db::run(&state.pool, move |conn| Ok(store::by_token_hash(conn, &lookup)?.is_some())).await?;
     if !exists {
         return Err(not_found());
     }
@@ -609,16 +619,21 @@ fn render(t: &impl Template) -> Result<String, AppError> {
 }
 
 async fn slips_page(state: &AppState, tokens: Vec<String>, layout: Layout) -> Result<HttpResponse, AppError> {
-    let wanted = tokens.clone();
+    let hashes: Vec<String> = tokens.iter().map(|t| survey_secrets::token_hash(&state.secret, t)).collect();
+    let wanted = hashes.clone();
     let rows = db::run(&state.pool, move |conn| Ok(store::slips(conn, &wanted)?)).await?;
     let base = &state.config.public_base_url();
     let mut views = Vec::with_capacity(tokens.len());
-    for token in &tokens {
-        let row = rows
-            .iter()
-            .find(|r| &r.token == token)
-            .ok_or_else(|| AppError::not_found("not_found", "One of these slips does not exist."))?;
-        let mut view = SlipView::new(row, base);
+    let missing = || AppError::not_found("not_found", "One of these slips does not exist.");
+    for hash in &hashes {
+        let row = rows.iter().find(|r| r.token_hash.as_ref() == Some(hash)).ok_or_else(missing)?;
+        // the slip prints the typed code, which only the seal keeps
+        let (token, code) = row
+            .sealed
+            .as_deref()
+            .and_then(|sealed| survey_secrets::open(&state.secret, row.id, sealed))
+            .ok_or_else(missing)?;
+        let mut view = SlipView::new(row, &token, &code, base);
         // the slip's line in each language the commune translated this version into
         view.lines = state
             .instruments
@@ -723,6 +738,7 @@ enum CodeLookup {
 async fn look_up_code(state: &AppState, client: &Client, typed: &str) -> Result<HttpResponse, AppError> {
     let client = ratelimit::client_hash(&state.secret, TYPED_CODE.bucket, &client.address());
     let parsed = TypedCode::parse(typed).ok();
+    let secret = state.secret.clone();
     let found = db::run(&state.pool, move |conn| {
         let now = Utc::now();
         let window = TYPED_CODE.window_start(now);
@@ -730,11 +746,12 @@ async fn look_up_code(state: &AppState, client: &Client, typed: &str) -> Result<
             return Ok(CodeLookup::TooMany(TYPED_CODE.retry_after(now)));
         }
         let token = match &parsed {
-            Some(code) => store::token_of_code(conn, code.as_str())?,
+            Some(code) => store::by_code_hash(conn, &survey_secrets::code_hash(&secret, code.as_str()))?
+                .and_then(|inv| inv.open(&secret)),
             None => None,
         };
         match token {
-            Some(t) => Ok(CodeLookup::Found(t)),
+            Some(inv) => Ok(CodeLookup::Found(inv.token)),
             None => {
                 let forget = now - chrono::Duration::hours(ratelimit::FORGET_AFTER_HOURS);
                 ratelimit::hit(conn, TYPED_CODE.bucket, &client, window, forget)?;
@@ -1026,9 +1043,16 @@ async fn arrive(
 ) -> Result<Vec<offline::Outcome>, AppError> {
     let instruments = state.instruments.clone();
     let ttl_days = state.config.invitation_ttl_days;
+    let secret = state.secret.clone();
     db::run(&state.pool, move |conn| {
         use diesel::Connection as _;
-        let ctx = offline::Context { instruments: &instruments, ttl_days, now: Utc::now(), arrival };
+        let ctx = offline::Context {
+            instruments: &instruments,
+            ttl_days,
+            now: Utc::now(),
+            arrival,
+            secret: &secret,
+        };
         conn.transaction::<_, AppError, _>(|conn| {
             let mut out = Vec::with_capacity(tokens.len());
             for token in &tokens {

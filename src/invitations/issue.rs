@@ -43,6 +43,8 @@ pub struct Context<'a> {
     pub instruments: &'a Instruments,
     pub ttl_days: i64,
     pub now: DateTime<Utc>,
+    /// The service secret: the token and code are stored as its keyed hashes and sealed under it.
+    pub secret: &'a [u8],
 }
 
 /// What issuing did.
@@ -69,6 +71,9 @@ pub enum RefusalStatus {
     Forbidden,
     /// 422: the body names something that cannot be issued.
     Unprocessable,
+    /// 409: the case number's invitation exists but its sealed token does not open (sealed
+    /// under another `SECRET_KEY`, so its slip is dead anyway).
+    Conflict,
 }
 
 impl RefusalStatus {
@@ -77,6 +82,7 @@ impl RefusalStatus {
         match self {
             RefusalStatus::Forbidden => 403,
             RefusalStatus::Unprocessable => 422,
+            RefusalStatus::Conflict => 409,
         }
     }
 }
@@ -178,7 +184,7 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
     if let Some(case) = &case_number
         && let Some(existing) = store::by_case(conn, &unit.code, case.as_str())?
     {
-        return Ok(Outcome::Existing(existing));
+        return reissue(existing, ctx.secret).map(Outcome::Existing);
     }
     if !officer.active {
         return Err(refuse(
@@ -220,9 +226,8 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
                 fact_i2_points: facts.i2_points(),
                 preprinted: ctx.preprinted,
                 desk_key_id: None,
-                offline_nonce: None,
             };
-            if let Some(inv) = store::insert(conn, &new)? {
+            if let Some(inv) = store::insert(conn, ctx.secret, &new)? {
                 inserted = Some(inv);
                 break;
             }
@@ -267,10 +272,22 @@ pub fn issue(conn: &mut PgConnection, ctx: &Context<'_>, req: &Request) -> Resul
         // Another request bound the same case number between our look-up and our insert.
         Err(DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) if case_number.is_some() => {
             let case = case_number.as_ref().map(CaseNumber::as_str).unwrap_or_default();
-            store::by_case(conn, &unit.code, case)?
-                .map(Outcome::Existing)
-                .ok_or_else(|| IssueError::Db(DbError::NotFound))
+            let existing =
+                store::by_case(conn, &unit.code, case)?.ok_or(IssueError::Db(DbError::NotFound))?;
+            reissue(existing, ctx.secret).map(Outcome::Existing)
         }
         Err(e) => Err(IssueError::Db(e)),
     }
+}
+
+/// The invitation a case number already has, its token and code opened from the seal.
+fn reissue(existing: store::StoredInvitation, secret: &[u8]) -> Result<Invitation, IssueError> {
+    existing.open(secret).ok_or_else(|| {
+        refuse(
+            RefusalStatus::Conflict,
+            "invitation_unreadable",
+            "This case number already has an invitation, sealed under another secret key: its slip \
+             can no longer be shown or answered (SECRET_KEY was changed since it was issued).",
+        )
+    })
 }

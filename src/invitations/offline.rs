@@ -19,6 +19,8 @@
 //! The invitation's survey token is the nonce itself (128 random bits, base64url), so
 //! `/o/{token}` sends the resident on to `/s/{nonce}`; its typed code is
 //! [`TypedCode::derived`] from the nonce, so the desk prints the same code the service stores.
+//! Like every survey token, the nonce is stored only as its keyed hash (and sealed with the
+//! code, `kernel::survey_secrets`): the token hash's unique index makes one invitation per nonce.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -30,6 +32,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use super::model::TypedCode;
 use super::store::{self, DeskKey, Invitation, NewInvitation};
 use crate::kernel::audit::audit;
+use crate::kernel::survey_secrets;
 use crate::stats::rollup::{self, InvitationFacts};
 
 /// The token layout's version.
@@ -189,6 +192,8 @@ pub struct Context<'a> {
     pub ttl_days: i64,
     pub now: DateTime<Utc>,
     pub arrival: Arrival,
+    /// The service secret: the token and code are stored as its keyed hashes and sealed under it.
+    pub secret: &'a [u8],
 }
 
 /// What became of a token.
@@ -217,9 +222,10 @@ pub fn arrive(conn: &mut PgConnection, ctx: &Context<'_>, token: &str) -> Result
     if let Some(refusal) = refusal(&key, &facts, ctx.now) {
         return Ok(Outcome::Refused(refusal));
     }
-    if let Some(existing) = store::by_nonce(conn, &facts.nonce)? {
-        record(conn, ctx, &existing, &key)?;
-        return Ok(Outcome::Existing(existing));
+    let token = facts.survey_token();
+    let token_hash = survey_secrets::token_hash(ctx.secret, &token);
+    if let Some(existing) = store::by_token_hash(conn, &token_hash)? {
+        return existing_one(conn, ctx, existing, &key);
     }
     let (Some(officer), Some(procedure)) =
         (store::officer(conn, &facts.officer_code)?, store::procedure(conn, &facts.procedure_code)?)
@@ -229,7 +235,6 @@ pub fn arrive(conn: &mut PgConnection, ctx: &Context<'_>, token: &str) -> Result
     if officer.unit_code != key.unit_code {
         return Ok(Outcome::Refused("unknown_master_data"));
     }
-    let token = facts.survey_token();
     let issued_by = format!("desk-key:{}", key.id);
     let expires_at = facts.issued_at + Duration::days(ctx.ttl_days);
     let choice = store::unit_instrument(conn, &key.unit_code)?;
@@ -253,9 +258,8 @@ pub fn arrive(conn: &mut PgConnection, ctx: &Context<'_>, token: &str) -> Result
                 fact_i2_points: None,
                 preprinted: false,
                 desk_key_id: Some(key.id),
-                offline_nonce: Some(&facts.nonce),
             };
-            if let Some(inv) = store::insert(conn, &new)? {
+            if let Some(inv) = store::insert(conn, ctx.secret, &new)? {
                 rollup::apply_invitation_issued(
                     conn,
                     &InvitationFacts {
@@ -287,14 +291,26 @@ pub fn arrive(conn: &mut PgConnection, ctx: &Context<'_>, token: &str) -> Result
                 return Ok(Outcome::Created(inv));
             }
             // the nonce arrived meanwhile by the other way, or the derived code is taken
-            if let Some(existing) = store::by_nonce(conn, &facts.nonce)? {
-                record(conn, ctx, &existing, &key)?;
-                return Ok(Outcome::Existing(existing));
+            if let Some(existing) = store::by_token_hash(conn, &token_hash)? {
+                return existing_one(conn, ctx, existing, &key);
             }
             code = TypedCode::generate();
         }
         Err(DbError::RollbackTransaction)
     })
+}
+
+/// The invitation a token made earlier, its code opened from the seal (the desk's record learns
+/// which code was stored); a row whose seal does not open is refused like an unknown token.
+fn existing_one(
+    conn: &mut PgConnection,
+    ctx: &Context<'_>,
+    existing: store::StoredInvitation,
+    key: &DeskKey,
+) -> Result<Outcome, DbError> {
+    let Some(existing) = existing.open(ctx.secret) else { return Ok(Outcome::Refused("not_found")) };
+    record(conn, ctx, &existing, key)?;
+    Ok(Outcome::Existing(existing))
 }
 
 /// Why a genuinely signed token is refused, if it is.

@@ -55,7 +55,7 @@ pub struct SlipView {
 }
 
 impl SlipView {
-    pub fn new(row: &SlipRow, base: &str) -> Self {
+    pub fn new(row: &SlipRow, token: &str, code: &str, base: &str) -> Self {
         let name = if row.procedure_name.chars().count() > PROCEDURE_NAME_MAX {
             let cut: String = row.procedure_name.chars().take(PROCEDURE_NAME_MAX - 1).collect();
             format!("{}…", cut.trim_end())
@@ -63,9 +63,9 @@ impl SlipView {
             row.procedure_name.clone()
         };
         SlipView {
-            qr_svg_url: format!("/q/{}.svg", row.token),
-            code: TypedCode::display(&row.code),
-            survey_url: format!("{base}/s/{}", row.token),
+            qr_svg_url: format!("/q/{token}.svg"),
+            code: TypedCode::display(code),
+            survey_url: format!("{base}/s/{token}"),
             procedure_code: row.procedure_code.clone(),
             procedure_name: name,
             unit_name: row.unit_name.clone(),
@@ -146,11 +146,15 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
 
+    const TOKEN: &str = "q8Zr0-Xb3Yw_7kLm2nPq4A";
+    const CODE: &str = "7KQ2XW9M";
+
     fn row(name: &str) -> SlipRow {
         let at = Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).single().unwrap_or_default();
         SlipRow {
-            token: "q8Zr0-Xb3Yw_7kLm2nPq4A".into(),
-            code: "7KQ2XW9M".into(),
+            id: 1,
+            token_hash: None,
+            sealed: None,
             procedure_code: "1.001193".into(),
             procedure_name: name.into(),
             unit_name: "UBND xã Chiêm Hóa".into(),
@@ -165,7 +169,7 @@ mod tests {
     fn a_slip_shows_the_code_the_address_the_procedure_and_the_local_date() {
         let page = SlipsPage::new(
             Layout::Receipt,
-            vec![SlipView::new(&row("Đăng ký khai sinh"), "https://ks.example.vn")],
+            vec![SlipView::new(&row("Đăng ký khai sinh"), TOKEN, CODE, "https://ks.example.vn")],
             "https://ks.example.vn",
         );
         let html = page.render().unwrap();
@@ -183,7 +187,7 @@ mod tests {
     #[test]
     fn names_are_escaped_and_long_ones_shortened() {
         let long = format!("<b>{}</b>", "Thủ tục rất dài ".repeat(20));
-        let view = SlipView::new(&row(&long), "http://x");
+        let view = SlipView::new(&row(&long), TOKEN, CODE, "http://x");
         assert!(view.procedure_name.chars().count() <= PROCEDURE_NAME_MAX);
         let html = SlipsPage::new(Layout::A4, vec![view], "http://x").render().unwrap_or_default();
         assert!(!html.contains("<b>Thủ"));
@@ -191,7 +195,8 @@ mod tests {
 
     #[test]
     fn an_a4_sheet_holds_eight_slips_a_page() {
-        let views: Vec<_> = (0..10).map(|_| SlipView::new(&row("Đăng ký kết hôn"), "http://x")).collect();
+        let views: Vec<_> =
+            (0..10).map(|_| SlipView::new(&row("Đăng ký kết hôn"), TOKEN, CODE, "http://x")).collect();
         let page = SlipsPage::new(Layout::A4, views, "http://x");
         assert_eq!(page.pages.len(), 2);
         assert_eq!(page.pages[0].len(), 8);

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::facts::{CaseFacts, Step};
+use crate::kernel::survey_secrets;
 use crate::schema::{
     case_facts, case_links, desk_keys, fields, invitations, officers, procedures, responses,
     unit_instruments, units,
@@ -44,8 +45,42 @@ pub struct ProcedureListing {
     pub field_name: String,
 }
 
+/// An invitation as the database keeps it: its token and code only as lookup hashes and sealed
+/// together (`kernel::survey_secrets`).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = invitations)]
+pub struct StoredInvitation {
+    pub id: i64,
+    pub sealed: Option<Vec<u8>>,
+    pub unit_code: String,
+    pub officer_code: String,
+    pub procedure_code: String,
+    pub channel: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl StoredInvitation {
+    /// With its token and code opened from the seal; `None` when the seal does not open (made
+    /// under another `SECRET_KEY`, or a row a benchmark wrote without one).
+    pub fn open(self, secret: &[u8]) -> Option<Invitation> {
+        let (token, code) = survey_secrets::open(secret, self.id, self.sealed.as_deref()?)?;
+        Some(Invitation {
+            id: self.id,
+            token,
+            code,
+            unit_code: self.unit_code,
+            officer_code: self.officer_code,
+            procedure_code: self.procedure_code,
+            channel: self.channel,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+/// An invitation with its token and code in clear: in memory only, just issued or just opened.
+#[derive(Debug, Clone)]
 pub struct Invitation {
     pub id: i64,
     pub token: String,
@@ -61,8 +96,8 @@ pub struct Invitation {
     pub instrument_version: String,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = invitations)]
+/// A new invitation; [`insert`] stores its token and code as hashes and sealed, never in clear.
+#[derive(Debug)]
 pub struct NewInvitation<'a> {
     pub token: &'a str,
     pub code: &'a str,
@@ -78,17 +113,17 @@ pub struct NewInvitation<'a> {
     pub fact_timing: Option<i16>,
     pub fact_i2_points: Option<i16>,
     pub preprinted: bool,
-    /// The desk key whose signed token this invitation was made from (offline issuing).
+    /// The desk key whose signed token this invitation was made from (offline issuing); the
+    /// token's nonce is its survey token, so the token's hash keeps it to one invitation.
     pub desk_key_id: Option<i64>,
-    /// That token's nonce: unique, so a token makes one invitation however often it arrives.
-    pub offline_nonce: Option<&'a [u8]>,
 }
 
 /// What a printed slip shows: nothing about the resident, only the case's procedure and unit.
 #[derive(Debug, Clone, Queryable)]
 pub struct SlipRow {
-    pub token: String,
-    pub code: String,
+    pub id: i64,
+    pub token_hash: Option<String>,
+    pub sealed: Option<Vec<u8>>,
     pub procedure_code: String,
     pub procedure_name: String,
     pub unit_name: String,
@@ -214,38 +249,82 @@ pub fn by_case(
     conn: &mut PgConnection,
     unit_code: &str,
     case_number: &str,
-) -> QueryResult<Option<Invitation>> {
+) -> QueryResult<Option<StoredInvitation>> {
     case_links::table
         .inner_join(invitations::table)
         .filter(case_links::unit_code.eq(unit_code))
         .filter(case_links::case_number.eq(case_number))
-        .select(Invitation::as_select())
+        .select(StoredInvitation::as_select())
         .first(conn)
         .optional()
 }
 
-pub fn by_token(conn: &mut PgConnection, token: &str) -> QueryResult<Option<Invitation>> {
+/// The invitation whose token has this hash (`survey_secrets::token_hash`).
+pub fn by_token_hash(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<StoredInvitation>> {
     invitations::table
-        .filter(invitations::token.eq(token))
-        .select(Invitation::as_select())
+        .filter(invitations::token_hash.eq(token_hash))
+        .select(StoredInvitation::as_select())
         .first(conn)
         .optional()
 }
 
-/// The token of a typed code (stored upper-case, without separator).
-pub fn token_of_code(conn: &mut PgConnection, code: &str) -> QueryResult<Option<String>> {
-    invitations::table.filter(invitations::code.eq(code)).select(invitations::token).first(conn).optional()
+/// The invitation whose typed code (upper-case, without separator) has this hash
+/// (`survey_secrets::code_hash`).
+pub fn by_code_hash(conn: &mut PgConnection, code_hash: &str) -> QueryResult<Option<StoredInvitation>> {
+    invitations::table
+        .filter(invitations::code_hash.eq(code_hash))
+        .select(StoredInvitation::as_select())
+        .first(conn)
+        .optional()
 }
 
-/// Inserts an invitation; `None` when its token or code happens to exist already (the caller
-/// draws new ones). `ON CONFLICT DO NOTHING` keeps the surrounding transaction usable.
-pub fn insert(conn: &mut PgConnection, new: &NewInvitation<'_>) -> QueryResult<Option<Invitation>> {
-    diesel::insert_into(invitations::table)
-        .values(new)
+/// Inserts an invitation, its token and code as keyed hashes under `secret` and sealed for its
+/// row (the id is drawn first: it is the seal's associated data); `None` when its token or code
+/// happens to exist already (the caller draws new ones). `ON CONFLICT DO NOTHING` keeps the
+/// surrounding transaction usable.
+pub fn insert(
+    conn: &mut PgConnection,
+    secret: &[u8],
+    new: &NewInvitation<'_>,
+) -> QueryResult<Option<Invitation>> {
+    let id: i64 =
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('invitations_id_seq')"))
+            .get_result(conn)?;
+    let inserted: Option<i64> = diesel::insert_into(invitations::table)
+        .values((
+            invitations::id.eq(id),
+            invitations::token_hash.eq(survey_secrets::token_hash(secret, new.token)),
+            invitations::code_hash.eq(survey_secrets::code_hash(secret, new.code)),
+            invitations::sealed.eq(survey_secrets::seal(secret, id, new.token, new.code)),
+            invitations::unit_code.eq(new.unit_code),
+            invitations::officer_code.eq(new.officer_code),
+            invitations::procedure_code.eq(new.procedure_code),
+            invitations::channel.eq(new.channel),
+            invitations::instrument_id.eq(new.instrument_id),
+            invitations::instrument_version.eq(new.instrument_version),
+            invitations::issued_at.eq(new.issued_at),
+            invitations::expires_at.eq(new.expires_at),
+            invitations::issued_by.eq(new.issued_by),
+            invitations::fact_timing.eq(new.fact_timing),
+            invitations::fact_i2_points.eq(new.fact_i2_points),
+            invitations::preprinted.eq(new.preprinted),
+            invitations::desk_key_id.eq(new.desk_key_id),
+        ))
         .on_conflict_do_nothing()
-        .returning(Invitation::as_returning())
+        .returning(invitations::id)
         .get_result(conn)
-        .optional()
+        .optional()?;
+    Ok(inserted.map(|id| Invitation {
+        id,
+        token: new.token.to_string(),
+        code: new.code.to_string(),
+        unit_code: new.unit_code.to_string(),
+        officer_code: new.officer_code.to_string(),
+        procedure_code: new.procedure_code.to_string(),
+        channel: new.channel.to_string(),
+        issued_at: new.issued_at,
+        expires_at: new.expires_at,
+    }))
 }
 
 /// Binds an invitation to a case number. A concurrent binding of the same case fails with a
@@ -266,15 +345,16 @@ pub fn link_case(
         .map(|_| ())
 }
 
-/// Slips for the given tokens, in no particular order (unknown tokens are left out).
-pub fn slips(conn: &mut PgConnection, tokens: &[String]) -> QueryResult<Vec<SlipRow>> {
+/// Slips for the given token hashes, in no particular order (unknown ones are left out).
+pub fn slips(conn: &mut PgConnection, token_hashes: &[String]) -> QueryResult<Vec<SlipRow>> {
     invitations::table
         .inner_join(procedures::table)
         .inner_join(units::table)
-        .filter(invitations::token.eq_any(tokens))
+        .filter(invitations::token_hash.eq_any(token_hashes))
         .select((
-            invitations::token,
-            invitations::code,
+            invitations::id,
+            invitations::token_hash,
+            invitations::sealed,
             invitations::procedure_code,
             procedures::name,
             units::name,
@@ -288,12 +368,15 @@ pub fn slips(conn: &mut PgConnection, tokens: &[String]) -> QueryResult<Vec<Slip
 
 /// The latest invitation one issuer handed over (slips printed in advance left out), and whether
 /// it has been answered yet.
-pub fn latest_by_issuer(conn: &mut PgConnection, issued_by: &str) -> QueryResult<Option<(Invitation, bool)>> {
+pub fn latest_by_issuer(
+    conn: &mut PgConnection,
+    issued_by: &str,
+) -> QueryResult<Option<(StoredInvitation, bool)>> {
     let latest = invitations::table
         .filter(invitations::issued_by.eq(issued_by))
         .filter(invitations::preprinted.eq(false))
         .order((invitations::issued_at.desc(), invitations::id.desc()))
-        .select(Invitation::as_select())
+        .select(StoredInvitation::as_select())
         .first(conn)
         .optional()?;
     match latest {
@@ -407,15 +490,6 @@ pub fn revoke_desk_key(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> 
         .set(desk_keys::revoked_at.eq(now))
         .execute(conn)?;
     desk_key(conn, id)
-}
-
-/// The invitation made from the offline token with this nonce, if any.
-pub fn by_nonce(conn: &mut PgConnection, nonce: &[u8]) -> QueryResult<Option<Invitation>> {
-    invitations::table
-        .filter(invitations::offline_nonce.eq(nonce))
-        .select(Invitation::as_select())
-        .first(conn)
-        .optional()
 }
 
 /// Notes that the desk's queued record of an offline invitation arrived; true the first time.

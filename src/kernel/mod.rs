@@ -8,4 +8,5 @@ pub mod hashing;
 pub mod net;
 pub mod ratelimit;
 pub mod release;
+pub mod survey_secrets;
 pub mod time;

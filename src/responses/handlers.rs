@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::committer::Committer;
 use super::model::{Effect, RawAnswers, Refusal, Repeats};
 use super::submit::Submission;
+use crate::app::AppState;
 use crate::error::{AppError, ErrorBody, JsonBodyRefusals, Unavailable};
 use crate::http::client::Client;
 
@@ -86,13 +87,14 @@ pub struct Submitted {
 )]
 #[tracing::instrument(name = "submit response", skip_all)]
 pub async fn submit(
+    state: web::Data<AppState>,
     answers: web::Data<Committer>,
     client: Client,
     token: web::Path<String>,
     body: web::Json<SubmitBody>,
 ) -> Result<HttpResponse, AppError> {
     let raw = RawAnswers::Json(body.into_inner().answers);
-    let submission = Submission::new(token.into_inner(), raw, &client, Repeats::Refuse);
+    let submission = Submission::new(&state.secret, token.into_inner(), raw, &client, Repeats::Refuse);
     let outcome = answers.submit(submission).await??;
     let (status, word) = match outcome.effect {
         Effect::Created => (StatusCode::CREATED, "created"),

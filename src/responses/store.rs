@@ -1,4 +1,4 @@
-//! Plain diesel for responses: invitations by token, responses and their answers, and the
+//! Plain diesel for responses: invitations by their token's hash, responses and their answers, and the
 //! per-client submission counters.
 
 use chrono::{DateTime, Utc};
@@ -33,21 +33,22 @@ pub struct InvitationRow {
     pub fact_i2_points: Option<i16>,
 }
 
-/// The invitation with this token, its row locked until the transaction ends: every submission
-/// for one token waits here for the one before it.
-pub fn lock_invitation(conn: &mut PgConnection, token: &str) -> QueryResult<Option<InvitationRow>> {
+/// The invitation whose token has this hash (`kernel::survey_secrets::token_hash`), its row
+/// locked until the transaction ends: every submission for one token waits here for the one
+/// before it.
+pub fn lock_invitation(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<InvitationRow>> {
     invitations::table
-        .filter(invitations::token.eq(token))
+        .filter(invitations::token_hash.eq(token_hash))
         .select(InvitationRow::as_select())
         .for_update()
         .first(conn)
         .optional()
 }
 
-/// The invitation with this token, for reading.
-pub fn find_invitation(conn: &mut PgConnection, token: &str) -> QueryResult<Option<InvitationRow>> {
+/// The invitation whose token has this hash, for reading.
+pub fn find_invitation(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<InvitationRow>> {
     invitations::table
-        .filter(invitations::token.eq(token))
+        .filter(invitations::token_hash.eq(token_hash))
         .select(InvitationRow::as_select())
         .first(conn)
         .optional()

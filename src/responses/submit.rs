@@ -16,6 +16,7 @@ use crate::integrity::checks;
 use crate::integrity::model::Rules;
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::ratelimit::Submissions;
+use crate::kernel::survey_secrets;
 use crate::stats::rollup::{self, PendingDeltas, ResponseFacts};
 
 /// Length of one rate-limit window.
@@ -49,6 +50,8 @@ impl Limits {
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub token: String,
+    /// The token's keyed hash, the invitations table's lookup key (`kernel::survey_secrets`).
+    pub token_hash: String,
     pub answers: RawAnswers,
     pub client: ClientHashes,
     /// Sent from one of the commune's own networks (`DESK_NETWORKS`); the address itself is
@@ -60,9 +63,10 @@ pub struct Submission {
 
 impl Submission {
     /// A post of answers for `token` from `client`, now: what both faces (the JSON API and the
-    /// survey's form) submit.
-    pub fn new(token: String, answers: RawAnswers, client: &Client, repeats: Repeats) -> Self {
+    /// survey's form) submit. `secret` is the service's: the token is looked up by its hash.
+    pub fn new(secret: &[u8], token: String, answers: RawAnswers, client: &Client, repeats: Repeats) -> Self {
         Submission {
+            token_hash: survey_secrets::token_hash(secret, &token),
             token,
             answers,
             client: client.hashes.clone(),
@@ -256,7 +260,7 @@ pub fn prepare(
     limits: &Limits,
     sub: &Submission,
 ) -> Result<Step, Refusal> {
-    let invitation = store::lock_invitation(conn, &sub.token)?.ok_or(Refusal::UnknownToken)?;
+    let invitation = store::lock_invitation(conn, &sub.token_hash)?.ok_or(Refusal::UnknownToken)?;
     let instrument = instruments
         .get(&invitation.instrument_id, &invitation.instrument_version)
         .cloned()

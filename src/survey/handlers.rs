@@ -26,6 +26,7 @@ use crate::http::client::{Client, device_cookie};
 use crate::instrument::{AnswerError, Instrument, ItemKind, OVERALL, Translation};
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::answers::AnswerValue;
+use crate::kernel::survey_secrets;
 use crate::responses::committer::Committer;
 use crate::responses::model::{Problem, RawAnswers, Refusal, Repeats};
 use crate::responses::store::{self, InvitationRow, ResponseRow};
@@ -180,11 +181,11 @@ async fn load(state: &AppState, token: &str, chosen: Option<&str>) -> Result<Opt
     if !plausible_token(token) {
         return Ok(None);
     }
-    let token = token.to_string();
+    let token_hash = survey_secrets::token_hash(&state.secret, token);
     let chosen = chosen.map(|c| c.trim().to_ascii_lowercase());
     let instruments = state.instruments.clone();
     let found = db::run(&state.pool, move |conn| {
-        let Some(mut invitation) = store::find_invitation(conn, &token)? else { return Ok(None) };
+        let Some(mut invitation) = store::find_invitation(conn, &token_hash)? else { return Ok(None) };
         if let Some(code) = chosen {
             let offered =
                 instruments.translations_of(&invitation.instrument_id, &invitation.instrument_version);
@@ -351,8 +352,13 @@ pub async fn post(
     if pairs.iter().all(|(_, v)| v.trim().is_empty()) {
         return nothing_posted(&state, &ctx, q.step.as_deref(), finish).await;
     }
-    let submission =
-        Submission::new(ctx.token.clone(), RawAnswers::Form(pairs), &client, Repeats::IgnoreIdentical);
+    let submission = Submission::new(
+        &state.secret,
+        ctx.token.clone(),
+        RawAnswers::Form(pairs),
+        &client,
+        Repeats::IgnoreIdentical,
+    );
     // group-committed with the JSON API's answers (responses::committer)
     let result = answers.submit(submission).await;
     match result {

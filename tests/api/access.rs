@@ -408,14 +408,17 @@ async fn fixture(app: &TestApp) -> Fixture {
         .peer("203.0.113.50:4000")
         .await;
     assert_eq!(res.status, 201, "the other unit's response was not stored");
-    let foreign_response: i64 =
-        responses::table
-            .filter(responses::invitation_id.eq_any(
-                invitations::table.filter(invitations::token.eq(&foreign.token)).select(invitations::id),
-            ))
-            .select(responses::id)
-            .first(&mut app.conn())
-            .unwrap();
+    let foreign_response: i64 = responses::table
+        .filter(
+            responses::invitation_id.eq_any(
+                invitations::table
+                    .filter(invitations::token_hash.eq(app.token_hash(&foreign.token)))
+                    .select(invitations::id),
+            ),
+        )
+        .select(responses::id)
+        .first(&mut app.conn())
+        .unwrap();
     let foreign_followup: i64 = followups::table
         .select(followups::id)
         .first(&mut app.conn())

@@ -343,6 +343,157 @@ async fn finding_14_json_is_not_cached_https_is_sticky_and_a_forged_forwarded_ho
     assert_eq!(active, 1);
 }
 
+// ------------------------------------------------------------------ finding 14: survey tokens at rest
+
+/// The invitation row whose token has this hash, in its text form (every column), and the clear
+/// columns.
+fn stored_row(app: &TestApp, token: &str) -> (String, Option<String>, Option<String>) {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        token: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        code: Option<String>,
+    }
+    let row: Row =
+        diesel::sql_query("SELECT i::text AS t, i.token, i.code FROM invitations i WHERE i.token_hash = $1")
+            .bind::<diesel::sql_types::Text, _>(app.token_hash(token))
+            .get_result(&mut app.conn())
+            .unwrap_or_else(|e| panic!("no invitation under the token's hash: {e}"));
+    (row.t, row.token, row.code)
+}
+
+fn issue_case(case: &str) -> serde_json::Value {
+    json!({
+        "procedure_code": SEED.procedures[0],
+        "officer_code": SEED.officers[0],
+        "unit_code": SEED.unit,
+        "case_number": case,
+    })
+}
+
+#[actix_web::test]
+async fn finding_14_survey_tokens_and_codes_are_not_stored_in_clear() {
+    let app = TestApp::new().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let r = app.post_json("/api/v1/invitations", &issue_case("HS-14-0001")).with_key(&key).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let issued = r.json();
+    let token = issued["token"].as_str().unwrap_or_default().to_string();
+    let code = issued["code"].as_str().unwrap_or_default().to_string();
+    assert!(token.len() >= 22 && code.len() == 8, "{issued}");
+
+    // a copy of the database: neither the token nor the code anywhere in the row
+    let (text, clear_token, clear_code) = stored_row(&app, &token);
+    assert_eq!((clear_token, clear_code), (None, None));
+    assert!(!text.contains(&token), "the token is stored: {text}");
+    assert!(!text.contains(&code), "the code is stored: {text}");
+    assert!(!text.contains(&sipas::invitations::model::TypedCode::display(&code)), "{text}");
+    let stored = count(
+        &mut app.conn(),
+        &format!(
+            "SELECT count(*) AS n FROM invitations i WHERE i::text LIKE '%{token}%' OR i::text LIKE '%{code}%'"
+        ),
+    );
+    assert_eq!(stored, 0);
+
+    // the same case number again: the same invitation, opened from its seal
+    let r = app.post_json("/api/v1/invitations", &issue_case("HS-14-0001")).with_key(&key).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.json()["token"].as_str(), r.json()["code"].as_str()),
+        (Some(token.as_str()), Some(code.as_str()))
+    );
+
+    // the customer screen still draws the slip's QR code
+    let r = app.get("/api/v1/invitations/latest").with_key(&key).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["invitation"]["token"], token.as_str(), "{}", r.body);
+    assert_eq!(r.json()["invitation"]["code"], code.as_str());
+
+    // the printed slip still shows the typed code, its QR code still exists
+    let r = app.get(&format!("/slips/{token}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(&sipas::invitations::model::TypedCode::display(&code)), "{}", r.body);
+    assert_eq!(app.get(&format!("/q/{token}.svg")).await.status, 200);
+
+    // the typed code still leads to the survey, which still opens and takes the answer
+    let r = app.get(&format!("/c/{code}")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location().as_deref(), Some(format!("/s/{token}").as_str()));
+    assert_eq!(app.get(&format!("/s/{token}")).await.status, 200);
+    let r = answer_from(&app, &token, "198.51.100.14", PHONE, json!({"CASE.OVERALL": 5})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // what the database holds opens nothing: the hash is no token
+    let hash = app.token_hash(&token);
+    assert_eq!(app.get(&format!("/s/{hash}")).await.status, 404);
+}
+
+#[actix_web::test]
+async fn finding_14_a_row_stored_in_clear_is_converted_at_start_up_and_still_answerable() {
+    let app = TestApp::new().await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    // a row as the release before wrote it: token and code in clear, bound to a case number
+    let token = "OldRelease_token-0123456789".to_string();
+    let code = sipas::invitations::model::TypedCode::generate().as_str().to_string();
+    let current = app.state.instruments.current();
+    let id = count(
+        &mut app.conn(),
+        &format!(
+            "INSERT INTO invitations (token, code, unit_code, officer_code, procedure_code, channel, \
+             instrument_id, instrument_version, issued_at, expires_at, issued_by) VALUES \
+             ('{token}', '{code}', '{}', '{}', '{}', 'desk', '{}', '{}', now() - interval '1 hour', \
+             now() + interval '6 days', 'api-key:0') RETURNING id AS n",
+            SEED.unit, SEED.officers[0], SEED.procedures[0], current.meta.id, current.meta.version
+        ),
+    );
+    diesel::sql_query(format!(
+        "INSERT INTO case_links (invitation_id, unit_code, case_number) VALUES ({id}, '{}', 'HS-OLD-1')",
+        SEED.unit
+    ))
+    .execute(&mut app.conn())
+    .unwrap();
+    assert_eq!(app.get(&format!("/s/{token}")).await.status, 404, "a clear row is not looked up in clear");
+
+    // the next start of the service converts it before serving
+    let restarted = TestApp::on_url(&app.url).await;
+    let (text, clear_token, clear_code) = stored_row(&restarted, &token);
+    assert_eq!((clear_token, clear_code), (None, None), "{text}");
+    assert!(!text.contains(&token) && !text.contains(&code), "{text}");
+    let sealed: Vec<u8> = {
+        use sipas::schema::invitations;
+        invitations::table
+            .find(id)
+            .select(invitations::sealed)
+            .first::<Option<Vec<u8>>>(&mut restarted.conn())
+            .unwrap()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        sipas::kernel::survey_secrets::open(&restarted.state.secret, id, &sealed),
+        Some((token.clone(), code.clone()))
+    );
+    // a second start finds nothing left to convert
+    let left =
+        sipas::kernel::survey_secrets::convert_clear_rows(&mut restarted.conn(), &restarted.state.secret);
+    assert_eq!(left.unwrap(), 0);
+
+    // and it works as before: the typed code, the survey, the answer, the re-issue
+    let r = restarted.get(&format!("/c/{code}")).await;
+    assert_eq!(r.location().as_deref(), Some(format!("/s/{token}").as_str()), "{}", r.status);
+    assert_eq!(restarted.get(&format!("/s/{token}")).await.status, 200);
+    let r = answer_from(&restarted, &token, "198.51.100.15", PHONE, json!({"CASE.OVERALL": 4})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = restarted.post_json("/api/v1/invitations", &issue_case("HS-OLD-1")).with_key(&key).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["token"], token.as_str());
+    assert_eq!(r.json()["code"], code.as_str());
+}
+
 // ------------------------------------------------------------------ finding 3: officers' scope
 
 #[actix_web::test]

@@ -77,16 +77,7 @@ fn answer_with_retries(
 
 /// Tokens whose response is stored, with how many answers it holds.
 fn stored(conn: &mut PgConnection) -> HashMap<String, i64> {
-    use sipas::schema::{answers, invitations, responses};
-    invitations::table
-        .inner_join(responses::table.on(responses::invitation_id.eq(invitations::id)))
-        .inner_join(answers::table.on(answers::response_id.eq(responses::id)))
-        .group_by(invitations::token)
-        .select((invitations::token, diesel::dsl::count(answers::item_code)))
-        .load::<(String, i64)>(conn)
-        .unwrap()
-        .into_iter()
-        .collect()
+    crate::harness::answers_per_token(conn)
 }
 
 #[derive(QueryableByName)]

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sipas::auth::{Role, Scope};
 use sipas::instrument::Instrument;
 use sipas::kernel::answers::{AnswerSet, AnswerValue};
+use sipas::kernel::survey_secrets;
 use sipas::schema::{answers, invitations, responses};
 use sipas::stats::rollup::{self, InvitationFacts, ResponseFacts};
 
@@ -53,10 +54,11 @@ pub fn issue(
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
         let token = format!("{:032x}", rand::rng().random::<u128>());
         let code = format!("T{:09}", rand::rng().random_range(0..1_000_000_000u32));
+        let secret = &app.state.secret;
         let id: i64 = diesel::insert_into(invitations::table)
             .values((
-                invitations::token.eq(&token),
-                invitations::code.eq(&code),
+                invitations::token_hash.eq(survey_secrets::token_hash(secret, &token)),
+                invitations::code_hash.eq(survey_secrets::code_hash(secret, &code)),
                 invitations::unit_code.eq(unit),
                 invitations::officer_code.eq(officer),
                 invitations::procedure_code.eq(procedure),
@@ -69,6 +71,9 @@ pub fn issue(
             ))
             .returning(invitations::id)
             .get_result(conn)?;
+        diesel::update(invitations::table.find(id))
+            .set(invitations::sealed.eq(survey_secrets::seal(secret, id, &token, &code)))
+            .execute(conn)?;
         rollup::apply_invitation_issued(
             conn,
             &InvitationFacts {

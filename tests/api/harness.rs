@@ -23,6 +23,7 @@ use sipas::app::{self, AppState};
 use sipas::config::Config;
 use sipas::db::cluster::{Cluster, ClusterOptions};
 use sipas::instrument::Instruments;
+use sipas::kernel::survey_secrets;
 use sipas::responses::committer::Committer;
 use sipas::router::build_app;
 
@@ -222,6 +223,11 @@ impl TestApp {
         PgConnection::establish(&self.url).unwrap()
     }
 
+    /// What the invitations table keeps of a survey token: its keyed hash under this app's secret.
+    pub fn token_hash(&self, token: &str) -> String {
+        survey_secrets::token_hash(&self.state.secret, token)
+    }
+
     /// Imports the [`SEED`] master data through the real import path.
     pub fn seed(&self) -> Seed {
         use sipas::masterdata::{Kind, parse, store::import};
@@ -317,10 +323,12 @@ impl TestApp {
         let token = bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         let code: String = (0..8).map(|_| char::from(b'A' + rand::rng().random_range(0..26u8))).collect();
         let now = chrono::Utc::now();
+        let secret = &self.state.secret;
+        let mut conn = self.conn();
         let id = diesel::insert_into(inv::table)
             .values((
-                inv::token.eq(&token),
-                inv::code.eq(&code),
+                inv::token_hash.eq(survey_secrets::token_hash(secret, &token)),
+                inv::code_hash.eq(survey_secrets::code_hash(secret, &code)),
                 inv::unit_code.eq(unit),
                 inv::officer_code.eq(officer),
                 inv::procedure_code.eq(procedure),
@@ -332,7 +340,11 @@ impl TestApp {
                 inv::issued_by.eq("test"),
             ))
             .returning(inv::id)
-            .get_result(&mut self.conn())
+            .get_result(&mut conn)
+            .unwrap();
+        diesel::update(inv::table.find(id))
+            .set(inv::sealed.eq(survey_secrets::seal(secret, id, &token, &code)))
+            .execute(&mut conn)
             .unwrap();
         TestInvitation { id, token, code }
     }
@@ -770,4 +782,42 @@ pub async fn print_to_pdf(url: String, keep_as: &'static str) -> PrintedPdf {
     })
     .await
     .unwrap()
+}
+
+/// Tokens whose response is stored, with how many answers it holds: the tokens opened from their
+/// seals with the secret the database behind `conn` keeps (the tests set no `SECRET_KEY`).
+pub fn answers_per_token(conn: &mut PgConnection) -> std::collections::HashMap<String, i64> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::Bytea)]
+        sealed: Vec<u8>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    #[derive(QueryableByName)]
+    struct Secret {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let secret = diesel::sql_query("SELECT value FROM service_settings WHERE name = 'secret_key'")
+        .get_result::<Secret>(conn)
+        .unwrap()
+        .value;
+    let secret = hex::decode(&secret).unwrap_or_else(|_| secret.into_bytes());
+    diesel::sql_query(
+        "SELECT i.id, i.sealed, count(a.item_code) AS n FROM invitations i \
+         JOIN responses r ON r.invitation_id = i.id JOIN answers a ON a.response_id = r.id \
+         GROUP BY i.id",
+    )
+    .load::<Row>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|r| {
+        let (token, _) = survey_secrets::open(&secret, r.id, &r.sealed)
+            .unwrap_or_else(|| panic!("invitation {} is not sealed under the database's secret", r.id));
+        (token, r.n)
+    })
+    .collect()
 }

@@ -33,7 +33,7 @@ fn reasons_of(app: &TestApp, token: &str) -> Vec<String> {
     let mut conn = app.conn();
     let rid: i64 = responses::table
         .inner_join(invitations::table)
-        .filter(invitations::token.eq(token))
+        .filter(invitations::token_hash.eq(app.token_hash(token)))
         .select(responses::id)
         .first(&mut conn)
         .unwrap();
@@ -222,7 +222,7 @@ async fn a_leader_reviews_flagged_answers_genuine_or_invalid_and_each_review_is_
     // refusals change nothing
     let clean_id: i64 = responses::table
         .inner_join(invitations::table)
-        .filter(invitations::token.eq(&clean))
+        .filter(invitations::token_hash.eq(app.token_hash(&clean)))
         .select(responses::id)
         .first(&mut app.conn())
         .unwrap();
@@ -325,12 +325,9 @@ async fn a_comment_asking_for_a_reply_becomes_a_follow_up_whose_reply_the_reside
     let id = f["id"].as_i64().unwrap();
 
     // before the reply, the resident's page says one is coming
-    diesel::update(
-        responses::table.filter(
-            responses::invitation_id
-                .eq_any(invitations::table.filter(invitations::token.eq(&token)).select(invitations::id)),
-        ),
-    )
+    diesel::update(responses::table.filter(responses::invitation_id.eq_any(
+        invitations::table.filter(invitations::token_hash.eq(app.token_hash(&token))).select(invitations::id),
+    )))
     .set(responses::submitted_at.eq(Utc::now() - Duration::hours(3)))
     .execute(&mut app.conn())
     .unwrap();
@@ -468,7 +465,7 @@ async fn the_retention_purge_clears_hashes_and_case_links_and_changes_no_statist
     let desk = invite(&app, SEED.officers[1], 10).token;
     answer_from(&app, &desk, "192.0.2.1", PHONE, json!({"CASE.OVERALL": 5})).await;
     let inv_id: i64 = invitations::table
-        .filter(invitations::token.eq(&tokens[0]))
+        .filter(invitations::token_hash.eq(app.token_hash(&tokens[0])))
         .select(invitations::id)
         .first(&mut app.conn())
         .unwrap();
@@ -602,7 +599,7 @@ async fn an_answer_reviewed_genuine_stays_counted_when_a_later_flag_reaches_it()
     }
     let first: i64 = responses::table
         .inner_join(invitations::table)
-        .filter(invitations::token.eq(&tokens[0]))
+        .filter(invitations::token_hash.eq(app.token_hash(&tokens[0])))
         .select(responses::id)
         .first(&mut app.conn())
         .unwrap();
@@ -645,7 +642,8 @@ async fn open_page(
 fn read_for(app: &TestApp, token: &str, seconds: i64) {
     diesel::sql_query(format!(
         "UPDATE survey_views SET first_shown_at = now() - interval '{seconds} seconds' \
-         WHERE invitation_id = (SELECT id FROM invitations WHERE token = '{token}')"
+         WHERE invitation_id = (SELECT id FROM invitations WHERE token_hash = '{}')",
+        app.token_hash(token)
     ))
     .execute(&mut app.conn())
     .unwrap();
@@ -673,7 +671,7 @@ async fn tap(
 fn stored_count(app: &TestApp, token: &str) -> i64 {
     responses::table
         .inner_join(invitations::table)
-        .filter(invitations::token.eq(token))
+        .filter(invitations::token_hash.eq(app.token_hash(token)))
         .count()
         .get_result(&mut app.conn())
         .unwrap()

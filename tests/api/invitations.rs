@@ -69,11 +69,12 @@ async fn an_issued_invitation_answers_every_field_of_the_contract() {
 
     let mut conn = app.conn();
     let current = app.state.instruments.current();
+    let token_hash = app.token_hash(token);
     assert_eq!(
         count(
             &mut conn,
             &format!(
-                "SELECT count(*) AS n FROM invitations WHERE token = '{token}' AND channel = 'desk' \
+                "SELECT count(*) AS n FROM invitations WHERE token_hash = '{token_hash}' AND channel = 'desk' \
                  AND instrument_id = '{}' AND instrument_version = '{}' AND issued_by LIKE 'api-key:%' \
                  AND officer_code = 'CB01' AND procedure_code = '1.001193'",
                 current.meta.id, current.meta.version
@@ -410,11 +411,11 @@ async fn the_customer_screen_sees_the_callers_latest_invitation_and_when_it_is_a
     assert_eq!(body["answered"], false);
 
     // once the resident answers, the screen can say thank you
-    let token = second["token"].as_str().unwrap_or_default();
+    let token_hash = app.token_hash(second["token"].as_str().unwrap_or_default());
     diesel::sql_query(format!(
         "INSERT INTO responses (invitation_id, instrument_id, instrument_version, unit_code, officer_code, \
          procedure_code, channel) SELECT id, instrument_id, instrument_version, unit_code, officer_code, \
-         procedure_code, channel FROM invitations WHERE token = '{token}'"
+         procedure_code, channel FROM invitations WHERE token_hash = '{token_hash}'"
     ))
     .execute(&mut app.conn())
     .unwrap();
@@ -612,6 +613,7 @@ async fn case_facts_are_stored_with_the_invitation_and_give_its_timing_and_steps
     let r = app.post_json("/api/v1/invitations", &body).with_key(&key).await;
     assert_eq!(r.status, 201, "{}", r.json());
     let token = r.json()["token"].as_str().unwrap_or_default().to_string();
+    let token_hash = app.token_hash(&token);
     let mut conn = app.conn();
     // returned a day before the due day: TT01.I1 option 1 (early); the second step was done on
     // its due day, so indicator 2 earns 1 point, not 2
@@ -620,7 +622,7 @@ async fn case_facts_are_stored_with_the_invitation_and_give_its_timing_and_steps
             &mut conn,
             &format!(
                 "SELECT count(*) AS n FROM invitations i JOIN case_facts f ON f.invitation_id = i.id \
-                 WHERE i.token = '{token}' AND i.channel = 'online' AND i.fact_timing = 1 AND i.fact_i2_points = 1 \
+                 WHERE i.token_hash = '{token_hash}' AND i.channel = 'online' AND i.fact_timing = 1 AND i.fact_i2_points = 1 \
                  AND jsonb_array_length(f.steps) = 2 AND f.steps->1->>'unit' = 'Lãnh đạo UBND xã' \
                  AND NOT f.apology_letter AND f.received_at = '{}T08:15:00+07:00'::timestamptz",
                 day(10)

@@ -49,16 +49,7 @@ fn answer_all(addr: String, tokens: Vec<String>, clients: usize, pause: Duration
 
 /// Tokens whose response is stored with all three answers.
 fn stored_whole(conn: &mut PgConnection) -> HashMap<String, i64> {
-    use sipas::schema::{answers, invitations, responses};
-    invitations::table
-        .inner_join(responses::table.on(responses::invitation_id.eq(invitations::id)))
-        .inner_join(answers::table.on(answers::response_id.eq(responses::id)))
-        .group_by(invitations::token)
-        .select((invitations::token, diesel::dsl::count(answers::item_code)))
-        .load::<(String, i64)>(conn)
-        .unwrap()
-        .into_iter()
-        .collect()
+    crate::harness::answers_per_token(conn)
 }
 
 fn half_stored(conn: &mut PgConnection) -> i64 {

@@ -141,18 +141,11 @@ async fn two_instances_under_load_store_every_acknowledged_answer_once() {
     assert!(created.values().all(|n| *n == 1), "a token got two 201s");
     assert!(posts.iter().any(|p| p.2 == 409), "no race was lost: the raced posts did not meet");
 
-    use sipas::schema::{answers, invitations, responses};
+    use sipas::schema::responses;
     let mut conn = app.conn();
-    let stored: Vec<(String, i64)> = invitations::table
-        .inner_join(responses::table.on(responses::invitation_id.eq(invitations::id)))
-        .inner_join(answers::table.on(answers::response_id.eq(responses::id)))
-        .group_by(invitations::token)
-        .select((invitations::token, diesel::dsl::count(answers::item_code)))
-        .load(&mut conn)
-        .unwrap();
+    let stored: HashMap<String, i64> = crate::harness::answers_per_token(&mut conn);
     let responses_n: i64 = responses::table.count().get_result(&mut conn).unwrap();
     assert_eq!(responses_n as usize, created.len(), "201s and stored responses differ");
-    let stored: HashMap<String, i64> = stored.into_iter().collect();
     for (i, token) in tokens.iter().enumerate() {
         assert_eq!(stored.get(token), Some(&4), "token {i} is not stored whole, or twice");
     }

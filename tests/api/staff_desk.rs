@@ -55,7 +55,7 @@ async fn an_officers_session_issues_as_that_officer_and_never_for_a_colleague() 
     let (credited, by): (String, String) = {
         use sipas::schema::invitations::dsl as i;
         i::invitations
-            .filter(i::token.eq(&token))
+            .filter(i::token_hash.eq(app.token_hash(&token)))
             .select((i::officer_code, i::issued_by))
             .first(&mut app.conn())
             .unwrap()
