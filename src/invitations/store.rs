@@ -58,6 +58,8 @@ pub struct StoredInvitation {
     pub channel: String,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub instrument_id: String,
+    pub instrument_version: String,
 }
 
 impl StoredInvitation {
@@ -75,6 +77,8 @@ impl StoredInvitation {
             channel: self.channel,
             issued_at: self.issued_at,
             expires_at: self.expires_at,
+            instrument_id: self.instrument_id,
+            instrument_version: self.instrument_version,
         })
     }
 }
@@ -324,6 +328,8 @@ pub fn insert(
         channel: new.channel.to_string(),
         issued_at: new.issued_at,
         expires_at: new.expires_at,
+        instrument_id: new.instrument_id.to_string(),
+        instrument_version: new.instrument_version.to_string(),
     }))
 }
 
