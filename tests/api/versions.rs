@@ -35,7 +35,7 @@ async fn issue(app: &TestApp, key: &str, case: &str) -> (String, String, String)
     assert_eq!(r.status, 201, "{}", r.body);
     let body = r.json();
     let token = body["token"].as_str().unwrap().to_string();
-    diesel::update(invitations::table.filter(invitations::token.eq(&token)))
+    diesel::update(invitations::table.filter(invitations::token_hash.eq(app.token_hash(&token))))
         .set(invitations::issued_at.eq(Utc::now() - Duration::minutes(10)))
         .execute(&mut app.conn())
         .unwrap();
@@ -45,7 +45,7 @@ async fn issue(app: &TestApp, key: &str, case: &str) -> (String, String, String)
 
 fn stored_version(app: &TestApp, token: &str) -> (String, String) {
     invitations::table
-        .filter(invitations::token.eq(token))
+        .filter(invitations::token_hash.eq(app.token_hash(token)))
         .select((invitations::instrument_id, invitations::instrument_version))
         .first(&mut app.conn())
         .unwrap()
