@@ -357,6 +357,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    unit_indicator_scores (id) {
+        id -> Int8,
+        unit_code -> Text,
+        indicator -> Int2,
+        period -> Text,
+        points -> Int2,
+        note -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamptz,
+        superseded_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     unit_instruments (unit_code) {
         unit_code -> Text,
         instrument_id -> Text,
@@ -420,6 +434,7 @@ diesel::joinable!(responses -> officers (officer_code));
 diesel::joinable!(responses -> procedures (procedure_code));
 diesel::joinable!(responses -> units (unit_code));
 diesel::joinable!(survey_views -> invitations (invitation_id));
+diesel::joinable!(unit_indicator_scores -> units (unit_code));
 diesel::joinable!(unit_instruments -> units (unit_code));
 diesel::joinable!(users -> officers (officer_code));
 diesel::joinable!(users -> units (unit_code));
@@ -453,6 +468,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_settings,
     submission_limits,
     survey_views,
+    unit_indicator_scores,
     unit_instruments,
     units,
     users,

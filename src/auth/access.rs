@@ -123,6 +123,30 @@ pub const ROUTES: &[Rule] = &[
         LEADER_API,
         "funnels and adjusted scores judge peers: not for officers",
     ),
+    rule(
+        "POST",
+        "/api/v1/tt01/unit-indicators",
+        LEADER_API,
+        "indicators 5, 6, 9: a leader, an admin or the unit's one-stop key, for its own unit (audited)",
+    ),
+    rule(
+        "GET",
+        "/api/v1/tt01/unit-indicators",
+        LEADER_API,
+        "the recorded indicators 5, 6, 9 of one's own unit",
+    ),
+    rule(
+        "GET",
+        "/tt01/unit-indicators",
+        [I, I, D, S, A, D],
+        "the leader's page to record indicators 5, 6, 9",
+    ),
+    rule(
+        "POST",
+        "/tt01/unit-indicators",
+        [I, I, D, S, A, D],
+        "a leader records for their own unit (audited)",
+    ),
     // issuing
     rule("POST", "/api/v1/invitations", COMMUNE_API, "issue for one's own unit"),
     rule("POST", "/api/v1/invitations/batch", COMMUNE_API, "issue for one's own unit"),

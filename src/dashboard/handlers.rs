@@ -111,6 +111,9 @@ pub struct Row {
     pub overall: String,
     pub ci: String,
     pub sipas: String,
+    /// Evaluation coverage: evaluations ÷ cases handled, or "not reported" ("—" for a procedure
+    /// or field, which the caseload does not split by).
+    pub coverage: String,
     pub suppressed: bool,
     /// Procedure-mix-adjusted (officers): observed / expected, O/E with its 95% interval, words.
     pub adjusted: Option<AdjustedCells>,
@@ -169,6 +172,7 @@ fn row(g: &Group, link: String) -> Row {
         overall: if g.suppressed { "ẩn (n nhỏ)".into() } else { percent(g.overall_rate()) },
         ci: if g.suppressed { String::new() } else { interval(g.overall_ci()) },
         sipas: if g.suppressed { String::new() } else { percent(g.sipas()) },
+        coverage: coverage_text(g),
         suppressed: g.suppressed,
         adjusted: None,
         sort_rate: if g.suppressed { None } else { g.overall_rate() },
@@ -276,6 +280,13 @@ pub struct Tt01Block {
     pub band: String,
     /// The rule the band comes from, shown beside every band.
     pub note: Option<&'static str>,
+    /// Evaluation coverage beside the scores: "40,00% (4/10)" or "not reported".
+    pub coverage: String,
+}
+
+/// A group's evaluation coverage as the page writes it ("—" where it does not apply).
+fn coverage_text(g: &Group) -> String {
+    g.coverage.as_ref().map_or_else(|| "—".into(), |c| c.text_vi())
 }
 
 /// The Vietnamese name of a score's source.
@@ -316,6 +327,7 @@ fn tt01_block(g: Option<&Group>) -> Tt01Block {
         scored: if t.scored.is_empty() { "—".into() } else { t.scored.join(", ") },
         band: t.band.or(t.summary).unwrap_or_else(|| "—".into()),
         note,
+        coverage: g.map_or_else(|| "—".into(), coverage_text),
     }
 }
 

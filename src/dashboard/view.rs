@@ -74,6 +74,7 @@ mod tests {
             criteria: None,
             items: None,
             tt01: Some(m),
+            coverage: None,
         };
         let t = tt01(&g, &["TT01.I1".into(), "TT01.I3".into()]);
         assert_eq!(t.scores, vec![("TT01.I1".into(), Some(1.5)), ("TT01.I3".into(), None)]);

@@ -224,6 +224,29 @@ pub struct Group {
     /// (`stats::compare::adjust`); absent in older exports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjusted: Option<AdjustedFigures>,
+    /// The unit and officers: evaluations ÷ cases handled (`cases/daily`), `cases` and `share`
+    /// null when no caseload was reported; absent for procedures and fields and in older exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageFigures>,
+}
+
+/// Evaluation coverage of a group: the share of handed-back cases that were evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageFigures {
+    /// Responses counted in the group's figures.
+    pub evaluations: u64,
+    /// Cases handled as reported; null: not reported.
+    pub cases: Option<u64>,
+    /// evaluations ÷ cases, percent; null without reported cases.
+    pub share: Option<f64>,
+}
+
+impl CoverageFigures {
+    /// "40,00% (4/10)", or "chưa báo cáo số hồ sơ (not reported)".
+    pub fn text_vi(&self) -> String {
+        report::Coverage { evaluations: self.evaluations, cases: self.cases, share: self.share }.text_vi()
+    }
 }
 
 /// A group's `CASE.OVERALL` satisfaction adjusted for its mix of procedures: observed satisfied
@@ -414,6 +437,11 @@ pub fn group_of(g: report::Group) -> Group {
         items: g.items.map(|m| m.into_iter().map(|(k, r)| (k, rate(r))).collect()),
         tt01,
         adjusted: None,
+        coverage: g.coverage.map(|c| CoverageFigures {
+            evaluations: c.evaluations,
+            cases: c.cases,
+            share: c.share,
+        }),
     }
 }
 

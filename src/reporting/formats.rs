@@ -109,6 +109,24 @@ impl CsvRows<'_> {
         self.push(gtype, g, "response_rate", "", None, num(grp.response_rate), None, None, "");
         self.push(gtype, g, "flagged", "", None, int(grp.flagged), None, None, "");
         self.push(gtype, g, "suppressed", "", None, int(u64::from(grp.suppressed)), None, None, "");
+        if let Some(c) = &grp.coverage {
+            // evaluation coverage, a suppressed group's too (counts, not rates of answers); without a
+            // reported caseload the value is empty and the band column says "not reported"
+            let words = if c.cases.is_none() { crate::stats::report::COVERAGE_NOT_REPORTED } else { "" };
+            self.push(gtype, g, "coverage_evaluations", "", None, int(c.evaluations), None, None, "");
+            self.push(
+                gtype,
+                g,
+                "coverage_cases",
+                "",
+                None,
+                c.cases.map(int).unwrap_or(Cell::Empty),
+                None,
+                None,
+                words,
+            );
+            self.push(gtype, g, "coverage_share", "", None, num(c.share), c.cases, None, words);
+        }
         if grp.suppressed {
             return;
         }
@@ -416,7 +434,16 @@ pub fn sheets(
         vec![text("Hài lòng chung (%)"), num(u.overall.as_ref().and_then(|o| o.rate))],
         vec![text("Chỉ số SIPAS (%)"), num(u.sipas_index)],
     ];
+    if let Some(c) = &u.coverage {
+        summary
+            .push(vec![text("Tỉ lệ hồ sơ được đánh giá (phiếu ÷ hồ sơ đã giải quyết)"), text(c.text_vi())]);
+    }
     if let Some(t) = &u.tt01 {
+        for (code, name) in crate::stats::model::TT01_NAMES {
+            let score = t.indicators.get(code).copied().flatten();
+            let source = t.sources.get(code).map(String::as_str).unwrap_or("—");
+            summary.push(vec![text(format!("{code}. {name} (nguồn: {source})")), num(score)]);
+        }
         summary.push(vec![text("Tổng điểm TT01 của đơn vị"), num(t.total)]);
         summary.push(vec![
             text("Xếp loại"),
@@ -479,6 +506,7 @@ pub fn sheets(
         ])
         .chain(crate::stats::model::TT01_OFFICER.iter().map(|c| c.to_string()))
         .chain(["Tổng điểm", "Chỉ tiêu đã chấm", "Xếp loại"].map(String::from))
+        .chain(["Hồ sơ đã giải quyết", "Tỉ lệ hồ sơ được đánh giá (%)"].map(String::from))
         .collect();
     let officers = content
         .officers
@@ -509,6 +537,12 @@ pub fn sheets(
                     .map(|b| b.vi.as_str())
                     .unwrap_or(if g.suppressed { "Dưới cỡ mẫu tối thiểu" } else { "" }),
             ));
+            let c = g.coverage.as_ref();
+            row.push(match c.and_then(|c| c.cases) {
+                Some(n) => int(n),
+                None => text(if c.is_some() { crate::stats::report::COVERAGE_NOT_REPORTED } else { "" }),
+            });
+            row.push(num(c.and_then(|c| c.share)));
             row
         })
         .collect();
@@ -552,6 +586,7 @@ pub fn sheets(
             headers: officer_headers,
             widths: vec![
                 10.0, 28.0, 9.0, 10.0, 11.0, 11.0, 9.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 9.0, 26.0, 30.0,
+                12.0, 12.0,
             ],
             rows: officers,
         },

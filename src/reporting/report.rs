@@ -97,6 +97,28 @@ pub struct OfficerRow {
     pub total: String,
     pub scored: String,
     pub band: String,
+    /// Evaluation coverage: "40,00% (4/10)" or "not reported".
+    pub coverage: String,
+}
+
+/// One of the unit's nine TT01 indicators as the report lists it.
+pub struct UnitIndicatorRow {
+    pub code: String,
+    pub name: &'static str,
+    pub score: String,
+    pub source: &'static str,
+}
+
+/// The Vietnamese name of a TT01 score's source.
+fn source_vi(source: Option<&str>) -> &'static str {
+    match source {
+        Some("facts") => "Hệ thống một cửa",
+        Some("resident") => "Người dân đánh giá",
+        Some("mixed") => "Hệ thống một cửa và người dân",
+        Some("followups") => "Phản ánh, kiến nghị",
+        Some("unit") => "Lãnh đạo ghi nhận",
+        _ => "—",
+    }
 }
 
 #[derive(Template)]
@@ -129,6 +151,10 @@ pub struct ReportPage {
     pub officers: Vec<OfficerRow>,
     pub unit_tt01: String,
     pub unit_band: String,
+    /// The unit's nine indicators, each with its score and source.
+    pub unit_indicators: Vec<UnitIndicatorRow>,
+    /// The unit's evaluation coverage: "40,00% (4/10)" or "not reported".
+    pub unit_coverage: String,
     /// The rule the bands come from, when the report shows one (see [`band_note`]).
     pub unit_band_caveat: Option<String>,
     pub followups: FollowupCounts,
@@ -463,6 +489,7 @@ fn page(
                     (false, None, Some(s)) => format!("Không xếp loại: {}", s.vi),
                     (false, None, None) => "—".into(),
                 },
+                coverage: g.coverage.as_ref().map_or_else(|| "—".into(), |c| c.text_vi()),
             }
         })
         .collect();
@@ -507,6 +534,19 @@ fn page(
             _ => "—".into(),
         },
         unit_band_caveat: band_note(u, &c.officers),
+        unit_indicators: crate::stats::model::TT01_NAMES
+            .iter()
+            .map(|(code, name)| {
+                let t = u.tt01.as_ref();
+                UnitIndicatorRow {
+                    code: code.to_string(),
+                    name: *name,
+                    score: vn1(t.and_then(|t| t.indicators.get(*code).copied().flatten())),
+                    source: source_vi(t.and_then(|t| t.sources.get(*code)).map(String::as_str)),
+                }
+            })
+            .collect(),
+        unit_coverage: u.coverage.as_ref().map_or_else(|| "—".into(), |c| c.text_vi()),
         followups: followups.clone(),
         unverified,
         funnels: [

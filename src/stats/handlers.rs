@@ -5,12 +5,17 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 
+use serde::{Deserialize, Serialize};
+
 use super::compare;
 use super::query::{self, GroupBy, Release, Source, StatsQuery};
 use super::report::Report;
+use super::unit_scores;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{AppError, BadQuery, Forbidden, Unauthorized, Unavailable};
+use crate::auth::role::Role;
+use crate::db;
+use crate::error::{AppError, BadQuery, Forbidden, JsonBodyRefusals, Unauthorized, Unavailable};
 
 /// `GET /api/v1/stats`. An API key reads its own unit only; an officer their own figures, released
 /// in blocks of at least `min_n` answers of closed days (`kernel::release`), by period only.
@@ -127,4 +132,175 @@ pub async fn comparison(
     let min_n = query::min_n(&state.config, &state.instruments);
     let c = state.read(move |conn| compare::run(conn, &instruments, &q, min_n)).await?;
     Ok(HttpResponse::Ok().json(c))
+}
+
+/// `POST /api/v1/tt01/unit-indicators`: one score of indicator 5, 6 or 9 for a unit and period.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitIndicatorBody {
+    /// The unit; defaults to the caller's own (an API key's, a leader's). An admin names one.
+    unit: Option<String>,
+    /// 5, 6 or 9 (TT 01/2018 Điều 13).
+    #[schema(minimum = 5, maximum = 9, example = 5)]
+    indicator: i64,
+    /// A quarter, half-year or year: `2026-Q1`, `2026-H1`, `2026`.
+    #[schema(example = "2026-Q1")]
+    period: String,
+    /// 0, 1 or 2.
+    #[schema(minimum = 0, maximum = 2)]
+    points: i64,
+    /// The evidence the score rests on (required, at most 2000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
+    note: String,
+}
+
+/// One recorded score of a unit indicator.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitIndicatorScore {
+    id: i64,
+    unit: String,
+    /// 5, 6 or 9.
+    indicator: i16,
+    /// `TT01.I5`, `TT01.I6` or `TT01.I9`, as `tt01` of `GET /api/v1/stats` names it.
+    code: String,
+    /// The indicator's Vietnamese name.
+    name: String,
+    period: String,
+    points: i16,
+    note: String,
+    /// `user:<id>` (a leader or an admin) or `api-key:<id>` (the unit's one-stop system).
+    recorded_by: String,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+    /// When a later record replaced it; null for the current value.
+    superseded_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Always `unit`: the `source` the statistics give these indicators.
+    #[schema(value_type = String)]
+    source: &'static str,
+}
+
+impl From<unit_scores::Stored> for UnitIndicatorScore {
+    fn from(s: unit_scores::Stored) -> Self {
+        UnitIndicatorScore {
+            id: s.id,
+            unit: s.unit_code,
+            indicator: s.indicator,
+            code: unit_scores::code_of(s.indicator),
+            name: unit_scores::name_of(s.indicator).to_string(),
+            period: s.period,
+            points: s.points,
+            note: s.note,
+            recorded_by: s.recorded_by,
+            recorded_at: s.recorded_at,
+            superseded_at: s.superseded_at,
+            source: "unit",
+        }
+    }
+}
+
+/// `{"scores": [...]}`
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitIndicatorList {
+    scores: Vec<UnitIndicatorScore>,
+}
+
+/// The roles that record unit indicators (an API key, the unit's one-stop system, passes too).
+const RECORDERS: &[Role] = &[Role::Admin, Role::Leader];
+
+/// Records a unit's score of indicator 5, 6 or 9 for a period (the checked record, the unit the
+/// caller may act for, the actor) and audits it; the stored row, or the refusal to show.
+pub fn record_unit_indicator(
+    conn: &mut diesel::PgConnection,
+    unit: &str,
+    record: &unit_scores::Record,
+    actor: &str,
+) -> Result<unit_scores::Stored, AppError> {
+    if !unit_scores::unit_exists(conn, unit)? {
+        return Err(AppError::unprocessable("unknown_unit", format!("`unit`: there is no unit `{unit}`.")));
+    }
+    Ok(unit_scores::record(conn, unit, record, actor)?)
+}
+
+/// `POST /api/v1/tt01/unit-indicators`: records indicator 5, 6 or 9 of a unit for a quarter,
+/// half-year or year with its evidence note, as the unit's current value (the earlier one is kept
+/// as history); audited. A leader or the unit's API key for their own unit, an admin for any.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tt01/unit-indicators",
+    summary = "Record a unit's TT01 indicator 5, 6 or 9 for a period, with its evidence note",
+    security(("bearer" = []), ("session" = [])),
+    request_body = UnitIndicatorBody,
+    responses(
+        (status = 201, description = "Recorded as the current value; an earlier one is superseded, not deleted",
+            body = UnitIndicatorScore),
+        JsonBodyRefusals, Unauthorized, Forbidden, Unavailable,
+    )
+)]
+#[tracing::instrument(name = "unit indicator", skip_all)]
+pub async fn record_unit_indicators(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<UnitIndicatorBody>,
+) -> Result<HttpResponse, AppError> {
+    caller.allow_staff(RECORDERS)?;
+    let body = body.into_inner();
+    let unit = caller.unit_for(body.unit.as_deref())?;
+    let record = unit_scores::Record::parse(body.indicator, &body.period, body.points, &body.note)
+        .map_err(|r| AppError::unprocessable(r.code, r.message))?;
+    let actor = caller.actor();
+    let stored =
+        db::run(&state.pool, move |conn| record_unit_indicator(conn, &unit, &record, &actor)).await?;
+    Ok(HttpResponse::Created().json(UnitIndicatorScore::from(stored)))
+}
+
+/// `GET /api/v1/tt01/unit-indicators[?unit=&period=&history=true]`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UnitIndicatorQuery {
+    /// The unit; defaults to the caller's own (an admin without one reads every unit).
+    unit: Option<String>,
+    /// Only this quarter, half-year or year (`2026-Q1`, `2026-H1`, `2026`).
+    period: Option<String>,
+    /// `true`: the superseded records too, newest first within each period and indicator.
+    history: Option<bool>,
+}
+
+/// `GET /api/v1/tt01/unit-indicators`: the unit's recorded scores of indicators 5, 6 and 9.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tt01/unit-indicators",
+    summary = "A unit's recorded TT01 indicators 5, 6 and 9",
+    security(("bearer" = []), ("session" = [])),
+    params(UnitIndicatorQuery),
+    responses(
+        (status = 200, description = "The current scores (with `history=true`, the superseded ones too)",
+            body = UnitIndicatorList),
+        BadQuery, Unauthorized, Forbidden, Unavailable,
+    )
+)]
+pub async fn list_unit_indicators(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<UnitIndicatorQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.allow_staff(RECORDERS)?;
+    let p = params.into_inner();
+    let unit = match p.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => Some(caller.unit_for(Some(u))?),
+        None => caller.unit_scope().map(str::to_string),
+    };
+    let period = p.period.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if period.as_deref().is_some_and(|s| super::model::report_period_range(s).is_none()) {
+        return Err(AppError::bad_request(
+            "invalid_period",
+            "`period` must be a quarter, half-year or year between 2000 and 2100: 2026-Q1, 2026-H1 or 2026.",
+        ));
+    }
+    let history = p.history.unwrap_or(false);
+    // from the primary: a score just recorded is listed at once
+    let rows = db::run(&state.pool, move |conn| {
+        Ok(unit_scores::list(conn, unit.as_deref(), period.as_deref(), history)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UnitIndicatorList { scores: rows.into_iter().map(Into::into).collect() }))
 }

@@ -742,6 +742,42 @@ pub fn period_label(key: &str) -> Option<String> {
     }
 }
 
+/// The first and last local days of a reporting period key: a quarter (`2026-Q1`), a half-year
+/// (`2026-H1`) or a year (`2026`), years 2000 to 2100; `None` for anything else (a month too: the
+/// unit's indicators 5, 6 and 9 are recorded per quarter, half-year or year).
+pub fn report_period_range(key: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let (year, part) = match key.split_once('-') {
+        Some((y, p)) => (y, Some(p)),
+        None => (key, None),
+    };
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let y: i32 = year.parse().ok().filter(|y| (2000..=2100).contains(y))?;
+    let (m1, m2) = match part {
+        None => (1, 12),
+        Some("Q1") => (1, 3),
+        Some("Q2") => (4, 6),
+        Some("Q3") => (7, 9),
+        Some("Q4") => (10, 12),
+        Some("H1") => (1, 6),
+        Some("H2") => (7, 12),
+        Some(_) => return None,
+    };
+    let from = NaiveDate::from_ymd_opt(y, m1, 1)?;
+    let to = NaiveDate::from_ymd_opt(y, m2, 1)?.checked_add_months(Months::new(1))?.pred_opt()?;
+    Some((from, to))
+}
+
+/// The reporting period (quarter, half-year or year) whose days are exactly `from` to `to`, if
+/// any: the period a unit's recorded indicators 5, 6 and 9 are read for.
+pub fn report_period_of(from: NaiveDate, to: NaiveDate) -> Option<String> {
+    let y = from.year();
+    let mut keys = vec![format!("{y:04}"), format!("{y:04}-H1"), format!("{y:04}-H2")];
+    keys.extend((1..=4).map(|q| format!("{y:04}-Q{q}")));
+    keys.into_iter().find(|k| report_period_range(k) == Some((from, to)))
+}
+
 /// Which band list a group is judged by: officer bands for an officer (a group by officer, or any
 /// group filtered to one officer), agency bands for a unit, the whole commune or a period of it;
 /// none for a procedure, field or channel (the law bands people and agencies, not procedures).
@@ -1118,6 +1154,23 @@ mod tests {
         assert_eq!(period_label("2026-01").unwrap(), "Tháng 1/2026");
         assert_eq!(period_label("2026-H2").unwrap(), "6 tháng cuối năm 2026");
         assert_eq!(period_label("2026").unwrap(), "Năm 2026");
+    }
+
+    #[test]
+    fn report_periods_are_quarters_halves_and_years_matched_exactly() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(report_period_range("2026-Q1"), Some((d(2026, 1, 1), d(2026, 3, 31))));
+        assert_eq!(report_period_range("2026-H2"), Some((d(2026, 7, 1), d(2026, 12, 31))));
+        assert_eq!(report_period_range("2026"), Some((d(2026, 1, 1), d(2026, 12, 31))));
+        for bad in ["2026-01", "2026-Q5", "2026-q1", "1999", "26", "", "2026-"] {
+            assert_eq!(report_period_range(bad), None, "{bad}");
+        }
+        assert_eq!(report_period_of(d(2026, 4, 1), d(2026, 6, 30)).as_deref(), Some("2026-Q2"));
+        assert_eq!(report_period_of(d(2026, 1, 1), d(2026, 6, 30)).as_deref(), Some("2026-H1"));
+        assert_eq!(report_period_of(d(2026, 1, 1), d(2026, 12, 31)).as_deref(), Some("2026"));
+        // a month, or a quarter cut short, is no reporting period
+        assert_eq!(report_period_of(d(2026, 1, 1), d(2026, 1, 31)), None);
+        assert_eq!(report_period_of(d(2026, 1, 2), d(2026, 3, 31)), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::{Datelike, Months, NaiveDate};
 
 pub use super::model::GroupBy;
 use super::model::{self, GroupCounts, GroupStats, band_kind, period_label};
-use super::report::{Group, Released, Report};
+use super::report::{Coverage, Group, Released, Report};
 use super::store::{self, CountRow};
 use crate::config::Config;
 use crate::error::AppError;
@@ -231,14 +231,23 @@ fn report_of(
             );
             f.tt01.set_unit_indicator(instrument, model::TT01_I8, Some(points), model::Source::Followups);
         }
+        unit_indicators(conn, instrument, q, &mut stats)?;
     }
-    let groups = stats
+    let mut groups: Vec<Group> = stats
         .iter()
         .map(|(key, s)| {
             let label = label_of(q.group_by, key, &names);
             Group::of(instrument, key.clone(), label, s)
         })
         .collect();
+    // evaluation coverage beside the scores: evaluations ÷ cases handled, null when none reported
+    if let Some(cases) = store::cases_handled(conn, q)? {
+        let d = instrument.computation.percent_decimals;
+        for g in &mut groups {
+            let reported = cases.iter().find(|c| c.key == g.key).map(|c| u64::try_from(c.cases).unwrap_or(0));
+            g.coverage = Some(Coverage::of(g.responses, reported, d));
+        }
+    }
     Ok(Report {
         from: q.from.format("%Y-%m-%d").to_string(),
         to: q.to.format("%Y-%m-%d").to_string(),
@@ -247,6 +256,51 @@ fn report_of(
         groups,
         statements: super::report::statement_versions(instruments),
     })
+}
+
+/// The unit and reporting period (quarter, half-year, year) a group's indicators 5, 6 and 9 are
+/// read for: the group's unit (a group by unit, or the query's unit filter) and the period whose
+/// days are exactly the group's. A month, a range that is no whole reporting period, a period cut
+/// short by the range, or the whole installation (no unit) has none: a quarter's record is not
+/// spread over a year, nor a year's over its quarters (docs/TT01.md).
+fn unit_period(q: &StatsQuery, key: &str) -> Option<(String, String)> {
+    let unit = if q.group_by == GroupBy::Unit { Some(key.to_string()) } else { q.filters.unit.clone() }?;
+    let (from, to) = if q.group_by.is_period() {
+        model::report_period_range(key).filter(|(a, b)| *a >= q.from && *b <= q.to)?
+    } else if matches!(q.group_by, GroupBy::None | GroupBy::Unit) {
+        (q.from, q.to)
+    } else {
+        return None;
+    };
+    model::report_period_of(from, to).map(|p| (unit, p))
+}
+
+/// Sets indicators 5, 6 and 9 of the groups judged as a unit from the unit's recorded scores
+/// (`unit_scores`), with `source: "unit"`; a group without a record keeps them unscored.
+fn unit_indicators(
+    conn: &mut diesel::PgConnection,
+    instrument: &Instrument,
+    q: &StatsQuery,
+    stats: &mut [(String, GroupStats)],
+) -> Result<(), AppError> {
+    let wanted: BTreeMap<String, (String, String)> =
+        stats.iter().filter_map(|(key, _)| unit_period(q, key).map(|up| (key.clone(), up))).collect();
+    let mut units: Vec<String> = wanted.values().map(|(u, _)| u.clone()).collect();
+    let mut periods: Vec<String> = wanted.values().map(|(_, p)| p.clone()).collect();
+    units.sort();
+    units.dedup();
+    periods.sort();
+    periods.dedup();
+    let scores = super::unit_scores::current_of(conn, &units, &periods)?;
+    for (key, s) in stats.iter_mut() {
+        let (Some(f), Some((unit, period))) = (s.figures.as_mut(), wanted.get(key)) else { continue };
+        for (u, p, code, points) in &scores {
+            if u == unit && p == period {
+                f.tt01.set_unit_indicator(instrument, code, Some(f64::from(*points)), model::Source::Unit);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Answers an officer's query about their own figures under the release rule of

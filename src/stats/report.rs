@@ -105,7 +105,47 @@ pub struct Group {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub tt01: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Evaluation coverage beside the scores (groups of the whole commune, a unit, an officer or
+    /// a period; absent for a procedure, field or channel, which the caseload does not split by).
+    /// Given for a suppressed group too: it shows counts, not rates of answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
 }
+
+/// Evaluation coverage: the share of handed-back cases that were evaluated, `evaluations` (the
+/// group's `responses`) ÷ `cases` (cases handled, as `POST /api/v1/cases/daily` reported them).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Coverage {
+    /// Responses counted in the group's figures (its `responses`).
+    pub evaluations: u64,
+    /// Cases handled in the group's days; null when none was reported ("not reported", never 0).
+    pub cases: Option<u64>,
+    /// `evaluations` ÷ `cases`, percent with 2 decimals; null when no cases were reported.
+    pub share: Option<f64>,
+}
+
+impl Coverage {
+    /// The coverage of `evaluations` over the reported `cases` (`None`: none reported).
+    pub fn of(evaluations: u64, cases: Option<u64>, decimals: u32) -> Coverage {
+        let share = cases.and_then(|c| super::model::percent(evaluations, c)).map(|v| round_to(v, decimals));
+        Coverage { evaluations, cases, share }
+    }
+
+    /// "40,00% (4/10)", or "chưa báo cáo số hồ sơ (not reported)" without a reported caseload:
+    /// what the dashboard, the export and the report write.
+    pub fn text_vi(&self) -> String {
+        match (self.cases, self.share) {
+            (Some(c), Some(s)) => {
+                format!("{}% ({}/{})", format!("{s:.2}").replace('.', ","), self.evaluations, c)
+            }
+            (Some(c), None) => format!("— ({}/{c})", self.evaluations),
+            (None, _) => COVERAGE_NOT_REPORTED.to_string(),
+        }
+    }
+}
+
+/// What a group without a reported caseload shows instead of its coverage.
+pub const COVERAGE_NOT_REPORTED: &str = "chưa báo cáo số hồ sơ (not reported)";
 
 /// `{"rate", "n", "ci95": [low, high], "counts": {...}}`
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -163,6 +203,7 @@ impl Group {
             criteria: f.map(|f| f.criteria.iter().map(|(c, r)| (c.clone(), Rate::of(r, d))).collect()),
             items: f.map(|f| f.items.iter().map(|(c, r)| (c.clone(), Rate::of(r, d))).collect()),
             tt01: f.map(|f| tt01_json(&f.tt01)),
+            coverage: None,
         }
     }
 

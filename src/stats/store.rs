@@ -376,3 +376,47 @@ pub fn followup_timeliness(
         .bind::<diesel::sql_types::Nullable<Text>, _>(q.filters.unit.clone())
         .load(conn)
 }
+
+/// Cases handled in one group (evaluation coverage).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct CasesRow {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = BigInt)]
+    pub cases: i64,
+}
+
+/// The cases handled (`cases_daily`, as the one-stop system reports them) in the query's range,
+/// by the query's group key: a group without a row had none reported. `None` when the query
+/// groups or filters by procedure, field or channel, which the caseload does not record.
+pub fn cases_handled(conn: &mut PgConnection, q: &StatsQuery) -> QueryResult<Option<Vec<CasesRow>>> {
+    let f = &q.filters;
+    if f.procedure.is_some() || f.field.is_some() || f.channel.is_some() {
+        return Ok(None);
+    }
+    let key = match q.group_by {
+        GroupBy::None => "'all'",
+        GroupBy::Unit => "c.unit_code",
+        GroupBy::Officer => "c.officer_code",
+        GroupBy::Month => "to_char(c.day, 'YYYY-MM')",
+        GroupBy::Quarter => "to_char(c.day, 'YYYY') || '-Q' || extract(quarter FROM c.day)::int",
+        GroupBy::Half => {
+            "to_char(c.day, 'YYYY') || CASE WHEN extract(month FROM c.day) <= 6 THEN '-H1' ELSE '-H2' END"
+        }
+        GroupBy::Year => "to_char(c.day, 'YYYY')",
+        GroupBy::Procedure | GroupBy::Field | GroupBy::Channel => return Ok(None),
+    };
+    let sql = format!(
+        "SELECT {key} AS key, sum(c.cases)::bigint AS cases FROM cases_daily c \
+         WHERE c.day >= $1 AND c.day <= $2 \
+           AND ($3::text IS NULL OR c.unit_code = $3) AND ($4::text IS NULL OR c.officer_code = $4) \
+         GROUP BY 1"
+    );
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Date, _>(q.from)
+        .bind::<diesel::sql_types::Date, _>(q.to)
+        .bind::<diesel::sql_types::Nullable<Text>, _>(f.unit.clone())
+        .bind::<diesel::sql_types::Nullable<Text>, _>(f.officer.clone())
+        .load(conn)
+        .map(Some)
+}

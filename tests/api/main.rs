@@ -31,4 +31,5 @@ mod staff_home;
 mod staff_reports;
 mod stats;
 mod survey;
+mod tt01_unit;
 mod versions;
