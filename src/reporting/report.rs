@@ -540,7 +540,7 @@ fn page(
                 let t = u.tt01.as_ref();
                 UnitIndicatorRow {
                     code: code.to_string(),
-                    name: *name,
+                    name,
                     score: vn1(t.and_then(|t| t.indicators.get(*code).copied().flatten())),
                     source: source_vi(t.and_then(|t| t.sources.get(*code)).map(String::as_str)),
                 }
