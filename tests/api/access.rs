@@ -189,6 +189,21 @@ fn sample(rule: &Rule, f: &Fixture, csrf: &str) -> Option<Req> {
         ("POST", "/questionnaire") => {
             post_form("/questionnaire", &[("csrf", csrf), ("unit", u), ("choice", "")])
         }
+        ("POST", "/api/v1/tt01/unit-indicators") => post_json(
+            "/api/v1/tt01/unit-indicators",
+            json!({"indicator": 5, "period": "2026-Q1", "points": 2, "note": "Biên bản kiểm tra"}),
+        ),
+        ("POST", "/tt01/unit-indicators") => post_form(
+            "/tt01/unit-indicators",
+            &[
+                ("csrf", csrf),
+                ("unit", u),
+                ("indicator", "5"),
+                ("period", "2026-Q1"),
+                ("points", "2"),
+                ("note", "Biên bản kiểm tra"),
+            ],
+        ),
         ("GET", "/public/{unit}") => get(format!("/public/{u}")),
         ("GET", "/api/v1/public/{unit}") => get(format!("/api/v1/public/{u}")),
         ("GET", pattern) if !pattern.contains('{') => get(pattern),
@@ -313,6 +328,27 @@ fn probes(rule: &Rule, who: CallerKind, f: &Fixture, csrf: &str) -> Vec<Probe> {
         "/followups/{id}/{action}" => vec![Probe::Refused(post_form(
             format!("/followups/{}/reply", f.foreign_followup),
             &[("csrf", csrf), ("unit", other), ("message", "x")],
+        ))],
+        "/api/v1/tt01/unit-indicators" if rule.method == "GET" => {
+            vec![Probe::Refused(get(format!("/api/v1/tt01/unit-indicators?unit={other}")))]
+        }
+        "/api/v1/tt01/unit-indicators" => vec![Probe::Refused(post_json(
+            "/api/v1/tt01/unit-indicators",
+            json!({"unit": other, "indicator": 5, "period": "2026-Q1", "points": 2, "note": "x"}),
+        ))],
+        "/tt01/unit-indicators" if rule.method == "GET" => {
+            vec![Probe::Refused(get(format!("/tt01/unit-indicators?unit={other}")))]
+        }
+        "/tt01/unit-indicators" => vec![Probe::Refused(post_form(
+            "/tt01/unit-indicators",
+            &[
+                ("csrf", csrf),
+                ("unit", other),
+                ("indicator", "5"),
+                ("period", "2026-Q1"),
+                ("points", "2"),
+                ("note", "x"),
+            ],
         ))],
         "/api/v1/units/{code}/instrument" if rule.method == "GET" => {
             vec![Probe::Refused(get(format!("/api/v1/units/{other}/instrument")))]
