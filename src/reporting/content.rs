@@ -38,28 +38,7 @@ impl Period {
 
     /// As [`Period::parse`], any four-digit year (the neighbours of a plausible period).
     fn parse_any_year(s: &str) -> Option<Period> {
-        let (year, part) = match s.split_once('-') {
-            Some((y, p)) => (y, Some(p)),
-            None => (s, None),
-        };
-        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let y: i32 = year.parse().ok()?;
-        let (m1, m2) = match part {
-            None => (1, 12),
-            Some("Q1") => (1, 3),
-            Some("Q2") => (4, 6),
-            Some("Q3") => (7, 9),
-            Some("Q4") => (10, 12),
-            Some("H1") => (1, 6),
-            Some("H2") => (7, 12),
-            Some(_) => return None,
-        };
-        let from = NaiveDate::from_ymd_opt(y, m1, 1)?;
-        let to =
-            NaiveDate::from_ymd_opt(if m2 == 12 { y + 1 } else { y }, if m2 == 12 { 1 } else { m2 + 1 }, 1)?
-                .pred_opt()?;
+        let (from, to) = crate::stats::model::period_days(s)?;
         Some(Period { key: s.to_string(), from, to })
     }
 

@@ -746,6 +746,12 @@ pub fn period_label(key: &str) -> Option<String> {
 /// (`2026-H1`) or a year (`2026`), years 2000 to 2100; `None` for anything else (a month too: the
 /// unit's indicators 5, 6 and 9 are recorded per quarter, half-year or year).
 pub fn report_period_range(key: &str) -> Option<(NaiveDate, NaiveDate)> {
+    period_days(key).filter(|(from, _)| (2000..=2100).contains(&from.year()))
+}
+
+/// As [`report_period_range`], any four-digit year: the one parser of period keys
+/// (`reporting::content::Period` uses it too).
+pub fn period_days(key: &str) -> Option<(NaiveDate, NaiveDate)> {
     let (year, part) = match key.split_once('-') {
         Some((y, p)) => (y, Some(p)),
         None => (key, None),
@@ -753,7 +759,7 @@ pub fn report_period_range(key: &str) -> Option<(NaiveDate, NaiveDate)> {
     if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let y: i32 = year.parse().ok().filter(|y| (2000..=2100).contains(y))?;
+    let y: i32 = year.parse().ok()?;
     let (m1, m2) = match part {
         None => (1, 12),
         Some("Q1") => (1, 3),
