@@ -289,18 +289,6 @@ fn coverage_text(g: &Group) -> String {
     g.coverage.as_ref().map_or_else(|| "—".into(), |c| c.text_vi())
 }
 
-/// The Vietnamese name of a score's source.
-fn source_vi(source: Option<&str>) -> &'static str {
-    match source {
-        Some("facts") => "Hệ thống một cửa",
-        Some("resident") => "Người dân đánh giá",
-        Some("mixed") => "Hệ thống một cửa và người dân",
-        Some("followups") => "Phản ánh, kiến nghị",
-        Some("unit") => "Lãnh đạo ghi nhận",
-        _ => "—",
-    }
-}
-
 fn tt01_block(g: Option<&Group>) -> Tt01Block {
     // an officer's group (or the dashboard of one officer) is judged over five, a unit over nine
     let of = g.and_then(|g| g.tt01.as_ref()).and_then(|t| t.get("of")).and_then(|v| v.as_u64());
@@ -316,7 +304,7 @@ fn tt01_block(g: Option<&Group>) -> Tt01Block {
                 code: code.clone(),
                 label: model::tt01_name(code).to_string(),
                 score: score.map_or_else(|| "—".into(), |s| format::decimal(s, 1)),
-                source: source_vi(source).to_string(),
+                source: model::source_vi(source).to_string(),
             }
         })
         .collect();

@@ -109,18 +109,6 @@ pub struct UnitIndicatorRow {
     pub source: &'static str,
 }
 
-/// The Vietnamese name of a TT01 score's source.
-fn source_vi(source: Option<&str>) -> &'static str {
-    match source {
-        Some("facts") => "Hệ thống một cửa",
-        Some("resident") => "Người dân đánh giá",
-        Some("mixed") => "Hệ thống một cửa và người dân",
-        Some("followups") => "Phản ánh, kiến nghị",
-        Some("unit") => "Lãnh đạo ghi nhận",
-        _ => "—",
-    }
-}
-
 #[derive(Template)]
 #[template(path = "reporting/report.html")]
 pub struct ReportPage {
@@ -542,7 +530,9 @@ fn page(
                     code: code.to_string(),
                     name,
                     score: vn1(t.and_then(|t| t.indicators.get(*code).copied().flatten())),
-                    source: source_vi(t.and_then(|t| t.sources.get(*code)).map(String::as_str)),
+                    source: crate::stats::report::source_vi(
+                        t.and_then(|t| t.sources.get(*code)).map(String::as_str),
+                    ),
                 }
             })
             .collect(),

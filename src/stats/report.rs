@@ -276,3 +276,16 @@ impl Report {
         self.groups.first()
     }
 }
+
+/// The Vietnamese name of a TT01 score's source (`facts`, `resident`, `mixed`, `followups`,
+/// `unit`), as the dashboard and the printed report show it.
+pub fn source_vi(source: Option<&str>) -> &'static str {
+    match source {
+        Some("facts") => "Hệ thống một cửa",
+        Some("resident") => "Người dân đánh giá",
+        Some("mixed") => "Hệ thống một cửa và người dân",
+        Some("followups") => "Phản ánh, kiến nghị",
+        Some("unit") => "Lãnh đạo ghi nhận",
+        _ => "—",
+    }
+}

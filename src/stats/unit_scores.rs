@@ -91,7 +91,8 @@ impl Record {
 }
 
 /// One stored score.
-#[derive(Debug, Clone, PartialEq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = uis)]
 pub struct Stored {
     pub id: i64,
     pub unit_code: String,
@@ -103,30 +104,6 @@ pub struct Stored {
     pub recorded_at: DateTime<Utc>,
     pub superseded_at: Option<DateTime<Utc>>,
 }
-
-type Columns = (
-    uis::id,
-    uis::unit_code,
-    uis::indicator,
-    uis::period,
-    uis::points,
-    uis::note,
-    uis::recorded_by,
-    uis::recorded_at,
-    uis::superseded_at,
-);
-
-const COLUMNS: Columns = (
-    uis::id,
-    uis::unit_code,
-    uis::indicator,
-    uis::period,
-    uis::points,
-    uis::note,
-    uis::recorded_by,
-    uis::recorded_at,
-    uis::superseded_at,
-);
 
 /// True when the unit exists.
 pub fn unit_exists(conn: &mut PgConnection, unit: &str) -> QueryResult<bool> {
@@ -158,7 +135,7 @@ pub fn record(conn: &mut PgConnection, unit: &str, r: &Record, actor: &str) -> Q
                 uis::recorded_by.eq(actor),
                 uis::recorded_at.eq(now),
             ))
-            .returning(COLUMNS)
+            .returning(Stored::as_returning())
             .get_result(conn)?;
         crate::kernel::audit::audit(
             conn,
@@ -187,7 +164,7 @@ pub fn list(
     period: Option<&str>,
     history: bool,
 ) -> QueryResult<Vec<Stored>> {
-    let mut q = uis::table.select(COLUMNS).into_boxed();
+    let mut q = uis::table.select(Stored::as_select()).into_boxed();
     if let Some(u) = unit {
         q = q.filter(uis::unit_code.eq(u.to_string()));
     }
