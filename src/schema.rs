@@ -150,6 +150,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    integrity_spread (id) {
+        id -> Int8,
+        reason -> Text,
+        response_ids -> Array<Nullable<Int8>>,
+        flagged_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     integrity_reviews (response_id) {
         response_id -> Int8,
         verdict -> Text,
@@ -454,6 +463,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     instrument_versions,
     integrity_flags,
     integrity_reviews,
+    integrity_spread,
     invitations,
     login_throttle,
     officers,

@@ -23,6 +23,12 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let answers = Committer::for_state(&state);
     let _compactor = crate::stats::rollup::spawn_compactor(state.pool.clone(), compact_every)
         .map_err(|e| format!("cannot start the roll-up compactor: {e}"))?;
+    let _spread = crate::integrity::spread::spawn(
+        state.pool.clone(),
+        state.instruments.clone(),
+        crate::integrity::spread::EVERY,
+    )
+    .map_err(|e| format!("cannot start the integrity job: {e}"))?;
     let _retention = crate::integrity::retention::spawn(
         state.pool.clone(),
         state.config.integrity.retention_days,

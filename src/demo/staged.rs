@@ -570,6 +570,8 @@ pub fn run(
         submit::submit(conn, instruments, &limits, sub)
             .map_err(|r| format!("a simulated answer was refused: {r:?}"))?;
     }
+    // what the simulated answers showed of earlier ones, as the running service's job would flag it
+    crate::integrity::spread::drain(conn, instruments).map_err(db)?;
     let (from, to) = (days[0], days[DAYS - 1]);
     let min_n = u64::from(config.min_n.unwrap_or(instrument.computation.min_n));
     let evidence = crate::integrity::store::evidence(conn, UNIT, from, to, min_n).map_err(db)?;

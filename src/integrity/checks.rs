@@ -5,11 +5,10 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use super::model::{BURST_SIZE, BURST_WINDOW_SECONDS, Reason, Rules};
-use crate::instrument::{Instruments, OVERALL};
+use crate::instrument::OVERALL;
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::time::day_bounds;
-use crate::schema::{integrity_flags, integrity_reviews, responses};
-use crate::stats::rollup;
+use crate::schema::{integrity_flags, integrity_reviews, integrity_spread, responses};
 
 /// What the checks know of a first response about to be stored.
 #[derive(Debug, Clone)]
@@ -28,7 +27,7 @@ pub struct Arrival<'a> {
 }
 
 /// The reasons of the new response, and earlier responses the new one makes suspicious (those
-/// that have the reason already are left as they are by [`record`]).
+/// that have the reason already are left as they are by [`super::spread`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Assessment {
     pub own: Vec<Reason>,
@@ -50,18 +49,20 @@ pub fn top_score(instrument: &crate::instrument::Instrument, answers: &AnswerSet
 /// **Constant cost.** Whatever the answer says and however many answers were flagged before it,
 /// the checks read at most `MAX_TOKENS_PER_DEVICE_PER_DAY + 1` rows of the device and
 /// `BURST_SIZE - 1` of the officer, each through an index that starts at the newest entry, read
-/// no flag (a reason already there is found by [`record`]'s insert), and take no lock: an officer's or a carrier address's answers never wait for each other here.
-/// Earlier responses gain a reason only if they lack it, so a long burst flags each of its
-/// answers once (the answer that extends it finds its predecessors already flagged) instead of
-/// re-flagging the whole window on every arrival, which made the cost grow with the square of the
+/// no flag, and write only new keys ([`record`]): an officer's or a carrier address's answers
+/// never wait for each other here. Earlier responses gain a reason only if they lack it
+/// ([`super::spread`]), so a long burst flags each of its answers once instead of re-flagging the
+/// whole window on every arrival, which made the cost grow with the square of the
 /// rate of top scores (issue 15: 220 answers/s with 70 % top scores, p99 1 s).
 ///
-/// Why on the answer's path and not a scorer running every few seconds over new answers: a flag
-/// known before the 201 keeps a flagged answer out of the statistics from its first moment (no
-/// figure counts it and then drops it), the leader's review list is never behind, and one
-/// transaction keeps the response, its flags and its roll-ups consistent; with the reads bounded
-/// the checks cost the same few index probes as the rest of the answer (see BENCHMARKS.md,
-/// "Answers: a satisfied commune").
+/// Why the checks of the answer itself stay on its path, and not in a scorer running every few
+/// seconds over new answers: a flag known before the 201 keeps a flagged answer out of the
+/// statistics from its first moment (no figure counts it and then drops it), and one transaction
+/// keeps the response, its own flags and its roll-ups consistent; with the reads bounded they
+/// cost the same few index probes as the rest of the answer. What an answer reveals about
+/// *earlier* answers (the first four of a burst, a device's earlier answers of the day) is
+/// queued by [`record`] and flagged by [`super::spread`] within a second or two, because
+/// flagging those here made two writers wait for each other (see [`record`]).
 ///
 /// Two answers of one device or officer stored at the same moment by two writers do not see each
 /// other; the next answer of that device (day) or officer (window) sees both and flags what lacks
@@ -135,54 +136,56 @@ fn burst(conn: &mut PgConnection, a: &Arrival<'_>, out: &mut Assessment) -> Quer
     Ok(())
 }
 
-/// Stores the reasons of a response (new and earlier ones), and holds out of the statistics every
-/// earlier response that gained a reason, unless a leader already reviewed it genuine.
+/// Stores the reasons of a new response, and queues the earlier responses it makes suspicious for
+/// [`super::spread`], which flags them and holds them out of the statistics within a second or
+/// two.
 ///
-/// Which earlier responses *gain* a reason is what the insert itself reports (`ON CONFLICT DO
-/// NOTHING RETURNING`): a reason already there is a conflict on the primary key, found by the
-/// insert's own index probe. No statement reads the flags first: as an `EXISTS` beside the rule's
-/// read (a hashed subplan over every flag of the reason, chosen against the window's estimated
-/// rows rather than the rule's `LIMIT`), or as a `response_id = ANY(…)` read of its few ids (a
-/// plan made while the table was small; a connection keeps its prepared statements' plans until
-/// the next ANALYZE), on the satisfied mix of `bench/answers.sh` (STATEMENTS=1) those reads cost
-/// 1.6 ms and then 0.3 ms a call once 15 000–30 000 burst flags had arrived in the first round
-/// (p99 159 ms, then 91 ms). An insert's conflict check has no plan to choose.
+/// Only the new response's own row is written here: its flags are new keys of a new response, so
+/// no other transaction can hold them. Flagging the earlier ones here took the flags' keys and the
+/// earlier responses' rows (`held`) in the answer's transaction, and two answer writers storing
+/// answers of one officer (or device) wanted the same ones: each waited for the other's commit,
+/// and, locking in different orders, they deadlocked (`bench/answers.sh`, satisfied mix: one
+/// deadlock and its second of `deadlock_timeout`, p99 847 ms). The queue row is an insert of a
+/// new key too. Before that fix (ee27553), the flags were read first and re-inserted; see
+/// BENCHMARKS.md.
 pub fn record(
     conn: &mut PgConnection,
-    instruments: &Instruments,
     response_id: i64,
     assessment: &Assessment,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let rows: Vec<_> = assessment
+    let own: Vec<_> = assessment
         .own
         .iter()
-        .map(|r| (response_id, *r))
-        .chain(assessment.others.iter().copied())
-        .map(|(id, r)| {
+        .map(|r| {
             (
-                integrity_flags::response_id.eq(id),
+                integrity_flags::response_id.eq(response_id),
                 integrity_flags::reason.eq(r.code()),
                 integrity_flags::flagged_at.eq(now),
             )
         })
         .collect();
-    if rows.is_empty() {
-        return Ok(());
+    if !own.is_empty() {
+        diesel::insert_into(integrity_flags::table).values(own).on_conflict_do_nothing().execute(conn)?;
     }
-    let gained: Vec<i64> = diesel::insert_into(integrity_flags::table)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning(integrity_flags::response_id)
-        .get_results(conn)?;
-    let mut others: Vec<i64> = gained.into_iter().filter(|id| *id != response_id).collect();
-    others.sort_unstable();
-    others.dedup();
-    for id in others {
-        let held: bool = responses::table.find(id).select(responses::held).first(conn)?;
-        if !held && !reviewed_genuine(conn, id)? {
-            rollup::set_held(conn, instruments, id, true)?;
+    let mut by_reason: std::collections::BTreeMap<Reason, Vec<Option<i64>>> = Default::default();
+    for (id, reason) in &assessment.others {
+        if *id != response_id {
+            by_reason.entry(*reason).or_default().push(Some(*id));
         }
+    }
+    if !by_reason.is_empty() {
+        let rows: Vec<_> = by_reason
+            .into_iter()
+            .map(|(reason, ids)| {
+                (
+                    integrity_spread::reason.eq(reason.code()),
+                    integrity_spread::response_ids.eq(ids),
+                    integrity_spread::flagged_at.eq(now),
+                )
+            })
+            .collect();
+        diesel::insert_into(integrity_spread::table).values(rows).execute(conn)?;
     }
     Ok(())
 }

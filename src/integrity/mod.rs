@@ -4,9 +4,10 @@
 //! `cli::integrity`'s; follow-ups of comments and complaints are their own capability,
 //! `followups`.
 //!
-//! Flagging happens in the submission transaction ([`checks`]); a flagged response is kept, still
-//! accepted (201), and held out of the statistics through `stats::rollup::set_held` until a leader
-//! reviews it genuine.
+//! An answer's own flags are set in its submission transaction ([`checks`]); the earlier answers
+//! it shows to be part of a pattern are flagged within a second or two by [`spread`]. A flagged
+//! response is kept, still accepted (201), and held out of the statistics through
+//! `stats::rollup::set_held` until a leader reviews it genuine.
 
 pub mod checks;
 pub mod evidence;
@@ -14,6 +15,7 @@ pub mod handlers;
 pub mod model;
 pub mod pages;
 pub mod retention;
+pub mod spread;
 pub mod store;
 
 use actix_web::web;

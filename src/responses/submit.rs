@@ -146,7 +146,7 @@ pub fn submit_batch(
                     Err(refusal) => Err(refusal),
                     Ok(Step::Done(outcome)) => Ok(outcome),
                     Ok(Step::Write(plan)) => {
-                        match write(conn, instruments, limits, sub, *plan, &mut deltas) {
+                        match write(conn, limits, sub, *plan, &mut deltas) {
                             Ok(outcome) => Ok(outcome),
                             // the transaction is aborted: nothing of the batch stays
                             Err(Refusal::Db(e)) => return Err(e),
@@ -226,7 +226,7 @@ pub fn store_submission(
         Step::Done(outcome) => Ok(outcome),
         Step::Write(plan) => {
             let mut deltas = PendingDeltas::default();
-            let outcome = write(conn, instruments, limits, sub, *plan, &mut deltas)?;
+            let outcome = write(conn, limits, sub, *plan, &mut deltas)?;
             deltas.flush(conn)?;
             Ok(outcome)
         }
@@ -335,7 +335,6 @@ pub fn prepare(
 /// which the row lock makes unreachable, is reported as `already_answered`).
 pub fn write(
     conn: &mut PgConnection,
-    instruments: &Instruments,
     limits: &Limits,
     sub: &Submission,
     plan: Plan,
@@ -396,7 +395,7 @@ pub fn write(
     };
     rollup::apply_response_change(conn, &instrument, &facts, &before, &after, deltas)?;
     if let Some(assessment) = &assessment {
-        checks::record(conn, instruments, response_id, assessment, sub.now)?;
+        checks::record(conn, response_id, assessment, sub.now)?;
     }
     open_followup(
         conn,

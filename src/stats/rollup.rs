@@ -360,44 +360,65 @@ pub fn set_i7_unfounded(
     change_status(conn, instruments, response_id, |held, was| (held, unfounded, was != unfounded))
 }
 
+/// [`set_held`] in the caller's open transaction, without a savepoint of its own: for callers that
+/// hold many responses in one transaction (`integrity::spread`; more than 64 savepoints in one
+/// transaction slow every other session, see `responses::submit::submit_batch`). Any error must
+/// roll the caller's transaction back.
+pub fn set_held_in(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    response_id: i64,
+    held: bool,
+) -> QueryResult<StatusChange> {
+    change_status_in(conn, instruments, response_id, |was_held, unfounded| {
+        (held, unfounded, was_held != held)
+    })
+}
+
 fn change_status(
     conn: &mut PgConnection,
     instruments: &Instruments,
     response_id: i64,
     next: impl Fn(bool, bool) -> (bool, bool, bool),
 ) -> QueryResult<StatusChange> {
-    conn.transaction(|conn| {
-        let Some(stored) = load_response(conn, response_id)? else {
-            return Ok(StatusChange::NoSuchResponse);
+    conn.transaction(|conn| change_status_in(conn, instruments, response_id, next))
+}
+
+fn change_status_in(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    response_id: i64,
+    next: impl Fn(bool, bool) -> (bool, bool, bool),
+) -> QueryResult<StatusChange> {
+    let Some(stored) = load_response(conn, response_id)? else {
+        return Ok(StatusChange::NoSuchResponse);
+    };
+    let (id, submitted_at, unit, officer, procedure, channel, held, unfounded, iid, iver) = &stored.facts_row;
+    let (new_held, new_unfounded, changed) = next(*held, *unfounded);
+    if !changed {
+        return Ok(StatusChange::Unchanged);
+    }
+    diesel::update(responses::table.find(id))
+        .set((responses::held.eq(new_held), responses::tt01_i7_unfounded.eq(new_unfounded)))
+        .execute(conn)?;
+    // Without its questionnaire version the response adds nothing but its count; the
+    // service refuses to start without every version it has stored, so this is a safeguard.
+    if let Some(instrument) = instruments.get(iid, iver) {
+        let facts = ResponseFacts {
+            response_id: *id,
+            submitted_at: *submitted_at,
+            unit_code: unit,
+            officer_code: officer,
+            procedure_code: procedure,
+            channel,
+            held: *held,
+            case: stored.case,
         };
-        let (id, submitted_at, unit, officer, procedure, channel, held, unfounded, iid, iver) =
-            &stored.facts_row;
-        let (new_held, new_unfounded, changed) = next(*held, *unfounded);
-        if !changed {
-            return Ok(StatusChange::Unchanged);
-        }
-        diesel::update(responses::table.find(id))
-            .set((responses::held.eq(new_held), responses::tt01_i7_unfounded.eq(new_unfounded)))
-            .execute(conn)?;
-        // Without its questionnaire version the response adds nothing but its count; the
-        // service refuses to start without every version it has stored, so this is a safeguard.
-        if let Some(instrument) = instruments.get(iid, iver) {
-            let facts = ResponseFacts {
-                response_id: *id,
-                submitted_at: *submitted_at,
-                unit_code: unit,
-                officer_code: officer,
-                procedure_code: procedure,
-                channel,
-                held: *held,
-                case: stored.case,
-            };
-            let old = model::contributions(instrument, &stored.answers, *unfounded, stored.case);
-            let new = model::contributions(instrument, &stored.answers, new_unfounded, stored.case);
-            append(conn, &[(Cell::of(&facts, *held), &old, -1), (Cell::of(&facts, new_held), &new, 1)])?;
-        }
-        Ok(StatusChange::Changed)
-    })
+        let old = model::contributions(instrument, &stored.answers, *unfounded, stored.case);
+        let new = model::contributions(instrument, &stored.answers, new_unfounded, stored.case);
+        append(conn, &[(Cell::of(&facts, *held), &old, -1), (Cell::of(&facts, new_held), &new, 1)])?;
+    }
+    Ok(StatusChange::Changed)
 }
 
 #[derive(QueryableByName)]

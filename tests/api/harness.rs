@@ -223,6 +223,13 @@ impl TestApp {
         PgConnection::establish(&self.url).unwrap()
     }
 
+    /// Runs the integrity job that `sipas serve` runs every second (`integrity::spread`) until its
+    /// queue is empty: the earlier answers that later ones showed to be part of a burst or of one
+    /// device's day gain their flags. Returns how many responses gained a reason.
+    pub fn spread_flags(&self) -> usize {
+        sipas::integrity::spread::drain(&mut self.conn(), &self.state.instruments).unwrap()
+    }
+
     /// What the invitations table keeps of a survey token: its keyed hash under this app's secret.
     pub fn token_hash(&self, token: &str) -> String {
         survey_secrets::token_hash(&self.state.secret, token)

@@ -1,4 +1,5 @@
-//! Genuine results: integrity flags set in the submission transaction and their effect on the
+//! Genuine results: integrity flags (an answer's own in its submission transaction, those it
+//! reveals of earlier answers by the integrity job, run here by `spread_flags`) and their effect on the
 //! statistics, reviews, offer rates and the integrity report, follow-ups with replies on the
 //! resident's page, unfounded complaints, and the retention purge.
 
@@ -7,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use sipas::config::Config;
 use sipas::kernel::net::parse_list;
-use sipas::schema::{audit_log, integrity_flags, invitations, responses};
+use sipas::schema::{audit_log, integrity_flags, integrity_spread, invitations, responses};
 
 use crate::fixtures::{answer_from, invite, stats};
 use crate::harness::{SEED, TestApp};
@@ -29,7 +30,9 @@ async fn integrity_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
     app
 }
 
+/// The reasons of `token`'s response once the integrity job has run (`TestApp::spread_flags`).
 fn reasons_of(app: &TestApp, token: &str) -> Vec<String> {
+    app.spread_flags();
     let mut conn = app.conn();
     let rid: i64 = responses::table
         .inner_join(invitations::table)
@@ -51,6 +54,7 @@ fn all_group(body: &Value) -> &Value {
 
 /// The statistics of today (local), with `extra` parameters.
 async fn today_stats(app: &TestApp, key: &str, extra: &str) -> Value {
+    app.spread_flags();
     stats(app, key, &format!("from={0}&to={0}{extra}", today())).await
 }
 
@@ -171,6 +175,45 @@ async fn five_top_scores_for_one_officer_within_two_minutes_are_a_burst_and_four
         201
     );
     assert!(reasons_of(&app, &four).is_empty());
+}
+
+#[actix_web::test]
+async fn the_answer_that_completes_a_burst_is_flagged_at_once_and_the_earlier_four_by_the_job() {
+    let app = integrity_app(|_| {}).await;
+    let key = app.api_key(SEED.unit);
+    let tokens: Vec<String> = (0..5).map(|_| invite(&app, SEED.officers[0], 20).token).collect();
+    for (i, t) in tokens.iter().enumerate() {
+        let ip = format!("198.51.100.{}", 60 + i);
+        assert_eq!(answer_from(&app, t, &ip, PHONE, json!({"CASE.OVERALL": 5})).await.status, 201);
+    }
+    // before the job: the fifth carries its own flag and is held; the answer's transaction wrote
+    // nothing of the earlier four but one queue row naming them
+    let flags_now = |t: &str| -> Vec<String> {
+        integrity_flags::table
+            .inner_join(responses::table.inner_join(invitations::table))
+            .filter(invitations::token_hash.eq(app.token_hash(t)))
+            .select(integrity_flags::reason)
+            .load(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(flags_now(&tokens[4]), ["burst"]);
+    assert!(tokens[..4].iter().all(|t| flags_now(t).is_empty()));
+    let queued: Vec<(String, Vec<Option<i64>>)> = integrity_spread::table
+        .select((integrity_spread::reason, integrity_spread::response_ids))
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!((queued[0].0.as_str(), queued[0].1.len()), ("burst", 4));
+    let g = stats(&app, &key, &format!("from={0}&to={0}", today())).await;
+    assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(4), json!(1)));
+    // the job flags and holds the four, once, and empties its queue
+    assert_eq!(app.spread_flags(), 4);
+    assert!(tokens.iter().all(|t| flags_now(t) == ["burst"]));
+    let left: i64 = integrity_spread::table.count().get_result(&mut app.conn()).unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(app.spread_flags(), 0);
+    let g = stats(&app, &key, &format!("from={0}&to={0}", today())).await;
+    assert_eq!((all_group(&g)["responses"].clone(), all_group(&g)["flagged"].clone()), (json!(0), json!(5)));
 }
 
 #[actix_web::test]
@@ -691,7 +734,9 @@ async fn a_long_burst_flags_every_answer_once_and_each_stays_stored_and_reviewab
             assert_eq!(reasons_of(&app, t), expected, "answer {i}");
         }
     }
-    // nine answers, nine burst flags: each earlier one gained the reason once
+    // nine answers, nine burst flags once the job has spread them: each earlier one gained the
+    // reason once, however many later answers named it
+    app.spread_flags();
     let flags: i64 = integrity_flags::table
         .filter(integrity_flags::reason.eq("burst"))
         .count()
