@@ -346,7 +346,7 @@ pub fn set_held(
     response_id: i64,
     held: bool,
 ) -> QueryResult<StatusChange> {
-    change_status(conn, instruments, response_id, |was_held, unfounded| (held, unfounded, was_held != held))
+    conn.transaction(|conn| set_held_in(conn, instruments, response_id, held))
 }
 
 /// Records whether a follow-up found this response's TT01.I7 complaint unfounded, which takes the
