@@ -93,6 +93,9 @@ enum Command {
         /// The unit (needed when the database holds several).
         #[arg(long)]
         unit: Option<String>,
+        /// How statements are scored: share45 (levels 4–5) or mean100 (the mean as 0–100).
+        #[arg(long, default_value = "share45")]
+        formula: String,
     },
     /// Write the periodic report (báo cáo định kỳ) of a period as a printable HTML page.
     Report {
@@ -102,6 +105,9 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long)]
         unit: Option<String>,
+        /// How statements are scored: share45 (levels 4–5) or mean100 (the mean as 0–100).
+        #[arg(long, default_value = "share45")]
+        formula: String,
     },
     /// Province mode: import communes' exports and rank them.
     #[command(subcommand)]
@@ -302,11 +308,11 @@ fn main() -> ExitCode {
         Command::Demo { responses, seed } => cli::demo::run(&config, responses, seed),
         Command::Purge => cli::integrity::purge(&config),
         Command::Cases(CasesCommand::Import { file }) => cli::integrity::import_cases(&config, &file),
-        Command::Export { period, format, out, unit } => {
-            cli::reporting::export(&config, &period, &format, out.as_deref(), unit.as_deref())
+        Command::Export { period, format, out, unit, formula } => {
+            cli::reporting::export(&config, &period, &format, out.as_deref(), unit.as_deref(), &formula)
         }
-        Command::Report { period, out, unit } => {
-            cli::reporting::periodic_report(&config, &period, out.as_deref(), unit.as_deref())
+        Command::Report { period, out, unit, formula } => {
+            cli::reporting::periodic_report(&config, &period, out.as_deref(), unit.as_deref(), &formula)
         }
         Command::Province(ProvinceCommand::Import { files }) => {
             cli::reporting::province_import(&config, &files)

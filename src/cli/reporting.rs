@@ -56,8 +56,11 @@ fn request(
     instruments: &crate::instrument::Instruments,
     p: &str,
     u: Option<&str>,
+    fo: &str,
 ) -> Result<ExportRequest, String> {
     Ok(ExportRequest {
+        formula: crate::stats::model::Formula::parse(fo)
+            .ok_or_else(|| format!("unknown formula `{fo}`: share45 or mean100"))?,
         unit: unit(conn, u)?,
         period: period(p)?,
         min_n: crate::stats::query::min_n(config, instruments),
@@ -67,17 +70,18 @@ fn request(
     })
 }
 
-/// `sipas export --period P --format F [--out FILE] [--unit CODE]`.
+/// `sipas export --period P --format F [--out FILE] [--unit CODE] [--formula share45|mean100]`.
 pub fn export(
     config: &Config,
     p: &str,
     f: &str,
     out: Option<&Path>,
     u: Option<&str>,
+    fo: &str,
 ) -> Result<String, String> {
     let fmt = format(f)?;
     let (_db, mut conn, instruments, secret) = super::db::open_with_secret(config)?;
-    let req = request(config, &mut conn, &instruments, p, u)?;
+    let req = request(config, &mut conn, &instruments, p, u, fo)?;
     let g = handlers::generate(&mut conn, &instruments, &secret, &req, fmt)
         .map_err(|e| format!("export failed: {e}"))?;
     let done = write_out(out, &g.bytes, "export")?;
@@ -102,9 +106,10 @@ pub fn periodic_report(
     p: &str,
     out: Option<&Path>,
     u: Option<&str>,
+    fo: &str,
 ) -> Result<String, String> {
     let (_db, mut conn, instruments) = open(config)?;
-    let req = request(config, &mut conn, &instruments, p, u)?;
+    let req = request(config, &mut conn, &instruments, p, u, fo)?;
     let (_, mut page) =
         report::build(&mut conn, &instruments, &req).map_err(|e| format!("report failed: {e}"))?;
     // a file opened from disk cannot follow the site's address: the stylesheet goes beside it

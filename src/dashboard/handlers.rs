@@ -26,7 +26,7 @@ use crate::instrument::Instrument;
 use crate::kernel::time::today;
 use crate::masterdata::store::{self as directory, FieldRow, OfficerRow, ProcedureRow, UnitRow};
 use crate::stats::compare::{self, Adjusted, Cell, Change, Funnel};
-use crate::stats::query::{self, Filters as StatsFilters, GroupBy, Release, Source, StatsQuery};
+use crate::stats::query::{self, Filters as StatsFilters, Formula, GroupBy, Release, Source, StatsQuery};
 use crate::stats::report::{self as model, Group, Report};
 
 /// The smallest group whose rates are shown: the configured `MIN_N`, else the instrument's.
@@ -622,12 +622,12 @@ pub async fn dashboard(
         sipas: kpi(
             shown(now, |g| g.sipas()),
             shown(before, |g| g.sipas()),
-            changes.and_then(|(a, b)| compare::index_change(instrument, a, b)),
+            changes.and_then(|(a, b)| compare::index_change(instrument, Formula::Share45, a, b)),
         ),
         overall: kpi(
             shown(now, Group::overall_rate),
             shown(before, Group::overall_rate),
-            changes.and_then(|(a, b)| compare::overall_change(instrument, a, b)),
+            changes.and_then(|(a, b)| compare::overall_change(instrument, Formula::Share45, a, b)),
         ),
         overall_ci: interval(now.filter(|g| !g.suppressed).and_then(Group::overall_ci)),
         responses: count(now.map_or(0, |g| g.responses)),
@@ -840,7 +840,7 @@ async fn officer_page(
         overall: kpi(
             g.and_then(Group::overall_rate),
             b.and_then(Group::overall_rate),
-            g.zip(b).and_then(|(a, b)| compare::overall_change(instrument, a, b)),
+            g.zip(b).and_then(|(a, b)| compare::overall_change(instrument, Formula::Share45, a, b)),
         ),
         overall_ci: interval(g.and_then(Group::overall_ci)),
         adjusted: adjusted.as_ref().map(AdjustedCells::of),

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::instrument::Instruments;
 use crate::schema::{instrument_versions, procedures, units};
 use crate::stats::compare;
-use crate::stats::model::period_label;
+use crate::stats::model::{Formula, period_label};
 use crate::stats::query::{self, Filters, GroupBy, Release, Source, StatsQuery};
 use crate::stats::report;
 
@@ -20,7 +20,17 @@ pub const SCHEMA: &str = "sipas-province-export/1";
 /// What the service measures, as pages and exports must call it (DESIGN.md §3).
 pub const MEASURE_VI: &str = "Chỉ số hài lòng về cung ứng dịch vụ hành chính công";
 pub const MEASURE_EN: &str = "Satisfaction with the provision of public administrative services";
-pub const MEASURE_NOTE: &str = "Phần dịch vụ hành chính công của SIPAS (không gồm phần chính sách); công thức: tỉ lệ hài lòng của từng tiêu chí = mức 4 và 5 trên tổng số trả lời, chỉ số yếu tố = trung bình các tiêu chí có dữ liệu, chỉ số SIPAS = trung bình các yếu tố có dữ liệu. The administrative-service part of SIPAS only (policies are not covered); counts per level are included so any other formula can be recomputed.";
+/// What [`MeasureInfo::note`] says: the part of SIPAS measured and how, under `formula`.
+pub fn measure_note(formula: Formula) -> String {
+    format!(
+        "Phần dịch vụ hành chính công của SIPAS (không gồm phần chính sách); công thức: {} \
+         Chỉ số yếu tố = trung bình các tiêu chí có dữ liệu, chỉ số SIPAS = trung bình các yếu tố có dữ liệu. \
+         The administrative-service part of SIPAS only (policies are not covered); elements and the index \
+         are the means of the statements' scores; counts per level are included so any other formula can be \
+         recomputed.",
+        formula.rule()
+    )
+}
 
 /// A reporting period: a quarter, a half-year or a year, in local dates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +118,21 @@ pub struct MeasureInfo {
     pub vi: String,
     pub en: String,
     pub note: String,
+    /// How statements were scored: `share45` or `mean100` (docs/FORMULAS.md). Absent in files
+    /// written before there were two, which all used `share45`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+}
+
+impl MeasureInfo {
+    /// The formula the file's figures follow (`share45` when it names none); `None` for a name
+    /// this service does not know.
+    pub fn formula(&self) -> Option<Formula> {
+        match &self.formula {
+            None => Some(Formula::Share45),
+            Some(f) => Formula::parse(f),
+        }
+    }
 }
 
 /// A questionnaire version answered in the period, with its verification status.
@@ -435,7 +460,7 @@ pub fn stats_groups(
     group_by: GroupBy,
     min_n: u64,
 ) -> Result<Vec<Group>, AppError> {
-    stats_groups_of(conn, instruments, unit, None, from, to, group_by, min_n)
+    stats_groups_of(conn, instruments, unit, None, from, to, group_by, min_n, Formula::default())
 }
 
 /// As [`stats_groups`], of one officer's answers only when `officer` is given (what an officer's
@@ -450,8 +475,10 @@ pub fn stats_groups_of(
     to: NaiveDate,
     group_by: GroupBy,
     min_n: u64,
+    formula: Formula,
 ) -> Result<Vec<Group>, AppError> {
     let q = StatsQuery {
+        formula,
         filters: Filters {
             unit: Some(unit.to_string()),
             officer: officer.map(str::to_string),
@@ -481,7 +508,7 @@ pub fn unit_group(
     period: &Period,
     min_n: u64,
 ) -> Result<Group, AppError> {
-    unit_group_of(conn, instruments, unit, None, period, min_n)
+    unit_group_of(conn, instruments, unit, None, period, min_n, Formula::default())
 }
 
 /// As [`unit_group`], of one officer's answers only when `officer` is given.
@@ -492,8 +519,9 @@ pub fn unit_group_of(
     officer: Option<&str>,
     period: &Period,
     min_n: u64,
+    formula: Formula,
 ) -> Result<Group, AppError> {
-    stats_groups_of(conn, instruments, unit, officer, period.from, period.to, GroupBy::None, min_n)?
+    stats_groups_of(conn, instruments, unit, officer, period.from, period.to, GroupBy::None, min_n, formula)?
         .into_iter()
         .next()
         .ok_or_else(|| AppError::internal("the statistics engine gave no whole-unit group"))
@@ -570,6 +598,8 @@ pub struct ExportRequest {
     /// closed days with no procedure or field breakdown (finding 2, `kernel::release`). `None`
     /// for the whole unit.
     pub officer: Option<String>,
+    /// How statements are scored.
+    pub formula: Formula,
 }
 
 /// The days figures of `from`–`to` cover: the whole range for the unit's, the days of the
@@ -613,7 +643,17 @@ pub fn build(
     let unit = unit_info(conn, &req.unit)?;
     let p = &req.period;
     let groups = |conn: &mut PgConnection, g| {
-        stats_groups_of(conn, instruments, &req.unit, req.officer.as_deref(), p.from, p.to, g, req.min_n)
+        stats_groups_of(
+            conn,
+            instruments,
+            &req.unit,
+            req.officer.as_deref(),
+            p.from,
+            p.to,
+            g,
+            req.min_n,
+            req.formula,
+        )
     };
     let unit_figures = groups(conn, GroupBy::None)?
         .into_iter()
@@ -655,7 +695,12 @@ pub fn build(
             from: p.from.format("%Y-%m-%d").to_string(),
             to: p.to.format("%Y-%m-%d").to_string(),
         },
-        measure: MeasureInfo { vi: MEASURE_VI.into(), en: MEASURE_EN.into(), note: MEASURE_NOTE.into() },
+        measure: MeasureInfo {
+            vi: MEASURE_VI.into(),
+            en: MEASURE_EN.into(),
+            note: measure_note(req.formula),
+            formula: Some(req.formula.as_str().into()),
+        },
         min_n: req.min_n,
         officer_names: req.officer_names,
         instrument_versions: versions_used(conn, instruments, &req.unit, p)?,

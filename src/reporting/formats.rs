@@ -182,6 +182,8 @@ pub fn csv(
         ("signature_key_id", signature),
         ("unit_name", content.unit.name.as_str()),
         ("measure_name", content.measure.vi.as_str()),
+        ("formula", content.measure.formula.as_deref().unwrap_or("share45")),
+        ("measure_note", content.measure.note.as_str()),
     ] {
         rows.push("meta", meta, measure, "", None, text(value), None, None, "");
     }
@@ -378,7 +380,13 @@ fn group_row(g: &Group, with_field: bool) -> Vec<Cell> {
     row
 }
 
-fn group_headers(with_field: bool) -> Vec<String> {
+/// The unit a file's scores are written in: "%" for the share of levels 4–5, "điểm" (0–100)
+/// for the mean.
+fn unit_of(content: &Content) -> &'static str {
+    content.measure.formula().unwrap_or_default().unit_vi()
+}
+
+fn group_headers(with_field: bool, unit: &str) -> Vec<String> {
     let mut h = vec!["Mã".to_string(), "Tên".to_string()];
     if with_field {
         h.push("Lĩnh vực".into());
@@ -388,10 +396,10 @@ fn group_headers(with_field: bool) -> Vec<String> {
             "Số phiếu trả lời",
             "Số phiếu phát ra",
             "Tỉ lệ phản hồi (%)",
-            "Hài lòng chung (%)",
+            &format!("Hài lòng chung ({unit})"),
             "KTC 95% dưới",
             "KTC 95% trên",
-            "Chỉ số SIPAS (%)",
+            &format!("Chỉ số SIPAS ({unit})"),
             "Mức 1",
             "Mức 2",
             "Mức 3",
@@ -427,12 +435,23 @@ pub fn sheets(
             text(if signature == "unsigned" { "chưa ký (unsigned)" } else { signature }),
         ],
         vec![text("Chỉ số đo"), text(&content.measure.vi)],
+        vec![
+            text("Công thức tính điểm (formula)"),
+            text(format!(
+                "{} ({})",
+                content.measure.formula().unwrap_or_default().name_vi(),
+                content.measure.formula.as_deref().unwrap_or("share45")
+            )),
+        ],
         vec![text("Ghi chú"), text(&content.measure.note)],
         vec![text("Số phiếu phát ra"), int(content.totals.invitations)],
         vec![text("Số phiếu trả lời"), int(content.totals.responses)],
         vec![text("Tỉ lệ phản hồi (%)"), num(content.totals.response_rate)],
-        vec![text("Hài lòng chung (%)"), num(u.overall.as_ref().and_then(|o| o.rate))],
-        vec![text("Chỉ số SIPAS (%)"), num(u.sipas_index)],
+        vec![
+            text(format!("Hài lòng chung ({})", unit_of(content))),
+            num(u.overall.as_ref().and_then(|o| o.rate)),
+        ],
+        vec![text(format!("Chỉ số SIPAS ({})", unit_of(content))), num(u.sipas_index)],
     ];
     if let Some(c) = &u.coverage {
         summary
@@ -494,7 +513,8 @@ pub fn sheets(
         }
     }
     let adjusted = crate::stats::compare::ADJUSTED_LABEL;
-    let officer_headers: Vec<String> = ["Mã cán bộ", "Họ tên", "Số phiếu trả lời", "Hài lòng chung (%)"]
+    let overall_heading = format!("Hài lòng chung ({})", unit_of(content));
+    let officer_headers: Vec<String> = ["Mã cán bộ", "Họ tên", "Số phiếu trả lời", overall_heading.as_str()]
         .iter()
         .map(|s| s.to_string())
         .chain([
@@ -546,10 +566,20 @@ pub fn sheets(
             row
         })
         .collect();
-    let mut crit_headers: Vec<String> =
-        ["Mã", "Yếu tố / tiêu chí", "n", "Tỉ lệ hài lòng / chỉ số (%)", "KTC 95% dưới", "KTC 95% trên"]
-            .map(String::from)
-            .to_vec();
+    let mut crit_headers: Vec<String> = [
+        "Mã",
+        "Yếu tố / tiêu chí",
+        "n",
+        if unit_of(content) == "%" {
+            "Tỉ lệ hài lòng / chỉ số (%)"
+        } else {
+            "Điểm tiêu chí / chỉ số (điểm)"
+        },
+        "KTC 95% dưới",
+        "KTC 95% trên",
+    ]
+    .map(String::from)
+    .to_vec();
     crit_headers.extend(LEVELS.iter().map(|l| format!("Mức {l}")));
     vec![
         Sheet {
@@ -569,14 +599,14 @@ pub fn sheets(
         Sheet {
             name: "Thủ tục".into(),
             title: head.clone(),
-            headers: group_headers(true),
+            headers: group_headers(true, unit_of(content)),
             widths: vec![10.0, 40.0, 12.0, 9.0, 9.0, 9.0, 9.0, 8.0, 8.0, 9.0, 6.0, 6.0, 6.0, 6.0, 6.0],
             rows: content.procedures.iter().map(|g| group_row(g, true)).collect(),
         },
         Sheet {
             name: "Lĩnh vực".into(),
             title: head.clone(),
-            headers: group_headers(false),
+            headers: group_headers(false, unit_of(content)),
             widths: vec![12.0, 36.0, 9.0, 9.0, 9.0, 9.0, 8.0, 8.0, 9.0, 6.0, 6.0, 6.0, 6.0, 6.0],
             rows: content.fields.iter().map(|g| group_row(g, false)).collect(),
         },

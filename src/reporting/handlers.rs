@@ -179,6 +179,7 @@ fn export_request(
         actor: caller.actor(),
         // an officer (session or officer-bound key) exports and reports their own figures only
         officer: caller.officer_scope().map(str::to_string),
+        formula: crate::stats::query::parse_formula(params.get("formula"))?,
     })
 }
 
@@ -192,6 +193,7 @@ fn export_request(
         ("period" = String, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026"),
         ("format" = Option<String>, Query, description = "json (the default), csv or xlsx"),
         ("unit" = Option<String>, Query, description = "The unit to export; defaults to the caller's own"),
+        ("formula" = Option<String>, Query, description = "How statements are scored: share45 (the share of answers at levels 4 and 5, the default) or mean100 (the mean level on 1–5 shown as 0–100); the file states it in measure.formula. 400 invalid_formula otherwise"),
     ),
     responses(
         (status = 200, description = "The export, signed with the unit's Ed25519 key when it has one (`X-Export-Id`, `X-Content-SHA256`, `X-Signature-Key-Id`: the key id or `unsigned`); its JSON Schema is /api/v1/exports/schema.json",
@@ -208,7 +210,7 @@ pub async fn export(
     caller: Caller,
     params: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    check_known(&params, &["period", "format", "unit"])?;
+    check_known(&params, &["period", "format", "unit", "formula"])?;
     let format = parse_format(&params)?;
     let req = export_request(&state, &caller, &params)?;
     let instruments = state.instruments.clone();
@@ -261,6 +263,7 @@ fn render(t: &impl Template) -> Result<String, AppError> {
     params(
         ("period" = String, Query, description = "A quarter, half-year or year: 2026-Q1, 2026-H1 or 2026"),
         ("unit" = Option<String>, Query, description = "The unit; defaults to the caller's own"),
+        ("formula" = Option<String>, Query, description = "share45 (the default) or mean100, stated on the page"),
     ),
     responses(
         (status = 200, description = "The report", body = String, content_type = "text/html"),
@@ -272,7 +275,7 @@ pub async fn periodic_report(
     caller: Caller,
     params: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    check_known(&params, &["period", "unit"])?;
+    check_known(&params, &["period", "unit", "formula"])?;
     let req = export_request(&state, &caller, &params)?;
     let instruments = state.instruments.clone();
     let page = state.read(move |conn| report::build(conn, &instruments, &req).map(|(_, p)| p)).await?;

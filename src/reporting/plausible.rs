@@ -7,6 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::content::{Content, Group, Period, Rate};
 use crate::instrument::Instrument;
+use crate::instrument::model::Scale;
+use crate::stats::model::Formula;
 
 /// How far ahead of the province's clock an export's `generated_at` may be (clocks drift).
 pub const CLOCK_SKEW: Duration = Duration::minutes(10);
@@ -50,13 +52,19 @@ fn near(a: f64, b: f64) -> bool {
     (a - b).abs() <= TOLERANCE
 }
 
-fn check_rate(what: &str, r: &Rate, positive: &[String]) -> Result<(), String> {
+fn check_rate(what: &str, r: &Rate, scale: Option<&Scale>, formula: Formula) -> Result<(), String> {
     let sum: u64 = r.counts.values().sum();
     if sum != r.n {
         return Err(format!("{what}: n is {} but its counts add up to {sum}", r.n));
     }
-    let k: u64 = r.counts.iter().filter(|(l, _)| positive.contains(l)).map(|(_, n)| n).sum();
-    let expected = crate::stats::model::percent(k, r.n);
+    let mut levels = std::collections::BTreeMap::new();
+    for (l, n) in &r.counts {
+        let Ok(level) = l.parse::<i16>() else {
+            return Err(format!("{what}: `{l}` is not a level of the scale"));
+        };
+        levels.insert(level, *n);
+    }
+    let expected = scale.and_then(|s| formula.score(&levels, s).0);
     match (r.rate, expected) {
         (None, None) => Ok(()),
         (Some(rate), Some(e)) if near(rate, e) => Ok(()),
@@ -71,7 +79,7 @@ fn check_rate(what: &str, r: &Rate, positive: &[String]) -> Result<(), String> {
 /// Checks that a group's figures follow from its counts: rates from counts per level, element
 /// indices from their statements' rates, the SIPAS index from the elements, the response rate
 /// from responses and invitations.
-fn check_group(what: &str, g: &Group, instrument: &Instrument) -> Result<(), String> {
+fn check_group(what: &str, g: &Group, instrument: &Instrument, formula: Formula) -> Result<(), String> {
     if g.responses > g.invitations {
         return Err(format!("{what}: {} responses to {} invitations", g.responses, g.invitations));
     }
@@ -95,14 +103,13 @@ fn check_group(what: &str, g: &Group, instrument: &Instrument) -> Result<(), Str
         return Ok(());
     }
     // the statements' scale is the overall rating's (an instrument may have other scales)
-    let positive: Vec<String> = instrument
-        .item(crate::instrument::OVERALL)
-        .and_then(|i| instrument.scale_of(i))
-        .map(|s| s.positive.iter().map(|l| l.to_string()).collect())
-        .unwrap_or_default();
+    let scale = instrument.item(crate::instrument::OVERALL).and_then(|i| instrument.scale_of(i));
+    if let Some(r) = &g.overall {
+        check_rate(&format!("{what}, overall satisfaction"), r, scale, formula)?;
+    }
     let criteria = g.criteria.clone().unwrap_or_default();
     for (code, r) in &criteria {
-        check_rate(&format!("{what}, statement {code}"), r, &positive)?;
+        check_rate(&format!("{what}, statement {code}"), r, scale, formula)?;
         if r.n > g.responses {
             return Err(format!("{what}, statement {code}: {} answers from {} responses", r.n, g.responses));
         }
@@ -144,6 +151,12 @@ fn check_group(what: &str, g: &Group, instrument: &Instrument) -> Result<(), Str
 /// Checks every figure of an export against its own counts (see [`check_group`]) and the
 /// totals against the whole-unit group.
 pub fn check_figures(c: &Content, instrument: &Instrument) -> Result<(), String> {
+    let formula = c.measure.formula().ok_or_else(|| {
+        format!(
+            "measure.formula `{}` is not share45 or mean100",
+            c.measure.formula.clone().unwrap_or_default()
+        )
+    })?;
     let u = &c.unit_figures;
     if (c.totals.responses, c.totals.invitations) != (u.responses, u.invitations) {
         return Err(format!(
@@ -154,11 +167,11 @@ pub fn check_figures(c: &Content, instrument: &Instrument) -> Result<(), String>
     if c.totals.response_rate != u.response_rate {
         return Err("the total response rate is not the unit's".into());
     }
-    check_group("the unit", u, instrument)?;
+    check_group("the unit", u, instrument, formula)?;
     for (kind, groups) in [("procedure", &c.procedures), ("field", &c.fields), ("officer", &c.officers)] {
         let mut sum = 0u64;
         for g in groups.iter() {
-            check_group(&format!("{kind} {}", g.key), g, instrument)?;
+            check_group(&format!("{kind} {}", g.key), g, instrument, formula)?;
             sum += g.responses;
         }
         // an answer belongs to at most one procedure and one officer (some to none)

@@ -9,6 +9,7 @@ use super::signing;
 use crate::instrument::Instrument;
 use crate::schema::province_exports as pe;
 use crate::stats::compare::{self, Adjusted, Change, Funnel};
+use crate::stats::model::Formula;
 
 /// Why an export file was refused. Nothing is stored when any file is refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -29,6 +30,10 @@ pub enum ImportError {
     Dates(String),
     #[error("the figures do not follow from the export's own counts: {0}")]
     Figures(String),
+    #[error(
+        "the export's figures use the formula {0}; the province ranks every commune by the share of levels 4–5: export again with formula share45 (the default)"
+    )]
+    Formula(String),
     #[error("unit `{0}` is not a commune of this province's master data")]
     UnknownUnit(String),
     #[error(
@@ -117,6 +122,10 @@ pub fn verify(bytes: &[u8], instrument: &Instrument) -> Result<Verified, ImportE
     }
     super::plausible::check_dates(&c, chrono::Utc::now()).map_err(ImportError::Dates)?;
     super::plausible::check_figures(&c, instrument).map_err(ImportError::Figures)?;
+    // the ranking compares every commune's index under one formula (docs/FORMULAS.md)
+    if let Some(f) = c.measure.formula().filter(|f| *f != Formula::Share45) {
+        return Err(ImportError::Formula(f.as_str().to_string()));
+    }
     let sipas_ci = sipas_interval(&c, instrument);
     Ok(Verified { sha256: doc.sha256, content: c, raw: doc.content, sipas_ci, signed })
 }
@@ -137,12 +146,15 @@ fn interval_of(
 ) -> Option<(f64, f64)> {
     let positive: Vec<String> =
         crate::stats::compare::overall_positive(instrument).iter().map(|l| l.to_string()).collect();
-    let mut groups: Vec<Vec<(u64, u64)>> = Vec::new();
+    let mut groups: Vec<Vec<(f64, u64)>> = Vec::new();
     for element in &instrument.computation.elements {
-        let stmts: Vec<(u64, u64)> = criteria
+        let stmts: Vec<(f64, u64)> = criteria
             .iter()
             .filter(|(code, r)| code.starts_with(&format!("{element}.")) && r.n > 0)
-            .map(|(_, r)| (r.counts.iter().filter(|(l, _)| positive.contains(l)).map(|(_, n)| *n).sum(), r.n))
+            .map(|(_, r)| {
+                let k: u64 = r.counts.iter().filter(|(l, _)| positive.contains(l)).map(|(_, n)| *n).sum();
+                (k as f64, r.n)
+            })
             .collect();
         if !stmts.is_empty() {
             groups.push(stmts);
@@ -466,8 +478,8 @@ pub fn ranking(
             let a = now.iter().find(|x| x.unit.code == c.unit_code).map(|x| &x.unit_figures);
             let b = then.iter().find(|x| x.unit.code == c.unit_code).map(|x| &x.unit_figures);
             if let Some((a, b)) = a.zip(b) {
-                c.sipas_change = super::report::index_change(instrument, a, b);
-                c.overall_change = super::report::overall_change(a, b, &positive);
+                c.sipas_change = super::report::index_change(instrument, Formula::Share45, a, b);
+                c.overall_change = super::report::overall_change(instrument, Formula::Share45, a, b);
             }
         }
     }

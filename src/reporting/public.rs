@@ -11,7 +11,8 @@ use super::content::{self, Group, Period};
 use crate::error::AppError;
 use crate::instrument::Instruments;
 use crate::schema::units;
-use crate::stats::compare::{self, Change};
+use crate::stats::compare::Change;
+use crate::stats::model::Formula;
 use crate::stats::query::GroupBy;
 
 /// One figure line of the public page.
@@ -107,7 +108,6 @@ pub fn results(
     let last = current.previous().ok_or_else(|| AppError::internal("no previous quarter"))?;
     let first = last.from.checked_sub_months(Months::new(21)).unwrap_or(last.from);
     let quarters = content::stats_groups(conn, instruments, unit, first, last.to, GroupBy::Quarter, min_n)?;
-    let positive = compare::overall_positive(instruments.combined());
     let trend: Vec<TrendPoint> = quarters
         .iter()
         .enumerate()
@@ -117,10 +117,9 @@ pub fn results(
             responses: g.responses,
             overall: g.overall.as_ref().and_then(|o| o.rate),
             sipas_index: g.sipas_index,
-            overall_change: i
-                .checked_sub(1)
-                .and_then(|j| quarters.get(j))
-                .and_then(|before| super::report::overall_change(g, before, &positive)),
+            overall_change: i.checked_sub(1).and_then(|j| quarters.get(j)).and_then(|before| {
+                super::report::overall_change(instruments.combined(), Formula::Share45, g, before)
+            }),
         })
         .collect();
     let latest = quarters.iter().rev().find(|g| !g.suppressed);

@@ -12,6 +12,7 @@ use super::public::PublicResults;
 use crate::error::AppError;
 use crate::instrument::{Instrument, Instruments};
 use crate::stats::compare::{self, Adjusted, Cell, Change, Count, Entry, Funnel};
+use crate::stats::model::Formula;
 use crate::stats::query::Release;
 
 /// A percentage for people: decimal comma, two decimals, "—" for n/a (84,45).
@@ -125,6 +126,11 @@ pub struct ReportPage {
     pub generated_at: String,
     pub export_id: String,
     pub measure: String,
+    /// How the scores were computed, named and stated (docs/FORMULAS.md).
+    pub formula_note: String,
+    /// The unit of the scores ("%" or "điểm") and of their changes ("điểm %" or "điểm").
+    pub score_unit: &'static str,
+    pub change_unit: &'static str,
     pub invitations: u64,
     pub responses: u64,
     pub response_rate: String,
@@ -240,8 +246,10 @@ pub fn build(
     let prev_p = p.previous().ok_or_else(|| AppError::internal("no previous period"))?;
     let year_p = p.year_before().ok_or_else(|| AppError::internal("no previous year"))?;
     let officer = req.officer.as_deref();
-    let prev = content::unit_group_of(conn, instruments, &req.unit, officer, &prev_p, req.min_n)?;
-    let year = content::unit_group_of(conn, instruments, &req.unit, officer, &year_p, req.min_n)?;
+    let prev =
+        content::unit_group_of(conn, instruments, &req.unit, officer, &prev_p, req.min_n, req.formula)?;
+    let year =
+        content::unit_group_of(conn, instruments, &req.unit, officer, &year_p, req.min_n, req.formula)?;
     // an officer's own report reads the days of their released blocks only (SECURITY.md, finding 2)
     let range = content::released_range(conn, officer, req.min_n, p.from, p.to)?;
     let followups = match range {
@@ -249,8 +257,17 @@ pub fn build(
         None => FollowupCounts::default(),
     };
     let mix = content::unit_mix(conn, instruments, &req.unit, range)?;
-    let mut page =
-        page(&c, instruments.combined(), &prev, &year, &prev_p.label(), &year_p.label(), &followups, &mix);
+    let mut page = page(
+        &c,
+        instruments.combined(),
+        req.formula,
+        &prev,
+        &year,
+        &prev_p.label(),
+        &year_p.label(),
+        &followups,
+        &mix,
+    );
     if let Some(officer) = officer {
         // an officer's own report says so on its face: it is not the unit's report, and it shows
         // no colleague's figures (the adjustment's reference is the unit's, its rows only theirs)
@@ -344,16 +361,17 @@ fn overall_count(g: &Group, positive: &[i16]) -> Option<Count> {
     g.overall.as_ref().map(|o| compare::count_of(&o.counts, positive))
 }
 
-/// The change of `CASE.OVERALL` between two content groups, with its interval.
-pub fn overall_change(a: &Group, b: &Group, positive: &[i16]) -> Option<Change> {
-    compare::change(overall_count(a, positive)?, overall_count(b, positive)?)
+/// The change of `CASE.OVERALL` between two content groups under `formula`, with its interval.
+pub fn overall_change(instrument: &Instrument, formula: Formula, a: &Group, b: &Group) -> Option<Change> {
+    let (ra, rb) = (a.overall.as_ref()?, b.overall.as_ref()?);
+    compare::score_change(instrument, formula, crate::instrument::OVERALL, &ra.counts, &rb.counts)
 }
 
-/// The change of the SIPAS index between two content groups, with its interval.
-pub fn index_change(instrument: &Instrument, a: &Group, b: &Group) -> Option<Change> {
+/// The change of the SIPAS index between two content groups under `formula`, with its interval.
+pub fn index_change(instrument: &Instrument, formula: Formula, a: &Group, b: &Group) -> Option<Change> {
     let la = |code: &str| a.criteria.as_ref().and_then(|c| c.get(code)).map(|r| &r.counts);
     let lb = |code: &str| b.criteria.as_ref().and_then(|c| c.get(code)).map(|r| &r.counts);
-    compare::index_change_by(instrument, (a.sipas_index, &la), (b.sipas_index, &lb))
+    compare::index_change_by(instrument, formula, (a.sipas_index, &la), (b.sipas_index, &lb))
 }
 
 /// Funnel entries from content groups (suppressed ones carry no counts).
@@ -408,6 +426,7 @@ fn adjusted_row(a: &Adjusted) -> AdjustedRow {
 fn page(
     c: &Content,
     instrument: &Instrument,
+    formula: Formula,
     prev: &Group,
     year: &Group,
     prev_label: &str,
@@ -418,7 +437,7 @@ fn page(
     let u = &c.unit_figures;
     let positive = compare::overall_positive(instrument);
     let overall = |g: &Group| g.overall.as_ref().and_then(|o| o.rate);
-    let words = |c: Option<Change>| c.map(|c| c.words()).unwrap_or_default();
+    let words = |c: Option<Change>| c.map(|c| c.words_in(formula)).unwrap_or_default();
     let row = |label: &str, f: &dyn Fn(&Group) -> Option<f64>| CompareRow {
         label: label.to_string(),
         now: vn(f(u)),
@@ -429,18 +448,20 @@ fn page(
         words_previous: String::new(),
         words_last_year: String::new(),
     };
-    let mut overall_row = row("Hài lòng chung về việc giải quyết hồ sơ (%)", &overall);
-    overall_row.words_previous = words(overall_change(u, prev, &positive));
-    overall_row.words_last_year = words(overall_change(u, year, &positive));
-    let mut sipas_row = row("Chỉ số SIPAS – phần cung ứng dịch vụ hành chính công (%)", &|g| g.sipas_index);
-    sipas_row.words_previous = words(index_change(instrument, u, prev));
-    sipas_row.words_last_year = words(index_change(instrument, u, year));
+    let unit = formula.unit_vi();
+    let mut overall_row = row(&format!("Hài lòng chung về việc giải quyết hồ sơ ({unit})"), &overall);
+    overall_row.words_previous = words(overall_change(instrument, formula, u, prev));
+    overall_row.words_last_year = words(overall_change(instrument, formula, u, year));
+    let mut sipas_row =
+        row(&format!("Chỉ số SIPAS – phần cung ứng dịch vụ hành chính công ({unit})"), &|g| g.sipas_index);
+    sipas_row.words_previous = words(index_change(instrument, formula, u, prev));
+    sipas_row.words_last_year = words(index_change(instrument, formula, u, year));
     let mut compare = vec![row("Tỉ lệ phản hồi (%)", &|g| g.response_rate), overall_row, sipas_row];
     for element in &instrument.computation.elements {
         let name =
             instrument.sections.iter().find(|s| &s.code == element).map(|s| s.vi.clone()).unwrap_or_default();
         let e = element.clone();
-        compare.push(row(&format!("{element}. {name} (%)"), &move |g: &Group| {
+        compare.push(row(&format!("{element}. {name} ({unit})"), &move |g: &Group| {
             g.elements.as_ref().and_then(|m| m.get(&e)).and_then(|x| x.index)
         }));
     }
@@ -503,6 +524,9 @@ fn page(
             .unwrap_or_else(|| c.generated_at.clone()),
         export_id: c.export_id.clone(),
         measure: c.measure.vi.clone(),
+        formula_note: format!("{} ({}). {}", formula.name_vi(), formula.as_str(), formula.rule()),
+        score_unit: formula.unit_vi(),
+        change_unit: if formula == Formula::Share45 { "điểm %" } else { "điểm" },
         invitations: c.totals.invitations,
         responses: c.totals.responses,
         response_rate: vn(c.totals.response_rate),

@@ -191,6 +191,9 @@ fn vi_of(e: &ImportError) -> String {
         ImportError::Duplicate(id) => format!("cùng một bản xuất ({id}) có hai lần trong lần nhập này"),
         ImportError::Dates(d) => format!("ngày tháng không thể có: {d}"),
         ImportError::Figures(d) => format!("số liệu không khớp với chính các số đếm của bản xuất: {d}"),
+        ImportError::Formula(f) => format!(
+            "bản xuất tính điểm theo công thức {f}; tỉnh xếp hạng mọi xã theo tỉ lệ hài lòng (mức 4 và 5): hãy xuất lại với công thức share45 (mặc định)"
+        ),
         ImportError::UnknownUnit(u) => format!("đơn vị «{u}» không có trong danh mục xã, phường của tỉnh"),
         ImportError::Older { unit, period, stored, this } => format!(
             "đã lưu một bản xuất mới hơn của {unit} kỳ {period} (lập lúc {stored}); bản này (lập lúc {this}) không được lưu"

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::inference::{self, C95, C998, Stratum};
-use super::model::round_to;
+use super::model::{Formula, round_to};
 use super::query::{self, GroupBy, Source, StatsQuery};
 use super::report::Group;
 use super::store;
@@ -512,50 +512,80 @@ pub fn change(now: Count, before: Count) -> Option<Change> {
 /// Counts per level of a statement, looked up by its code.
 pub type Levels<'a> = &'a dyn Fn(&str) -> Option<&'a BTreeMap<String, u64>>;
 
-/// The statements of each element, as (positives, answers), for [`inference::index_variance`].
-pub fn index_counts(instrument: &Instrument, levels: Levels<'_>) -> Vec<Vec<(u64, u64)>> {
+/// A statement's counts per level (level codes as written in reports) under `formula`, as
+/// (score sum, answers): positives for `share45`, the sum of each answer's 0–1 score for
+/// `mean100` ([`Formula::score`]).
+pub fn scored(
+    instrument: &Instrument,
+    code: &str,
+    counts: &BTreeMap<String, u64>,
+    formula: Formula,
+) -> (f64, u64) {
+    let scale = instrument.item(code).and_then(|i| instrument.scale_of(i));
+    let levels: BTreeMap<i16, u64> =
+        counts.iter().filter_map(|(l, n)| Some((l.parse::<i16>().ok()?, *n))).collect();
+    let n: u64 = levels.values().sum();
+    let rate = scale.and_then(|s| formula.score(&levels, s).0).unwrap_or(0.0);
+    (rate / 100.0 * n as f64, n)
+}
+
+/// The statements of each element, as (score sum, answers) under `formula`, for
+/// [`inference::index_variance`].
+pub fn index_counts(instrument: &Instrument, levels: Levels<'_>, formula: Formula) -> Vec<Vec<(f64, u64)>> {
     instrument
         .computation
         .elements
         .iter()
         .map(|element| {
             super::model::statements(instrument, element)
-                .filter_map(|code| {
-                    let counts = levels(code)?;
-                    let positive = instrument
-                        .item(code)
-                        .and_then(|i| instrument.scale_of(i))
-                        .map(|s| s.positive.clone())
-                        .unwrap_or_default();
-                    let c = count_of(counts, &positive);
-                    Some((c.k, c.n))
-                })
+                .filter_map(|code| Some(scored(instrument, code, levels(code)?, formula)))
                 .collect()
         })
         .collect()
 }
 
-/// The change of an index (the SIPAS index, in percent) from `before` to `now`, with a normal
-/// interval from the two indices' variances ([`inference::index_variance`]); `None` when either
-/// has no index.
+/// The change of an index (the SIPAS index, in points of its formula) from `before` to `now`,
+/// with a normal interval from the two indices' variances ([`inference::index_variance`]); `None`
+/// when either has no index.
 pub fn index_change_by(
     instrument: &Instrument,
+    formula: Formula,
     now: (Option<f64>, Levels<'_>),
     before: (Option<f64>, Levels<'_>),
 ) -> Option<Change> {
     let (a, b) = (now.0?, before.0?);
-    let va = inference::index_variance(&index_counts(instrument, now.1))?;
-    let vb = inference::index_variance(&index_counts(instrument, before.1))?;
+    let va = inference::index_variance(&index_counts(instrument, now.1, formula))?;
+    let vb = inference::index_variance(&index_counts(instrument, before.1, formula))?;
     let d = (a - b) / 100.0;
     let (lo, hi) = inference::difference_normal(d, va, vb, C95);
     Some(change_of(d, lo, hi))
 }
 
 /// [`index_change_by`] of two report groups.
-pub fn index_change(instrument: &Instrument, now: &Group, before: &Group) -> Option<Change> {
+pub fn index_change(
+    instrument: &Instrument,
+    formula: Formula,
+    now: &Group,
+    before: &Group,
+) -> Option<Change> {
     let la = |code: &str| now.criteria.as_ref().and_then(|c| c.get(code)).map(|r| &r.counts);
     let lb = |code: &str| before.criteria.as_ref().and_then(|c| c.get(code)).map(|r| &r.counts);
-    index_change_by(instrument, (now.sipas(), &la), (before.sipas(), &lb))
+    index_change_by(instrument, formula, (now.sipas(), &la), (before.sipas(), &lb))
+}
+
+/// The change of one statement's (or `CASE.OVERALL`'s) score from its counts per level under
+/// `formula`, with Newcombe's interval (over 0–1 scores for the mean); `None` without answers.
+pub fn score_change(
+    instrument: &Instrument,
+    formula: Formula,
+    code: &str,
+    now: &BTreeMap<String, u64>,
+    before: &BTreeMap<String, u64>,
+) -> Option<Change> {
+    let (k1, n1) = scored(instrument, code, now, formula);
+    let (k2, n2) = scored(instrument, code, before, formula);
+    let (lo, hi) = inference::newcombe_f(k1, n1, k2, n2, C95)?;
+    Some(change_of(k1 / n1 as f64 - k2 / n2 as f64, lo, hi))
 }
 
 fn change_of(d: f64, lo: f64, hi: f64) -> Change {
@@ -574,9 +604,16 @@ fn change_of(d: f64, lo: f64, hi: f64) -> Change {
     }
 }
 
-/// The change of `CASE.OVERALL` between two report groups (none for a suppressed one).
-pub fn overall_change(instrument: &Instrument, now: &Group, before: &Group) -> Option<Change> {
-    change(overall_count(instrument, now)?, overall_count(instrument, before)?)
+/// The change of `CASE.OVERALL` between two report groups under `formula` (none for a
+/// suppressed one).
+pub fn overall_change(
+    instrument: &Instrument,
+    formula: Formula,
+    now: &Group,
+    before: &Group,
+) -> Option<Change> {
+    let (a, b) = (now.overall.as_ref()?, before.overall.as_ref()?);
+    score_change(instrument, formula, OVERALL, &a.counts, &b.counts)
 }
 
 fn points(x: f64) -> String {
@@ -593,11 +630,21 @@ impl Change {
     /// "tăng 3,10 điểm % (KTC 95%: +0,52 đến +5,68)" or "không khác biệt đáng kể (−0,20 điểm %;
     /// KTC 95%: −2,10 đến +1,70)".
     pub fn words(&self) -> String {
+        self.words_in(Formula::Share45)
+    }
+
+    /// [`Change::words`] of a score under `formula`: in points of percent ("điểm %") for the
+    /// share, in points of the 0–100 score ("điểm") for the mean.
+    pub fn words_in(&self, formula: Formula) -> String {
+        let unit = match formula {
+            Formula::Share45 => "điểm %",
+            Formula::Mean100 => "điểm",
+        };
         let ci = format!("KTC 95%: {} đến {}", points(self.ci95[0]), points(self.ci95[1]));
         match self.direction {
-            "up" => format!("tăng {} điểm % ({ci})", decimal(self.difference, 2)),
-            "down" => format!("giảm {} điểm % ({ci})", decimal(-self.difference, 2)),
-            _ => format!("{NOT_SIGNIFICANT} ({} điểm %; {ci})", points(self.difference)),
+            "up" => format!("tăng {} {unit} ({ci})", decimal(self.difference, 2)),
+            "down" => format!("giảm {} {unit} ({ci})", decimal(-self.difference, 2)),
+            _ => format!("{NOT_SIGNIFICANT} ({} {unit}; {ci})", points(self.difference)),
         }
     }
 }

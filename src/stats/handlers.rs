@@ -35,6 +35,8 @@ use crate::error::{AppError, BadQuery, Forbidden, JsonBodyRefusals, Unauthorized
         ("officer" = Option<String>, Query, description = "Only this officer (an officer: their own)"),
         ("channel" = Option<String>, Query, description = "Only desk, online or postal"),
         ("include_flagged" = Option<bool>, Query, description = "Count answers held out as possibly staged too"),
+        ("formula" = Option<String>, Query,
+            description = "How statements are scored: share45 (the share of answers at levels 4 and 5, in percent; the default) or mean100 (the mean level on 1–5 shown as 0–100); the answer states it in `formula`"),
     ),
     responses(
         (status = 200, description = "The figures", body = Report),
@@ -116,6 +118,13 @@ pub async fn comparison(
         return Err(AppError::bad_request(
             "invalid_group_by",
             "`group_by` must be officer, unit or procedure for a comparison.",
+        ));
+    }
+    if q.formula != query::Formula::Share45 {
+        // funnels and the procedure-mix adjustment count residents satisfied or not
+        return Err(AppError::bad_request(
+            "invalid_formula",
+            "A comparison counts satisfied residents (levels 4 and 5): `formula` may only be share45 here.",
         ));
     }
     if caller.officer_scope().is_some() {

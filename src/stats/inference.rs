@@ -35,19 +35,25 @@ pub fn z_of(confidence: f64) -> f64 {
 
 /// The Wilson score interval of `k` successes in `n` trials; `None` when `n` is 0.
 pub fn wilson(k: u64, n: u64, confidence: f64) -> Option<(f64, f64)> {
-    if n == 0 || k > n {
+    wilson_f(k as f64, n, confidence)
+}
+
+/// [`wilson`] of a sum `k` of scores between 0 and 1 (not only whole successes), as the mean
+/// formula needs; `None` when `n` is 0 or `k` is outside 0 to `n`.
+pub fn wilson_f(k: f64, n: u64, confidence: f64) -> Option<(f64, f64)> {
+    if n == 0 || !(0.0..=n as f64).contains(&k) {
         return None;
     }
     let z = z_of(confidence);
-    let (kf, nf) = (k as f64, n as f64);
+    let (kf, nf) = (k, n as f64);
     let p = kf / nf;
     let z2 = z * z;
     let denom = 1.0 + z2 / nf;
     let centre = (p + z2 / (2.0 * nf)) / denom;
     let half = z / denom * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
     // At k = 0 and k = n the bound is exactly 0 or 1; the arithmetic leaves a rounding residue.
-    let low = if k == 0 { 0.0 } else { (centre - half).max(0.0) };
-    let high = if k == n { 1.0 } else { (centre + half).min(1.0) };
+    let low = if k == 0.0 { 0.0 } else { (centre - half).max(0.0) };
+    let high = if k == nf { 1.0 } else { (centre + half).min(1.0) };
     Some((low, high))
 }
 
@@ -103,9 +109,14 @@ pub fn funnel_limits(p0: f64, n: u64, confidence: f64) -> Option<(f64, f64)> {
 /// The interval of `k1/n1 − k2/n2` for two independent samples (Newcombe's hybrid score
 /// method); `None` when either sample is empty.
 pub fn newcombe(k1: u64, n1: u64, k2: u64, n2: u64, confidence: f64) -> Option<(f64, f64)> {
-    let (l1, u1) = wilson(k1, n1, confidence)?;
-    let (l2, u2) = wilson(k2, n2, confidence)?;
-    let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
+    newcombe_f(k1 as f64, n1, k2 as f64, n2, confidence)
+}
+
+/// [`newcombe`] of sums of scores between 0 and 1 (see [`wilson_f`]).
+pub fn newcombe_f(k1: f64, n1: u64, k2: f64, n2: u64, confidence: f64) -> Option<(f64, f64)> {
+    let (l1, u1) = wilson_f(k1, n1, confidence)?;
+    let (l2, u2) = wilson_f(k2, n2, confidence)?;
+    let (p1, p2) = (k1 / n1 as f64, k2 / n2 as f64);
     let d = p1 - p2;
     let low = d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt();
     let high = d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt();
@@ -118,8 +129,9 @@ pub fn newcombe(k1: u64, n1: u64, k2: u64, n2: u64, confidence: f64) -> Option<(
 /// with the Agresti–Coull p = (k+2)/(n+4) so an all-positive statement still has some spread.
 /// Statements are treated as independent (the same residents answer several, so the true
 /// variance is somewhat larger). `None` without data.
-pub fn index_variance(elements: &[Vec<(u64, u64)>]) -> Option<f64> {
-    let with_data: Vec<Vec<(u64, u64)>> = elements
+/// Under the mean formula `k` is a sum of scores between 0 and 1, whose variance p(1−p) bounds.
+pub fn index_variance(elements: &[Vec<(f64, u64)>]) -> Option<f64> {
+    let with_data: Vec<Vec<(f64, u64)>> = elements
         .iter()
         .map(|e| e.iter().copied().filter(|(_, n)| *n > 0).collect::<Vec<_>>())
         .filter(|e| !e.is_empty())
@@ -132,7 +144,7 @@ pub fn index_variance(elements: &[Vec<(u64, u64)>]) -> Option<f64> {
     for stmts in &with_data {
         let w = 1.0 / (e * stmts.len() as f64);
         for (k, n) in stmts {
-            let p = (*k as f64 + 2.0) / (*n as f64 + 4.0);
+            let p = (*k + 2.0) / (*n as f64 + 4.0);
             var += w * w * p * (1.0 - p) / *n as f64;
         }
     }

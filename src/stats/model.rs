@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 
-use crate::instrument::model::Band;
+use crate::instrument::model::{Band, Scale};
 use crate::instrument::{Instrument, ItemKind, OVERALL};
 use crate::kernel::answers::{AnswerSet, AnswerValue};
 
@@ -294,6 +294,100 @@ pub fn satisfaction_rate(counts: &BTreeMap<i16, u64>, positive: &[i16]) -> Optio
     percent(k, n)
 }
 
+/// How a statement's (and so an element's and the index's) score is computed from its counts per
+/// level. Both read the same stored counts; every report, export and API answer states which it
+/// used (docs/FORMULAS.md), since the Ministry's own formula was not found (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Formula {
+    /// The share of answers at the scale's positive levels (4 and 5 of 1–5), in percent: the
+    /// service's reading of SIPAS and the default.
+    #[default]
+    Share45,
+    /// The mean level on the scale, shown as 0–100: (mean − lowest) ÷ (highest − lowest) × 100,
+    /// so 5, 5, 4, 3 on 1–5 scores 81.25.
+    Mean100,
+}
+
+impl Formula {
+    pub const ALL: [Formula; 2] = [Formula::Share45, Formula::Mean100];
+
+    pub fn parse(s: &str) -> Option<Formula> {
+        Formula::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Formula::Share45 => "share45",
+            Formula::Mean100 => "mean100",
+        }
+    }
+
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Formula::Share45 => "Tỉ lệ hài lòng (mức 4 và 5)",
+            Formula::Mean100 => "Điểm trung bình quy về thang 0–100",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Formula::Share45 => "share of levels 4–5",
+            Formula::Mean100 => "mean score on 0–100",
+        }
+    }
+
+    /// The unit its scores are read in: "%" or "điểm" (points of 0–100).
+    pub fn unit_vi(self) -> &'static str {
+        match self {
+            Formula::Share45 => "%",
+            Formula::Mean100 => "điểm",
+        }
+    }
+
+    /// One sentence, Vietnamese then English, of how a statement's score is computed.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Formula::Share45 => {
+                "Điểm của từng tiêu chí = số trả lời ở mức 4 và 5 ÷ tổng số trả lời × 100 (%). \
+                 A statement's score is the share of answers at levels 4 and 5, in percent."
+            }
+            Formula::Mean100 => {
+                "Điểm của từng tiêu chí = (mức trung bình − 1) ÷ 4 × 100 trên thang 1–5 (điểm 0–100; \
+                 5, 5, 4, 3 cho 81,25 điểm). A statement's score is its mean level on the 1–5 scale \
+                 shown as 0–100 (5, 5, 4, 3 scores 81.25)."
+            }
+        }
+    }
+
+    /// A statement's score from its counts per level, with its 95% interval: `None` without
+    /// answers. For the mean, each answer counts as a score between 0 and 1 and the interval is
+    /// Wilson's over their sum, which is never narrower than the exact one for scores bounded
+    /// by 0 and 1.
+    pub fn score(self, counts: &BTreeMap<i16, u64>, scale: &Scale) -> (Option<f64>, Option<(f64, f64)>) {
+        let n: u64 = counts.values().sum();
+        match self {
+            Formula::Share45 => {
+                let k: u64 = counts.iter().filter(|(l, _)| scale.positive.contains(l)).map(|(_, c)| c).sum();
+                (percent(k, n), wilson95(k, n))
+            }
+            Formula::Mean100 => {
+                let lo = scale.levels.iter().map(|c| c.code).min();
+                let hi = scale.levels.iter().map(|c| c.code).max();
+                let (Some(lo), Some(hi)) = (lo, hi) else { return (None, None) };
+                if n == 0 || hi <= lo {
+                    return (None, None);
+                }
+                let width = f64::from(hi - lo);
+                let k: f64 =
+                    counts.iter().map(|(l, c)| f64::from(l - lo).clamp(0.0, width) / width * *c as f64).sum();
+                let ci = super::inference::wilson_f(k, n, super::inference::C95)
+                    .map(|(a, b)| (100.0 * a, 100.0 * b));
+                (Some(100.0 * k / n as f64), ci)
+            }
+        }
+    }
+}
+
 /// Element index: the plain mean of its statements' rates that have data (each statement weighs
 /// the same whatever its number of answers); `None` when none has.
 pub fn element_index(statement_rates: &[Option<f64>]) -> Option<f64> {
@@ -575,20 +669,21 @@ impl GroupStats {
     }
 }
 
-fn rate_of(instrument: &Instrument, code: &str, counts: &GroupCounts) -> Rate {
+fn rate_of(instrument: &Instrument, code: &str, counts: &GroupCounts, formula: Formula) -> Rate {
     let levels = counts.levels.get(code).cloned().unwrap_or_default();
     let item = instrument.item(code);
-    let positive = item.and_then(|i| instrument.scale_of(i)).map(|s| s.positive.as_slice());
+    let scale = item.and_then(|i| instrument.scale_of(i));
     let n = match item.map(|i| i.kind) {
         Some(ItemKind::Multi) => counts.answered.get(code).copied().unwrap_or(0),
         _ => levels.values().sum(),
     };
-    let (rate, ci95) = match positive {
-        Some(positive) => {
-            let k: u64 = levels.iter().filter(|(l, _)| positive.contains(l)).map(|(_, c)| c).sum();
-            (satisfaction_rate(&levels, positive), wilson95(k, n))
+    let (rate, ci95) = match (scale, formula) {
+        (Some(scale), Formula::Share45) => {
+            let k: u64 = levels.iter().filter(|(l, _)| scale.positive.contains(l)).map(|(_, c)| c).sum();
+            (satisfaction_rate(&levels, &scale.positive), wilson95(k, n))
         }
-        None => (None, None),
+        (Some(scale), Formula::Mean100) => formula.score(&levels, scale),
+        (None, _) => (None, None),
     };
     Rate { rate, n, ci95, counts: levels }
 }
@@ -599,6 +694,7 @@ pub fn compute(
     counts: &GroupCounts,
     min_n: u64,
     bands: Option<BandKind>,
+    formula: Formula,
 ) -> GroupStats {
     let c = &instrument.computation;
     let response_rate = percent(counts.responses, counts.invitations);
@@ -616,7 +712,7 @@ pub fn compute(
     let mut elements = Vec::new();
     for element in &c.elements {
         let rates: Vec<(String, Rate)> = statements(instrument, element)
-            .map(|s| (s.to_string(), rate_of(instrument, s, counts)))
+            .map(|s| (s.to_string(), rate_of(instrument, s, counts, formula)))
             .collect();
         let index = element_index(&rates.iter().map(|(_, r)| r.rate).collect::<Vec<_>>());
         let n = counts.elements.get(element).copied().unwrap_or(0);
@@ -628,12 +724,12 @@ pub fn compute(
         .items()
         .filter(|i| matches!(i.kind, ItemKind::Scale | ItemKind::Choice | ItemKind::Multi))
         .filter(|i| i.code != OVERALL && !criteria.iter().any(|(c, _)| c == &i.code))
-        .map(|i| (i.code.clone(), rate_of(instrument, &i.code, counts)))
+        .map(|i| (i.code.clone(), rate_of(instrument, &i.code, counts, formula)))
         .collect();
     let tt01 = tt01_stat(instrument, counts, bands);
     GroupStats {
         figures: Some(Figures {
-            overall: rate_of(instrument, OVERALL, counts),
+            overall: rate_of(instrument, OVERALL, counts, formula),
             sipas_index: sipas,
             elements,
             criteria,
@@ -900,7 +996,7 @@ mod tests {
             r(&[]),
             r(&[]),
         ]);
-        let s = compute(&i, &g, 5, Some(BandKind::Officer));
+        let s = compute(&i, &g, 5, Some(BandKind::Officer), Formula::Share45);
         let tt = s.figures.unwrap().tt01;
         // I1: (2 + 1 + 0) / 3 = 1.0; I2: no facts → n/a; I3: (2 + 1) / 2 = 1.5; I4: no case → n/a;
         // I7: (2 + 1 + 0) / 3 = 1.0 — an officer's five, all from the residents
@@ -951,7 +1047,7 @@ mod tests {
             (r(2), facts(None, None)),
             (answers(&[(OVERALL, 4)]), facts(Some(1), None)),
         ]);
-        let tt = compute(&i, &g, 5, Some(BandKind::Agency)).figures.unwrap().tt01;
+        let tt = compute(&i, &g, 5, Some(BandKind::Agency), Formula::Share45).figures.unwrap().tt01;
         let i1 = &tt.indicators[0];
         // official: facts 0 + 1 + 2 + 2 (the fifth case has facts and no resident answer) and the
         // resident's 1 where there are no facts: 6 points over 5 cases = 1.2
@@ -973,7 +1069,7 @@ mod tests {
             (a.clone(), facts(None, None)),
             (a, facts(None, None)),
         ]);
-        let tt = compute(&i, &g, 5, Some(BandKind::Officer)).figures.unwrap().tt01;
+        let tt = compute(&i, &g, 5, Some(BandKind::Officer), Formula::Share45).figures.unwrap().tt01;
         assert_eq!(tt.indicators[1].code, "TT01.I2");
         assert_eq!(tt.indicators[1].score, Some(1.0));
         assert_eq!(tt.indicators[1].source, Some(Source::Facts));
@@ -993,7 +1089,7 @@ mod tests {
             (answers(&[(OVERALL, 5)]), facts(None, None)),
             (answers(&[(OVERALL, 5)]), facts(None, None)),
         ]);
-        let tt = compute(&i, &g, 5, Some(BandKind::Officer)).figures.unwrap().tt01;
+        let tt = compute(&i, &g, 5, Some(BandKind::Officer), Formula::Share45).figures.unwrap().tt01;
         let i7 = tt.indicators.iter().find(|x| x.code == "TT01.I7").unwrap();
         // (1 + 2 + 0) / 3 = 1.0 from the facts; the residents' view (2 + 1 + 0) / 3 = 1.0 as well
         assert_eq!(i7.score, Some(1.0));
@@ -1004,7 +1100,7 @@ mod tests {
             answers(&[(OVERALL, 5), ("TT01.I1", 1), ("TT01.I7", 1)]),
             facts(Some(3), None),
         )]);
-        let tt = compute(&i, &g, 1, Some(BandKind::Officer)).figures.unwrap().tt01;
+        let tt = compute(&i, &g, 1, Some(BandKind::Officer), Formula::Share45).figures.unwrap().tt01;
         let i7 = tt.indicators.iter().find(|x| x.code == "TT01.I7").unwrap();
         assert_eq!((i7.score, i7.resident_view), (Some(1.0), Some(2.0)));
     }
@@ -1027,11 +1123,11 @@ mod tests {
         let full = answers(&[(OVERALL, 5), ("TT01.I1", 1), ("TT01.I3", 1), ("TT01.I4", 1), ("TT01.I7", 1)]);
         let g = counts_with_facts(&[(full, facts(Some(1), Some(2)))]);
         // an officer: 2 + 2 + 2 + 2 + 2 = 10 over all five → the top officer band
-        let tt = compute(&i, &g, 1, Some(BandKind::Officer)).figures.unwrap().tt01;
+        let tt = compute(&i, &g, 1, Some(BandKind::Officer), Formula::Share45).figures.unwrap().tt01;
         assert_eq!((tt.total, tt.of, tt.scored.len()), (Some(10.0), 5, 5));
         assert_eq!(tt.band.as_ref().unwrap().1, "100% of duty");
         // a unit: the same five of nine → no band, "10,0 điểm trên 5/9 chỉ tiêu (tối đa 10)"
-        let mut tt = compute(&i, &g, 1, Some(BandKind::Agency)).figures.unwrap().tt01;
+        let mut tt = compute(&i, &g, 1, Some(BandKind::Agency), Formula::Share45).figures.unwrap().tt01;
         assert_eq!(tt.band, None);
         assert_eq!(tt.summary_vi().unwrap(), "10,0 điểm trên 5/9 chỉ tiêu (tối đa 10)");
         // with 5, 6, 8 and 9 scored too: 10 + 2 + 1.5 + 2 + 1 = 16.5 over nine → "Xuất sắc"
@@ -1089,10 +1185,10 @@ mod tests {
     fn a_group_under_min_n_shows_its_count_but_no_rates() {
         let i = instrument();
         let g = counts_of(&[answers(&[(OVERALL, 5)]), answers(&[(OVERALL, 1)])]);
-        let s = compute(&i, &g, 5, None);
+        let s = compute(&i, &g, 5, None, Formula::Share45);
         assert_eq!(s.responses, 2);
         assert!(s.suppressed());
-        let s = compute(&i, &g, 2, None);
+        let s = compute(&i, &g, 2, None, Formula::Share45);
         assert!(!s.suppressed());
         // 1 positive of 2 → 50%
         assert_eq!(s.figures.unwrap().overall.rate, Some(50.0));
@@ -1109,7 +1205,7 @@ mod tests {
             answers(&[(OVERALL, 3)]),
             answers(&[(OVERALL, 1)]),
         ]);
-        let f = compute(&i, &g, 5, None).figures.unwrap();
+        let f = compute(&i, &g, 5, None, Formula::Share45).figures.unwrap();
         // E1.1: 1 of 2 positive = 50; E1.2: 0 of 1 = 0; E1 = (50 + 0) / 2 = 25, answered by 2 responses.
         // E3.1: 1 of 1 = 100 → E3 = 100 by 1 response. E2, E4, E5: n/a.
         // SIPAS = (25 + 100) / 2 = 62.5. Overall: 4, 5, 4 positive of 5 → 60.
@@ -1134,7 +1230,7 @@ mod tests {
         let mut b = answers(&[(OVERALL, 5)]);
         b.insert("EXP".into(), AnswerValue::Multi(vec![4]));
         let g = counts_of(&[a, b]);
-        let s = compute(&i, &g, 1, None).figures.unwrap();
+        let s = compute(&i, &g, 1, None, Formula::Share45).figures.unwrap();
         let exp = &s.items.iter().find(|(c, _)| c == "EXP").unwrap().1;
         // 2 responses answered; option 4 chosen twice, option 1 once
         assert_eq!(exp.n, 2);
@@ -1185,7 +1281,7 @@ mod tests {
         assert_eq!(percent(3, 4), Some(75.0));
         let i = instrument();
         let g = GroupCounts { responses: 0, invitations: 0, ..GroupCounts::default() };
-        assert_eq!(compute(&i, &g, 5, None).response_rate, None);
+        assert_eq!(compute(&i, &g, 5, None, Formula::Share45).response_rate, None);
     }
 
     #[test]
@@ -1210,5 +1306,39 @@ mod tests {
         }
         assert_eq!((out.responses, out.flagged, out.levels.len()), (0, 1, 0));
         assert_eq!((with.responses, with.flagged, with.levels[OVERALL][&5]), (1, 1, 1));
+    }
+
+    #[test]
+    fn the_mean_formula_scores_5_5_4_3_as_81_25_with_a_wilson_interval_of_the_scores() {
+        let scale = Scale {
+            positive: vec![4, 5],
+            levels: (1..=5)
+                .map(|code| crate::instrument::model::Choice {
+                    code,
+                    vi: String::new(),
+                    en: String::new(),
+                    points: None,
+                    points_when: None,
+                })
+                .collect(),
+        };
+        let counts: BTreeMap<i16, u64> = [(5, 2), (4, 1), (3, 1)].into_iter().collect();
+        let (share, _) = Formula::Share45.score(&counts, &scale);
+        assert_eq!(share, Some(75.0));
+        let (mean, ci) = Formula::Mean100.score(&counts, &scale);
+        assert_eq!(mean, Some(81.25));
+        let (lo, hi) = ci.unwrap();
+        assert!(lo < 81.25 && 81.25 < hi && lo > 0.0 && hi <= 100.0, "{lo} {hi}");
+        // all at the lowest level is 0, all at the highest 100, nothing is none
+        let low: BTreeMap<i16, u64> = [(1, 3)].into_iter().collect();
+        assert_eq!(Formula::Mean100.score(&low, &scale).0, Some(0.0));
+        let high: BTreeMap<i16, u64> = [(5, 3)].into_iter().collect();
+        let (top, top_ci) = Formula::Mean100.score(&high, &scale);
+        assert_eq!((top, top_ci.map(|c| c.1)), (Some(100.0), Some(100.0)));
+        assert_eq!(Formula::Mean100.score(&BTreeMap::new(), &scale), (None, None));
+        for f in Formula::ALL {
+            assert_eq!(Formula::parse(f.as_str()), Some(f));
+        }
+        assert_eq!(Formula::parse("mean"), None);
     }
 }

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Months, NaiveDate};
 
-pub use super::model::GroupBy;
 use super::model::{self, GroupCounts, GroupStats, band_kind, period_label};
+pub use super::model::{Formula, GroupBy};
 use super::report::{Coverage, Group, Released, Report};
 use super::store::{self, CountRow};
 use crate::config::Config;
@@ -28,6 +28,8 @@ pub struct StatsQuery {
     pub group_by: GroupBy,
     pub filters: Filters,
     pub include_flagged: bool,
+    /// How statements are scored (the share of levels 4–5 unless asked otherwise).
+    pub formula: Formula,
 }
 
 /// Optional restrictions of a query; each names one code.
@@ -43,7 +45,14 @@ pub struct Filters {
 impl StatsQuery {
     /// The whole of `from` to `to`, ungrouped, without filters or flagged responses.
     pub fn new(from: NaiveDate, to: NaiveDate, group_by: GroupBy) -> StatsQuery {
-        StatsQuery { from, to, group_by, filters: Filters::default(), include_flagged: false }
+        StatsQuery {
+            from,
+            to,
+            group_by,
+            filters: Filters::default(),
+            include_flagged: false,
+            formula: Formula::default(),
+        }
     }
 
     /// Reads a query string (`GET /api/v1/stats`'s, `sipas stats`'s); every problem is a 400
@@ -90,8 +99,18 @@ fn parse_code(params: &HashMap<String, String>, name: &str) -> Result<Option<Str
 }
 
 fn parse(params: &HashMap<String, String>) -> Result<StatsQuery, AppError> {
-    const KNOWN: [&str; 9] =
-        ["from", "to", "group_by", "unit", "procedure", "field", "officer", "channel", "include_flagged"];
+    const KNOWN: [&str; 10] = [
+        "from",
+        "to",
+        "group_by",
+        "unit",
+        "procedure",
+        "field",
+        "officer",
+        "channel",
+        "include_flagged",
+        "formula",
+    ];
     if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(bad("unknown_parameter", format!("`{unknown}` is not a parameter of this endpoint.")));
     }
@@ -128,7 +147,22 @@ fn parse(params: &HashMap<String, String>) -> Result<StatsQuery, AppError> {
         officer: parse_code(params, "officer")?,
         channel,
     };
-    Ok(StatsQuery { from, to, group_by, filters, include_flagged })
+    let formula = parse_formula(params.get("formula"))?;
+    Ok(StatsQuery { from, to, group_by, filters, include_flagged, formula })
+}
+
+/// Reads the `formula` parameter of the statistics, export and report endpoints: `share45`
+/// (the default) or `mean100`; anything else is a 400 `invalid_formula`.
+pub fn parse_formula(value: Option<&String>) -> Result<Formula, AppError> {
+    match value.map(String::as_str) {
+        None | Some("") => Ok(Formula::default()),
+        Some(f) => Formula::parse(f).ok_or_else(|| {
+            bad(
+                "invalid_formula",
+                "`formula` must be share45 (the share of answers at levels 4 and 5) or mean100 (the mean level shown as 0–100).",
+            )
+        }),
+    }
 }
 
 /// Sums count rows into groups; periods in the range and the `all` group are listed even when
@@ -161,7 +195,7 @@ fn compute_groups(
     min_n: u64,
 ) -> Vec<(String, GroupStats)> {
     let bands = band_kind(q.group_by, q.filters.officer.is_some());
-    counts.iter().map(|(k, c)| (k.clone(), model::compute(instrument, c, min_n, bands))).collect()
+    counts.iter().map(|(k, c)| (k.clone(), model::compute(instrument, c, min_n, bands, q.formula))).collect()
 }
 
 /// The label of a group key.
@@ -252,6 +286,7 @@ fn report_of(
         from: q.from.format("%Y-%m-%d").to_string(),
         to: q.to.format("%Y-%m-%d").to_string(),
         group_by: q.group_by.as_str(),
+        formula: q.formula.as_str(),
         released: None,
         groups,
         statements: super::report::statement_versions(instruments),

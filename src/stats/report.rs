@@ -24,6 +24,11 @@ pub struct Report {
     pub to: String,
     #[schema(value_type = String)]
     pub group_by: &'static str,
+    /// How every statement was scored: `share45`, the share of answers at levels 4–5 in percent
+    /// (the default), or `mean100`, the mean level on the 1–5 scale shown as 0–100
+    /// (docs/FORMULAS.md). Elements and the SIPAS index are the means of those scores either way.
+    #[schema(value_type = String, example = "share45")]
+    pub formula: &'static str,
     /// Only on an officer's own figures: they are released in blocks (SECURITY.md, finding 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub released: Option<Released>,
@@ -150,10 +155,11 @@ pub const COVERAGE_NOT_REPORTED: &str = "chưa báo cáo số hồ sơ (not repo
 /// `{"rate", "n", "ci95": [low, high], "counts": {...}}`
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rate {
-    /// Percent, 2 decimals; null when `n` is 0.
+    /// The score under the report's `formula`, 2 decimals: percent of answers at levels 4–5
+    /// (`share45`) or the mean level as 0–100 (`mean100`); null when `n` is 0.
     pub rate: Option<f64>,
     pub n: u64,
-    /// The 95% Wilson interval, percent.
+    /// Its 95% Wilson interval, on the same scale.
     #[schema(min_items = 2, max_items = 2)]
     pub ci95: Option<[f64; 2]>,
     /// Answers per level or option code.

@@ -306,7 +306,8 @@ async fn on_demo_data_the_funnels_of_officers_and_communes_render_on_the_dashboa
     // the periodic report, printed to PDF by Chromium, carries the officers' funnel and its list
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.html");
-    sipas::cli::reporting::periodic_report(&config, period, Some(&file), Some("CHIEMHOA")).unwrap();
+    sipas::cli::reporting::periodic_report(&config, period, Some(&file), Some("CHIEMHOA"), "share45")
+        .unwrap();
     let html = std::fs::read_to_string(&file).unwrap();
     assert!(html.contains("Biểu đồ phễu: cán bộ") && html.contains("class=\"funnel\""));
     let pdf = crate::harness::print_to_pdf(format!("file://{}", file.display()), "demo-report.pdf").await;

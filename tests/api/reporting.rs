@@ -383,7 +383,8 @@ async fn a_changed_or_truncated_export_is_refused_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("q1.json");
     let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
-    sipas::cli::reporting::export(&config, "2026-Q1", "json", Some(&file), Some(seed.unit)).unwrap();
+    sipas::cli::reporting::export(&config, "2026-Q1", "json", Some(&file), Some(seed.unit), "share45")
+        .unwrap();
     let from_cli: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(from_cli["content"]["unit_figures"], doc["content"]["unit_figures"]);
     assert_eq!(from_cli["content"]["generated_by"], "cli");
@@ -638,7 +639,8 @@ async fn the_periodic_report_counts_follow_ups_answered_on_time_in_local_dates()
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.html");
     let config = sipas::config::Config { database_url: Some(app.url.clone()), ..(*app.state.config).clone() };
-    sipas::cli::reporting::periodic_report(&config, "2026-Q1", Some(&file), Some(seed.unit)).unwrap();
+    sipas::cli::reporting::periodic_report(&config, "2026-Q1", Some(&file), Some(seed.unit), "share45")
+        .unwrap();
     let pdf = crate::harness::print_to_pdf(format!("file://{}", file.display()), "report.pdf").await;
     assert!((pdf.width - 595.28).abs() < 1.0 && (pdf.height - 841.89).abs() < 1.0, "{:?}", pdf.page_size());
     assert!((1..=6).contains(&pdf.pages), "{} pages", pdf.pages);
@@ -1101,4 +1103,89 @@ async fn a_rotated_key_signs_once_registered_and_a_revoked_or_missing_key_is_ref
         "{}",
         r.body
     );
+}
+
+/// The second formula in exports and the printed report (issue 16): `formula=mean100` scores
+/// every statement by its mean level as 0–100 and says so in `measure.formula`, the note, the CSV
+/// meta rows and the report; the figures follow from the file's own counts under that formula;
+/// the province, which ranks every commune under one formula, refuses it by name; a bad formula
+/// is a 400.
+#[actix_web::test]
+async fn a_mean_formula_export_and_report_state_their_formula_and_the_province_refuses_to_rank_them() {
+    let app = TestApp::new().await;
+    let seed = app.seed();
+    fill(&app, &seed.officers, &seed.procedures, local(2026, 1, 3, 8, 0), 80, 30, 0, 41);
+    let key = app.api_key(seed.unit);
+    let mean =
+        ok_json(app.get("/api/v1/stats?from=2026-01-01&to=2026-03-31&formula=mean100").with_key(&key)).await;
+    let r =
+        app.get("/api/v1/exports/province?period=2026-Q1&format=json&formula=mean100").with_key(&key).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc: Value = serde_json::from_slice(&r.bytes).unwrap();
+    let c = &doc["content"];
+    assert_eq!(c["measure"]["formula"], "mean100");
+    assert!(c["measure"]["note"].as_str().unwrap().contains("81,25"), "{}", c["measure"]["note"]);
+    for k in ["sipas_index", "overall", "elements", "criteria"] {
+        assert_eq!(c["unit_figures"][k], mean["groups"][0][k], "{k}");
+    }
+    // the figures follow from the counts under the mean: the mean of the overall levels as 0–100
+    let counts = c["unit_figures"]["overall"]["counts"].as_object().unwrap();
+    let (mut sum, mut n) = (0.0, 0.0);
+    for (level, count) in counts {
+        let (l, k) = (level.parse::<f64>().unwrap(), count.as_f64().unwrap());
+        sum += (l - 1.0) / 4.0 * k;
+        n += k;
+    }
+    let expected = (10_000.0 * sum / n).round() / 100.0;
+    assert_eq!(c["unit_figures"]["overall"]["rate"].as_f64().unwrap(), expected);
+    // the default export says share45, and its figures differ
+    let share: Value = serde_json::from_slice(&export_json(&app, &key, "2026-Q1").await).unwrap();
+    assert_eq!(share["content"]["measure"]["formula"], "share45");
+    assert_ne!(share["content"]["unit_figures"]["overall"]["rate"], c["unit_figures"]["overall"]["rate"]);
+
+    // CSV: the formula and the note are meta rows
+    let Reply { status, bytes, .. } =
+        app.get("/api/v1/exports/province?period=2026-Q1&format=csv&formula=mean100").with_key(&key).await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&bytes);
+    let meta = |m: &str| rows.iter().find(|r| r[2] == "meta" && r[5] == m).map(|r| r[8].clone());
+    assert_eq!(meta("formula").as_deref(), Some("mean100"));
+    assert!(meta("measure_note").is_some_and(|n| n.contains("trung bình")));
+    assert!(rows[0].iter().any(|h| !h.is_empty()));
+
+    // the printed report states the formula and writes changes in points of the score
+    let Reply { status, bytes, .. } =
+        app.get("/reports/periodic?period=2026-Q1&formula=mean100").with_key(&key).await;
+    assert_eq!(status, 200);
+    let html = String::from_utf8(bytes).unwrap();
+    assert!(
+        html.contains(r#"id="formula""#) && html.contains("Điểm trung bình quy về thang 0–100"),
+        "formula stated"
+    );
+    assert!(html.contains("Thay đổi (điểm)") && !html.contains("Thay đổi (điểm %)"));
+    let Reply { bytes, .. } = app.get("/reports/periodic?period=2026-Q1").with_key(&key).await;
+    let html = String::from_utf8(bytes).unwrap();
+    assert!(html.contains("Tỉ lệ hài lòng (mức 4 và 5)") && html.contains("Thay đổi (điểm %)"));
+
+    // the province: a mean export is refused by name (in both languages), a tampered one by its figures
+    let province = app.province_session();
+    let r = import_doc(&app, &province, &doc).await;
+    assert_refused(&app, "a mean100 export", &r, "formula mean100", "công thức mean100");
+    let mut forged = doc.clone();
+    forged["content"]["unit_figures"]["overall"]["rate"] = Value::from(99.0);
+    forged["sha256"] = Value::from(content_hash(&forged["content"]));
+    app.sign_as(&mut forged, seed.unit);
+    let r = import_doc(&app, &province, &forged).await;
+    assert_refused(&app, "an inflated mean", &r, "overall satisfaction", "số liệu không khớp");
+    let r = import_doc(&app, &province, &share).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    for url in [
+        "/api/v1/exports/province?period=2026-Q1&formula=mean",
+        "/reports/periodic?period=2026-Q1&formula=MEAN100",
+    ] {
+        let r = app.get(url).with_key(&key).await;
+        assert_eq!(r.status, 400, "{url}: {}", r.body);
+        assert_eq!(r.json()["error"], "invalid_formula", "{url}");
+    }
 }

@@ -1038,3 +1038,70 @@ async fn indicator_eight_follows_the_units_follow_ups_on_time_late_and_prolonged
     let by_officer = stats(&app, &key, &format!("{q2}&group_by=officer")).await;
     assert_eq!(group(&by_officer, SEED.officers[0])["tt01"].get("TT01.I8"), None);
 }
+
+/// The 95% Wilson interval, in percent, of a sum `k` of 0–1 scores over `n` answers.
+fn wilson_f(k: f64, n: f64) -> (f64, f64) {
+    let z = 1.959_963_984_540_054_f64;
+    let p = k / n;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z / denom * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (100.0 * (centre - half), 100.0 * (centre + half))
+}
+
+/// The second formula (issue 16): the mean level on 1–5 shown as 0–100, chosen per query and
+/// stated in the answer; the share of levels 4–5 stays the default. 5, 5, 4, 3 scores 81.25
+/// under the mean and 75 under the share; elements and the index are means of those scores.
+#[actix_web::test]
+async fn the_mean_formula_scores_5_5_4_3_as_81_25_and_states_itself() {
+    let app = TestApp::with_config(|c| c.min_n = Some(1)).await;
+    app.seed();
+    let key = app.api_key(SEED.unit);
+    let at = local(2026, 6, 2, 9, 0);
+    for (overall, e11, e12) in [(5, 5, 1), (5, 5, 2), (4, 4, 1), (3, 3, 1)] {
+        let inv = issue(&app, SEED.officers[0], SEED.procedures[0], "desk", at).id;
+        answer(
+            &app,
+            inv,
+            at,
+            &[("CASE.OVERALL", Value::from(overall)), ("E1.1", Value::from(e11)), ("E1.2", Value::from(e12))],
+        );
+    }
+    let dates = "from=2026-06-01&to=2026-06-30";
+    let share = stats(&app, &key, dates).await;
+    assert_eq!(share["formula"], "share45");
+    let explicit = stats(&app, &key, &format!("{dates}&formula=share45")).await;
+    assert_eq!(explicit["groups"], share["groups"]);
+    let g = group(&share, "all");
+    assert_eq!(g["overall"]["rate"], 75.0);
+
+    let mean = stats(&app, &key, &format!("{dates}&formula=mean100")).await;
+    assert_eq!(mean["formula"], "mean100");
+    let m = group(&mean, "all");
+    // (4.25 − 1) ÷ 4 × 100 = 81.25; the counts are the same under both formulas
+    assert_eq!(m["overall"]["rate"], 81.25);
+    assert_eq!(m["overall"]["counts"], g["overall"]["counts"]);
+    let (lo, hi) = wilson_f(3.25, 4.0);
+    let ci = &m["overall"]["ci95"];
+    assert!(
+        (ci[0].as_f64().unwrap() - lo).abs() < 0.006 && (ci[1].as_f64().unwrap() - hi).abs() < 0.006,
+        "{ci}"
+    );
+    // E1.1 = 81.25, E1.2 = (1.25 − 1) ÷ 4 × 100 = 6.25; E1 is their mean, the index E1's alone
+    assert_eq!(m["criteria"]["E1.1"]["rate"], 81.25);
+    assert_eq!(m["criteria"]["E1.2"]["rate"], 6.25);
+    assert_eq!(m["elements"]["E1"]["index"], 43.75);
+    assert_eq!(m["sipas_index"], 43.75);
+    // under the share: E1.1 75, E1.2 0, E1 37.5
+    assert_eq!(g["elements"]["E1"]["index"], 37.5);
+    // counts and TT01 points do not depend on the formula
+    assert_eq!(m["tt01"], g["tt01"]);
+    assert_eq!(m["responses"], g["responses"]);
+
+    let r = app.get(&format!("/api/v1/stats?{dates}&formula=median")).with_key(&key).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_formula");
+    let r = app.get(&format!("/api/v1/stats/comparison?{dates}&formula=mean100")).with_key(&key).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_formula");
+}
