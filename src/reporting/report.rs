@@ -526,7 +526,7 @@ fn page(
         measure: c.measure.vi.clone(),
         formula_note: format!("{} ({}). {}", formula.name_vi(), formula.as_str(), formula.rule()),
         score_unit: formula.unit_vi(),
-        change_unit: if formula == Formula::Share45 { "điểm %" } else { "điểm" },
+        change_unit: formula.change_unit_vi(),
         invitations: c.totals.invitations,
         responses: c.totals.responses,
         response_rate: vn(c.totals.response_rate),

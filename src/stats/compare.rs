@@ -502,11 +502,12 @@ pub struct Change {
     pub direction: &'static str,
 }
 
-/// The change from `before` to `now`; `None` when either has no answers.
-pub fn change(now: Count, before: Count) -> Option<Change> {
-    let (lo, hi) = inference::newcombe(now.k, now.n, before.k, before.n, C95)?;
-    let d = now.k as f64 / now.n as f64 - before.k as f64 / before.n as f64;
-    Some(change_of(d, lo, hi))
+/// The change from `before` to `now`, each as (score sum, answers) — positives for the share,
+/// 0–1 scores for the mean ([`scored`]) — with Newcombe's interval; `None` when either has no
+/// answers.
+pub fn change((k1, n1): (f64, u64), (k2, n2): (f64, u64)) -> Option<Change> {
+    let (lo, hi) = inference::newcombe_f(k1, n1, k2, n2, C95)?;
+    Some(change_of(k1 / n1 as f64 - k2 / n2 as f64, lo, hi))
 }
 
 /// Counts per level of a statement, looked up by its code.
@@ -582,10 +583,7 @@ pub fn score_change(
     now: &BTreeMap<String, u64>,
     before: &BTreeMap<String, u64>,
 ) -> Option<Change> {
-    let (k1, n1) = scored(instrument, code, now, formula);
-    let (k2, n2) = scored(instrument, code, before, formula);
-    let (lo, hi) = inference::newcombe_f(k1, n1, k2, n2, C95)?;
-    Some(change_of(k1 / n1 as f64 - k2 / n2 as f64, lo, hi))
+    change(scored(instrument, code, now, formula), scored(instrument, code, before, formula))
 }
 
 fn change_of(d: f64, lo: f64, hi: f64) -> Change {
@@ -636,10 +634,7 @@ impl Change {
     /// [`Change::words`] of a score under `formula`: in points of percent ("điểm %") for the
     /// share, in points of the 0–100 score ("điểm") for the mean.
     pub fn words_in(&self, formula: Formula) -> String {
-        let unit = match formula {
-            Formula::Share45 => "điểm %",
-            Formula::Mean100 => "điểm",
-        };
+        let unit = formula.change_unit_vi();
         let ci = format!("KTC 95%: {} đến {}", points(self.ci95[0]), points(self.ci95[1]));
         match self.direction {
             "up" => format!("tăng {} {unit} ({ci})", decimal(self.difference, 2)),
@@ -786,9 +781,9 @@ mod tests {
 
     #[test]
     fn a_change_is_called_one_only_when_its_interval_excludes_zero() {
-        let noise = change(Count { k: 81, n: 100 }, Count { k: 84, n: 100 }).unwrap();
+        let noise = change((81.0, 100), (84.0, 100)).unwrap();
         assert!(!noise.significant && noise.words().starts_with(NOT_SIGNIFICANT));
-        let real = change(Count { k: 810, n: 1000 }, Count { k: 900, n: 1000 }).unwrap();
+        let real = change((810.0, 1000), (900.0, 1000)).unwrap();
         assert!(real.significant && real.words().starts_with("giảm 9,00 điểm %"));
     }
 }

@@ -344,6 +344,14 @@ impl Formula {
         }
     }
 
+    /// The unit of a change of its scores: "điểm %" (points of percent) or "điểm".
+    pub fn change_unit_vi(self) -> &'static str {
+        match self {
+            Formula::Share45 => "điểm %",
+            Formula::Mean100 => "điểm",
+        }
+    }
+
     /// One sentence, Vietnamese then English, of how a statement's score is computed.
     pub fn rule(self) -> &'static str {
         match self {
