@@ -6,6 +6,7 @@ use rust_xlsxwriter::{Format, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use super::content::{Content, Group, Rate};
 use crate::instrument::Instrument;
+use crate::stats::model::Formula;
 
 /// A text cell starting with `=`, `+`, `-` or `@` (or a tab or carriage return, which some
 /// spreadsheets skip before such a sign) gets a leading `'`, so it stays text.
@@ -182,7 +183,7 @@ pub fn csv(
         ("signature_key_id", signature),
         ("unit_name", content.unit.name.as_str()),
         ("measure_name", content.measure.vi.as_str()),
-        ("formula", content.measure.formula.as_deref().unwrap_or("share45")),
+        ("formula", formula_of(content).as_str()),
         ("measure_note", content.measure.note.as_str()),
     ] {
         rows.push("meta", meta, measure, "", None, text(value), None, None, "");
@@ -383,7 +384,12 @@ fn group_row(g: &Group, with_field: bool) -> Vec<Cell> {
 /// The unit a file's scores are written in: "%" for the share of levels 4–5, "điểm" (0–100)
 /// for the mean.
 fn unit_of(content: &Content) -> &'static str {
-    content.measure.formula().unwrap_or_default().unit_vi()
+    formula_of(content).unit_vi()
+}
+
+/// The formula of a content this service built (always one it knows).
+fn formula_of(content: &Content) -> Formula {
+    content.measure.formula().unwrap_or_default()
 }
 
 fn group_headers(with_field: bool, unit: &str) -> Vec<String> {
@@ -437,11 +443,7 @@ pub fn sheets(
         vec![text("Chỉ số đo"), text(&content.measure.vi)],
         vec![
             text("Công thức tính điểm (formula)"),
-            text(format!(
-                "{} ({})",
-                content.measure.formula().unwrap_or_default().name_vi(),
-                content.measure.formula.as_deref().unwrap_or("share45")
-            )),
+            text(format!("{} ({})", formula_of(content).name_vi(), formula_of(content).as_str())),
         ],
         vec![text("Ghi chú"), text(&content.measure.note)],
         vec![text("Số phiếu phát ra"), int(content.totals.invitations)],
@@ -570,10 +572,9 @@ pub fn sheets(
         "Mã",
         "Yếu tố / tiêu chí",
         "n",
-        if unit_of(content) == "%" {
-            "Tỉ lệ hài lòng / chỉ số (%)"
-        } else {
-            "Điểm tiêu chí / chỉ số (điểm)"
+        match formula_of(content) {
+            Formula::Share45 => "Tỉ lệ hài lòng / chỉ số (%)",
+            Formula::Mean100 => "Điểm tiêu chí / chỉ số (điểm)",
         },
         "KTC 95% dưới",
         "KTC 95% trên",
