@@ -288,6 +288,7 @@ diesel::table! {
         tt01_i7_unfounded -> Bool,
         held -> Bool,
         top_score -> Bool,
+        completed_burst -> Bool,
     }
 }
 

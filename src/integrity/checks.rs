@@ -115,23 +115,29 @@ fn same_device(
 fn burst(conn: &mut PgConnection, a: &Arrival<'_>, out: &mut Assessment) -> QueryResult<()> {
     // The officer's latest BURST_SIZE - 1 top scores in the window, newest first, from the
     // partial index `responses_officer_top_idx`. When there are that many, this one completes
-    // a burst; the ones read that lack the reason gain it in `record`. Older ones of the window need no
-    // look: if the newest earlier one is flagged, its own window held a burst and every
-    // answer in it was flagged then; if it is not, its window held fewer than BURST_SIZE, so
-    // the ones read are all there are. (`top_score` as the condition itself, not `= $1`: a
-    // cached generic plan of a bound value could not prove the partial index's predicate.)
-    let recent: Vec<i64> = responses::table
+    // a burst. Of those read, only the ones whose own check did not find them completing a
+    // burst (`completed_burst`, written with their own `burst` flag) are queued for `spread`:
+    // the others carry the flag already. So a sustained burst queues nothing after its first
+    // answers, where queueing all four on every arrival made the spread job re-insert four
+    // flags per answer (BENCHMARKS.md, 6 December). A response whose check ran before its
+    // predecessors had committed did not see them, has no flag and no mark, and is queued by
+    // the next arrival: nothing here trusts timestamps. Older ones of the window need no look:
+    // if the newest earlier one is flagged, its own window held a burst and every answer in it
+    // was flagged then; if it is not, its window held fewer than BURST_SIZE, so the ones read
+    // are all there are. (`top_score` as the condition itself, not `= $1`: a cached generic
+    // plan of a bound value could not prove the partial index's predicate.)
+    let recent: Vec<(i64, bool)> = responses::table
         .filter(responses::officer_code.eq(a.officer_code))
         .filter(responses::top_score)
         .filter(responses::submitted_at.gt(a.submitted_at - Duration::seconds(BURST_WINDOW_SECONDS)))
         .filter(responses::submitted_at.le(a.submitted_at))
         .order(responses::submitted_at.desc())
-        .select(responses::id)
+        .select((responses::id, responses::completed_burst))
         .limit(BURST_SIZE as i64 - 1)
         .load(conn)?;
     if recent.len() + 1 >= BURST_SIZE {
         out.own.push(Reason::Burst);
-        out.others.extend(recent.into_iter().map(|id| (id, Reason::Burst)));
+        out.others.extend(recent.into_iter().filter(|(_, done)| !done).map(|(id, _)| (id, Reason::Burst)));
     }
     Ok(())
 }

@@ -128,15 +128,21 @@ pub struct NewResponse<'a> {
     pub held: bool,
     /// The first answer gives `CASE.OVERALL` the top level of its scale (the burst check's index).
     pub top_score: bool,
+    /// Its own check found it completing a burst (flagged `burst` with it): see
+    /// `integrity::checks::burst`.
+    pub completed_burst: bool,
 }
 
 /// The columns of `responses` a new response sets, in the order of [`NewResponse::bind`].
 macro_rules! response_columns {
     () => {
         "invitation_id, instrument_id, instrument_version, unit_code, officer_code, procedure_code, \
-         channel, submitted_at, last_added_at, client_hash, device_hash, held, top_score"
+         channel, submitted_at, last_added_at, client_hash, device_hash, held, top_score, completed_burst"
     };
 }
+
+/// How many values `response_columns!` names (the `?` of its `VALUES`).
+const RESPONSE_BINDS: usize = 14;
 
 /// The select list of answers after the response id (binds: the answer time).
 macro_rules! answer_select {
@@ -153,7 +159,7 @@ macro_rules! answer_rows {
 }
 
 impl NewResponse<'_> {
-    /// Pushes the `i`-th of the 13 values, in the order of `response_columns!`.
+    /// Pushes the `i`-th of the [`RESPONSE_BINDS`] values, in the order of `response_columns!`.
     fn bind<'b>(&'b self, i: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         match i {
             0 => out.push_bind_param::<BigInt, _>(&self.invitation_id),
@@ -169,6 +175,7 @@ impl NewResponse<'_> {
             10 => out.push_bind_param::<Nullable<Text>, _>(&self.device_hash),
             11 => out.push_bind_param::<Bool, _>(&self.held),
             12 => out.push_bind_param::<Bool, _>(&self.top_score),
+            13 => out.push_bind_param::<Bool, _>(&self.completed_burst),
             i => Err(statement::no_such_bind(i)),
         }
     }
@@ -185,7 +192,7 @@ impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
         const SQL: &str = concat!(
             "WITH r AS (INSERT INTO responses (",
             response_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id), \
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id), \
              a AS (INSERT INTO answers (response_id, item_code, level, choices, text, answered_at) \
                    SELECT r.id, ",
             answer_select!(),
@@ -194,7 +201,11 @@ impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
             ") SELECT id FROM r"
         );
         statement::walk(SQL, &mut out, |i, out| {
-            if i < 13 { self.response.bind(i, out) } else { self.answers.bind(i - 13, out) }
+            if i < RESPONSE_BINDS {
+                self.response.bind(i, out)
+            } else {
+                self.answers.bind(i - RESPONSE_BINDS, out)
+            }
         })
     }
 }

@@ -13,7 +13,7 @@ use crate::followups::store::{Facts as FollowupFacts, open as open_followup};
 use crate::http::client::{Client, ClientHashes};
 use crate::instrument::{Instruments, OVERALL};
 use crate::integrity::checks;
-use crate::integrity::model::Rules;
+use crate::integrity::model::{Reason, Rules};
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::ratelimit::Submissions;
 use crate::kernel::survey_secrets;
@@ -361,6 +361,7 @@ pub fn write(
                     device_hash: sub.client.device_hash.as_deref(),
                     held,
                     top_score,
+                    completed_burst: assessment.as_ref().is_some_and(|a| a.own.contains(&Reason::Burst)),
                 },
                 &new,
             )

@@ -754,6 +754,52 @@ async fn a_long_burst_flags_every_answer_once_and_each_stays_stored_and_reviewab
 }
 
 #[actix_web::test]
+async fn a_sustained_burst_queues_only_the_answers_that_did_not_flag_themselves() {
+    let app = integrity_app(|_| {}).await;
+    let tokens: Vec<String> = (0..10).map(|_| invite(&app, SEED.officers[0], 20).token).collect();
+    let queue = || -> Vec<usize> {
+        let rows: Vec<Vec<Option<i64>>> = integrity_spread::table
+            .order(integrity_spread::id)
+            .select(integrity_spread::response_ids)
+            .load(&mut app.conn())
+            .unwrap();
+        rows.iter().map(Vec::len).collect()
+    };
+    for (i, t) in tokens[..9].iter().enumerate() {
+        let ip = format!("198.51.100.{}", 120 + i);
+        let r = answer_from(&app, t, &ip, &format!("{PHONE} #{i}"), json!({"CASE.OVERALL": 5})).await;
+        assert_eq!(r.status, 201);
+    }
+    // the fifth names the four before it, which flagged nothing themselves; each later one names
+    // only those of its four predecessors that did not complete a burst, so from the ninth on a
+    // burst costs the job nothing
+    assert_eq!(queue(), [4, 3, 2, 1]);
+    app.spread_flags();
+    assert!(tokens[..9].iter().all(|t| reasons_of(&app, t) == ["burst"]));
+    // an answer whose check ran before its predecessors had committed saw no burst: no flag, no
+    // mark. The next answer queues it, whatever the timestamps say.
+    let missed: i64 = responses::table
+        .inner_join(invitations::table)
+        .filter(invitations::token_hash.eq(app.token_hash(&tokens[8])))
+        .select(responses::id)
+        .first(&mut app.conn())
+        .unwrap();
+    diesel::delete(integrity_flags::table.filter(integrity_flags::response_id.eq(missed)))
+        .execute(&mut app.conn())
+        .unwrap();
+    diesel::update(responses::table.find(missed))
+        .set((responses::completed_burst.eq(false), responses::held.eq(false)))
+        .execute(&mut app.conn())
+        .unwrap();
+    let r = answer_from(&app, &tokens[9], "198.51.100.140", PHONE, json!({"CASE.OVERALL": 5})).await;
+    assert_eq!(r.status, 201);
+    let named: Vec<Vec<Option<i64>>> =
+        integrity_spread::table.select(integrity_spread::response_ids).load(&mut app.conn()).unwrap();
+    assert_eq!(named, [vec![Some(missed)]]);
+    assert_eq!(reasons_of(&app, &tokens[8]), ["burst"]);
+}
+
+#[actix_web::test]
 async fn residents_behind_one_carrier_address_with_one_reduced_chrome_are_different_devices() {
     let app = integrity_app(|_| {}).await;
     // ten residents on one carrier-NAT address, every phone sending the same reduced agent: each
