@@ -34,12 +34,7 @@ async fn integrity_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
 fn reasons_of(app: &TestApp, token: &str) -> Vec<String> {
     app.spread_flags();
     let mut conn = app.conn();
-    let rid: i64 = responses::table
-        .inner_join(invitations::table)
-        .filter(invitations::token_hash.eq(app.token_hash(token)))
-        .select(responses::id)
-        .first(&mut conn)
-        .unwrap();
+    let rid = response_id(app, token);
     integrity_flags::table
         .filter(integrity_flags::response_id.eq(rid))
         .order(integrity_flags::reason)
@@ -263,12 +258,7 @@ async fn a_leader_reviews_flagged_answers_genuine_or_invalid_and_each_review_is_
     assert_eq!(audited, 2);
 
     // refusals change nothing
-    let clean_id: i64 = responses::table
-        .inner_join(invitations::table)
-        .filter(invitations::token_hash.eq(app.token_hash(&clean)))
-        .select(responses::id)
-        .first(&mut app.conn())
-        .unwrap();
+    let clean_id = response_id(&app, &clean);
     assert_eq!(review(clean_id, "invalid").await.status, 409);
     assert_eq!(review(999_999, "invalid").await.status, 404);
     let r = review(id_a, "maybe").await;
@@ -640,12 +630,7 @@ async fn an_answer_reviewed_genuine_stays_counted_when_a_later_flag_reaches_it()
     for t in &tokens[..3] {
         assert_eq!(answer_from(&app, t, "192.0.2.30", PHONE, json!({"CASE.OVERALL": 4})).await.status, 201);
     }
-    let first: i64 = responses::table
-        .inner_join(invitations::table)
-        .filter(invitations::token_hash.eq(app.token_hash(&tokens[0])))
-        .select(responses::id)
-        .first(&mut app.conn())
-        .unwrap();
+    let first: i64 = response_id(&app, &tokens[0]);
     let review = json!({"verdict": "genuine", "note": "Người dân dùng wifi của xã"});
     let uri = format!("/api/v1/integrity/responses/{first}/review");
     assert_eq!(app.post_json(&uri, &review).with_key(&key).await.status, 200);
@@ -709,6 +694,16 @@ async fn tap(
         call = call.cookie(c);
     }
     call.await.status
+}
+
+/// The id of `token`'s response.
+fn response_id(app: &TestApp, token: &str) -> i64 {
+    responses::table
+        .inner_join(invitations::table)
+        .filter(invitations::token_hash.eq(app.token_hash(token)))
+        .select(responses::id)
+        .first(&mut app.conn())
+        .unwrap()
 }
 
 fn stored_count(app: &TestApp, token: &str) -> i64 {
@@ -778,12 +773,7 @@ async fn a_sustained_burst_queues_only_the_answers_that_did_not_flag_themselves(
     assert!(tokens[..9].iter().all(|t| reasons_of(&app, t) == ["burst"]));
     // an answer whose check ran before its predecessors had committed saw no burst: no flag, no
     // mark. The next answer queues it, whatever the timestamps say.
-    let missed: i64 = responses::table
-        .inner_join(invitations::table)
-        .filter(invitations::token_hash.eq(app.token_hash(&tokens[8])))
-        .select(responses::id)
-        .first(&mut app.conn())
-        .unwrap();
+    let missed: i64 = response_id(&app, &tokens[8]);
     diesel::delete(integrity_flags::table.filter(integrity_flags::response_id.eq(missed)))
         .execute(&mut app.conn())
         .unwrap();
