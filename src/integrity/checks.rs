@@ -2,13 +2,17 @@
 //! `responses::submit`.
 
 use chrono::{DateTime, Duration, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{BigInt, Bool, SmallInt, Text, Timestamptz};
 
 use super::model::{BURST_SIZE, BURST_WINDOW_SECONDS, Reason, Rules};
+use crate::db::statement;
 use crate::instrument::OVERALL;
 use crate::kernel::answers::AnswerSet;
 use crate::kernel::time::day_bounds;
-use crate::schema::{integrity_flags, integrity_reviews, integrity_spread, responses};
+use crate::schema::{integrity_reviews, integrity_spread};
 
 /// What the checks know of a first response about to be stored.
 #[derive(Debug, Clone)]
@@ -75,105 +79,128 @@ pub fn assess(conn: &mut PgConnection, rules: &Rules, a: &Arrival<'_>) -> QueryR
     if a.submitted_at - a.shown_at.unwrap_or(a.issued_at) < Duration::seconds(rules.min_seconds_to_answer) {
         out.own.push(Reason::TooFast);
     }
-    if let Some(device_hash) = a.device_hash {
-        same_device(conn, rules, a.submitted_at, device_hash, &mut out)?;
-    }
-    if a.top_score.is_some() {
-        burst(conn, a, &mut out)?;
-    }
+    recent_rules(conn, rules, a, &mut out)?;
     Ok(out)
 }
 
-/// The same-device rule, when something identifies the device.
-fn same_device(
+/// The rows both rules read, in **one** statement whatever the answer says (a round trip per
+/// rule made a top score cost two statements more than any other answer, and the satisfied mix
+/// of `bench/answers.sh` ran at 0.87-0.90 of the mixed one; see BENCHMARKS.md, 6 December). Each
+/// branch is switched on or off by a bound flag, a one-time filter PostgreSQL evaluates before
+/// touching its index, so a branch that does not apply costs nothing. Rows: (rule, id,
+/// `completed_burst`), rule 0 for the device, 1 for the burst.
+///
+/// - Device: the device's latest answers of the day, newest first, at most `max + 1`, from the
+///   partial index `responses_device_idx`. When at least `max` came before, this one is over the
+///   limit; those read that lack the reason gain it through [`super::spread`] (any older ones
+///   gained it when the device first crossed the line).
+/// - Burst: the officer's latest `BURST_SIZE - 1` top scores in the window, newest first, from
+///   the partial index `responses_officer_top_idx`. When there are that many, this one completes a
+///   burst. Of those read, only the ones whose own check did not find them completing a burst
+///   (`completed_burst`, written with their own `burst` flag) are queued for `spread`: the others
+///   carry the flag already. So a sustained burst queues nothing after its first answers, where
+///   queueing all four on every arrival made the spread job re-insert four flags per answer
+///   (BENCHMARKS.md, 6 December). A response whose check ran before its predecessors had
+///   committed did not see them, has no flag and no mark, and is queued by the next arrival:
+///   nothing here trusts timestamps. Older ones of the window need no look: if the newest earlier
+///   one is flagged, its own window held a burst and every answer in it was flagged then; if it
+///   is not, its window held fewer than BURST_SIZE, so the ones read are all there are.
+///   (`top_score` as the condition itself, not `= ?`: a cached generic plan of a bound value
+///   could not prove the partial index's predicate.)
+struct Recent<'a> {
+    /// The device branch runs (something identifies the device).
+    device_on: bool,
+    device_hash: Option<&'a str>,
+    day: (DateTime<Utc>, DateTime<Utc>),
+    device_limit: i64,
+    /// The burst branch runs (a top score).
+    burst_on: bool,
+    officer_code: Option<&'a str>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+}
+
+impl QueryFragment<Pg> for Recent<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        const SQL: &str = "(SELECT 0::smallint, id, completed_burst FROM responses \
+              WHERE ?::boolean AND device_hash = ? AND submitted_at >= ? AND submitted_at < ? \
+              ORDER BY submitted_at DESC LIMIT ?) \
+             UNION ALL \
+             (SELECT 1::smallint, id, completed_burst FROM responses \
+              WHERE ?::boolean AND officer_code = ? AND top_score AND submitted_at > ? AND submitted_at <= ? \
+              ORDER BY submitted_at DESC LIMIT ?)";
+        statement::walk(SQL, &mut out, |i, out| match i {
+            0 => out.push_bind_param::<Bool, _>(&self.device_on),
+            1 => out.push_bind_param::<Text, _>(self.device_hash.unwrap_or_default()),
+            2 => out.push_bind_param::<Timestamptz, _>(&self.day.0),
+            3 => out.push_bind_param::<Timestamptz, _>(&self.day.1),
+            4 => out.push_bind_param::<BigInt, _>(&self.device_limit),
+            5 => out.push_bind_param::<Bool, _>(&self.burst_on),
+            6 => out.push_bind_param::<Text, _>(self.officer_code.unwrap_or_default()),
+            7 => out.push_bind_param::<Timestamptz, _>(&self.window.0),
+            8 => out.push_bind_param::<Timestamptz, _>(&self.window.1),
+            9 => out.push_bind_param::<BigInt, _>(&BURST_LIMIT),
+            i => Err(statement::no_such_bind(i)),
+        })
+    }
+}
+
+crate::cached_statement!(Recent, (SmallInt, BigInt, Bool));
+
+/// Earlier top scores of the officer the burst rule reads.
+const BURST_LIMIT: i64 = BURST_SIZE as i64 - 1;
+
+/// The device rule and the burst rule, from one read ([`Recent`]).
+fn recent_rules(
     conn: &mut PgConnection,
     rules: &Rules,
-    submitted_at: DateTime<Utc>,
-    device_hash: &str,
+    a: &Arrival<'_>,
     out: &mut Assessment,
 ) -> QueryResult<()> {
-    let (start, end) = day_bounds(submitted_at);
-    // The device's latest answers of the day, newest first, at most max + 1: when at least `max`
-    // came before, this one is over the limit; those read that lack the reason gain it in
-    // `record` (any older ones gained it when the device first crossed the line).
-    let max = rules.max_tokens_per_device_per_day as usize;
-    let same_device: Vec<i64> = responses::table
-        .filter(responses::device_hash.eq(device_hash))
-        .filter(responses::submitted_at.ge(start).and(responses::submitted_at.lt(end)))
-        .order(responses::submitted_at.desc())
-        .select(responses::id)
-        .limit(max as i64 + 1)
-        .load(conn)?;
-    if same_device.len() >= max {
+    if a.device_hash.is_none() && a.top_score.is_none() {
+        return Ok(());
+    }
+    let max = i64::from(rules.max_tokens_per_device_per_day);
+    let rows: Vec<(i16, i64, bool)> = Recent {
+        device_hash: a.device_hash,
+        device_on: a.device_hash.is_some(),
+        day: day_bounds(a.submitted_at),
+        device_limit: max + 1,
+        officer_code: a.top_score.map(|_| a.officer_code),
+        burst_on: a.top_score.is_some(),
+        window: (a.submitted_at - Duration::seconds(BURST_WINDOW_SECONDS), a.submitted_at),
+    }
+    .load(conn)?;
+    let device: Vec<i64> = rows.iter().filter(|r| r.0 == 0).map(|r| r.1).collect();
+    let burst: Vec<(i64, bool)> = rows.iter().filter(|r| r.0 == 1).map(|r| (r.1, r.2)).collect();
+    if a.device_hash.is_some() && device.len() as i64 >= max {
         out.own.push(Reason::SameDevice);
-        out.others.extend(same_device.into_iter().map(|id| (id, Reason::SameDevice)));
+        out.others.extend(device.into_iter().map(|id| (id, Reason::SameDevice)));
     }
-    Ok(())
-}
-
-/// The burst rule, for a top score.
-fn burst(conn: &mut PgConnection, a: &Arrival<'_>, out: &mut Assessment) -> QueryResult<()> {
-    // The officer's latest BURST_SIZE - 1 top scores in the window, newest first, from the
-    // partial index `responses_officer_top_idx`. When there are that many, this one completes
-    // a burst. Of those read, only the ones whose own check did not find them completing a
-    // burst (`completed_burst`, written with their own `burst` flag) are queued for `spread`:
-    // the others carry the flag already. So a sustained burst queues nothing after its first
-    // answers, where queueing all four on every arrival made the spread job re-insert four
-    // flags per answer (BENCHMARKS.md, 6 December). A response whose check ran before its
-    // predecessors had committed did not see them, has no flag and no mark, and is queued by
-    // the next arrival: nothing here trusts timestamps. Older ones of the window need no look:
-    // if the newest earlier one is flagged, its own window held a burst and every answer in it
-    // was flagged then; if it is not, its window held fewer than BURST_SIZE, so the ones read
-    // are all there are. (`top_score` as the condition itself, not `= $1`: a cached generic
-    // plan of a bound value could not prove the partial index's predicate.)
-    let recent: Vec<(i64, bool)> = responses::table
-        .filter(responses::officer_code.eq(a.officer_code))
-        .filter(responses::top_score)
-        .filter(responses::submitted_at.gt(a.submitted_at - Duration::seconds(BURST_WINDOW_SECONDS)))
-        .filter(responses::submitted_at.le(a.submitted_at))
-        .order(responses::submitted_at.desc())
-        .select((responses::id, responses::completed_burst))
-        .limit(BURST_SIZE as i64 - 1)
-        .load(conn)?;
-    if recent.len() + 1 >= BURST_SIZE {
+    if a.top_score.is_some() && burst.len() + 1 >= BURST_SIZE {
         out.own.push(Reason::Burst);
-        out.others.extend(recent.into_iter().filter(|(_, done)| !done).map(|(id, _)| (id, Reason::Burst)));
+        out.others.extend(burst.into_iter().filter(|(_, done)| !done).map(|(id, _)| (id, Reason::Burst)));
     }
     Ok(())
 }
 
-/// Stores the reasons of a new response, and queues the earlier responses it makes suspicious for
-/// [`super::spread`], which flags them and holds them out of the statistics within a second or
-/// two.
+/// Queues the earlier responses a new response makes suspicious for [`super::spread`], which
+/// flags them and holds them out of the statistics within a second or two. The new response's own
+/// reasons are not written here: they go in with the response itself, in its insert statement
+/// (`responses::store::NewResponse::flags`), so a flagged answer costs no statement more than
+/// any other.
 ///
-/// Only the new response's own row is written here: its flags are new keys of a new response, so
-/// no other transaction can hold them. Flagging the earlier ones here took the flags' keys and the
-/// earlier responses' rows (`held`) in the answer's transaction, and two answer writers storing
-/// answers of one officer (or device) wanted the same ones: each waited for the other's commit,
-/// and, locking in different orders, they deadlocked (`bench/answers.sh`, satisfied mix: one
-/// deadlock and its second of `deadlock_timeout`, p99 847 ms). The queue row is an insert of a
-/// new key too. Before that fix (ee27553), the flags were read first and re-inserted; see
-/// BENCHMARKS.md.
-pub fn record(
+/// Flagging the earlier ones here took the flags' keys and the earlier responses' rows (`held`)
+/// in the answer's transaction, and two answer writers storing answers of one officer (or device)
+/// wanted the same ones: each waited for the other's commit, and, locking in different orders,
+/// they deadlocked (`bench/answers.sh`, satisfied mix: one deadlock and its second of
+/// `deadlock_timeout`, p99 847 ms). The queue row is an insert of a new key instead. Before that
+/// fix (ee27553), the flags were read first and re-inserted; see BENCHMARKS.md.
+pub fn queue_others(
     conn: &mut PgConnection,
     response_id: i64,
     assessment: &Assessment,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let own: Vec<_> = assessment
-        .own
-        .iter()
-        .map(|r| {
-            (
-                integrity_flags::response_id.eq(response_id),
-                integrity_flags::reason.eq(r.code()),
-                integrity_flags::flagged_at.eq(now),
-            )
-        })
-        .collect();
-    if !own.is_empty() {
-        diesel::insert_into(integrity_flags::table).values(own).on_conflict_do_nothing().execute(conn)?;
-    }
     let mut by_reason: std::collections::BTreeMap<Reason, Vec<Option<i64>>> = Default::default();
     for (id, reason) in &assessment.others {
         if *id != response_id {

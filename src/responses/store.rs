@@ -129,8 +129,11 @@ pub struct NewResponse<'a> {
     /// The first answer gives `CASE.OVERALL` the top level of its scale (the burst check's index).
     pub top_score: bool,
     /// Its own check found it completing a burst (flagged `burst` with it): see
-    /// `integrity::checks::burst`.
+    /// `integrity::checks::Recent`.
     pub completed_burst: bool,
+    /// Its own integrity flags (reason codes), inserted by the same statement as the response,
+    /// with `submitted_at` as their time: a flagged answer costs no statement more than another.
+    pub flags: Vec<&'static str>,
 }
 
 /// The columns of `responses` a new response sets, in the order of [`NewResponse::bind`].
@@ -143,6 +146,9 @@ macro_rules! response_columns {
 
 /// How many values `response_columns!` names (the `?` of its `VALUES`).
 const RESPONSE_BINDS: usize = 14;
+
+/// The binds of [`NewResponse`]: its columns, then its own flags.
+const NEW_RESPONSE_BINDS: usize = RESPONSE_BINDS + 1;
 
 /// The select list of answers after the response id (binds: the answer time).
 macro_rules! answer_select {
@@ -159,7 +165,8 @@ macro_rules! answer_rows {
 }
 
 impl NewResponse<'_> {
-    /// Pushes the `i`-th of the [`RESPONSE_BINDS`] values, in the order of `response_columns!`.
+    /// Pushes the `i`-th of the [`NEW_RESPONSE_BINDS`] values: the columns in the order of
+    /// `response_columns!`, then the flags.
     fn bind<'b>(&'b self, i: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         match i {
             0 => out.push_bind_param::<BigInt, _>(&self.invitation_id),
@@ -176,6 +183,7 @@ impl NewResponse<'_> {
             11 => out.push_bind_param::<Bool, _>(&self.held),
             12 => out.push_bind_param::<Bool, _>(&self.top_score),
             13 => out.push_bind_param::<Bool, _>(&self.completed_burst),
+            14 => out.push_bind_param::<Array<Text>, _>(&self.flags),
             i => Err(statement::no_such_bind(i)),
         }
     }
@@ -192,7 +200,9 @@ impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
         const SQL: &str = concat!(
             "WITH r AS (INSERT INTO responses (",
             response_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id), \
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, submitted_at), \
+             f AS (INSERT INTO integrity_flags (response_id, reason, flagged_at) \
+                   SELECT r.id, x.reason, r.submitted_at FROM r, unnest(?::text[]) AS x (reason)), \
              a AS (INSERT INTO answers (response_id, item_code, level, choices, text, answered_at) \
                    SELECT r.id, ",
             answer_select!(),
@@ -201,10 +211,10 @@ impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
             ") SELECT id FROM r"
         );
         statement::walk(SQL, &mut out, |i, out| {
-            if i < RESPONSE_BINDS {
+            if i < NEW_RESPONSE_BINDS {
                 self.response.bind(i, out)
             } else {
-                self.answers.bind(i - RESPONSE_BINDS, out)
+                self.answers.bind(i - NEW_RESPONSE_BINDS, out)
             }
         })
     }

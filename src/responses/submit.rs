@@ -362,6 +362,9 @@ pub fn write(
                     held,
                     top_score,
                     completed_burst: assessment.as_ref().is_some_and(|a| a.own.contains(&Reason::Burst)),
+                    flags: assessment
+                        .as_ref()
+                        .map_or_else(Vec::new, |a| a.own.iter().map(|r| r.code()).collect()),
                 },
                 &new,
             )
@@ -396,7 +399,7 @@ pub fn write(
     };
     rollup::apply_response_change(conn, &instrument, &facts, &before, &after, deltas)?;
     if let Some(assessment) = &assessment {
-        checks::record(conn, response_id, assessment, sub.now)?;
+        checks::queue_others(conn, response_id, assessment, sub.now)?;
     }
     open_followup(
         conn,
