@@ -33,16 +33,47 @@ pub struct InvitationRow {
     pub fact_i2_points: Option<i16>,
 }
 
+/// An invitation locked for a submission, with what the submission reads beside it.
+#[derive(Debug, Clone)]
+pub struct Locked {
+    pub invitation: InvitationRow,
+    /// Its response, if it has one.
+    pub response: Option<ResponseRow>,
+    /// When its survey page was first shown ([`mark_shown`]), if ever.
+    pub first_shown: Option<DateTime<Utc>>,
+}
+
 /// The invitation whose token has this hash (`kernel::survey_secrets::token_hash`), its row
 /// locked until the transaction ends: every submission for one token waits here for the one
-/// before it.
-pub fn lock_invitation(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<InvitationRow>> {
-    invitations::table
+/// before it. Its response and its first showing come in the same statement, as scalar
+/// subqueries on their keys (`FOR UPDATE` locks only the invitation's row): three round trips
+/// were one per answer before, and each is a wait at 64 clients.
+pub fn lock_invitation(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<Locked>> {
+    let of_response = || responses::table.filter(responses::invitation_id.eq(invitations::id));
+    type Row = (InvitationRow, Option<i64>, Option<DateTime<Utc>>, Option<bool>, Option<DateTime<Utc>>);
+    let row: Option<Row> = invitations::table
         .filter(invitations::token_hash.eq(token_hash))
-        .select(InvitationRow::as_select())
+        .select((
+            InvitationRow::as_select(),
+            of_response().select(responses::id).single_value(),
+            of_response().select(responses::submitted_at).single_value(),
+            of_response().select(responses::held).single_value(),
+            survey_views::table
+                .filter(survey_views::invitation_id.eq(invitations::id))
+                .select(survey_views::first_shown_at)
+                .single_value(),
+        ))
         .for_update()
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(|(invitation, id, submitted_at, held, first_shown)| Locked {
+        invitation,
+        response: match (id, submitted_at, held) {
+            (Some(id), Some(submitted_at), Some(held)) => Some(ResponseRow { id, submitted_at, held }),
+            _ => None,
+        },
+        first_shown,
+    }))
 }
 
 /// The invitation whose token has this hash, for reading.
@@ -63,11 +94,6 @@ pub fn mark_shown(conn: &mut PgConnection, invitation_id: i64, at: DateTime<Utc>
         .on_conflict_do_nothing()
         .execute(conn)?;
     Ok(())
-}
-
-/// When the survey page of an invitation was first shown, if it was.
-pub fn first_shown(conn: &mut PgConnection, invitation_id: i64) -> QueryResult<Option<DateTime<Utc>>> {
-    survey_views::table.find(invitation_id).select(survey_views::first_shown_at).first(conn).optional()
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

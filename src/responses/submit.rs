@@ -260,7 +260,8 @@ pub fn prepare(
     limits: &Limits,
     sub: &Submission,
 ) -> Result<Step, Refusal> {
-    let invitation = store::lock_invitation(conn, &sub.token_hash)?.ok_or(Refusal::UnknownToken)?;
+    let store::Locked { invitation, response: existing, first_shown: shown_at } =
+        store::lock_invitation(conn, &sub.token_hash)?.ok_or(Refusal::UnknownToken)?;
     let instrument = instruments
         .get(&invitation.instrument_id, &invitation.instrument_version)
         .cloned()
@@ -270,7 +271,6 @@ pub fn prepare(
                 invitation.instrument_id, invitation.instrument_version
             ))
         })?;
-    let existing = store::response_of(conn, invitation.id)?;
     match &existing {
         None if sub.now > invitation.expires_at => return Err(Refusal::Expired),
         Some(r) if sub.now > r.submitted_at + limits.additions_window => return Err(Refusal::Spent),
@@ -298,22 +298,19 @@ pub fn prepare(
     after.extend(new.clone());
     check_response(&instrument, existing.is_none(), &after, &new)?;
     let assessment = match &existing {
-        None => {
-            let shown_at = store::first_shown(conn, invitation.id)?;
-            Some(checks::assess(
-                conn,
-                &limits.integrity,
-                &checks::Arrival {
-                    officer_code: &invitation.officer_code,
-                    device_hash: sub.client.device_hash.as_deref(),
-                    issued_at: invitation.issued_at,
-                    shown_at,
-                    submitted_at: sub.now,
-                    from_desk_network: sub.from_desk_network,
-                    top_score: checks::top_score(&instrument, &after),
-                },
-            )?)
-        }
+        None => Some(checks::assess(
+            conn,
+            &limits.integrity,
+            &checks::Arrival {
+                officer_code: &invitation.officer_code,
+                device_hash: sub.client.device_hash.as_deref(),
+                issued_at: invitation.issued_at,
+                shown_at,
+                submitted_at: sub.now,
+                from_desk_network: sub.from_desk_network,
+                top_score: checks::top_score(&instrument, &after),
+            },
+        )?),
         Some(r) if new.is_empty() => {
             if repeats.is_empty() {
                 return Err(Refusal::NoAnswers);
