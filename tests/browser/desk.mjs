@@ -99,8 +99,9 @@ try {
   check(await screenCode(screen) === first, 'pre-printing an A4 sheet changed the customer screen');
   const second = await issue(desk);
   check(second !== first, 'the second slip has the first one\'s code');
+  // the screen polls every 3 s; under a full test run's load a poll can take several
   await screen.waitForFunction((code) => document.querySelector('#screen-code').textContent.trim() === code,
-    second, { timeout: 8000 });
+    second, { timeout: 20000 });
 
   // ---------------------------------------------------------------- 3. a shared desk computer
   const sharedPc = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' });
@@ -118,6 +119,8 @@ try {
     pc.waitForResponse((r) => r.url().endsWith('/api/v1/desk/pairings')),
     pc.locator('#pair-button').click(),
   ]);
+  // the response has arrived when its headers have; the page writes the status after its body
+  await pc.waitForFunction(() => document.querySelector('#pair-status').textContent.trim() !== '');
   const paired = (await pc.locator('#pair-status').textContent()).trim();
   check(paired.startsWith('Đã ghép máy'), `the pairing did not succeed: "${paired}"`);
   // the admin signs out from a staff page; the computer keeps its pairing
