@@ -152,6 +152,7 @@ pub fn load_chunk(conn: &mut PgConnection, chunk: &Chunk, seconds: &mut [f64; 3]
                     r::channel,
                     r::submitted_at,
                     r::last_added_at,
+                    r::top_score,
                 ),
                 |w: &mut dyn Write| binary_copy(w, &chunk.responses).map_err(copy_error),
             )

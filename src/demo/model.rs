@@ -493,9 +493,13 @@ impl Generator {
         }
         let last_added =
             if added { submitted + chrono::Duration::seconds(rng.random_range(15..240)) } else { submitted };
+        // The burst rule's partial index reads `top_score`; the generated history keeps it true to
+        // its meaning (the first answer rates CASE.OVERALL at the top of its scale).
+        let top = crate::integrity::checks::top_score(&self.instrument, &answers.set).is_some();
         let r = &mut chunk.responses;
-        r.row(10).int8(rid).int8(id).text(&self.instrument_id).text(&self.instrument_version);
+        r.row(11).int8(rid).int8(id).text(&self.instrument_id).text(&self.instrument_version);
         r.text(unit).text(officer).text(p.code).text(channel).timestamptz(submitted).timestamptz(last_added);
+        r.boolean(top);
         chunk.response_count += 1;
         chunk.answer_count += answers.count;
         chunk.answers.buf.extend_from_slice(&answers.rows.buf);

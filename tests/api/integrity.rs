@@ -918,6 +918,24 @@ async fn the_demo_leaves_the_simulated_weeks_of_its_commune_to_the_simulation() 
     assert!(generated("KIMBINH", &mut conn) > 0);
     let total: i64 = responses::table.count().get_result(&mut conn).unwrap();
     assert_eq!(total, 6000);
+    // the generated history marks its top scores as the submission core does, so the burst
+    // rule's partial index sees them
+    #[derive(diesel::QueryableByName)]
+    struct Marks {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        top: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        wrong: i64,
+    }
+    let marks: Marks = diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE r.top_score) AS top, \
+                count(*) FILTER (WHERE r.top_score IS DISTINCT FROM coalesce(a.level = 5, false)) AS wrong \
+         FROM responses r LEFT JOIN answers a ON a.response_id = r.id AND a.item_code = 'CASE.OVERALL'",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert!(marks.top > 1000, "{} top scores of 6000", marks.top);
+    assert_eq!(marks.wrong, 0);
     // so over those weeks the officer without a pattern is an ordinary officer of the unit again
     // (against the province, here the other demo commune's generated answers, the simulation's
     // 70% top scores stand out: the two generators are not calibrated to each other)
