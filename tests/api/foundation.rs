@@ -477,3 +477,107 @@ async fn refused_requests_log_one_info_line_each_with_their_code_and_no_warning(
     let unknown = after.iter().find(|l| l["http.status"] == 404).unwrap();
     assert_eq!(unknown["http.route"], "/api/v1/responses/{token}", "the route pattern, never the token");
 }
+
+/// `src/schema.rs` is what diesel's `print-schema` writes from the migrations, and the code
+/// compiles against it alone: a migration that changed a column without it (or the other way
+/// round) would compile and fail on the first query. This compares the file with the database the
+/// migrations build: every table, its primary key, and each column's name, order, type and
+/// nullability.
+#[actix_web::test]
+async fn the_schema_file_matches_the_tables_the_migrations_build() {
+    #[derive(diesel::QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        column_name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        udt_name: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        nullable: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        primary: bool,
+    }
+    fn diesel_type(udt: &str) -> String {
+        let base = |t: &str| match t {
+            "int2" => "Int2",
+            "int4" => "Int4",
+            "int8" => "Int8",
+            "text" => "Text",
+            "bool" => "Bool",
+            "bytea" => "Bytea",
+            "date" => "Date",
+            "timestamptz" => "Timestamptz",
+            "jsonb" => "Jsonb",
+            "float8" => "Float8",
+            "uuid" => "Uuid",
+            other => panic!("no diesel type known here for {other}"),
+        };
+        match udt.strip_prefix('_') {
+            Some(element) => format!("Array<Nullable<{}>>", base(element)),
+            None => base(udt).to_string(),
+        }
+    }
+    type Tables = std::collections::BTreeMap<String, (Vec<String>, Vec<String>)>;
+    let app = TestApp::new().await;
+    let mut conn = app.conn();
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT c.table_name::text, c.column_name::text, c.udt_name::text, c.is_nullable = 'YES' AS nullable, \
+                EXISTS (SELECT 1 FROM information_schema.key_column_usage k \
+                        JOIN information_schema.table_constraints t USING (constraint_schema, constraint_name) \
+                        WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema \
+                          AND k.table_name = c.table_name AND k.column_name = c.column_name) AS primary \
+         FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name) \
+         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' \
+           AND c.table_name <> '__diesel_schema_migrations' \
+         ORDER BY c.table_name, c.ordinal_position",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let mut database = Tables::new();
+    for c in &columns {
+        let (key, cols) = database.entry(c.table_name.clone()).or_default();
+        if c.primary {
+            key.push(c.column_name.clone());
+        }
+        let ty = diesel_type(&c.udt_name);
+        cols.push(format!(
+            "{} -> {}",
+            c.column_name,
+            if c.nullable { format!("Nullable<{ty}>") } else { ty }
+        ));
+    }
+    // the file: `    name (key, ...) {` opens a table, `        column -> Type,` lists its columns
+    let mut file = Tables::new();
+    let mut current: Option<String> = None;
+    for line in include_str!("../../src/schema.rs").lines() {
+        let trimmed = line.trim();
+        if let Some(name) = current.clone() {
+            if trimmed == "}" {
+                current = None;
+            } else if !trimmed.starts_with('#') && !trimmed.starts_with("//") {
+                file.get_mut(&name).unwrap().1.push(trimmed.trim_end_matches(',').to_string());
+            }
+        } else if line.starts_with("    ") && !line.starts_with("     ") && trimmed.ends_with(") {") {
+            let (name, key) = trimmed.trim_end_matches(") {").split_once(" (").unwrap();
+            let mut key: Vec<String> = key.split(',').map(|k| k.trim().to_string()).collect();
+            // the database lists key columns in table order, print-schema in key order
+            key.sort();
+            file.insert(name.to_string(), (key, Vec::new()));
+            current = Some(name.to_string());
+        }
+    }
+    for (key, _) in database.values_mut() {
+        key.sort();
+    }
+    assert!(file.len() >= 30, "{} tables read from src/schema.rs", file.len());
+    for (name, (key, cols)) in &database {
+        let Some((file_key, file_cols)) = file.get(name) else {
+            panic!("table {name} is missing from src/schema.rs");
+        };
+        assert_eq!(file_key, key, "the primary key of {name}");
+        assert_eq!(file_cols, cols, "the columns of {name}");
+    }
+    let extra: Vec<&String> = file.keys().filter(|t| !database.contains_key(*t)).collect();
+    assert!(extra.is_empty(), "tables in src/schema.rs that the migrations do not build: {extra:?}");
+}
