@@ -48,6 +48,17 @@ pub struct Locked {
 /// before it. Its response and its first showing come in the same statement, as scalar
 /// subqueries on their keys (`FOR UPDATE` locks only the invitation's row): three round trips
 /// were one per answer before, and each is a wait at 64 clients.
+///
+/// **What the subqueries can miss.** They read the tables as they were when the statement
+/// began, and the lock is taken after them: when another submission of the same token held the
+/// lock then (a phone resending a post whose answer it never got) and committed a response while
+/// this one waited, `response` is `None` although the invitation now has one. A response seen is
+/// always there (responses are never deleted); a response not seen is confirmed before anything
+/// depends on it: the first response's insert does nothing on a second one for the invitation
+/// ([`insert_response_with_answers`] returns `None`), and the submission core then prepares
+/// again, and a refusal made on `None` is checked by locking again (a new statement sees every
+/// commit before the lock was granted), so one extra statement is paid only by refusals and by
+/// such races (`responses::submit::prepare`).
 pub fn lock_invitation(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<Locked>> {
     let of_response = || responses::table.filter(responses::invitation_id.eq(invitations::id));
     type Row = (InvitationRow, Option<i64>, Option<DateTime<Utc>>, Option<bool>, Option<DateTime<Utc>>);
@@ -226,7 +237,8 @@ impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
         const SQL: &str = concat!(
             "WITH r AS (INSERT INTO responses (",
             response_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, submitted_at), \
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (invitation_id) DO NOTHING RETURNING id, submitted_at), \
              f AS (INSERT INTO integrity_flags (response_id, reason, flagged_at) \
                    SELECT r.id, x.reason, r.submitted_at FROM r, unnest(?::text[]) AS x (reason)), \
              a AS (INSERT INTO answers (response_id, item_code, level, choices, text, answered_at) \
@@ -248,15 +260,15 @@ impl QueryFragment<Pg> for NewResponseWithAnswers<'_> {
 
 crate::cached_statement!(NewResponseWithAnswers, BigInt);
 
-/// Inserts a response and its answers in one statement; a second response for the invitation
-/// fails with a unique violation.
+/// Inserts a response and its answers (and its own flags) in one statement; `None`, with nothing
+/// written, when the invitation has a response already (one [`lock_invitation`] did not see).
 pub fn insert_response_with_answers(
     conn: &mut PgConnection,
     response: NewResponse<'_>,
     set: &AnswerSet,
-) -> QueryResult<i64> {
+) -> QueryResult<Option<i64>> {
     let answers = AnswerColumns::of(set, response.submitted_at);
-    NewResponseWithAnswers { response, answers }.get_result(conn)
+    NewResponseWithAnswers { response, answers }.get_result(conn).optional()
 }
 
 /// Records that items were added to a response.

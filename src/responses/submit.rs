@@ -141,21 +141,13 @@ pub fn submit_batch(
                 Ok(count) if count > i32::try_from(limits.per_client).unwrap_or(i32::MAX) => {
                     Err(Refusal::RateLimited)
                 }
-                Ok(_) => match prepare(conn, instruments, limits, sub) {
+                Ok(_) => match settle(conn, instruments, limits, sub, &mut deltas) {
+                    Ok(Err(Refusal::Db(e))) => return Err(e),
+                    Ok(result) => result,
+                    // the transaction is aborted: nothing of the batch stays
                     Err(Refusal::Db(e)) => return Err(e),
-                    Err(refusal) => Err(refusal),
-                    Ok(Step::Done(outcome)) => Ok(outcome),
-                    Ok(Step::Write(plan)) => {
-                        match write(conn, limits, sub, *plan, &mut deltas) {
-                            Ok(outcome) => Ok(outcome),
-                            // the transaction is aborted: nothing of the batch stays
-                            Err(Refusal::Db(e)) => return Err(e),
-                            Err(other) => {
-                                return Err(DbError::QueryBuilderError(
-                                    format!("write refused: {other}").into(),
-                                ));
-                            }
-                        }
+                    Err(other) => {
+                        return Err(DbError::QueryBuilderError(format!("write refused: {other}").into()));
                     }
                 },
             };
@@ -222,15 +214,38 @@ pub fn store_submission(
     limits: &Limits,
     sub: &Submission,
 ) -> Result<Outcome, Refusal> {
-    match prepare(conn, instruments, limits, sub)? {
-        Step::Done(outcome) => Ok(outcome),
-        Step::Write(plan) => {
-            let mut deltas = PendingDeltas::default();
-            let outcome = write(conn, limits, sub, *plan, &mut deltas)?;
-            deltas.flush(conn)?;
-            Ok(outcome)
+    let mut deltas = PendingDeltas::default();
+    let outcome = settle(conn, instruments, limits, sub, &mut deltas)??;
+    deltas.flush(conn)?;
+    Ok(outcome)
+}
+
+/// [`prepare`], then [`write`]; prepares once more when the write finds that the invitation got
+/// its response from another submission of the token meanwhile (see
+/// `store::lock_invitation`), which the second preparation then sees. `Ok(Err(refusal))`: refused
+/// with nothing written, the transaction still usable; `Err`: the write failed, the transaction
+/// must be rolled back.
+fn settle(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    limits: &Limits,
+    sub: &Submission,
+    deltas: &mut PendingDeltas,
+) -> Result<Result<Outcome, Refusal>, Refusal> {
+    for _ in 0..2 {
+        match prepare(conn, instruments, limits, sub) {
+            Err(refusal) => return Ok(Err(refusal)),
+            Ok(Step::Done(outcome)) => return Ok(Ok(outcome)),
+            Ok(Step::Write(plan)) => {
+                if let Some(outcome) = write(conn, limits, sub, *plan, deltas)? {
+                    return Ok(Ok(outcome));
+                }
+            }
         }
     }
+    // the second preparation locked the invitation with its response committed before the lock
+    // was granted, so it saw it: unreachable, and the unique key is the guarantee
+    Ok(Err(Refusal::AlreadyAnswered(OVERALL.to_string())))
 }
 
 /// What [`prepare`] decided.
@@ -252,16 +267,41 @@ pub struct Plan {
     assessment: Option<checks::Assessment>,
 }
 
-/// Every check of a submission, with reads and locks only (the invitation row, the device's
-/// advisory lock): a refusal has written nothing.
+/// Every check of a submission, with reads and a lock only (the invitation's row): a refusal has
+/// written nothing.
+///
+/// A refusal made when the lock's statement saw no response is confirmed by locking again: that
+/// statement may have missed a response another submission of the token committed while this one
+/// waited for the lock (`store::lock_invitation`), and an addition, a repeat or a late post
+/// judged as a first response would be refused wrongly.
 pub fn prepare(
     conn: &mut PgConnection,
     instruments: &Instruments,
     limits: &Limits,
     sub: &Submission,
 ) -> Result<Step, Refusal> {
-    let store::Locked { invitation, response: existing, first_shown: shown_at } =
-        store::lock_invitation(conn, &sub.token_hash)?.ok_or(Refusal::UnknownToken)?;
+    let locked = store::lock_invitation(conn, &sub.token_hash)?.ok_or(Refusal::UnknownToken)?;
+    let saw_none = locked.response.is_none();
+    match plan(conn, instruments, limits, sub, locked) {
+        Err(refusal) if saw_none && !matches!(refusal, Refusal::Db(_)) => {
+            match store::lock_invitation(conn, &sub.token_hash)? {
+                Some(again) if again.response.is_some() => plan(conn, instruments, limits, sub, again),
+                _ => Err(refusal),
+            }
+        }
+        other => other,
+    }
+}
+
+/// The checks of [`prepare`] on what the lock read.
+fn plan(
+    conn: &mut PgConnection,
+    instruments: &Instruments,
+    limits: &Limits,
+    sub: &Submission,
+    locked: store::Locked,
+) -> Result<Step, Refusal> {
+    let store::Locked { invitation, response: existing, first_shown: shown_at } = locked;
     let instrument = instruments
         .get(&invitation.instrument_id, &invitation.instrument_version)
         .cloned()
@@ -328,15 +368,17 @@ pub fn prepare(
 }
 
 /// The writes of an accepted submission; its roll-up deltas go to `deltas`, which the caller
-/// flushes before committing. Fails only with the database (a unique violation on the response,
-/// which the row lock makes unreachable, is reported as `already_answered`).
+/// flushes before committing. `None`, with nothing written, when the plan took the submission for
+/// the invitation's first response and the invitation has one (committed by another submission
+/// of the token while this one waited for the lock): the caller prepares again. Fails only with
+/// the database (a unique violation on the response is reported as `already_answered`).
 pub fn write(
     conn: &mut PgConnection,
     limits: &Limits,
     sub: &Submission,
     plan: Plan,
     deltas: &mut PendingDeltas,
-) -> Result<Outcome, Refusal> {
+) -> Result<Option<Outcome>, Refusal> {
     let Plan { invitation, instrument, existing, new, before, after, assessment } = plan;
     let (response_id, submitted_at, effect, held) = match &existing {
         None => {
@@ -366,12 +408,12 @@ pub fn write(
                 &new,
             )
             .map_err(|e| match e {
-                // the row lock makes this unreachable in practice; the unique key is the guarantee
                 DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                     Refusal::AlreadyAnswered(OVERALL.to_string())
                 }
                 other => Refusal::Db(other),
             })?;
+            let Some(id) = id else { return Ok(None) };
             (id, sub.now, Effect::Created, held)
         }
         Some(r) => {
@@ -415,12 +457,12 @@ pub fn write(
         items = new.len(),
         "response stored"
     );
-    Ok(Outcome {
+    Ok(Some(Outcome {
         effect,
         instrument,
         answers: after,
         additions_until: submitted_at + limits.additions_window,
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -210,6 +210,96 @@ async fn additions_within_the_window_add_items_but_never_change_one() {
     );
 }
 
+/// A phone resends a post whose answer it never got while the first is still being stored, or
+/// sends its additions before the first post's answer came back: the later post waits for the
+/// invitation's lock, then must see the response the first one committed. The lock's statement
+/// reads the response as it was before the wait (`responses::store::lock_invitation`), so this is
+/// what its confirmation is for: the identical resend is "unchanged", not "already answered"; the
+/// additions are added, not refused for lacking `CASE.OVERALL`; one response either way.
+#[actix_web::test]
+async fn a_post_that_waited_for_another_post_of_its_token_sees_the_response_that_one_stored() {
+    use diesel::connection::SimpleConnection;
+    use sipas::responses::model::{Effect, RawAnswers, Repeats};
+    use sipas::responses::submit::{self, Limits, Submission};
+    let app = TestApp::new().await;
+    app.seed();
+    let state = &app.state;
+    let limits = Limits::new(&state.config, std::sync::Arc::new(Default::default()));
+    let post = |token: &str, answers: serde_json::Value| Submission {
+        token: token.to_string(),
+        token_hash: sipas::kernel::survey_secrets::token_hash(&state.secret, token),
+        answers: RawAnswers::Json(answers.as_object().cloned().unwrap_or_default()),
+        client: sipas::http::client::ClientHashes::new(
+            &state.secret,
+            "203.0.113.9",
+            "Mozilla/5.0 (Linux; Android 10; K)",
+        ),
+        from_desk_network: false,
+        repeats: Repeats::IgnoreIdentical,
+        now: chrono::Utc::now(),
+    };
+    // alone, and in a batch of the answer writers (group commit)
+    for (later, expected, batch) in [
+        (json!({"CASE.OVERALL": 5}), Effect::Unchanged, false),
+        (json!({"TT01.I1": 2}), Effect::Added, false),
+        (json!({"CASE.OVERALL": 5}), Effect::Unchanged, true),
+        (json!({"TT01.I1": 2}), Effect::Added, true),
+    ] {
+        let inv = invitation(&app);
+        // the first post is stored and not yet committed: its transaction holds the lock
+        let mut first = app.conn();
+        first.batch_execute("BEGIN").unwrap();
+        let stored_first = submit::store_submission(
+            &mut first,
+            &state.instruments,
+            &limits,
+            &post(&inv.token, json!({"CASE.OVERALL": 5})),
+        )
+        .unwrap();
+        assert_eq!(stored_first.effect, Effect::Created);
+        let waiting = std::thread::scope(|scope| {
+            let (mut conn, later_post, instruments, limits) =
+                (app.conn(), post(&inv.token, later.clone()), &state.instruments, &limits);
+            let waiter = scope.spawn(move || {
+                if batch {
+                    let mut results =
+                        submit::submit_batch(&mut conn, instruments, limits, &[later_post], &[]).unwrap();
+                    results.remove(0)
+                } else {
+                    submit::submit(&mut conn, instruments, limits, later_post)
+                }
+            });
+            // the later post waits for the lock; then the first commits
+            let mut watch = app.conn();
+            let mut waited = false;
+            for _ in 0..500 {
+                waited = count(
+                    &mut watch,
+                    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                     AND wait_event_type = 'Lock'",
+                ) == 1;
+                if waited {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            first.batch_execute("COMMIT").unwrap();
+            (waited, waiter.join().unwrap())
+        });
+        assert!(waiting.0, "the later post never waited for the lock");
+        let outcome = waiting.1.unwrap_or_else(|r| panic!("{later}: refused: {r:?}"));
+        assert_eq!(outcome.effect, expected, "{later}");
+        assert_eq!(
+            count(
+                &mut app.conn(),
+                &format!("SELECT count(*) AS n FROM responses WHERE invitation_id = {}", inv.id)
+            ),
+            1
+        );
+    }
+    assert_eq!(stored(&app).iter().filter(|a| a.starts_with("CASE.OVERALL")).count(), 4);
+}
+
 #[actix_web::test]
 async fn an_expired_invitation_still_takes_additions_to_its_response_within_the_window() {
     let app = TestApp::new().await;
