@@ -272,7 +272,7 @@ async fn a_post_that_waited_for_another_post_of_its_token_sees_the_response_that
             // the later post waits for the lock; then the first commits
             let mut watch = app.conn();
             let mut waited = false;
-            for _ in 0..500 {
+            for _ in 0..3000 {
                 waited = count(
                     &mut watch,
                     "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
